@@ -260,10 +260,10 @@ func TestNegativeAnswers(t *testing.T) {
 		{"nope.postlab.test", dns.TypeA, dns.RcodeNameError, true, true},
 		{"deep.nope.postlab.test", dns.TypeMX, dns.RcodeNameError, true, true},
 		{"2.0.0.127.in-addr.arpa", dns.TypePTR, dns.RcodeNameError, true, true},
-		{"mail.postlab.test", dns.TypeAAAA, dns.RcodeSuccess, true, true},    // NODATA
-		{"postlab.test", dns.TypeSRV, dns.RcodeSuccess, true, true},          // NODATA
-		{"_tcp.postlab.test", dns.TypeTXT, dns.RcodeSuccess, true, true},     // empty non-terminal
-		{"0.0.127.in-addr.arpa", dns.TypePTR, dns.RcodeSuccess, true, true},  // empty non-terminal
+		{"mail.postlab.test", dns.TypeAAAA, dns.RcodeSuccess, true, true},      // NODATA
+		{"postlab.test", dns.TypeSRV, dns.RcodeSuccess, true, true},            // NODATA
+		{"_tcp.postlab.test", dns.TypeTXT, dns.RcodeSuccess, true, true},       // empty non-terminal
+		{"0.0.127.in-addr.arpa", dns.TypePTR, dns.RcodeSuccess, true, true},    // empty non-terminal
 		{"_mta-sts.postlab.test", dns.TypeTXT, dns.RcodeNameError, true, true}, // no policy to back it
 		{"example.com", dns.TypeA, dns.RcodeRefused, false, false},
 		{"test", dns.TypeSOA, dns.RcodeRefused, false, false},
