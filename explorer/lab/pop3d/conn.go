@@ -1,0 +1,332 @@
+package pop3d
+
+import (
+	"bufio"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"postlab/explorer"
+)
+
+const (
+	// RFC 1939 §4 lets a server close the connection after a failed
+	// authentication; we do so after the third, and after a run of protocol
+	// errors (unknown commands, bad syntax, over-long lines) so that a
+	// confused or hostile client cannot keep a session busy forever.
+	maxAuthFailures = 3
+	maxErrors       = 10
+
+	// SASL responses are not commands, so they may exceed the command line
+	// limit (RFC 5034 §4 leaves their size to the mechanism); still capped.
+	saslLineLimit = 4096
+	// An over-long line is read and discarded up to its end; past this we
+	// stop reading and drop the client.
+	maxDiscard = 1 << 20
+)
+
+var (
+	errLongLine = errors.New("pop3d: line too long")
+	errFlood    = errors.New("pop3d: line without end")
+)
+
+// session is one client connection.
+type session struct {
+	srv    *Server
+	id     uint64
+	raw    net.Conn // the TCP connection; closing it cuts the session off
+	conn   net.Conn // raw, or the TLS connection over it
+	remote string
+	r      *bufio.Reader
+	w      *bufio.Writer
+
+	// trace state
+	tls    bool
+	phase  explorer.Phase
+	cmd    string // the command being answered
+	mech   string
+	authed bool
+
+	timestamp   string // APOP timestamp of the greeting; "" when APOP is off
+	user        string // name from USER, waiting for PASS
+	userPending bool   // the previous command was a successful USER
+	drop        Maildrop
+	msgs        []MessageInfo
+	deleted     []bool
+	errs        int
+	authFails   int
+
+	killOnce sync.Once
+	kill     chan struct{} // closed by forceClose
+}
+
+func (s *Server) newSession(c net.Conn) *session {
+	raw := c
+	if tc, ok := c.(*tls.Conn); ok {
+		raw = tc.NetConn()
+	}
+	return &session{
+		srv:    s,
+		id:     s.nextID.Add(1),
+		raw:    raw,
+		conn:   c,
+		remote: c.RemoteAddr().String(),
+		r:      bufio.NewReaderSize(c, 4096),
+		w:      bufio.NewWriterSize(c, 32<<10),
+		phase:  explorer.PhaseConnect,
+		kill:   make(chan struct{}),
+	}
+}
+
+func (s *session) forceClose() {
+	s.killOnce.Do(func() {
+		close(s.kill)
+		s.raw.Close()
+	})
+}
+
+// serve runs the session to its end. Whatever happens, a maildrop that is
+// still locked is unlocked without deleting anything: only QUIT in the
+// TRANSACTION state enters UPDATE (RFC 1939 §6).
+func (s *session) serve() {
+	defer func() {
+		if s.drop != nil {
+			if n := s.countDeleted(); n > 0 {
+				s.note(false, fmt.Sprintf("session ended without QUIT: %d message(s) marked for deletion are kept (RFC 1939 §6)", n))
+			}
+			s.drop.Unlock()
+			s.drop = nil
+		}
+		s.conn.Close()
+		s.phase = explorer.PhaseClosed
+		s.note(false, "connection closed")
+	}()
+
+	if tc, ok := s.conn.(*tls.Conn); ok {
+		s.note(false, "connection from "+s.remote+" (implicit TLS)")
+		s.phase = explorer.PhaseTLS
+		s.conn.SetDeadline(time.Now().Add(s.srv.cfg.IdleTimeout))
+		if err := tc.Handshake(); err != nil {
+			s.note(true, "TLS handshake failed: "+err.Error())
+			return
+		}
+		s.conn.SetDeadline(time.Time{})
+		s.tls = true
+		s.noteTLS(tc)
+	} else {
+		s.note(false, "connection from "+s.remote)
+	}
+
+	s.phase = explorer.PhaseAuthz
+	greeting := "+OK " + s.srv.cfg.Hostname + " POP3 server ready"
+	if _, ok := s.srv.cfg.Auth.(SecretAuthenticator); ok {
+		// RFC 1939 §7: the timestamp must differ for every greeting.
+		s.timestamp = fmt.Sprintf("<%d.%d.%d@%s>", s.srv.pid, time.Now().UnixNano(), s.id, s.srv.cfg.Hostname)
+		greeting += " " + s.timestamp
+	}
+	if s.writeLine(greeting, false) != nil || s.w.Flush() != nil {
+		return
+	}
+
+	for {
+		line, err := s.readLine(s.srv.cfg.MaxLineLength)
+		s.cmd = ""
+		if err != nil {
+			if errors.Is(err, errLongLine) {
+				s.errs++
+				if s.replyError(errLineTooLong) != nil || s.errs >= maxErrors {
+					return
+				}
+				continue
+			}
+			s.readFailed(err)
+			return
+		}
+		cmd, perr := ParseCommand(line)
+		if perr == nil {
+			s.cmd = cmd.Name
+		}
+		s.emit(explorer.ClientToServer, maskLine(line), false, false)
+		if perr != nil {
+			err = s.bad(errSyntax)
+		} else {
+			err = s.dispatch(cmd)
+		}
+		if errors.Is(err, errStopSession) {
+			s.w.Flush()
+			return
+		}
+		var perr2 *Error
+		if errors.As(err, &perr2) {
+			if s.replyError(perr2) != nil || s.errs >= maxErrors || s.authFails >= maxAuthFailures {
+				return
+			}
+			continue
+		}
+		if err != nil {
+			s.note(true, "write failed: "+err.Error())
+			return
+		}
+	}
+}
+
+// replyError sends a -ERR response; when it is the last one the session
+// tolerates, the text says that the connection is being closed.
+func (s *session) replyError(e *Error) error {
+	if s.errs >= maxErrors || s.authFails >= maxAuthFailures {
+		e = &Error{Code: e.Code, Msg: e.Msg + "; too many errors, closing connection"}
+	}
+	err := s.writeLine("-ERR "+e.Error(), false)
+	if err == nil && (s.errs >= maxErrors || s.authFails >= maxAuthFailures) {
+		err = s.w.Flush()
+	}
+	return err
+}
+
+// bad counts a protocol error toward maxErrors.
+func (s *session) bad(e *Error) error {
+	s.errs++
+	return e
+}
+
+func (s *session) readFailed(err error) {
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		// RFC 1939 §3: on autologout the server closes the connection
+		// without a response and without entering UPDATE.
+		s.note(false, fmt.Sprintf("idle for %v: closing without a response; nothing is deleted (RFC 1939 §3)", s.srv.cfg.IdleTimeout))
+	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+		s.note(false, "client closed the connection without QUIT")
+	case errors.Is(err, errFlood):
+		s.note(true, "line longer than 1 MiB: dropping the client")
+	default:
+		s.note(true, "read failed: "+err.Error())
+	}
+}
+
+// readLine reads one line of at most limit octets including its CRLF (a bare
+// LF is accepted too). The idle timer restarts for every line.
+func (s *session) readLine(limit int) (string, error) {
+	if s.r.Buffered() == 0 {
+		// Flush only when the client has nothing more queued: pipelined
+		// commands (RFC 2449 §6.6) are then answered in one write.
+		if err := s.w.Flush(); err != nil {
+			return "", err
+		}
+	}
+	s.conn.SetReadDeadline(time.Now().Add(s.srv.cfg.IdleTimeout))
+	frag, err := s.r.ReadSlice('\n')
+	if err == nil && len(frag) <= limit {
+		return trimEOL(string(frag)), nil
+	}
+	total := len(frag)
+	var line []byte
+	if total <= limit {
+		line = append(line, frag...)
+	}
+	for err == bufio.ErrBufferFull {
+		if total > maxDiscard {
+			return "", errFlood
+		}
+		frag, err = s.r.ReadSlice('\n')
+		total += len(frag)
+		if total <= limit {
+			line = append(line, frag...)
+		}
+	}
+	if err != nil {
+		return "", err
+	}
+	if total > limit {
+		return "", errLongLine
+	}
+	return trimEOL(string(line)), nil
+}
+
+func trimEOL(s string) string {
+	s = strings.TrimSuffix(s, "\n")
+	return strings.TrimSuffix(s, "\r")
+}
+
+// writeLine sends one response line (without CRLF) and traces it. multi marks
+// a line inside a multi-line response; such lines are byte-stuffed.
+func (s *session) writeLine(line string, multi bool) error {
+	if multi && strings.HasPrefix(line, ".") {
+		line = "." + line
+	}
+	s.emit(explorer.ServerToClient, line, multi, false)
+	s.w.WriteString(line)
+	_, err := s.w.WriteString("\r\n")
+	return err
+}
+
+func (s *session) ok(text string) error {
+	if text == "" {
+		return s.writeLine("+OK", false)
+	}
+	return s.writeLine("+OK "+text, false)
+}
+
+// endMulti ends a multi-line response (RFC 1939 §3).
+func (s *session) endMulti() error {
+	s.emit(explorer.ServerToClient, ".", true, false)
+	_, err := s.w.WriteString(".\r\n")
+	return err
+}
+
+func (s *session) emit(dir explorer.Direction, line string, multi, isErr bool) {
+	if s.srv.cfg.Trace == nil {
+		return
+	}
+	s.srv.cfg.Trace(s.id, s.remote, explorer.Event{
+		Time: time.Now(),
+		Dir:  dir,
+		TLS:  s.tls,
+		Line: line,
+		Err:  isErr,
+		State: explorer.State{
+			Proto:    explorer.POP3,
+			Phase:    s.phase,
+			TLS:      s.tls,
+			Command:  s.cmd,
+			AuthMech: s.mech,
+			Authed:   s.authed,
+			Multi:    multi,
+		},
+	})
+}
+
+func (s *session) note(isErr bool, text string) {
+	s.emit(explorer.Local, text, false, isErr)
+}
+
+func (s *session) noteTLS(tc *tls.Conn) {
+	st := tc.ConnectionState()
+	s.note(false, fmt.Sprintf("TLS established: %s, %s", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite)))
+}
+
+// maskLine hides credentials in a traced client line.
+func maskLine(line string) string {
+	kw, rest, _ := strings.Cut(line, " ")
+	switch strings.ToUpper(kw) {
+	case "PASS":
+		if rest != "" {
+			return kw + " ****"
+		}
+	case "APOP":
+		if name, _, ok := strings.Cut(rest, " "); ok {
+			return kw + " " + name + " ****"
+		}
+	case "AUTH":
+		if mech, _, ok := strings.Cut(rest, " "); ok {
+			return kw + " " + mech + " ****"
+		}
+	}
+	return line
+}
