@@ -588,3 +588,16 @@ func TestShutdown(t *testing.T) {
 		t.Errorf("listener still accepting after Shutdown")
 	}
 }
+
+func TestTruncateKeepsAnswerWithoutHints(t *testing.T) {
+	m := new(dns.Msg)
+	m.SetQuestion("postlab.test.", dns.TypeMX)
+	m.Answer = []dns.RR{&dns.MX{Hdr: hdr("postlab.test.", dns.TypeMX), Preference: 10, Mx: "mail.postlab.test."}}
+	for i := range 40 {
+		m.Extra = append(m.Extra, &dns.A{Hdr: hdr("mail.postlab.test.", dns.TypeA), A: net.IPv4(127, 0, 0, byte(i))})
+	}
+	truncate(m, 512)
+	if m.Truncated || len(m.Answer) != 1 || len(m.Extra) == 40 || m.Len() > 512 {
+		t.Errorf("tc=%v answer=%d extra=%d len=%d", m.Truncated, len(m.Answer), len(m.Extra), m.Len())
+	}
+}
