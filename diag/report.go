@@ -1,0 +1,216 @@
+package diag
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/fatih/color"
+)
+
+// Status is the verdict of one finding, from best to worst.
+type Status string
+
+// The statuses, in the order of severity used for the verdict.
+const (
+	StatusPass  Status = "pass"
+	StatusInfo  Status = "info"
+	StatusWarn  Status = "warn"
+	StatusFail  Status = "fail"  // the configuration is wrong
+	StatusError Status = "error" // the check itself could not finish (DNS failure, timeout)
+)
+
+func (s Status) rank() int {
+	switch s {
+	case StatusPass:
+		return 0
+	case StatusInfo:
+		return 1
+	case StatusWarn:
+		return 2
+	case StatusFail:
+		return 3
+	case StatusError:
+		return 4
+	}
+	return -1
+}
+
+// Finding is one verdict with its explanation. Check names are dotted,
+// "area.name" (e.g. "spf.record", "mx.host"); the area groups the text report.
+// Server probes add their own areas ("smtp", "tls", ...) the same way.
+type Finding struct {
+	Check   string `json:"check"`
+	Status  Status `json:"status"`
+	Summary string `json:"summary"` // one line
+	Detail  string `json:"detail"`  // may span lines
+	Fix     string `json:"fix"`     // what to change, when something is wrong
+	Ref     string `json:"ref"`     // the standard behind the verdict, e.g. "RFC 7208 §4.5"
+}
+
+// Area is the part of Check before the first dot.
+func (f Finding) Area() string {
+	if i := strings.IndexByte(f.Check, '.'); i >= 0 {
+		return f.Check[:i]
+	}
+	return f.Check
+}
+
+// Report is the result of a diagnosis: the JSON schema of `postlab diag --json`.
+type Report struct {
+	Target     string    `json:"target"`
+	Resolver   string    `json:"resolver"`
+	DurationMS int64     `json:"duration_ms"`
+	Findings   []Finding `json:"findings"`
+}
+
+// Add appends findings (for parts that run after the DNS checks, like server probes).
+func (r *Report) Add(f ...Finding) { r.Findings = append(r.Findings, f...) }
+
+// Failed reports whether any finding is fail or error (exit status 1).
+func (r *Report) Failed() bool {
+	for _, f := range r.Findings {
+		if f.Status == StatusFail || f.Status == StatusError {
+			return true
+		}
+	}
+	return false
+}
+
+// Counts returns how many findings have each status.
+func (r *Report) Counts() map[Status]int {
+	m := map[Status]int{}
+	for _, f := range r.Findings {
+		m[f.Status]++
+	}
+	return m
+}
+
+// Verdict is the one-line summary at the top of the text report.
+func (r *Report) Verdict() string {
+	c := r.Counts()
+	var word string
+	switch {
+	case c[StatusError] > 0 && c[StatusFail] == 0:
+		word = "INCOMPLETE"
+	case c[StatusFail] > 0 || c[StatusError] > 0:
+		word = "PROBLEMS"
+	case c[StatusWarn] > 0:
+		word = "OK WITH WARNINGS"
+	default:
+		word = "OK"
+	}
+	var parts []string
+	for _, s := range []Status{StatusFail, StatusError, StatusWarn, StatusInfo, StatusPass} {
+		if c[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c[s], s))
+		}
+	}
+	if len(parts) == 0 {
+		parts = []string{"no findings"}
+	}
+	return fmt.Sprintf("%s: %s — %s", r.Target, word, strings.Join(parts, ", "))
+}
+
+// WriteJSON writes the report as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	out := *r
+	if out.Findings == nil {
+		out.Findings = []Finding{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(out)
+}
+
+// WriteText writes the human report: the verdict, then the findings grouped
+// by area in the order they first appear. Colour only when colorize is set
+// (the command passes false on pipes and with NO_COLOR).
+func (r *Report) WriteText(w io.Writer, colorize bool) error {
+	paint := func(attrs ...color.Attribute) func(string) string {
+		c := color.New(attrs...)
+		if colorize {
+			c.EnableColor()
+		} else {
+			c.DisableColor()
+		}
+		return func(s string) string { return c.Sprint(s) }
+	}
+	bold := paint(color.Bold)
+	dim := paint(color.Faint)
+	style := map[Status]func(string) string{
+		StatusPass:  paint(color.FgGreen),
+		StatusInfo:  paint(color.FgCyan),
+		StatusWarn:  paint(color.FgYellow),
+		StatusFail:  paint(color.FgRed, color.Bold),
+		StatusError: paint(color.FgMagenta, color.Bold),
+	}
+	verdictStyle := style[StatusPass]
+	c := r.Counts()
+	switch {
+	case c[StatusFail] > 0 || c[StatusError] > 0:
+		verdictStyle = style[StatusFail]
+	case c[StatusWarn] > 0:
+		verdictStyle = style[StatusWarn]
+	}
+	var b strings.Builder
+	b.WriteString(verdictStyle(r.Verdict()) + "\n")
+	b.WriteString(dim(fmt.Sprintf("resolver %s, %d ms", r.Resolver, r.DurationMS)) + "\n")
+
+	var areas []string
+	byArea := map[string][]Finding{}
+	for _, f := range r.Findings {
+		a := f.Area()
+		if _, ok := byArea[a]; !ok {
+			areas = append(areas, a)
+		}
+		byArea[a] = append(byArea[a], f)
+	}
+	for _, a := range areas {
+		b.WriteString("\n" + bold(areaTitle(a)) + "\n")
+		for _, f := range byArea[a] {
+			st := style[f.Status]
+			if st == nil {
+				st = func(s string) string { return s }
+			}
+			fmt.Fprintf(&b, "  %s %s\n", st(fmt.Sprintf("%-5s", strings.ToUpper(string(f.Status)))), f.Summary)
+			if f.Detail != "" {
+				for _, line := range strings.Split(strings.TrimRight(f.Detail, "\n"), "\n") {
+					b.WriteString("        " + line + "\n")
+				}
+			}
+			if f.Fix != "" {
+				b.WriteString("        " + bold("fix: ") + f.Fix + "\n")
+			}
+			if f.Ref != "" {
+				b.WriteString("        " + dim("ref: "+f.Ref) + "\n")
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+var areaTitles = map[string]string{
+	"mx":      "MX (RFC 5321 §5.1, RFC 7505)",
+	"spf":     "SPF (RFC 7208)",
+	"dmarc":   "DMARC (RFC 7489)",
+	"dkim":    "DKIM (RFC 6376)",
+	"mta-sts": "MTA-STS (RFC 8461)",
+	"tls-rpt": "TLS-RPT (RFC 8460)",
+	"dane":    "DANE (RFC 7672)",
+	"ptr":     "Reverse DNS",
+	"dnsbl":   "Blocklists (RFC 5782)",
+	"dns":     "DNS",
+}
+
+// areaTitle names an area for the text report; unknown areas (added by
+// later parts) are shown upper-cased.
+func areaTitle(a string) string {
+	if t, ok := areaTitles[a]; ok {
+		return t
+	}
+	return strings.ToUpper(a)
+}
