@@ -23,12 +23,12 @@ import (
 
 // Options configures Diagnose.
 type Options struct {
-	Resolver      Resolver       // required
-	IPs           []netip.Addr   // extra sending addresses to evaluate SPF for (--ip)
-	DKIMSelectors []string       // selectors to check besides CommonDKIMSelectors
-	DNSBLZones    []string       // nil means DefaultDNSBLZones
-	CheckTimeout  time.Duration  // per check; default 20s
-	HTTPClient    *http.Client   // for the MTA-STS policy; default: a client with a 10s timeout
+	Resolver      Resolver                   // required
+	IPs           []netip.Addr               // extra sending addresses to evaluate SPF for (--ip)
+	DKIMSelectors []string                   // selectors to check besides CommonDKIMSelectors
+	DNSBLZones    []string                   // nil means DefaultDNSBLZones
+	CheckTimeout  time.Duration              // per check; default 20s
+	HTTPClient    *http.Client               // for the MTA-STS policy; default: a client with a 10s timeout
 	MTASTSURL     func(domain string) string // policy URL; default MTASTSPolicyURL
 }
 
