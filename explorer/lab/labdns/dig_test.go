@@ -2,6 +2,9 @@ package labdns
 
 import (
 	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"net"
 	"os"
 	"os/exec"
@@ -91,5 +94,26 @@ func TestDig(t *testing.T) {
 				t.Errorf("dig %v: missing %q in\n%s", tc.args, w, out)
 			}
 		}
+	}
+
+	// Without EDNS a 4096-bit DKIM key does not fit 512 octets: dig sees TC
+	// and retries over TCP on the same port.
+	block, _ := pem.Decode(mustRead(t, "testdata/rsa4096.pub.pem"))
+	big, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := labZone(t)
+	z.DKIMKey = big.(*rsa.PublicKey)
+	addr = start(t, NewServer(z))
+	out := dig(t, digPath, addr, "+noedns", "lab._domainkey.postlab.test", "TXT")
+	for _, w := range []string{"Truncated, retrying in TCP mode", "ANSWER: 1", "(TCP)"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("dig +noedns: missing %q in\n%s", w, out)
+		}
+	}
+	out = dig(t, digPath, addr, "+noedns", "+ignore", "+notcp", "lab._domainkey.postlab.test", "TXT")
+	if !strings.Contains(out, " tc ") || !strings.Contains(out, "ANSWER: 0") {
+		t.Errorf("dig +ignore: want the truncated UDP answer, got\n%s", out)
 	}
 }

@@ -49,7 +49,7 @@ var Catalog = []Fault{
 		"RFC 6376 §3.6.1", func(rrs []dns.RR, z Zone) []dns.RR {
 			return setDKIM(rrs, z, []string{"v=DKIM1; k=rsa; p="})
 		}},
-	{"dkim-weak", "the DKIM key record publishes a 512-bit RSA key (not the lab's signing key); verifiers must reject keys under 1024 bits",
+	{"dkim-weak", "the DKIM key record publishes a 512-bit RSA key (not the lab's signing key); signers must use at least 1024 bits and verifiers refuse shorter keys, so signatures fail",
 		"RFC 8301 §3.2", func(rrs []dns.RR, z Zone) []dns.RR {
 			return setDKIM(rrs, z, splitTXT("v=DKIM1; k=rsa; p="+weakDKIMKey))
 		}},

@@ -15,8 +15,17 @@
 // answer (RFC 7766). ANY over UDP gets the RFC 8482 synthesized HINFO; over
 // TCP the whole node, and AXFR over TCP returns the zone, for lessons.
 //
-// Zone.Faults switches on deliberately broken records for teaching; see
-// Catalog for the list.
+// Try it with dig against the lab's default port:
+//
+//	dig @127.0.0.1 -p 2553 postlab.test MX
+//	dig @127.0.0.1 -p 2553 lab._domainkey.postlab.test TXT
+//	dig @127.0.0.1 -p 2553 _submission._tcp.postlab.test SRV
+//	dig @127.0.0.1 -p 2553 -x 127.0.0.1
+//	dig @127.0.0.1 -p 2553 postlab.test AXFR
+//
+// Zone.Faults switches on deliberately broken records for teaching (two SPF
+// records, a revoked DKIM key, an MX pointing at a CNAME...); Catalog lists
+// them with what each breaks and the rule it breaks.
 package labdns
 
 import (
@@ -74,13 +83,15 @@ func NewServer(z Zone) *Server {
 	return &Server{zone: z, data: buildZone(z)}
 }
 
-// ServeUDP answers queries arriving on pc until Shutdown.
+// ServeUDP answers queries arriving on pc until Shutdown, then closes pc and
+// returns ErrServerClosed.
 func (s *Server) ServeUDP(pc net.PacketConn) error {
 	// Read buffer larger than 512 so EDNS queries with options are not cut.
 	return s.serve(&dns.Server{PacketConn: pc, UDPSize: 4096})
 }
 
-// ServeTCP answers queries on connections accepted from l until Shutdown.
+// ServeTCP answers queries on connections accepted from l until Shutdown,
+// then closes l and returns ErrServerClosed.
 func (s *Server) ServeTCP(l net.Listener) error {
 	return s.serve(&dns.Server{Listener: l})
 }
@@ -93,6 +104,11 @@ func (s *Server) serve(srv *dns.Server) error {
 	s.mu.Lock()
 	if s.close {
 		s.mu.Unlock()
+		if srv.PacketConn != nil {
+			srv.PacketConn.Close()
+		} else {
+			srv.Listener.Close()
+		}
 		return ErrServerClosed
 	}
 	s.runs = append(s.runs, r)

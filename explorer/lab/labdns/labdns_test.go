@@ -569,6 +569,9 @@ func TestShutdown(t *testing.T) {
 	if err := s.ServeUDP(pc); !errors.Is(err, ErrServerClosed) {
 		t.Errorf("ServeUDP after Shutdown: %v", err)
 	}
+	if _, err := pc.WriteTo([]byte{0}, pc.LocalAddr()); err == nil {
+		t.Errorf("ServeUDP after Shutdown left the socket open")
+	}
 	// Shutdown racing with a fresh ServeTCP still stops it.
 	s = NewServer(labZone(t))
 	l, err := net.Listen("tcp", "127.0.0.1:0")
