@@ -1,0 +1,547 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
+)
+
+// Options wires the app to the rest of postlab. Every field may be left
+// empty: the matching feature says it is not available instead.
+type Options struct {
+	Dial      Dialer
+	Annotate  Annotator
+	Suggest   Suggester
+	StartLab  LabStarter // nil or NoLab: no lab
+	NoLab     bool
+	Connect   *Target // open straight into a session with this target
+	Diagnoser Diagnoser
+	// Lessons builds the Lessons screen; nil shows a placeholder.
+	Lessons       func(a *App) Screen
+	NoColor       bool
+	TraceCapacity int
+}
+
+// Hint is one entry of the key-hint bar; clicking it runs Do.
+type Hint struct {
+	Key, Label string
+	Do         func()
+}
+
+// Screen is one page of the app, switched to with its number key.
+type Screen interface {
+	Name() string
+	Root() tview.Primitive
+	// Focusables are the panes Tab cycles through; the first gets focus
+	// when the screen is shown.
+	Focusables() []tview.Primitive
+	Hints() []Hint
+}
+
+// App is the postlab terminal app.
+type App struct {
+	opts    Options
+	tv      *tview.Application
+	th      theme
+	pages   *tview.Pages // screens
+	layers  *tview.Pages // main layout plus dialogs
+	header  *tview.TextView
+	status  *tview.TextView
+	hintBar *tview.TextView
+	screens []Screen
+	current int
+
+	session *sessionScreen
+	mail    *mailboxScreen
+	slog    *serverLogScreen
+	diag    *diagnoseScreen
+
+	mu      sync.Mutex
+	lab     Lab
+	labMsg  string // lab status text
+	labFree bool   // offer the lab on free ports
+	labSubs []func()
+
+	msg      string // status message
+	msgErr   bool
+	busy     atomic.Int32
+	spin     int
+	cancels  map[int]context.CancelFunc
+	cancelID int
+	stopped  atomic.Bool
+	hints    []Hint
+	dialog   string
+}
+
+// New builds the app; Run shows it.
+func New(o Options) *App {
+	a := &App{opts: o, tv: tview.NewApplication(), th: newTheme(o.NoColor), cancels: map[int]context.CancelFunc{}}
+	a.th.apply()
+	a.tv.EnableMouse(true)
+	a.header = tview.NewTextView().SetDynamicColors(true).SetRegions(true).SetWrap(false)
+	a.status = tview.NewTextView().SetDynamicColors(true).SetWrap(false)
+	a.hintBar = tview.NewTextView().SetDynamicColors(true).SetRegions(true).SetWrap(false)
+	a.pages = tview.NewPages()
+
+	a.session = newSessionScreen(a)
+	a.mail = newMailboxScreen(a)
+	a.slog = newServerLogScreen(a)
+	a.diag = newDiagnoseScreen(a)
+	var lessons Screen
+	if o.Lessons != nil {
+		lessons = o.Lessons(a)
+	}
+	if lessons == nil {
+		lessons = newLessonsPlaceholder(a)
+	}
+	a.screens = []Screen{a.session, a.mail, a.slog, a.diag, lessons}
+	for i, s := range a.screens {
+		a.pages.AddPage(fmt.Sprint(i), s.Root(), true, i == 0)
+	}
+	a.header.SetHighlightedFunc(func(added, removed, remaining []string) {
+		if len(added) == 1 {
+			var n int
+			if _, err := fmt.Sscan(added[0], &n); err == nil {
+				a.Show(n - 1)
+			}
+		}
+	})
+	a.hintBar.SetHighlightedFunc(func(added, removed, remaining []string) {
+		if len(added) == 1 {
+			var n int
+			fmt.Sscan(added[0], &n)
+			a.hintBar.Highlight()
+			if n >= 0 && n < len(a.hints) && a.hints[n].Do != nil {
+				a.hints[n].Do()
+			}
+		}
+	})
+
+	main := tview.NewFlex().SetDirection(tview.FlexRow).
+		AddItem(a.header, 1, 0, false).
+		AddItem(a.pages, 0, 1, true).
+		AddItem(a.status, 1, 0, false).
+		AddItem(a.hintBar, 1, 0, false)
+	a.layers = tview.NewPages().AddPage("main", main, true, true)
+	a.tv.SetRoot(a.layers, true)
+	a.tv.SetInputCapture(a.capture)
+	a.tv.SetBeforeDrawFunc(func(tcell.Screen) bool { a.refreshChrome(); return false })
+	a.current = -1
+	a.Show(0)
+	return a
+}
+
+// Application is the underlying tview application (tests, lessons).
+func (a *App) Application() *tview.Application { return a.tv }
+
+// Theme-aware tag helpers for screens outside this file.
+func (a *App) tag(role string) string { return a.th.tag(role) }
+
+// SetScreen runs the app on s (tests use tcell.NewSimulationScreen).
+func (a *App) SetScreen(s tcell.Screen) { a.tv.SetScreen(s) }
+
+// Run starts the lab (unless disabled), opens --connect if given, shows the
+// app until the user quits, then stops the lab and any session cleanly.
+func (a *App) Run() error {
+	if a.opts.StartLab != nil && !a.opts.NoLab {
+		a.startLab(false)
+	} else {
+		a.setLabMsg("lab off (--no-lab)", false)
+	}
+	if a.opts.Connect != nil {
+		t := *a.opts.Connect
+		a.session.form.fill(t)
+		a.Show(0)
+		a.session.connect(t)
+	}
+	err := a.tv.Run()
+	a.shutdown()
+	return err
+}
+
+// Stop quits the app; Run then stops the lab.
+func (a *App) Stop() {
+	if a.stopped.Swap(true) {
+		return
+	}
+	a.cancelAll()
+	a.tv.Stop()
+}
+
+func (a *App) shutdown() {
+	a.stopped.Store(true)
+	a.cancelAll()
+	a.session.close()
+	a.mu.Lock()
+	lab := a.lab
+	subs := a.labSubs
+	a.lab, a.labSubs = nil, nil
+	a.mu.Unlock()
+	for _, c := range subs {
+		c()
+	}
+	if lab != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		lab.Close(ctx)
+	}
+}
+
+// Lab is the running lab, or nil.
+func (a *App) Lab() Lab {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.lab
+}
+
+// QueueUpdateDraw runs f on the UI goroutine unless the app has stopped.
+func (a *App) QueueUpdateDraw(f func()) {
+	if a.stopped.Load() {
+		return
+	}
+	go func() {
+		if !a.stopped.Load() {
+			a.tv.QueueUpdateDraw(f)
+		}
+	}()
+}
+
+// Go runs work in a goroutine with a context that Esc cancels, showing
+// label and a spinner meanwhile; done runs on the UI goroutine.
+func (a *App) Go(label string, work func(ctx context.Context) error, done func(err error)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	a.mu.Lock()
+	id := a.cancelID
+	a.cancelID++
+	a.cancels[id] = cancel
+	a.mu.Unlock()
+	if a.busy.Add(1) == 1 {
+		go a.spinLoop()
+	}
+	a.setStatus(label+"…  (Esc cancels)", false)
+	go func() {
+		err := work(ctx)
+		a.mu.Lock()
+		delete(a.cancels, id)
+		a.mu.Unlock()
+		cancel()
+		a.busy.Add(-1)
+		a.QueueUpdateDraw(func() {
+			if errors.Is(err, context.Canceled) {
+				a.setStatus("cancelled", true)
+			} else if err != nil {
+				a.setStatus(oneLine(err.Error()), true)
+			} else if a.msg == label+"…  (Esc cancels)" {
+				a.setStatus("", false)
+			}
+			if done != nil {
+				done(err)
+			}
+		})
+	}()
+}
+
+// Busy reports whether network work is running.
+func (a *App) Busy() bool { return a.busy.Load() > 0 }
+
+func (a *App) cancelAll() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := len(a.cancels)
+	for _, c := range a.cancels {
+		c()
+	}
+	return n > 0
+}
+
+var spinner = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+
+func (a *App) spinLoop() {
+	t := time.NewTicker(120 * time.Millisecond)
+	defer t.Stop()
+	for range t.C {
+		if a.busy.Load() == 0 || a.stopped.Load() {
+			a.QueueUpdateDraw(func() {})
+			return
+		}
+		a.QueueUpdateDraw(func() { a.spin++ })
+	}
+}
+
+// setStatus shows a one-line message in the status bar (UI goroutine).
+func (a *App) setStatus(msg string, isErr bool) {
+	a.msg, a.msgErr = msg, isErr
+}
+
+// SetStatus is setStatus for screens plugged in from outside.
+func (a *App) SetStatus(msg string, isErr bool) { a.setStatus(msg, isErr) }
+
+func (a *App) setLabMsg(msg string, offerFree bool) {
+	a.mu.Lock()
+	a.labMsg, a.labFree = msg, offerFree
+	a.mu.Unlock()
+}
+
+// startLab starts the lab in the background; a taken port offers free ports.
+func (a *App) startLab(free bool) {
+	a.setLabMsg("lab starting…", false)
+	var lab Lab
+	a.Go("starting the lab", func(ctx context.Context) error {
+		var err error
+		lab, err = a.opts.StartLab(free)
+		return err
+	}, func(err error) {
+		if err != nil {
+			if errors.Is(err, ErrPortTaken) {
+				a.setLabMsg("lab not started: "+oneLine(err.Error())+" — press L for free ports", true)
+				a.setStatus("A lab port is taken (another postlab running?). Press L to start the lab on free ports.", true)
+			} else {
+				a.setLabMsg("lab not started", false)
+				a.setStatus("lab: "+oneLine(err.Error()), true)
+			}
+			return
+		}
+		if a.stopped.Load() {
+			lab.Close(context.Background())
+			return
+		}
+		a.mu.Lock()
+		a.lab = lab
+		a.mu.Unlock()
+		a.setLabMsg("lab: smtp "+lab.Addr("smtp")+"  pop3 "+lab.Addr("pop3"), false)
+		if free {
+			a.setStatus("The lab runs on free ports: the connect form points at them.", false)
+		}
+		a.session.labChanged(lab)
+		a.mail.labChanged(lab)
+		a.slog.labChanged(lab)
+	})
+}
+
+// Show switches to screen i (0-based).
+func (a *App) Show(i int) {
+	if i < 0 || i >= len(a.screens) {
+		return
+	}
+	a.current = i
+	a.pages.SwitchToPage(fmt.Sprint(i))
+	if f := a.screens[i].Focusables(); len(f) > 0 {
+		a.tv.SetFocus(f[0])
+	}
+}
+
+// Current is the index of the screen shown.
+func (a *App) Current() int { return a.current }
+
+func (a *App) refreshChrome() {
+	var h strings.Builder
+	h.WriteString(a.th.tag("title") + " postlab " + a.th.reset())
+	for i, s := range a.screens {
+		if i == a.current {
+			fmt.Fprintf(&h, `["%d"]%s %d %s %s[""] `, i+1, a.th.tag("key"), i+1, s.Name(), a.th.reset())
+		} else {
+			fmt.Fprintf(&h, `["%d"] %d %s [""] `, i+1, i+1, s.Name())
+		}
+	}
+	a.header.SetText(h.String())
+
+	var st strings.Builder
+	if a.busy.Load() > 0 {
+		st.WriteString(spinner[a.spin%len(spinner)] + " ")
+	}
+	if a.msgErr {
+		st.WriteString(a.th.tag("err"))
+	}
+	st.WriteString(tview.Escape(a.msg))
+	if a.msgErr {
+		st.WriteString(a.th.reset())
+	}
+	a.mu.Lock()
+	labMsg := a.labMsg
+	a.mu.Unlock()
+	_, _, w, _ := a.status.GetRect()
+	left := tview.TaggedStringWidth(st.String())
+	if pad := w - left - len([]rune(labMsg)) - 1; pad > 0 {
+		st.WriteString(strings.Repeat(" ", pad) + a.th.tag("dim") + tview.Escape(labMsg) + a.th.reset())
+	} else if a.msg == "" {
+		st.WriteString(a.th.tag("dim") + tview.Escape(labMsg) + a.th.reset())
+	}
+	a.status.SetText(st.String())
+
+	a.hints = a.currentHints()
+	var k strings.Builder
+	for i, hn := range a.hints {
+		fmt.Fprintf(&k, `["%d"]%s%s%s %s[""] `, i, a.th.tag("key"), tview.Escape(hn.Key), a.th.reset(), tview.Escape(hn.Label))
+	}
+	a.hintBar.SetText(k.String())
+}
+
+func (a *App) currentHints() []Hint {
+	if a.dialog != "" {
+		return []Hint{{"Esc", "close", a.closeDialog}, {"Tab", "next field", nil}, {"^C", "quit", a.Stop}}
+	}
+	var hs []Hint
+	if a.current >= 0 {
+		hs = append(hs, a.screens[a.current].Hints()...)
+	}
+	a.mu.Lock()
+	free := a.labFree
+	a.mu.Unlock()
+	if free {
+		hs = append(hs, Hint{"L", "lab on free ports", func() { a.startLab(true) }})
+	}
+	if a.Busy() {
+		hs = append(hs, Hint{"Esc", "cancel", func() { a.cancelAll() }})
+	}
+	return append(hs, Hint{"1-5", "screens", nil}, Hint{"?", "help", a.showHelp}, Hint{"q", "quit", a.Stop})
+}
+
+// typing reports whether the focused widget takes text, so plain keys
+// (q, digits, ?) belong to it.
+func (a *App) typing() bool {
+	switch a.tv.GetFocus().(type) {
+	case *tview.InputField, *tview.TextArea, *tview.DropDown:
+		return true
+	}
+	return false
+}
+
+// capture handles the app-wide keys.
+func (a *App) capture(ev *tcell.EventKey) *tcell.EventKey {
+	switch ev.Key() {
+	case tcell.KeyCtrlC:
+		a.Stop()
+		return nil
+	case tcell.KeyEscape:
+		if a.cancelAll() {
+			return nil
+		}
+		if a.dialog != "" {
+			a.closeDialog()
+			return nil
+		}
+		return ev
+	case tcell.KeyF1:
+		a.showHelp()
+		return nil
+	}
+	if a.dialog != "" {
+		return ev
+	}
+	if ev.Key() == tcell.KeyRune && ev.Modifiers()&tcell.ModAlt != 0 && ev.Rune() >= '1' && ev.Rune() <= '9' {
+		a.Show(int(ev.Rune() - '1'))
+		return nil
+	}
+	if ev.Key() == tcell.KeyTab || ev.Key() == tcell.KeyBacktab {
+		if a.cycleFocus(ev.Key() == tcell.KeyTab) {
+			return nil
+		}
+		return ev
+	}
+	if a.typing() || ev.Key() != tcell.KeyRune {
+		return ev
+	}
+	if _, ok := a.tv.GetFocus().(*Palette); ok && ev.Rune() >= '1' && ev.Rune() <= '9' {
+		return ev
+	}
+	switch r := ev.Rune(); {
+	case r >= '1' && r <= '9':
+		a.Show(int(r - '1'))
+		return nil
+	case r == '?':
+		a.showHelp()
+		return nil
+	case r == 'q':
+		a.Stop()
+		return nil
+	case r == 'L':
+		a.mu.Lock()
+		free := a.labFree
+		a.mu.Unlock()
+		if free {
+			a.startLab(true)
+			return nil
+		}
+	}
+	return ev
+}
+
+// cycleFocus moves focus along the screen's panes when the focused
+// primitive is one of them (forms keep Tab for their own fields).
+func (a *App) cycleFocus(forward bool) bool {
+	if a.current < 0 {
+		return false
+	}
+	ring := a.screens[a.current].Focusables()
+	focus := a.tv.GetFocus()
+	for i, p := range ring {
+		if p == focus {
+			if in, ok := p.(*tview.InputField); ok && forward && in == a.session.cmd && a.session.completeOnTab() {
+				return true
+			}
+			n := len(ring)
+			j := (i + 1) % n
+			if !forward {
+				j = (i + n - 1) % n
+			}
+			a.tv.SetFocus(ring[j])
+			return true
+		}
+	}
+	return false
+}
+
+// showDialog puts p over the screen; Esc closes it.
+func (a *App) showDialog(name string, p tview.Primitive, width, height int, focus tview.Primitive) {
+	grid := tview.NewGrid().SetColumns(0, width, 0).SetRows(0, height, 0).AddItem(p, 1, 1, 1, 1, 0, 0, true)
+	a.layers.AddPage("dialog", grid, true, true)
+	a.dialog = name
+	if focus == nil {
+		focus = p
+	}
+	a.tv.SetFocus(focus)
+}
+
+func (a *App) closeDialog() {
+	if a.dialog == "" {
+		return
+	}
+	a.layers.RemovePage("dialog")
+	a.dialog = ""
+	a.Show(a.current)
+}
+
+// Dialog is the name of the open dialog ("" when none).
+func (a *App) Dialog() string { return a.dialog }
+
+func (a *App) showHelp() {
+	tv := tview.NewTextView().SetDynamicColors(true).SetWrap(true).SetWordWrap(true)
+	tv.SetBorder(true).SetTitle(" keys (Esc closes) ")
+	var b strings.Builder
+	t := a.th.tag("title")
+	r := a.th.reset()
+	fmt.Fprintf(&b, "%sEverywhere%s\n", t, r)
+	b.WriteString("  1-5 / Alt+1-5   switch screen (also click the tabs)\n  Tab, Shift-Tab   move between panes\n  Esc              cancel running network work / leave a field / close a dialog\n  ?, F1            this help\n  q, Ctrl-C        quit (stops the lab)\n  mouse            click to focus and select, wheel to scroll\n\n")
+	fmt.Fprintf(&b, "%sSession%s\n", t, r)
+	b.WriteString("  Enter           send the command line (connect from the form)\n  Up/Down         command history\n  Tab             complete a command valid now (empty line: next pane)\n  Ctrl-P          pick from the palette of next commands (or click it)\n  Ctrl-O          compose a message for DATA (dot-stuffing shown)\n  Ctrl-S          save the transcript (text or JSON Lines)\n  Ctrl-N          new connection\n  trace: Up/Down j/k PgUp/PgDn Home/End g/G move; the notes follow\n\n")
+	fmt.Fprintf(&b, "%sMailboxes%s\n", t, r)
+	b.WriteString("  Enter/click a mailbox, then a message;  r  raw / parsed\n\n")
+	fmt.Fprintf(&b, "%sServer log%s\n", t, r)
+	b.WriteString("  the lab's side of every session, live; move as in the trace\n\n")
+	fmt.Fprintf(&b, "%sDiagnose%s\n", t, r)
+	b.WriteString("  type a domain or address, Enter runs the checks; Esc cancels\n")
+	a.showDialog("help", tv, 76, 22, tv)
+}
+
+// boolFlag coalesces redraw requests.
+type boolFlag struct{ v atomic.Bool }
+
+func (b *boolFlag) set() bool { return b.v.CompareAndSwap(false, true) }
+func (b *boolFlag) clear()    { b.v.Store(false) }

@@ -1,0 +1,116 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+)
+
+// harness runs an App on a simulation screen.
+type harness struct {
+	t    *testing.T
+	app  *App
+	sim  tcell.SimulationScreen
+	done chan error
+}
+
+func startApp(t *testing.T, o Options, w, h int) *harness {
+	t.Helper()
+	sim := tcell.NewSimulationScreen("UTF-8")
+	a := New(o)
+	a.SetScreen(sim)
+	sim.SetSize(w, h)
+	hs := &harness{t: t, app: a, sim: sim, done: make(chan error, 1)}
+	go func() { hs.done <- a.Run() }()
+	t.Cleanup(hs.stop)
+	hs.waitFor("postlab")
+	return hs
+}
+
+func (h *harness) stop() {
+	if h.app.stopped.Load() {
+		select {
+		case <-h.done:
+		case <-time.After(10 * time.Second):
+			h.t.Error("app did not stop")
+		}
+		return
+	}
+	h.app.tv.QueueUpdate(h.app.Stop)
+	select {
+	case <-h.done:
+	case <-time.After(10 * time.Second):
+		h.t.Error("app did not stop")
+	}
+}
+
+// text is the screen's content, one line per row.
+func (h *harness) text() string {
+	ch := make(chan string, 1)
+	h.app.tv.QueueUpdate(func() {
+		cells, w, ht := h.sim.GetContents()
+		var b strings.Builder
+		for y := 0; y < ht; y++ {
+			for x := 0; x < w; x++ {
+				c := cells[y*w+x]
+				if len(c.Runes) == 0 {
+					b.WriteByte(' ')
+				} else {
+					b.WriteString(string(c.Runes))
+				}
+			}
+			b.WriteByte('\n')
+		}
+		ch <- b.String()
+	})
+	select {
+	case s := <-ch:
+		return s
+	case <-time.After(10 * time.Second):
+		h.t.Fatal("app does not answer")
+		return ""
+	}
+}
+
+// waitFor polls the screen until every want appears.
+func (h *harness) waitFor(want ...string) string {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	var s string
+	for time.Now().Before(deadline) {
+		h.app.tv.QueueUpdateDraw(func() {})
+		s = h.text()
+		ok := true
+		for _, w := range want {
+			if !strings.Contains(s, w) {
+				ok = false
+			}
+		}
+		if ok {
+			return s
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	h.t.Fatalf("screen never showed %q; it shows:\n%s", want, s)
+	return s
+}
+
+func (h *harness) key(k tcell.Key) {
+	h.sim.InjectKey(k, 0, tcell.ModNone)
+}
+
+func (h *harness) rune(r rune) { h.sim.InjectKey(tcell.KeyRune, r, tcell.ModNone) }
+
+func (h *harness) typ(s string) {
+	for _, r := range s {
+		h.rune(r)
+	}
+}
+
+// line types s and presses Enter.
+func (h *harness) line(s string) {
+	h.typ(s)
+	h.key(tcell.KeyEnter)
+}

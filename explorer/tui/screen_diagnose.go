@@ -1,0 +1,156 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
+)
+
+// diagnoseScreen is screen 4: a domain or address, then its findings as a
+// tree (check -> finding -> detail, fix, reference).
+type diagnoseScreen struct {
+	a      *App
+	root   *tview.Flex
+	input  *tview.InputField
+	tree   *tview.TreeView
+	detail *tview.TextView
+	top    *tview.TreeNode
+	nodes  map[string]*tview.TreeNode
+	count  int
+}
+
+func newDiagnoseScreen(a *App) *diagnoseScreen {
+	d := &diagnoseScreen{a: a}
+	d.input = tview.NewInputField().SetLabel("Domain or address: ").SetPlaceholder("postlab.test  (Enter runs the checks)")
+	d.input.SetFieldStyle(tcell.StyleDefault.Underline(true)).SetLabelStyle(a.th.label).SetPlaceholderStyle(a.th.dim)
+	d.input.SetDoneFunc(func(k tcell.Key) {
+		if k == tcell.KeyEnter {
+			d.run(strings.TrimSpace(d.input.GetText()))
+		}
+	})
+	d.top = tview.NewTreeNode("findings").SetSelectable(false)
+	d.tree = tview.NewTreeView().SetRoot(d.top).SetCurrentNode(d.top).SetTopLevel(1)
+	d.tree.SetBorder(true).SetTitle(" findings ").SetTitleAlign(tview.AlignLeft)
+	d.tree.SetChangedFunc(d.showNode)
+	d.tree.SetSelectedFunc(func(n *tview.TreeNode) { n.SetExpanded(!n.IsExpanded()) })
+	d.detail = tview.NewTextView().SetDynamicColors(true).SetWrap(true).SetWordWrap(true)
+	d.detail.SetBorder(true).SetTitle(" detail ").SetTitleAlign(tview.AlignLeft)
+	if a.opts.Diagnoser == nil {
+		d.detail.SetText("Diagnostics are not built into this binary yet. When they are, type a domain (or an address) above and press Enter: postlab looks up its MX, SPF, DMARC and DKIM records and lists what it found, what is wrong, and how to fix it.")
+	} else {
+		d.detail.SetText("Type a domain or an address above and press Enter. Try postlab.test: the lab answers DNS for it.")
+	}
+	d.root = tview.NewFlex().SetDirection(tview.FlexRow).
+		AddItem(d.input, 1, 0, true).
+		AddItem(d.tree, 0, 3, false).
+		AddItem(d.detail, 0, 2, false)
+	return d
+}
+
+func (d *diagnoseScreen) Name() string          { return "Diagnose" }
+func (d *diagnoseScreen) Root() tview.Primitive { return d.root }
+func (d *diagnoseScreen) Focusables() []tview.Primitive {
+	return []tview.Primitive{d.input, d.tree, d.detail}
+}
+func (d *diagnoseScreen) Hints() []Hint {
+	return []Hint{{"Enter", "run / expand", nil}}
+}
+
+// statusIcon marks a finding's outcome; the word stays for NO_COLOR.
+func (d *diagnoseScreen) statusIcon(status string) string {
+	switch strings.ToLower(status) {
+	case "ok", "pass":
+		return d.a.tag("ok") + "✔ ok  " + d.a.th.reset()
+	case "warn", "warning":
+		return d.a.tag("warn") + "▲ warn" + d.a.th.reset()
+	case "fail", "error":
+		return d.a.tag("err") + "✘ fail" + d.a.th.reset()
+	case "skip":
+		return d.a.tag("dim") + "- skip" + d.a.th.reset()
+	}
+	return d.a.tag("dim") + "i info" + d.a.th.reset()
+}
+
+func (d *diagnoseScreen) run(target string) {
+	if target == "" {
+		d.a.setStatus("type a domain or an address first", true)
+		return
+	}
+	if d.a.opts.Diagnoser == nil {
+		d.a.setStatus("diagnostics are not available in this build", true)
+		return
+	}
+	d.top.ClearChildren()
+	d.nodes = map[string]*tview.TreeNode{}
+	d.count = 0
+	d.tree.SetTitle(" findings for " + tview.Escape(target) + " (running) ")
+	var rep Report
+	d.a.Go("checking "+target, func(ctx context.Context) error {
+		var err error
+		rep, err = d.a.opts.Diagnoser.Diagnose(ctx, target, func(f Finding) {
+			d.a.QueueUpdateDraw(func() { d.add(f) })
+		})
+		return err
+	}, func(err error) {
+		if err != nil {
+			d.tree.SetTitle(" findings for " + tview.Escape(target) + " (stopped) ")
+			return
+		}
+		// The report is the truth: rebuild from it (progress may be partial).
+		d.top.ClearChildren()
+		d.nodes = map[string]*tview.TreeNode{}
+		d.count = 0
+		for _, f := range rep.Findings {
+			d.add(f)
+		}
+		d.tree.SetTitle(fmt.Sprintf(" findings for %s: %d in %d ms (resolver %s) ", tview.Escape(rep.Target), len(rep.Findings), rep.DurationMS, tview.Escape(rep.Resolver)))
+		d.a.setStatus(d.summary(rep), false)
+	})
+}
+
+func (d *diagnoseScreen) summary(rep Report) string {
+	n := map[string]int{}
+	for _, f := range rep.Findings {
+		n[strings.ToLower(f.Status)]++
+	}
+	return fmt.Sprintf("%s: %d ok, %d warnings, %d failures", rep.Target, n["ok"]+n["pass"], n["warn"]+n["warning"], n["fail"]+n["error"])
+}
+
+// add puts a finding under its check (UI goroutine).
+func (d *diagnoseScreen) add(f Finding) {
+	check := d.nodes[f.Check]
+	if check == nil {
+		check = tview.NewTreeNode(tview.Escape(f.Check)).SetColor(tcell.ColorDefault).SetExpanded(true)
+		d.nodes[f.Check] = check
+		d.top.AddChild(check)
+	}
+	n := tview.NewTreeNode(d.statusIcon(f.Status) + " " + tview.Escape(sanitize(f.Summary))).SetReference(f)
+	check.AddChild(n)
+	d.count++
+	if d.count == 1 {
+		d.tree.SetCurrentNode(n)
+		d.showNode(n)
+	}
+}
+
+func (d *diagnoseScreen) showNode(n *tview.TreeNode) {
+	f, ok := n.GetReference().(Finding)
+	if !ok {
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s%s%s\n", d.statusIcon(f.Status), d.a.tag("title"), tview.Escape(f.Summary), d.a.th.reset())
+	if f.Detail != "" {
+		b.WriteString(tview.Escape(f.Detail) + "\n")
+	}
+	if f.Fix != "" {
+		fmt.Fprintf(&b, "%sFix:%s %s\n", d.a.tag("label"), d.a.th.reset(), tview.Escape(f.Fix))
+	}
+	if f.Ref != "" {
+		fmt.Fprintf(&b, "%s(%s)%s", d.a.tag("dim"), tview.Escape(f.Ref), d.a.th.reset())
+	}
+	d.detail.SetText(b.String())
+}

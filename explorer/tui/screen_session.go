@@ -1,0 +1,564 @@
+package tui
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
+
+	"postlab/explorer"
+)
+
+// sessionScreen is screen 1: the connect form, then the live session.
+type sessionScreen struct {
+	a       *App
+	root    *tview.Pages
+	form    *connectForm
+	trace   *TraceModel
+	view    *TraceView
+	notes   *NotesView
+	palette *Palette
+	cmd     *tview.InputField
+	body    *responsiveSplit
+	cmds    *CommandModel
+
+	target Target
+
+	mu       sync.Mutex
+	sess     Session
+	queue    []string
+	pumping  bool
+	state    explorer.State
+	caps     []string
+	drawWant atomic.Bool
+
+	completing bool
+}
+
+func newSessionScreen(a *App) *sessionScreen {
+	s := &sessionScreen{a: a, root: tview.NewPages(), cmds: NewCommandModel(a.opts.Suggest)}
+	s.trace = NewTraceModel(a.opts.TraceCapacity, a.opts.Annotate)
+	s.view = NewTraceView(s.trace, a.th)
+	s.view.SetBorder(true).SetTitle(" trace ").SetTitleAlign(tview.AlignLeft)
+	s.view.SetEmptyText("connecting…")
+	s.notes = NewNotesView(s.trace, a.th)
+	s.notes.SetBorder(true).SetTitle(" note ").SetTitleAlign(tview.AlignLeft)
+	s.notes.SetHint("Select a line of the trace to see what it means.")
+	s.palette = NewPalette(a.th, s.pick)
+	s.cmd = tview.NewInputField().SetLabel("> ").SetPlaceholder("type a command, Enter sends; Tab completes; Ctrl-P palette")
+	s.cmd.SetFieldStyle(tcell.StyleDefault).SetLabelStyle(a.th.label).SetPlaceholderStyle(a.th.dim)
+	s.cmd.SetAutocompleteStyles(tcell.ColorDefault, a.th.base, a.th.sel)
+	s.cmd.SetAutocompleteFunc(func(text string) []string {
+		if !s.completing {
+			return nil
+		}
+		st, caps := s.snapshot()
+		return s.cmds.Complete(st, caps, text)
+	})
+	s.cmd.SetAutocompletedFunc(func(text string, index, source int) bool {
+		if source == tview.AutocompletedNavigate {
+			return false
+		}
+		s.cmd.SetText(text)
+		s.completing = false
+		return true
+	})
+	s.cmd.SetChangedFunc(func(string) {
+		if s.completing && s.cmd.GetText() == "" {
+			s.completing = false
+		}
+	})
+	s.cmd.SetInputCapture(s.cmdKeys)
+	s.cmd.SetDoneFunc(func(k tcell.Key) {
+		switch k {
+		case tcell.KeyEnter:
+			line := s.cmd.GetText()
+			s.cmd.SetText("")
+			s.Send(line)
+		case tcell.KeyEscape:
+			a.tv.SetFocus(s.view)
+		}
+	})
+	s.view.onEnter = func(uint64) { a.tv.SetFocus(s.cmd) }
+
+	s.body = newResponsiveSplit(s.view, s.notes)
+	session := tview.NewFlex().SetDirection(tview.FlexRow).
+		AddItem(s.body, 0, 1, false).
+		AddItem(s.palette, 1, 0, false).
+		AddItem(s.cmd, 1, 0, true)
+	session.SetInputCapture(s.sessionKeys)
+	s.form = newConnectForm(a, s.connect)
+	s.root.AddPage("connect", s.form.root, true, true)
+	s.root.AddPage("session", session, true, false)
+	return s
+}
+
+func (s *sessionScreen) Name() string          { return "Session" }
+func (s *sessionScreen) Root() tview.Primitive { return s.root }
+
+func (s *sessionScreen) Focusables() []tview.Primitive {
+	if name, _ := s.root.GetFrontPage(); name == "connect" {
+		return []tview.Primitive{s.form.form}
+	}
+	return []tview.Primitive{s.cmd, s.view, s.notes, s.palette}
+}
+
+func (s *sessionScreen) Hints() []Hint {
+	if name, _ := s.root.GetFrontPage(); name == "connect" {
+		return []Hint{{"Enter", "connect", s.form.submit}, {"Tab", "next field", nil}}
+	}
+	hs := []Hint{{"Enter", "send", nil}, {"^P", "palette", s.focusPalette}}
+	if st, _ := s.snapshot(); st.Proto == explorer.SMTP {
+		hs = append(hs, Hint{"^O", "compose", s.compose})
+	}
+	return append(hs, Hint{"^S", "save", s.saveDialog}, Hint{"^N", "new", s.newConnection})
+}
+
+// sessionKeys are the Session screen's own shortcuts.
+func (s *sessionScreen) sessionKeys(ev *tcell.EventKey) *tcell.EventKey {
+	switch ev.Key() {
+	case tcell.KeyCtrlP:
+		s.focusPalette()
+	case tcell.KeyCtrlO:
+		s.compose()
+	case tcell.KeyCtrlS:
+		s.saveDialog()
+	case tcell.KeyCtrlN:
+		s.newConnection()
+	default:
+		return ev
+	}
+	return nil
+}
+
+// cmdKeys gives the command line its history.
+func (s *sessionScreen) cmdKeys(ev *tcell.EventKey) *tcell.EventKey {
+	if s.completing {
+		return ev
+	}
+	switch ev.Key() {
+	case tcell.KeyUp:
+		s.cmd.SetText(s.cmds.Prev(s.cmd.GetText()))
+		return nil
+	case tcell.KeyDown:
+		s.cmd.SetText(s.cmds.Next())
+		return nil
+	}
+	return ev
+}
+
+// completeOnTab completes the command line; false when there is nothing to
+// complete (an empty line: Tab moves focus instead).
+func (s *sessionScreen) completeOnTab() bool {
+	text := s.cmd.GetText()
+	if text == "" {
+		return false
+	}
+	st, caps := s.snapshot()
+	c := s.cmds.Complete(st, caps, text)
+	switch len(c) {
+	case 0:
+		s.a.setStatus("no command valid now starts with "+text, false)
+	case 1:
+		s.cmd.SetText(c[0])
+	default:
+		s.completing = true
+		s.cmd.Autocomplete()
+	}
+	return true
+}
+
+func (s *sessionScreen) focusPalette() {
+	if name, _ := s.root.GetFrontPage(); name == "session" {
+		s.a.tv.SetFocus(s.palette)
+	}
+}
+
+func (s *sessionScreen) snapshot() (explorer.State, []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state, s.caps
+}
+
+// refreshPalette reads the session's state (UI goroutine).
+func (s *sessionScreen) refreshPalette() {
+	s.mu.Lock()
+	if s.sess != nil {
+		s.state, s.caps = s.sess.State(), s.sess.Caps()
+	}
+	st, caps := s.state, s.caps
+	s.mu.Unlock()
+	items := s.cmds.Palette(st, caps)
+	if st.Proto == explorer.SMTP && (st.Phase == explorer.PhaseRcpt || st.Phase == explorer.PhaseData) {
+		items = append([]Suggestion{{Command: composeCommand, Why: "write the message with a helper"}}, items...)
+	}
+	if st.Phase == explorer.PhaseClosed {
+		items = []Suggestion{{Command: newCommand, Why: "connect again"}}
+	}
+	s.palette.SetItems(items)
+}
+
+const (
+	composeCommand = "compose…"
+	newCommand     = "new connection…"
+)
+
+// pick handles a palette choice: helpers open, commands go to the line.
+func (s *sessionScreen) pick(sg Suggestion) {
+	switch sg.Command {
+	case composeCommand:
+		s.compose()
+		return
+	case newCommand:
+		s.newConnection()
+		return
+	}
+	s.cmd.SetText(s.fill(sg.Command))
+	s.a.tv.SetFocus(s.cmd)
+	if sg.Why != "" {
+		s.a.setStatus(sg.Command+": "+sg.Why, false)
+	}
+}
+
+// fill completes credential commands from the connect form.
+func (s *sessionScreen) fill(c string) string {
+	u, p := s.target.User, s.target.Password
+	switch strings.ToUpper(strings.TrimSpace(c)) {
+	case "AUTH PLAIN":
+		if u != "" && p != "" {
+			return "AUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte("\x00"+u+"\x00"+p))
+		}
+	case "USER":
+		if u != "" {
+			return "USER " + u
+		}
+	case "PASS":
+		if p != "" {
+			return "PASS " + p
+		}
+	}
+	return c
+}
+
+// onEvent receives trace events from any goroutine.
+func (s *sessionScreen) onEvent(ev explorer.Event) {
+	s.trace.Append(Entry{Event: ev})
+	s.requestDraw()
+}
+
+// requestDraw asks for one redraw however many events arrive meanwhile.
+func (s *sessionScreen) requestDraw() {
+	if s.drawWant.CompareAndSwap(false, true) {
+		s.a.QueueUpdateDraw(func() { s.drawWant.Store(false) })
+	}
+}
+
+// connect dials t and shows the session.
+func (s *sessionScreen) connect(t Target) {
+	if s.a.opts.Dial == nil {
+		s.a.setStatus("sessions are not available in this build", true)
+		return
+	}
+	s.close()
+	s.target = t
+	s.trace.Clear()
+	s.mu.Lock()
+	s.state = explorer.State{Proto: t.Proto, Phase: explorer.PhaseConnect}
+	s.caps = nil
+	s.mu.Unlock()
+	s.refreshPalette()
+	s.view.SetTitle(" " + tview.Escape(t.String()) + " ")
+	s.root.SwitchToPage("session")
+	s.a.Show(0)
+	s.a.tv.SetFocus(s.cmd)
+	var sess Session
+	s.a.Go("connecting to "+t.Addr(), func(ctx context.Context) error {
+		var err error
+		sess, err = s.a.opts.Dial(ctx, t, s.onEvent)
+		return err
+	}, func(err error) {
+		if err != nil {
+			s.trace.Append(Entry{Event: explorer.Event{Dir: explorer.Local, Err: true, Line: "connect: " + oneLine(err.Error())}})
+			s.mu.Lock()
+			s.state.Phase = explorer.PhaseClosed
+			s.mu.Unlock()
+			s.refreshPalette()
+			return
+		}
+		s.mu.Lock()
+		s.sess = sess
+		s.mu.Unlock()
+		s.refreshPalette()
+		s.a.setStatus("connected to "+t.String()+": pick a command below or type one", false)
+	})
+}
+
+// Send queues one typed line for the session.
+func (s *sessionScreen) Send(line string) {
+	s.mu.Lock()
+	sess := s.sess
+	if sess == nil {
+		s.mu.Unlock()
+		s.a.setStatus("not connected: Ctrl-N opens the connect form", true)
+		return
+	}
+	s.cmds.Add(line)
+	s.queue = append(s.queue, line)
+	if s.pumping {
+		s.mu.Unlock()
+		return
+	}
+	s.pumping = true
+	s.mu.Unlock()
+	s.a.Go("waiting for the server", func(ctx context.Context) error {
+		for {
+			s.mu.Lock()
+			if len(s.queue) == 0 || s.sess != sess {
+				s.queue, s.pumping = nil, false
+				s.mu.Unlock()
+				return nil
+			}
+			l := s.queue[0]
+			s.queue = s.queue[1:]
+			s.mu.Unlock()
+			if err := sess.SendLine(ctx, l); err != nil {
+				s.mu.Lock()
+				s.queue, s.pumping = nil, false
+				s.mu.Unlock()
+				return err
+			}
+		}
+	}, func(err error) {
+		s.refreshPalette()
+	})
+}
+
+// close ends the current session, if any.
+func (s *sessionScreen) close() {
+	s.mu.Lock()
+	sess := s.sess
+	s.sess, s.queue = nil, nil
+	s.mu.Unlock()
+	if sess != nil {
+		sess.Close()
+	}
+}
+
+func (s *sessionScreen) newConnection() {
+	s.close()
+	s.root.SwitchToPage("connect")
+	s.a.Show(0)
+}
+
+// labChanged points the connect form at a (re)started lab.
+func (s *sessionScreen) labChanged(l Lab) { s.form.labChanged(l) }
+
+// responsiveSplit puts the notes beside the trace on wide terminals and
+// below it otherwise (80x24 keeps 4 lines of note).
+type responsiveSplit struct {
+	*tview.Flex
+	main, side tview.Primitive
+	wide       bool
+	init       bool
+}
+
+func newResponsiveSplit(main, side tview.Primitive) *responsiveSplit {
+	r := &responsiveSplit{Flex: tview.NewFlex(), main: main, side: side}
+	r.AddItem(main, 0, 1, true).AddItem(side, 6, 0, false)
+	r.SetDirection(tview.FlexRow)
+	return r
+}
+
+func (r *responsiveSplit) Draw(screen tcell.Screen) {
+	_, _, w, h := r.GetRect()
+	wide := w >= 120
+	if wide != r.wide || !r.init {
+		r.wide, r.init = wide, true
+		if wide {
+			r.SetDirection(tview.FlexColumn)
+			r.ResizeItem(r.side, w*2/5, 0)
+		} else {
+			r.SetDirection(tview.FlexRow)
+			r.ResizeItem(r.side, max(4, min(10, h/3)), 0)
+		}
+	} else if !wide {
+		r.ResizeItem(r.side, max(4, min(10, h/3)), 0)
+	}
+	r.Flex.Draw(screen)
+}
+
+// connectForm is the Session screen's first page.
+type connectForm struct {
+	a        *App
+	root     *tview.Flex
+	intro    *tview.TextView
+	form     *tview.Form
+	preset   *tview.DropDown
+	proto    *tview.DropDown
+	host     *tview.InputField
+	port     *tview.InputField
+	security *tview.DropDown
+	user     *tview.InputField
+	pass     *tview.InputField
+	onGo     func(Target)
+	lab      Lab
+}
+
+type preset struct {
+	label, listener string
+	proto           explorer.Protocol
+	sec             Security
+	user, pass      string
+	defPort         int
+}
+
+var presets = []preset{
+	{"lab SMTP (MX role, no login)", "smtp", explorer.SMTP, Plain, "", "", 2525},
+	{"lab submission (STARTTLS + login)", "submission", explorer.SMTP, StartTLS, "alice", "wonderland", 2587},
+	{"lab submissions (TLS + login)", "submissions", explorer.SMTP, TLS, "alice", "wonderland", 2465},
+	{"lab POP3 (STLS)", "pop3", explorer.POP3, StartTLS, "bob", "builder", 2110},
+	{"lab POP3S (TLS)", "pop3s", explorer.POP3, TLS, "bob", "builder", 2995},
+	{"another server", "", explorer.SMTP, StartTLS, "", "", 587},
+}
+
+var securities = []Security{Plain, StartTLS, TLS}
+
+func newConnectForm(a *App, onGo func(Target)) *connectForm {
+	f := &connectForm{a: a, onGo: onGo}
+	f.intro = tview.NewTextView().SetDynamicColors(true).SetWrap(true).SetWordWrap(true)
+	k := func(s string) string { return a.th.tag("label") + s + a.th.reset() }
+	f.intro.SetText(a.th.tag("title") + "postlab" + a.th.reset() + " runs real SMTP and POP3 sessions and explains every line, with its RFC.\n" +
+		k("Enter") + " connects to the lab (a practice mail server here) · " + k("Tab") + " moves · " + k("?") + " help")
+	f.form = tview.NewForm()
+	f.form.SetItemPadding(0).SetButtonsAlign(tview.AlignLeft)
+	f.form.SetFieldBackgroundColor(tcell.ColorDefault)
+	if a.th.noColor {
+		f.form.SetButtonStyle(tcell.StyleDefault.Reverse(true)).SetButtonActivatedStyle(tcell.StyleDefault.Reverse(true).Bold(true))
+	}
+	labels := make([]string, len(presets))
+	for i, p := range presets {
+		labels[i] = p.label
+	}
+	f.preset = tview.NewDropDown().SetLabel("Server   ").SetOptions(labels, func(_ string, i int) { f.applyPreset(i) })
+	f.proto = tview.NewDropDown().SetLabel("Protocol ").SetOptions([]string{"SMTP", "POP3"}, nil)
+	f.host = tview.NewInputField().SetLabel("Host     ").SetFieldWidth(30)
+	f.port = tview.NewInputField().SetLabel("Port     ").SetFieldWidth(6).SetAcceptanceFunc(tview.InputFieldInteger)
+	f.security = tview.NewDropDown().SetLabel("Security ").SetOptions([]string{"plain", "STARTTLS / STLS", "TLS (implicit)"}, nil)
+	f.user = tview.NewInputField().SetLabel("User     ").SetFieldWidth(30)
+	f.pass = tview.NewInputField().SetLabel("Password ").SetFieldWidth(30).SetMaskCharacter('*')
+	for _, d := range []*tview.DropDown{f.preset, f.proto, f.security} {
+		d.SetListStyles(a.th.base, a.th.sel)
+		if a.th.noColor {
+			d.SetFieldStyle(tcell.StyleDefault.Underline(true))
+		}
+	}
+	for _, in := range []*tview.InputField{f.host, f.port, f.user, f.pass} {
+		if a.th.noColor {
+			in.SetFieldStyle(tcell.StyleDefault.Underline(true))
+		}
+		in.SetDoneFunc(func(k tcell.Key) {
+			if k == tcell.KeyEnter {
+				f.submit()
+			}
+		})
+	}
+	f.form.AddFormItem(f.preset).AddFormItem(f.proto).AddFormItem(f.host).AddFormItem(f.port).
+		AddFormItem(f.security).AddFormItem(f.user).AddFormItem(f.pass).
+		AddButton("Connect", f.submit)
+	f.form.SetBorder(true).SetTitle(" connect ").SetTitleAlign(tview.AlignLeft)
+	f.root = tview.NewFlex().SetDirection(tview.FlexRow).
+		AddItem(f.intro, 2, 0, false).
+		AddItem(f.form, 0, 1, true)
+	f.preset.SetCurrentOption(0)
+	f.form.SetFocus(f.form.GetFormItemCount()) // the Connect button: Enter goes
+	return f
+}
+
+func (f *connectForm) labAddr(p preset) (string, int) {
+	if f.lab != nil && p.listener != "" {
+		if host, port, err := net.SplitHostPort(f.lab.Addr(p.listener)); err == nil {
+			n, _ := strconv.Atoi(port)
+			return host, n
+		}
+	}
+	if p.listener == "" {
+		return "", p.defPort
+	}
+	return "127.0.0.1", p.defPort
+}
+
+func (f *connectForm) applyPreset(i int) {
+	if i < 0 || i >= len(presets) {
+		return
+	}
+	p := presets[i]
+	host, port := f.labAddr(p)
+	f.fill(Target{Proto: p.proto, Host: host, Port: port, Security: p.sec, User: p.user, Password: p.pass})
+}
+
+// fill shows t in the fields.
+func (f *connectForm) fill(t Target) {
+	if t.Proto == explorer.POP3 {
+		f.proto.SetCurrentOption(1)
+	} else {
+		f.proto.SetCurrentOption(0)
+	}
+	f.host.SetText(t.Host)
+	f.port.SetText(strconv.Itoa(t.Port))
+	for i, s := range securities {
+		if s == t.Security {
+			f.security.SetCurrentOption(i)
+		}
+	}
+	f.user.SetText(t.User)
+	f.pass.SetText(t.Password)
+}
+
+func (f *connectForm) labChanged(l Lab) {
+	f.lab = l
+	i, _ := f.preset.GetCurrentOption()
+	f.applyPreset(i)
+}
+
+// target reads the fields.
+func (f *connectForm) target() (Target, error) {
+	var t Target
+	if i, _ := f.proto.GetCurrentOption(); i == 1 {
+		t.Proto = explorer.POP3
+	} else {
+		t.Proto = explorer.SMTP
+	}
+	i, _ := f.security.GetCurrentOption()
+	t.Security = securities[max(0, i)]
+	t.Host = strings.TrimSpace(f.host.GetText())
+	if t.Host == "" {
+		return t, fmt.Errorf("type a host name")
+	}
+	n, err := strconv.Atoi(f.port.GetText())
+	if err != nil || n < 1 || n > 65535 {
+		return t, fmt.Errorf("the port must be a number from 1 to 65535")
+	}
+	t.Port = n
+	t.User = strings.TrimSpace(f.user.GetText())
+	t.Password = f.pass.GetText()
+	if pi, _ := f.preset.GetCurrentOption(); pi >= 0 && presets[pi].listener != "" && f.lab != nil {
+		t.RootCAs = f.lab.CertPool()
+	}
+	return t, nil
+}
+
+func (f *connectForm) submit() {
+	t, err := f.target()
+	if err != nil {
+		f.a.setStatus(err.Error(), true)
+		return
+	}
+	f.onGo(t)
+}

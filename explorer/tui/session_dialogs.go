@@ -1,0 +1,171 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
+
+	"postlab/explorer"
+)
+
+// compose opens the DATA helper: headers and body, with the wire form
+// (dot-stuffing done and marked) shown as you type.
+func (s *sessionScreen) compose() {
+	st, _ := s.snapshot()
+	if st.Proto != explorer.SMTP {
+		s.a.setStatus("compose is for SMTP DATA", true)
+		return
+	}
+	if st.Phase != explorer.PhaseRcpt && st.Phase != explorer.PhaseData {
+		s.a.setStatus("compose needs an accepted RCPT first (MAIL FROM, then RCPT TO)", true)
+		return
+	}
+	from, to := s.envelope()
+	m := ComposeModel{From: from, To: to, Subject: "Hello from postlab", Body: "Hi,\n\nthis message went through the lab.\n.a line starting with a dot is dot-stuffed\n", Date: time.Now()}
+	form := tview.NewForm()
+	form.SetItemPadding(0)
+	preview := tview.NewTextView().SetDynamicColors(true).SetWrap(false)
+	preview.SetBorder(true).SetTitle(" on the wire after DATA ")
+	body := tview.NewTextArea().SetText(m.Body, false)
+	body.SetLabel("Body    ")
+	render := func() {
+		var b strings.Builder
+		for _, l := range m.Lines() {
+			switch {
+			case l.Stuffed:
+				fmt.Fprintf(&b, "%s%s%s  %s<- dot-stuffed (RFC 5321 §4.5.2)%s\n", s.a.tag("warn"), tview.Escape(l.Text), s.a.th.reset(), s.a.tag("dim"), s.a.th.reset())
+			case l.End:
+				fmt.Fprintf(&b, "%s.%s  %s<- end of data%s\n", s.a.tag("c2s"), s.a.th.reset(), s.a.tag("dim"), s.a.th.reset())
+			case l.Text == "":
+				fmt.Fprintf(&b, "%s<- blank line: headers end%s\n", s.a.tag("dim"), s.a.th.reset())
+			default:
+				b.WriteString(tview.Escape(l.Text) + "\n")
+			}
+		}
+		preview.SetText(b.String())
+	}
+	form.AddInputField("From    ", m.From, 40, nil, func(t string) { m.From = t; render() })
+	form.AddInputField("To      ", m.To, 40, nil, func(t string) { m.To = t; render() })
+	form.AddInputField("Subject ", m.Subject, 40, nil, func(t string) { m.Subject = t; render() })
+	form.AddFormItem(body)
+	body.SetChangedFunc(func() { m.Body = body.GetText(); render() })
+	form.AddButton("Send", func() {
+		lines := m.Lines()
+		s.a.closeDialog()
+		s.a.tv.SetFocus(s.cmd)
+		st, _ := s.snapshot()
+		if st.Phase == explorer.PhaseRcpt {
+			s.Send("DATA")
+		}
+		for _, l := range lines {
+			s.Send(l.Text)
+		}
+	})
+	form.AddButton("Cancel", s.a.closeDialog)
+	render()
+	frame := tview.NewFlex().SetDirection(tview.FlexRow).AddItem(form, 0, 3, true).AddItem(preview, 0, 2, false)
+	frame.SetBorder(true).SetTitle(" compose (Tab moves, Esc closes) ")
+	s.a.showDialog("compose", frame, 78, 22, form)
+}
+
+// envelope guesses From/To headers from the MAIL and RCPT lines sent.
+func (s *sessionScreen) envelope() (from, to string) {
+	from, to = "alice@postlab.test", "bob@postlab.test"
+	var rcpts []string
+	for _, e := range s.trace.Snapshot() {
+		if e.Event.Dir != explorer.ClientToServer {
+			continue
+		}
+		l := strings.ToUpper(e.Event.Line)
+		if a := angle(e.Event.Line); a != "" && strings.HasPrefix(l, "MAIL FROM:") {
+			from, rcpts = a, nil
+		} else if a != "" && strings.HasPrefix(l, "RCPT TO:") {
+			rcpts = append(rcpts, a)
+		}
+	}
+	if len(rcpts) > 0 {
+		to = strings.Join(rcpts, ", ")
+	}
+	return from, to
+}
+
+func angle(s string) string {
+	i, j := strings.IndexByte(s, '<'), strings.IndexByte(s, '>')
+	if i >= 0 && j > i+1 {
+		return s[i+1 : j]
+	}
+	return ""
+}
+
+// saveDialog asks where to save the transcript and in which format.
+func (s *sessionScreen) saveDialog() {
+	if s.trace.Len() == 0 {
+		s.a.setStatus("nothing to save yet", true)
+		return
+	}
+	name := "postlab-" + time.Now().Format("20060102-150405")
+	form := tview.NewForm()
+	form.SetItemPadding(1)
+	path := tview.NewInputField().SetLabel("File   ").SetText(name + ".txt").SetFieldWidth(44)
+	format := tview.NewDropDown().SetLabel("Format ").SetOptions([]string{"text (annotated)", "JSON Lines"}, func(_ string, i int) {
+		p := strings.TrimSuffix(strings.TrimSuffix(path.GetText(), ".txt"), ".jsonl")
+		if i == 1 {
+			path.SetText(p + ".jsonl")
+		} else {
+			path.SetText(p + ".txt")
+		}
+	})
+	format.SetCurrentOption(0)
+	form.AddFormItem(path).AddFormItem(format)
+	save := func() {
+		p := path.GetText()
+		i, _ := format.GetCurrentOption()
+		entries := s.trace.Snapshot()
+		ann := s.trace.Notes
+		first, _ := s.trace.Bounds()
+		s.a.closeDialog()
+		s.a.Go("saving "+p, func(ctx context.Context) error {
+			return saveTranscript(p, i == 1, entries, func(k int) []explorer.Note { return ann(first + uint64(k)) })
+		}, func(err error) {
+			if err == nil {
+				abs, _ := filepath.Abs(p)
+				s.a.setStatus("saved "+abs, false)
+			}
+		})
+	}
+	path.SetDoneFunc(func(k tcell.Key) {
+		if k == tcell.KeyEnter {
+			save()
+		}
+	})
+	form.AddButton("Save", save).AddButton("Cancel", s.a.closeDialog)
+	form.SetBorder(true).SetTitle(" save transcript ")
+	s.a.showDialog("save", form, 64, 9, form)
+}
+
+// saveTranscript writes entries as annotated text (swaks-style markers,
+// notes indented) or as JSON Lines ({"t","dir","tls","line","notes"}).
+func saveTranscript(path string, jsonl bool, entries []Entry, notes func(i int) []explorer.Note) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("save: %v", err)
+	}
+	if jsonl {
+		err = WriteJSONL(f, entries, notes)
+	} else {
+		err = WriteText(f, entries, notes)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("save %s: %v", path, err)
+	}
+	return nil
+}
