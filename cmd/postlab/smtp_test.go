@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// runIO runs the command line with in as stdin and returns stdout+stderr
+// and the exit code.
+func runIO(t *testing.T, in string, args ...string) (string, int) {
+	t.Helper()
+	root := newRoot()
+	root.SetArgs(args)
+	root.SetIn(strings.NewReader(in))
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	err := root.Execute()
+	if err == nil {
+		return out.String(), exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != errSilent {
+			out.WriteString("postlab: " + ee.Error() + "\n")
+		}
+		return out.String(), ee.code
+	}
+	out.WriteString("postlab: " + err.Error() + "\n")
+	return out.String(), exitUsage
+}
+
+// lineServer answers each client line with reply(line) ("" = no reply)
+// after sending greeting; it records what it received.
+type lineServer struct {
+	ln  net.Listener
+	mu  sync.Mutex
+	got []string
+}
+
+func newLineServer(t *testing.T, greeting string, reply func(line string, inData *bool) string) *lineServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &lineServer{ln: ln}
+	done := make(chan struct{})
+	t.Cleanup(func() { ln.Close(); <-done })
+	go func() {
+		defer close(done)
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conn.SetDeadline(time.Now().Add(10 * time.Second))
+			if greeting != "" {
+				conn.Write([]byte(greeting))
+			}
+			br := bufio.NewReader(conn)
+			inData := false
+			for {
+				l, err := br.ReadString('\n')
+				if err != nil {
+					break
+				}
+				l = strings.TrimRight(l, "\r\n")
+				s.mu.Lock()
+				s.got = append(s.got, l)
+				s.mu.Unlock()
+				if r := reply(l, &inData); r != "" {
+					conn.Write([]byte(r))
+					if strings.HasPrefix(r, "221") || strings.HasPrefix(r, "+OK bye") {
+						break
+					}
+				}
+			}
+			conn.Close()
+		}
+	}()
+	return s
+}
+
+func (s *lineServer) Addr() string { return s.ln.Addr().String() }
+
+func (s *lineServer) Lines() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.got...)
+}
+
+// smtpReply is a tiny SMTP responder for the command-line tests.
+func smtpReply(l string, inData *bool) string {
+	if *inData {
+		if l == "." {
+			*inData = false
+			return "250 2.0.0 Ok: queued\r\n"
+		}
+		return ""
+	}
+	verb, _, _ := strings.Cut(strings.ToUpper(l), " ")
+	switch verb {
+	case "EHLO":
+		return "250-mx.test\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 AUTH PLAIN LOGIN\r\n"
+	case "MAIL":
+		return "250 2.1.0 Ok\r\n"
+	case "RCPT":
+		if strings.Contains(l, "nobody") {
+			return "550 5.1.1 <nobody@postlab.test>: Recipient address rejected\r\n"
+		}
+		return "250 2.1.5 Ok\r\n"
+	case "DATA":
+		*inData = true
+		return "354 End data with <CR><LF>.<CR><LF>\r\n"
+	case "AUTH":
+		return "235 2.7.0 Authentication successful\r\n"
+	case "QUIT":
+		return "221 2.0.0 Bye\r\n"
+	}
+	return "502 5.5.2 Error: command not recognized\r\n"
+}
+
+func TestSMTPCommandPiped(t *testing.T) {
+	srv := newLineServer(t, "220 mx.test ESMTP\r\n", smtpReply)
+	trace := filepath.Join(t.TempDir(), "trace.jsonl")
+	in := "EHLO x\r\nMAIL FROM:<a@postlab.test>\r\nRCPT TO:<b@postlab.test>\r\nDATA\r\nSubject: hi\r\n\r\nbody\r\n.\r\nQUIT\r\n"
+	out, code := runIO(t, in, "smtp", "--no-color", "--trace-out", trace, srv.Addr())
+	if code != exitOK {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	for _, want := range []string{"<- 220 mx.test ESMTP", "-> EHLO x", "<- 250-PIPELINING", "-> Subject: hi", "-> .", "<- 250 2.0.0 Ok: queued", "<- 221 2.0.0 Bye"} {
+		if !strings.Contains(out, want+"\n") {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// Notes are indented under their line.
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		if l == "-> EHLO x" && (i+1 >= len(lines) || !strings.HasPrefix(lines[i+1], "      == ")) {
+			t.Errorf("no note under EHLO:\n%s", out)
+		}
+	}
+	if strings.Contains(out, "\x1b[") {
+		t.Error("colour with --no-color")
+	}
+	if got := strings.Join(srv.Lines(), "|"); got != "EHLO x|MAIL FROM:<a@postlab.test>|RCPT TO:<b@postlab.test>|DATA|Subject: hi||body|.|QUIT" {
+		t.Errorf("server got %s", got)
+	}
+	b, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var obj map[string]any
+		if err := json.Unmarshal([]byte(l), &obj); err != nil {
+			t.Fatalf("bad JSON line %q: %v", l, err)
+		}
+		for _, k := range []string{"t", "dir", "tls", "line", "notes"} {
+			if _, ok := obj[k]; !ok {
+				t.Errorf("JSON line lacks %q: %s", k, l)
+			}
+		}
+		if _, err := time.Parse(time.RFC3339Nano, obj["t"].(string)); err != nil {
+			t.Errorf("t is not RFC 3339: %v", err)
+		}
+		if obj["line"] == "EHLO x" && len(obj["notes"].([]any)) == 0 {
+			t.Error("no notes for EHLO in the JSON trace")
+		}
+		n++
+	}
+	if n < 15 {
+		t.Errorf("only %d JSON lines", n)
+	}
+}
+
+func TestSMTPCommandNoNotesAndEOF(t *testing.T) {
+	srv := newLineServer(t, "220 mx.test ESMTP\r\n", smtpReply)
+	out, code := runIO(t, "NOOP\n", "smtp", "--no-notes", srv.Addr())
+	if code != exitOK {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	if strings.Contains(out, "      ==") {
+		t.Errorf("notes printed with --no-notes:\n%s", out)
+	}
+	if !strings.Contains(out, "<- 502 5.5.2") || !strings.Contains(out, "== input ended: closing the connection without QUIT") {
+		t.Errorf("output:\n%s", out)
+	}
+}
+
+func TestSMTPCommandAuthMasked(t *testing.T) {
+	srv := newLineServer(t, "220 mx.test ESMTP\r\n", smtpReply)
+	t.Setenv("POSTLAB_PASSWORD", "wonderland")
+	out, code := runIO(t, "QUIT\n", "smtp", "--user", "alice", "--helo", "me.test", srv.Addr())
+	if code != exitOK {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	if !strings.Contains(out, "-> AUTH PLAIN AGFsaWNl****") || !strings.Contains(out, "-> EHLO me.test") {
+		t.Errorf("output:\n%s", out)
+	}
+	if strings.Contains(out, "d29uZGVybGFuZA") || strings.Contains(out, "wonderland") {
+		t.Error("password in output")
+	}
+}
+
+func TestSMTPCommandErrors(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead := ln.Addr().String()
+	ln.Close()
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"smtp", dead}, exitNetwork, "connection refused"},
+		{[]string{"smtp"}, exitUsage, "arg"},
+		{[]string{"smtp", "--tls", "--starttls", "h"}, exitUsage, "exclude"},
+		{[]string{"smtp", "h:99999"}, exitUsage, "port"},
+		{[]string{"smtp", "--user", "a", "--auth", "XOAUTH9", "h"}, exitUsage, "XOAUTH9"},
+	}
+	for _, tc := range cases {
+		out, code := runIO(t, "", tc.args...)
+		if code != tc.code || !strings.Contains(out, tc.want) {
+			t.Errorf("%v: exit %d, want %d with %q:\n%s", tc.args, code, tc.code, tc.want, out)
+		}
+	}
+}
+
+func TestHostPort(t *testing.T) {
+	cases := map[string]string{
+		"mx.test":        "mx.test:25",
+		"mx.test:2525":   "mx.test:2525",
+		"127.0.0.1":      "127.0.0.1:25",
+		"::1":            "[::1]:25",
+		"[::1]":          "[::1]:25",
+		"[::1]:2525":     "[::1]:2525",
+		"192.0.2.1:587":  "192.0.2.1:587",
+		"2001:db8::1:25": "[2001:db8::1:25]:25",
+	}
+	for in, want := range cases {
+		if got, err := hostPort(in, 25); err != nil || got != want {
+			t.Errorf("hostPort(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "h:0", "h:x", ":25"} {
+		if _, err := hostPort(bad, 25); err == nil {
+			t.Errorf("hostPort(%q) accepted", bad)
+		}
+	}
+}

@@ -1,0 +1,290 @@
+package explorer
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"time"
+)
+
+// Security is how a session protects its connection.
+type Security int
+
+const (
+	Plain       Security = iota // clear text for the whole session
+	ImplicitTLS                 // TLS from the first byte (SMTP 465, RFC 8314; POP3 995)
+	StartTLS                    // clear text, then STARTTLS (RFC 3207) or STLS (RFC 2595)
+)
+
+func (s Security) String() string {
+	switch s {
+	case ImplicitTLS:
+		return "tls"
+	case StartTLS:
+		return "starttls"
+	}
+	return "plain"
+}
+
+// Options configure a session. The zero value of every field is usable.
+type Options struct {
+	Addr     string   // host:port
+	Network  string   // "tcp" (default), "tcp4" or "tcp6"
+	Security Security // Plain, ImplicitTLS or StartTLS (done by DialSMTP/DialPOP3)
+
+	ConnectTimeout time.Duration // default 15s
+	ReplyTimeout   time.Duration // per reply (and per write); default 60s
+
+	Insecure   bool           // continue when the certificate does not verify (the result is still reported)
+	RootCAs    *x509.CertPool // trusted roots; nil means the system pool (plus CAFile)
+	CAFile     string         // PEM file of extra trusted roots
+	ServerName string         // name to verify and send as SNI; default the host of Addr
+
+	// Helo is the name DialSMTP sends in EHLO before STARTTLS; default "localhost".
+	Helo string
+
+	// TraceContentLines bounds the message lines recorded per DATA/BDAT/RETR/TOP;
+	// 0 means DefaultTraceContentLines, negative means no bound.
+	TraceContentLines int
+	// MaxMessage bounds the octets of one RETR/TOP kept in Response.Lines;
+	// 0 means 64 MiB. Longer messages are still read to the end and traced.
+	MaxMessage int
+
+	// Now is the clock of the trace (tests fix it); default time.Now.
+	Now func() time.Time
+	// Dial replaces the network dialer (tests, proxies).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// OnEvent, when set, is subscribed before the first event, so it sees
+	// the whole trace including the connection and greeting.
+	OnEvent func(Event)
+}
+
+func (o *Options) replyTimeout() time.Duration {
+	if o.ReplyTimeout > 0 {
+		return o.ReplyTimeout
+	}
+	return 60 * time.Second
+}
+
+func (o *Options) contentLines() int {
+	switch {
+	case o.TraceContentLines < 0:
+		return int(^uint(0) >> 1)
+	case o.TraceContentLines == 0:
+		return DefaultTraceContentLines
+	}
+	return o.TraceContentLines
+}
+
+func (o *Options) maxMessage() int {
+	if o.MaxMessage > 0 {
+		return o.MaxMessage
+	}
+	return 64 << 20
+}
+
+// dial opens the connection (and the TLS layer for ImplicitTLS) and
+// returns a Session in PhaseConnect.
+func dial(ctx context.Context, proto Protocol, opts Options) (*Session, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Network == "" {
+		opts.Network = "tcp"
+	}
+	s := &Session{opts: opts, now: opts.Now}
+	s.state = State{Proto: proto, Phase: PhaseConnect}
+	if opts.OnEvent != nil {
+		s.Subscribe(opts.OnEvent)
+	}
+	host, _, err := net.SplitHostPort(opts.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("address %q: %v (want HOST:PORT)", opts.Addr, err)
+	}
+	ct := opts.ConnectTimeout
+	if ct <= 0 {
+		ct = 15 * time.Second
+	}
+	dctx, cancel := context.WithTimeout(ctx, ct)
+	defer cancel()
+	s.note("connecting to %s (%s)", opts.Addr, opts.Network)
+	var conn net.Conn
+	if opts.Dial != nil {
+		conn, err = opts.Dial(dctx, opts.Network, opts.Addr)
+	} else {
+		var d net.Dialer
+		conn, err = d.DialContext(dctx, opts.Network, opts.Addr)
+	}
+	if err != nil {
+		if ctx.Err() == nil && errors.Is(dctx.Err(), context.DeadlineExceeded) {
+			err = fmt.Errorf("no connection within %s (timeout)", ct)
+		}
+		return nil, s.fail(&ConnError{"dial", err})
+	}
+	s.conn = conn
+	s.br = bufio.NewReaderSize(conn, 64<<10)
+	s.note("connected to %s from %s", conn.RemoteAddr(), conn.LocalAddr())
+	if opts.Security == ImplicitTLS {
+		if err := s.handshake(ctx, host); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// tlsConfig builds the client configuration. Verification is done by hand in
+// VerifyConnection so the result is known (and reported) even with Insecure.
+func (s *Session) tlsConfig(host string, result *error) (*tls.Config, error) {
+	roots := s.opts.RootCAs
+	if s.opts.CAFile != "" {
+		pem, err := os.ReadFile(s.opts.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("CA file: %v", err)
+		}
+		if roots == nil {
+			if roots, err = x509.SystemCertPool(); err != nil || roots == nil {
+				roots = x509.NewCertPool()
+			}
+		} else {
+			roots = roots.Clone()
+		}
+		if !roots.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("CA file %s: no PEM certificates found", s.opts.CAFile)
+		}
+	}
+	name := s.opts.ServerName
+	if name == "" {
+		name = host
+	}
+	insecure := s.opts.Insecure
+	return &tls.Config{
+		ServerName:         name,
+		InsecureSkipVerify: true, // verified below, always
+		MinVersion:         tls.VersionTLS10,
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			*result = verifyChain(cs, roots, name)
+			if *result != nil && !insecure {
+				return *result
+			}
+			return nil
+		},
+	}, nil
+}
+
+func verifyChain(cs tls.ConnectionState, roots *x509.CertPool, name string) error {
+	if len(cs.PeerCertificates) == 0 {
+		return errors.New("the server sent no certificate")
+	}
+	inter := x509.NewCertPool()
+	for _, c := range cs.PeerCertificates[1:] {
+		inter.AddCert(c)
+	}
+	_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{
+		DNSName:       name,
+		Roots:         roots,
+		Intermediates: inter,
+	})
+	return err
+}
+
+// handshake runs the TLS client handshake on the current connection and
+// records what it learnt as Local notes.
+func (s *Session) handshake(ctx context.Context, host string) error {
+	var verr error
+	cfg, err := s.tlsConfig(host, &verr)
+	if err != nil {
+		return s.fail(&ConnError{"tls", err})
+	}
+	tc := tls.Client(s.conn, cfg)
+	hctx, cancel := context.WithTimeout(ctx, s.opts.replyTimeout())
+	defer cancel()
+	s.note("TLS handshake with server name %q", cfg.ServerName)
+	if err := tc.HandshakeContext(hctx); err != nil {
+		if verr != nil {
+			err = fmt.Errorf("certificate verification failed: %v (use --insecure to continue anyway, or --ca FILE to trust its issuer)", verr)
+		}
+		out := &ConnError{"tls", err}
+		s.broken = out
+		s.fail(out)
+		s.Close()
+		return out
+	}
+	s.conn = tc
+	s.br = bufio.NewReaderSize(tc, 64<<10)
+	cs := tc.ConnectionState()
+	info := newTLSInfo(cs, cfg.ServerName, verr)
+	s.mu.Lock()
+	s.state.TLS = true
+	s.tlsInfo = info
+	s.mu.Unlock()
+	for _, l := range info.Lines() {
+		s.note("%s", l)
+	}
+	if verr != nil {
+		s.emit(Event{Dir: Local, Line: "TLS certificate NOT verified: " + verr.Error() + " (continuing because of --insecure)"})
+	}
+	return nil
+}
+
+// TLSInfo summarises a TLS handshake.
+type TLSInfo struct {
+	Version    string
+	Cipher     string
+	ServerName string
+	Subject    string
+	Issuer     string
+	SANs       []string
+	NotBefore  time.Time
+	NotAfter   time.Time
+	Verified   bool
+	VerifyErr  string // why verification failed (empty when it passed)
+}
+
+func newTLSInfo(cs tls.ConnectionState, name string, verr error) *TLSInfo {
+	ti := &TLSInfo{
+		Version:    tls.VersionName(cs.Version),
+		Cipher:     tls.CipherSuiteName(cs.CipherSuite),
+		ServerName: name,
+		Verified:   verr == nil,
+	}
+	if verr != nil {
+		ti.VerifyErr = verr.Error()
+	}
+	if len(cs.PeerCertificates) > 0 {
+		c := cs.PeerCertificates[0]
+		ti.Subject = c.Subject.String()
+		ti.Issuer = c.Issuer.String()
+		ti.SANs = append(ti.SANs, c.DNSNames...)
+		for _, ip := range c.IPAddresses {
+			ti.SANs = append(ti.SANs, ip.String())
+		}
+		ti.NotBefore, ti.NotAfter = c.NotBefore, c.NotAfter
+	}
+	return ti
+}
+
+// Lines renders the handshake as the Local notes of the trace. The first
+// word of each line is stable ("TLS", "certificate") for annotate to match.
+func (ti *TLSInfo) Lines() []string {
+	sans := "none"
+	if len(ti.SANs) > 0 {
+		sans = fmt.Sprint(ti.SANs)
+		sans = sans[1 : len(sans)-1]
+	}
+	v := "passed"
+	if !ti.Verified {
+		v = "FAILED: " + ti.VerifyErr
+	}
+	return []string{
+		fmt.Sprintf("TLS established: %s, cipher %s", ti.Version, ti.Cipher),
+		fmt.Sprintf("certificate subject %q, issuer %q", ti.Subject, ti.Issuer),
+		fmt.Sprintf("certificate names (SAN): %s; valid %s to %s", sans,
+			ti.NotBefore.UTC().Format(time.RFC3339), ti.NotAfter.UTC().Format(time.RFC3339)),
+		fmt.Sprintf("certificate verification for %q: %s", ti.ServerName, v),
+	}
+}
