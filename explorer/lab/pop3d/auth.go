@@ -82,7 +82,7 @@ func (s *session) handleUser(c Command) error {
 		// RFC 2595 §2.2: no plaintext passwords without TLS. RFC 3206 §4
 		// names "an attempt to authenticate in violation of policy" as a
 		// reason for [AUTH]. Refusing at USER keeps the password unsent.
-		return errPlaintext
+		return s.bad(errPlaintext)
 	}
 	if c.Arg == "" {
 		return s.bad(&Error{Msg: "usage: USER name"})
@@ -95,7 +95,7 @@ func (s *session) handleUser(c Command) error {
 
 func (s *session) handlePass(c Command) error {
 	if !s.srv.authAllowed(s.tls) {
-		return errPlaintext
+		return s.bad(errPlaintext)
 	}
 	if c.Arg == "" {
 		return s.bad(&Error{Msg: "usage: PASS password"})
@@ -149,7 +149,7 @@ func (s *session) handleAuth(c Command) error {
 		return s.bad(&Error{Msg: "unsupported authentication mechanism"})
 	}
 	if !s.srv.authAllowed(s.tls) {
-		return errPlaintext
+		return s.bad(errPlaintext)
 	}
 	s.mech = "PLAIN"
 	defer func() {
@@ -251,9 +251,27 @@ func (s *session) login(name string, fail *Error, check func(user string) bool) 
 	}
 	s.drop = drop
 	s.msgs = drop.Messages()
+	for _, m := range s.msgs {
+		if !validUID(m.UID) {
+			s.note(true, fmt.Sprintf("store gave a unique-id that RFC 1939 §7 does not allow: %q", m.UID))
+		}
+	}
 	s.deleted = make([]bool, len(s.msgs))
 	s.authed = true
 	s.phase = explorer.PhaseTrans
 	n, size := s.stat()
 	return s.ok(fmt.Sprintf("%s's maildrop has %d messages (%d octets)", user, n, size))
+}
+
+// validUID reports whether uid is 1-70 characters in 0x21-0x7E (RFC 1939 §7).
+func validUID(uid string) bool {
+	if uid == "" || len(uid) > 70 {
+		return false
+	}
+	for i := 0; i < len(uid); i++ {
+		if uid[i] < 0x21 || uid[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }

@@ -26,6 +26,10 @@ var ErrInUse = errors.New("pop3d: maildrop in use")
 
 // MaildropStore gives exclusive access to a user's mailbox (RFC 1939 §8:
 // the server acquires an exclusive-access lock on the maildrop).
+//
+// Lock may return ErrInUse (sent as "-ERR [IN-USE]"), an *Error (sent as
+// is, e.g. [LOGIN-DELAY] or [SYS/PERM]) or any other error (sent as
+// "-ERR [SYS/TEMP]" with the detail kept in the trace).
 type MaildropStore interface {
 	Lock(user string) (Maildrop, error)
 }

@@ -50,7 +50,15 @@ func init() {
 	}
 }
 
-func (s *session) dispatch(c Command) error {
+func (s *session) dispatch(c Command) (err error) {
+	defer func() {
+		// A panicking backend ends this session, not the server.
+		if v := recover(); v != nil {
+			s.note(true, fmt.Sprintf("internal error in %s: %v", c.Name, v))
+			s.replyError(&Error{Code: CodeSysTemp, Msg: "internal server error"})
+			err = errStopSession
+		}
+	}()
 	pending := s.userPending
 	s.userPending = false
 	h, ok := handlers[c.Name]

@@ -213,6 +213,9 @@ func (s *session) readFailed(err error) {
 // readLine reads one line of at most limit octets including its CRLF (a bare
 // LF is accepted too). The idle timer restarts for every line.
 func (s *session) readLine(limit int) (string, error) {
+	// The idle timer bounds writes too: a client that stops reading must
+	// not hold its maildrop lock forever.
+	s.conn.SetDeadline(time.Now().Add(s.srv.cfg.IdleTimeout))
 	if s.r.Buffered() == 0 {
 		// Flush only when the client has nothing more queued: pipelined
 		// commands (RFC 2449 §6.6) are then answered in one write.
@@ -220,7 +223,6 @@ func (s *session) readLine(limit int) (string, error) {
 			return "", err
 		}
 	}
-	s.conn.SetReadDeadline(time.Now().Add(s.srv.cfg.IdleTimeout))
 	frag, err := s.r.ReadSlice('\n')
 	if err == nil && len(frag) <= limit {
 		return trimEOL(string(frag)), nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"sync"
@@ -124,11 +125,19 @@ func (s *Server) Serve(l net.Listener) error {
 		s.wg.Add(1)
 		s.mu.Unlock()
 		go func() {
-			defer s.wg.Done()
+			defer func() {
+				if v := recover(); v != nil {
+					// A backend panic outside a command (Unlock) drops this
+					// session only.
+					sess.note(true, fmt.Sprintf("internal error: %v", v))
+					sess.raw.Close()
+				}
+				s.mu.Lock()
+				delete(s.sessions, sess)
+				s.mu.Unlock()
+				s.wg.Done()
+			}()
 			sess.serve()
-			s.mu.Lock()
-			delete(s.sessions, sess)
-			s.mu.Unlock()
 		}()
 	}
 }

@@ -663,3 +663,44 @@ func TestTraceSummarisesContent(t *testing.T) {
 		}
 	}
 }
+
+func TestSlowReaderDropped(t *testing.T) {
+	ts := startServer(t, func(c *Config) { c.AllowInsecureAuth = true; c.IdleTimeout = 100 * time.Millisecond })
+	ts.store.add("alice", "big", strings.Repeat(strings.Repeat("y", 98)+"\r\n", 40000)) // 4 MB
+	c := dial(t, ts.addr)
+	c.login("alice", "wonderland")
+	// Ask for 40 MB and never read: the write deadline must free the lock.
+	c.send(strings.Repeat("RETR 1\r\n", 10) + "QUIT")
+	waitFor(t, "unlock of a stalled session", func() bool { return !ts.store.isLocked("alice") })
+	if len(ts.store.deletes) != 0 {
+		t.Fatal("stalled session deleted mail")
+	}
+}
+
+type panicStore struct{ *memStore }
+
+func (p panicStore) Lock(user string) (Maildrop, error) { panic("backend bug") }
+
+func TestBackendPanicEndsSessionOnly(t *testing.T) {
+	ts := startServer(t, func(c *Config) { c.AllowInsecureAuth = true; c.Store = panicStore{c.Store.(*memStore)} })
+	c := dial(t, ts.addr)
+	c.expect("USER alice", "+OK")
+	c.expect("PASS wonderland", "-ERR [SYS/TEMP] internal server error")
+	c.expectClosed()
+	dial(t, ts.addr).expect("NOOP", "-ERR not authenticated")
+}
+
+func TestInvalidUIDNoted(t *testing.T) {
+	ts := startServer(t, insecure)
+	ts.store.add("alice", "has space", msg1)
+	c := dial(t, ts.addr)
+	c.login("alice", "wonderland")
+	waitFor(t, "note", func() bool {
+		for _, ev := range ts.trace.events() {
+			if ev.Err && strings.Contains(ev.Line, `"has space"`) {
+				return true
+			}
+		}
+		return false
+	})
+}
