@@ -38,7 +38,7 @@ func ExplainTLSA(t *dns.TLSA) string {
 			*s = "unknown"
 		}
 	}
-	return fmt.Sprintf("%d %d %d %s...: usage %s; selector %s; matching %s",
+	return fmt.Sprintf("%d %d %d %s: usage %s; selector %s; matching %s",
 		t.Usage, t.Selector, t.MatchingType, abbreviate(t.Certificate, 16), usage, sel, mt)
 }
 

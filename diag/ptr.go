@@ -85,9 +85,7 @@ func ptrFinding(ctx context.Context, r Resolver, ip netip.Addr) Finding {
 			Fix:     fmt.Sprintf("Ask whoever owns the address (your provider) to set PTR %s to the server's name.", trimDot(arpa)),
 			Ref:     "RFC 1912 §2.1; RFC 8601 §3"}
 		if local {
-			f.Status = StatusInfo
-			f.Summary += " (a private address, not reachable from the Internet)"
-			f.Fix = ""
+			f.Detail += " This is a private or loopback address, so only the local resolver can answer for it."
 		}
 		return f
 	case len(res.Confirmed) == 0:
