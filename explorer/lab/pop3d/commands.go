@@ -90,14 +90,14 @@ func (s *session) handleCapa(c Command) error {
 	}
 	// RFC 2449 §6. USER and SASL PLAIN are plaintext password methods, so
 	// they are offered only where they would be accepted (RFC 2595 §2.2).
-	caps := []string{"TOP", "UIDL", "RESP-CODES", "PIPELINING", "EXPIRE NEVER", "AUTH-RESP-CODE"}
+	caps := []string{"TOP", "UIDL"}
 	if s.srv.authAllowed(s.tls) {
 		caps = append(caps, "USER", "SASL PLAIN")
 	}
 	if !s.tls && s.srv.cfg.TLSConfig != nil && s.drop == nil {
 		caps = append(caps, "STLS")
 	}
-	caps = append(caps, "IMPLEMENTATION postlab")
+	caps = append(caps, "RESP-CODES", "PIPELINING", "EXPIRE NEVER", "AUTH-RESP-CODE", "IMPLEMENTATION postlab")
 	for _, cp := range caps {
 		if err := s.writeLine(cp, true); err != nil {
 			return err

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"postlab/explorer"
@@ -34,6 +35,8 @@ type memStore struct {
 	deletes   [][]string
 	lockErr   error
 	deleteErr error
+	openErr   error
+	readErr   error // returned after the first 10 octets of a message
 }
 
 type memMsg struct {
@@ -114,8 +117,17 @@ func (d *memDrop) Messages() []MessageInfo {
 }
 
 func (d *memDrop) Open(uid string) (io.ReadCloser, error) {
+	d.store.mu.Lock()
+	openErr, readErr := d.store.openErr, d.store.readErr
+	d.store.mu.Unlock()
+	if openErr != nil {
+		return nil, openErr
+	}
 	for _, m := range d.msgs {
 		if m.uid == uid {
+			if readErr != nil {
+				return io.NopCloser(io.MultiReader(bytes.NewReader(m.data[:10]), iotest.ErrReader(readErr))), nil
+			}
 			return io.NopCloser(bytes.NewReader(m.data)), nil
 		}
 	}

@@ -129,6 +129,7 @@ func (s *Server) Serve(l net.Listener) error {
 				if v := recover(); v != nil {
 					// A backend panic outside a command (Unlock) drops this
 					// session only.
+					sess.phase = explorer.PhaseClosed
 					sess.note(true, fmt.Sprintf("internal error: %v", v))
 					sess.raw.Close()
 				}

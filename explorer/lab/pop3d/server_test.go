@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
 	"regexp"
 	"strings"
 	"testing"
@@ -331,7 +332,7 @@ func TestCapa(t *testing.T) {
 	ts := startServer(t, insecure)
 	c := dial(t, ts.addr)
 	c.expect("CAPA", "+OK Capability list follows")
-	want := "TOP|UIDL|RESP-CODES|PIPELINING|EXPIRE NEVER|AUTH-RESP-CODE|USER|SASL PLAIN|STLS|IMPLEMENTATION postlab"
+	want := "TOP|UIDL|USER|SASL PLAIN|STLS|RESP-CODES|PIPELINING|EXPIRE NEVER|AUTH-RESP-CODE|IMPLEMENTATION postlab"
 	if got := strings.Join(c.multi(), "|"); got != want {
 		t.Fatalf("CAPA %q, want %q", got, want)
 	}
@@ -703,4 +704,52 @@ func TestInvalidUIDNoted(t *testing.T) {
 		}
 		return false
 	})
+}
+
+func TestMessageReadErrors(t *testing.T) {
+	ts := withMail(startServer(t, insecure))
+	ts.store.openErr = fmt.Errorf("file vanished")
+	c := dial(t, ts.addr)
+	c.login("alice", "wonderland")
+	c.expect("RETR 1", "-ERR [SYS/TEMP] unable to read message 1")
+	c.expect("TOP 2 0", "-ERR [SYS/TEMP] unable to read message 2")
+	ts.store.mu.Lock()
+	ts.store.openErr, ts.store.readErr = nil, fmt.Errorf("I/O error")
+	ts.store.mu.Unlock()
+	// Once +OK is out the response cannot turn into -ERR: the server drops
+	// the connection, and the client sees no terminating ".".
+	c.expect("RETR 1", "+OK")
+	c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	rest, _ := io.ReadAll(c.r)
+	if string(rest) != msg1[:10] {
+		t.Fatalf("after a read error the client got %q", rest)
+	}
+	waitFor(t, "unlock", func() bool { return !ts.store.isLocked("alice") })
+	if len(ts.store.seen) != 0 {
+		t.Fatal("a message that failed to send was marked seen")
+	}
+}
+
+func TestServeAfterShutdown(t *testing.T) {
+	srv := NewServer(Config{})
+	if err := srv.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Serve(l); err != ErrServerClosed {
+		t.Fatalf("Serve after Shutdown: %v", err)
+	}
+	if _, err := net.Dial("tcp", l.Addr().String()); err == nil {
+		t.Fatal("listener still open")
+	}
+}
+
+func TestNoStore(t *testing.T) {
+	ts := startServer(t, func(c *Config) { c.AllowInsecureAuth = true; c.Store = nil })
+	c := dial(t, ts.addr)
+	c.expect("USER alice", "+OK")
+	c.expect("PASS wonderland", "-ERR [SYS/PERM]")
 }
