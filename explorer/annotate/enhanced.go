@@ -5,27 +5,24 @@ import (
 	"strings"
 )
 
-// enhancedClass explains the first number of an enhanced status code, RFC 3463 §3.1.
+// enhancedClass explains the first number of an enhanced status code, RFC 3463 §2.
 var enhancedClass = map[int]Entry{
-	2: {Title: "Success", Detail: "Class 2: the action was completed successfully.", Ref: "RFC 3463 §3.1"},
-	4: {Title: "Persistent transient failure", Detail: "Class 4: the message is fine but delivery failed for now; the same message may go through if sent again later.", Ref: "RFC 3463 §3.1"},
-	5: {Title: "Permanent failure", Detail: "Class 5: resending the message unchanged will not work; something must change first.", Ref: "RFC 3463 §3.1", Permanent: true},
+	2: {Title: "Success", Detail: "Class 2: the action was completed successfully.", Ref: "RFC 3463 §2"},
+	4: {Title: "Persistent transient failure", Detail: "Class 4: the message is fine but delivery failed for now; the same message may go through if sent again later.", Ref: "RFC 3463 §2"},
+	5: {Title: "Permanent failure", Detail: "Class 5: resending the message unchanged will not work; something must change first.", Ref: "RFC 3463 §2", Permanent: true},
 }
 
-// enhancedSubject explains the middle number, RFC 3463 §3.2.
+// enhancedSubject explains the middle number, RFC 3463 §2.
 var enhancedSubject = map[int]Entry{
-	0: {Title: "Other or undefined status", Detail: "There is no more specific information than the class.", Ref: "RFC 3463 §3.2"},
-	1: {Title: "Addressing status", Detail: "Something about the sender's or a recipient's address.", Ref: "RFC 3463 §3.2"},
-	2: {Title: "Mailbox status", Detail: "Something about the recipient's mailbox once the address was found (full, disabled...).", Ref: "RFC 3463 §3.2"},
-	3: {Title: "Mail system status", Detail: "Something about the receiving mail system as a whole.", Ref: "RFC 3463 §3.2"},
-	4: {Title: "Network and routing status", Detail: "Something about the network or the routing of the message.", Ref: "RFC 3463 §3.2"},
-	5: {Title: "Mail delivery protocol status", Detail: "Something about the SMTP conversation itself.", Ref: "RFC 3463 §3.2"},
-	6: {Title: "Message content or media status", Detail: "Something about the message's content or format.", Ref: "RFC 3463 §3.2"},
-	7: {Title: "Security or policy status", Detail: "Something about security or the receiver's policy (authentication, spam, reputation).", Ref: "RFC 3463 §3.2"},
+	0: {Title: "Other or undefined status", Detail: "There is no more specific information than the class.", Ref: "RFC 3463 §2"},
+	1: {Title: "Addressing status", Detail: "Something about the sender's or a recipient's address.", Ref: "RFC 3463 §2"},
+	2: {Title: "Mailbox status", Detail: "Something about the recipient's mailbox once the address was found (full, disabled...).", Ref: "RFC 3463 §2"},
+	3: {Title: "Mail system status", Detail: "Something about the receiving mail system as a whole.", Ref: "RFC 3463 §2"},
+	4: {Title: "Network and routing status", Detail: "Something about the network or the routing of the message.", Ref: "RFC 3463 §2"},
+	5: {Title: "Mail delivery protocol status", Detail: "Something about the SMTP conversation itself.", Ref: "RFC 3463 §2"},
+	6: {Title: "Message content or media status", Detail: "Something about the message's content or format.", Ref: "RFC 3463 §2"},
+	7: {Title: "Security or policy status", Detail: "Something about security or the receiver's policy (authentication, spam, reputation).", Ref: "RFC 3463 §2"},
 }
-
-// enhancedCodes is the registry, keyed "subject.detail"; filled in enhanced_table.go.
-var enhancedCodes = map[string]Entry{}
 
 // parseEnhanced splits "c.s.d" into numbers; it accepts 1-3 digit parts as
 // RFC 3463 §2 allows.
