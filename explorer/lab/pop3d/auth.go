@@ -79,7 +79,7 @@ func (s *session) handleStls(c Command) error {
 
 func (s *session) handleUser(c Command) error {
 	if !s.srv.authAllowed(s.tls) {
-		// RFC 2595 §2.2: no plaintext passwords without TLS. RFC 3206 §4
+		// RFC 2595 §2.2: no plaintext passwords without TLS. RFC 3206 §5
 		// names "an attempt to authenticate in violation of policy" as a
 		// reason for [AUTH]. Refusing at USER keeps the password unsent.
 		return s.bad(errPlaintext)
@@ -87,7 +87,7 @@ func (s *session) handleUser(c Command) error {
 	if c.Arg == "" {
 		return s.bad(&Error{Msg: "usage: USER name"})
 	}
-	// Whether the user exists is not revealed here (RFC 1939 §13).
+	// Whether the user exists is not revealed here (RFC 1939, Security Considerations).
 	s.user = c.Arg
 	s.userPending = true
 	return s.ok("send PASS")

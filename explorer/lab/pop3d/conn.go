@@ -15,15 +15,16 @@ import (
 )
 
 const (
-	// RFC 1939 §4 lets a server close the connection after a failed
-	// authentication; we do so after the third, and after a run of protocol
-	// errors (unknown commands, bad syntax, over-long lines) so that a
-	// confused or hostile client cannot keep a session busy forever.
+	// RFC 1939 (since RFC 1725) lets a server close the connection after
+	// a failed authentication command; we do so after the third, and after
+	// a run of protocol errors (unknown commands, bad syntax, over-long
+	// lines) so that a confused or hostile client cannot keep a session
+	// busy forever.
 	maxAuthFailures = 3
 	maxErrors       = 10
 
-	// SASL responses are not commands, so they may exceed the command line
-	// limit (RFC 5034 §4 leaves their size to the mechanism); still capped.
+	// A SASL response line (RFC 5034 §4) is base64 of the mechanism's data,
+	// not a command; it gets more room than a command line, still capped.
 	saslLineLimit = 4096
 	// An over-long line is read and discarded up to its end; past this we
 	// stop reading and drop the client.

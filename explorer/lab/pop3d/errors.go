@@ -23,9 +23,9 @@ func (e *Error) Error() string {
 const (
 	CodeInUse      = "IN-USE"      // RFC 2449 §8.1.2: the maildrop is locked by another session
 	CodeLoginDelay = "LOGIN-DELAY" // RFC 2449 §8.1.1: logged in too recently
-	CodeAuth       = "AUTH"        // RFC 3206 §4: credentials wrong or against policy
-	CodeSysTemp    = "SYS/TEMP"    // RFC 3206 §5: a temporary system problem
-	CodeSysPerm    = "SYS/PERM"    // RFC 3206 §5: a permanent system problem
+	CodeAuth       = "AUTH"        // RFC 3206 §5: credentials wrong or against policy
+	CodeSysTemp    = "SYS/TEMP"    // RFC 3206 §4: a temporary system problem
+	CodeSysPerm    = "SYS/PERM"    // RFC 3206 §4: a permanent system problem
 )
 
 var (
