@@ -71,9 +71,11 @@ func (s *session) handleStls(c Command) error {
 	s.r.Reset(tc)
 	s.w.Reset(tc)
 	s.tls = true
+	s.noteTLS(tc)
+	// RFC 2595 §4: the session stays in AUTHORIZATION and the client
+	// should ask for CAPA again, since USER and SASL PLAIN now appear.
 	s.phase = explorer.PhaseAuthz
 	s.user = ""
-	s.noteTLS(tc)
 	return nil
 }
 
@@ -260,7 +262,7 @@ func (s *session) login(name string, fail *Error, check func(user string) bool) 
 	s.authed = true
 	s.phase = explorer.PhaseTrans
 	n, size := s.stat()
-	return s.ok(fmt.Sprintf("%s's maildrop has %d messages (%d octets)", user, n, size))
+	return s.ok(fmt.Sprintf("%s's maildrop has %s (%d octets)", user, messages(n), size))
 }
 
 // validUID reports whether uid is 1-70 characters in 0x21-0x7E (RFC 1939 §7).

@@ -140,7 +140,7 @@ func (s *session) handleQuit(Command) error {
 	if left == 0 {
 		s.ok(s.srv.cfg.Hostname + " POP3 server signing off (maildrop empty)")
 	} else {
-		s.ok(fmt.Sprintf("%s POP3 server signing off (%d messages left)", s.srv.cfg.Hostname, left))
+		s.ok(fmt.Sprintf("%s POP3 server signing off (%s left)", s.srv.cfg.Hostname, messages(left)))
 	}
 	return errStopSession
 }
@@ -187,7 +187,7 @@ func (s *session) msgNumber(arg string) (int, error) {
 	}
 	n, _ := strconv.Atoi(arg)
 	if n < 1 || n > len(s.msgs) {
-		return 0, &Error{Msg: fmt.Sprintf("no such message, only %d messages in maildrop", len(s.msgs))}
+		return 0, &Error{Msg: fmt.Sprintf("no such message, only %s in maildrop", messages(len(s.msgs)))}
 	}
 	if s.deleted[n-1] {
 		return 0, &Error{Msg: fmt.Sprintf("message %d already deleted", n)}
@@ -210,7 +210,7 @@ func (s *session) listing(c Command, value func(i int) string) error {
 		n, size := s.stat()
 		head := "unique-id listing follows"
 		if c.Name == "LIST" {
-			head = fmt.Sprintf("%d messages (%d octets)", n, size)
+			head = fmt.Sprintf("%s (%d octets)", messages(n), size)
 		}
 		if err := s.ok(head); err != nil {
 			return err
@@ -253,7 +253,7 @@ func (s *session) handleRset(c Command) error {
 	}
 	clear(s.deleted)
 	n, size := s.stat()
-	return s.ok(fmt.Sprintf("maildrop has %d messages (%d octets)", n, size))
+	return s.ok(fmt.Sprintf("maildrop has %s (%d octets)", messages(n), size))
 }
 
 func (s *session) handleRetr(c Command) error {
@@ -410,4 +410,12 @@ func (s *session) stuffTop(br *bufio.Reader, n int) (lines, octets int64, err er
 		_, err = s.w.WriteString("\r\n")
 	}
 	return lines, octets, err
+}
+
+// messages is "1 message" or "n messages".
+func messages(n int) string {
+	if n == 1 {
+		return "1 message"
+	}
+	return strconv.Itoa(n) + " messages"
 }

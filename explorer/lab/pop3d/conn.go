@@ -139,6 +139,8 @@ func (s *session) serve() {
 		s.cmd = ""
 		if err != nil {
 			if errors.Is(err, errLongLine) {
+				// The line itself is not traced: it may hold a password.
+				s.note(true, fmt.Sprintf("client sent a line longer than %d octets", s.srv.cfg.MaxLineLength))
 				s.errs++
 				if s.replyError(errLineTooLong) != nil || s.errs >= maxErrors {
 					return

@@ -165,7 +165,7 @@ func TestDeleteRulesUpdateState(t *testing.T) {
 	c.expect("LIST 1", "-ERR message 1 already deleted")
 	c.expect("TOP 1 0", "-ERR message 1 already deleted")
 	c.expect("STAT", fmt.Sprintf("+OK 1 %d", len(msg2)))
-	c.expect("LIST", "+OK 1 messages")
+	c.expect("LIST", "+OK 1 message")
 	if got := strings.Join(c.multi(), "|"); got != fmt.Sprintf("2 %d", len(msg2)) {
 		t.Fatalf("LIST after DELE %q", got)
 	}
@@ -193,7 +193,7 @@ func TestDeleteRulesUpdateState(t *testing.T) {
 	c = dial(t, ts.addr)
 	c.login("alice", "wonderland")
 	c.expect("DELE 1", "+OK")
-	c.expect("QUIT", "+OK mail.postlab.test POP3 server signing off (1 messages left)")
+	c.expect("QUIT", "+OK mail.postlab.test POP3 server signing off (1 message left)")
 	c.expectClosed()
 	waitFor(t, "unlock", func() bool { return !ts.store.isLocked("alice") })
 	if got := ts.store.uids("alice"); len(got) != 1 || got[0] != "1700000001.M2P1.host" {
@@ -542,7 +542,7 @@ func TestPipelining(t *testing.T) {
 	if got := string(c.rawMulti()); got != msg1 {
 		t.Fatalf("RETR %q", got)
 	}
-	for _, want := range []string{"+OK 2 1700000001.M2P1.host", "+OK message 2 deleted", fmt.Sprintf("+OK 1 %d", len(msg1)), "+OK mail.postlab.test POP3 server signing off (1 messages left)"} {
+	for _, want := range []string{"+OK 2 1700000001.M2P1.host", "+OK message 2 deleted", fmt.Sprintf("+OK 1 %d", len(msg1)), "+OK mail.postlab.test POP3 server signing off (1 message left)"} {
 		if got := c.line(); got != want {
 			t.Fatalf("got %q want %q", got, want)
 		}
