@@ -1,0 +1,154 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"postlab/diag"
+)
+
+func init() { register(newHeadersCmd) }
+
+func newHeadersCmd() *cobra.Command {
+	var asJSON, noDNS bool
+	var resolver string
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "headers FILE|-",
+		Short: "Read a message's headers: the Received path, delays, SPF/DKIM/DMARC/ARC results",
+		Long: `headers reads one message (- for stdin) and shows the Received chain oldest
+first with the delay of each hop (warning about clock skew and unparseable
+dates), the Authentication-Results of each receiving server (RFC 8601), the ARC
+chain verified against DNS (RFC 8617), every DKIM-Signature verified against
+DNS (RFC 6376, with the reason when it fails) and a summary in words.
+
+DNS goes to --resolver HOST:PORT, or the first server of /etc/resolv.conf.
+Only the first 10 MB of the input are read.
+
+Exit codes: 0 the signatures and ARC chain verify (or there are none), 1 a DKIM
+signature or the ARC chain fails, 2 usage error, 3 every DNS lookup failed.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, closeFn, err := troubleOpen(args[0])
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			raw, cut, err := diag.ReadLimited(r, diag.HeadersMaxBytes)
+			if err != nil {
+				return usageErrorf("reading %s: %v", args[0], err)
+			}
+			var opt diag.HeadersOptions
+			var dns interface{ AllFailed() bool }
+			if !noDNS {
+				l, err := diag.NewHeadersResolver(resolver, timeout)
+				if err != nil {
+					return usageErrorf("%v", err)
+				}
+				opt.LookupTXT = l.LookupTXT
+				dns = l
+			}
+			rep := diag.AnalyzeHeaders(raw, opt)
+			if cut {
+				rep.Warnings = append(rep.Warnings, "only the first 10 MB were read")
+			}
+			if dns != nil && dns.AllFailed() {
+				rep.NetworkFailed = true
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				if err := troubleJSON(out, rep); err != nil {
+					return err
+				}
+			} else {
+				printHeaders(out, rep)
+			}
+			if rep.NetworkFailed {
+				return netErrorf("every DNS lookup to the resolver failed; DKIM and ARC could not be verified")
+			}
+			failed := rep.ARC.Verdict == "fail"
+			for _, d := range rep.DKIM {
+				if d.Result != "pass" {
+					failed = true
+				}
+			}
+			if failed {
+				return silentExit(exitFailed)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	f.StringVar(&resolver, "resolver", "", "DNS server HOST:PORT for DKIM and ARC keys (default: /etc/resolv.conf)")
+	f.DurationVar(&timeout, "timeout", 5*time.Second, "timeout of each DNS query")
+	f.BoolVar(&noDNS, "no-dns", false, "do not verify signatures (no DNS queries)")
+	return cmd
+}
+
+func printHeaders(w io.Writer, rep *diag.HeaderReport) {
+	fmt.Fprintf(w, "%s\n\n", rep.Summary)
+	fmt.Fprintf(w, "Received chain (%d hops, oldest first):\n", rep.ReceivedCount)
+	for _, h := range rep.Hops {
+		when, delay := "(no valid date)", ""
+		if h.Time != nil {
+			when = h.Time.Format(time.RFC1123Z)
+		}
+		if h.DelayS != nil {
+			delay = fmt.Sprintf("  +%s", time.Duration(*h.DelayS)*time.Second)
+		}
+		fmt.Fprintf(w, "  %d. %s%s\n     from %s\n     by %s", h.N, when, delay, firstNonEmptyStr(h.From, "-"), firstNonEmptyStr(h.By, "-"))
+		if h.With != "" {
+			fmt.Fprintf(w, " with %s", h.With)
+		}
+		if h.ID != "" {
+			fmt.Fprintf(w, " id %s", h.ID)
+		}
+		if h.For != "" {
+			fmt.Fprintf(w, " for %s", h.For)
+		}
+		fmt.Fprintln(w)
+	}
+	if rep.BiggestDelay != nil {
+		fmt.Fprintf(w, "  biggest delay: hop %d, %s\n", rep.BiggestDelay.N, time.Duration(*rep.BiggestDelay.DelayS)*time.Second)
+	}
+	if len(rep.AuthResults) > 0 {
+		fmt.Fprintln(w, "\nAuthentication-Results (newest first):")
+		for _, ar := range rep.AuthResults {
+			fmt.Fprintf(w, "  %s\n", firstNonEmptyStr(ar.AuthservID, "(no authserv-id)"))
+			for _, r := range ar.Results {
+				fmt.Fprintf(w, "    %s=%s", r.Method, r.Result)
+				for k, v := range r.Props {
+					fmt.Fprintf(w, " %s=%s", k, v)
+				}
+				if r.Reason != "" {
+					fmt.Fprintf(w, " (%s)", r.Reason)
+				}
+				fmt.Fprintln(w)
+			}
+		}
+	}
+	if rep.ARC.Sets > 0 {
+		fmt.Fprintf(w, "\nARC: %d set(s), %s", rep.ARC.Sets, rep.ARC.Verdict)
+		if rep.ARC.Reason != "" {
+			fmt.Fprintf(w, ": %s", rep.ARC.Reason)
+		}
+		fmt.Fprintln(w)
+	}
+	if len(rep.DKIM) > 0 {
+		fmt.Fprintln(w, "\nDKIM signatures:")
+		for _, d := range rep.DKIM {
+			fmt.Fprintf(w, "  d=%s s=%s: %s", d.Domain, d.Selector, d.Result)
+			if d.Reason != "" {
+				fmt.Fprintf(w, " (%s)", d.Reason)
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	for _, x := range rep.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", x)
+	}
+}

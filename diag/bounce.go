@@ -1,0 +1,835 @@
+package diag
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/mail"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/emersion/go-message"
+	_ "github.com/emersion/go-message/charset" // RFC 2047 and body charsets beyond UTF-8/ASCII
+	"github.com/emersion/go-message/textproto"
+)
+
+// BounceMaxBytes caps how much of a message ParseBounce reads: a bounce
+// with the original attached is rarely over a few MB, and a cap keeps
+// memory and time bounded on hostile input.
+const BounceMaxBytes = 10 << 20
+
+// Limits of the MIME walk (hostile nesting and part counts).
+const (
+	bounceMaxDepth   = 8
+	bounceMaxParts   = 200
+	bounceMaxPartLen = 2 << 20
+)
+
+// BounceReport is what ParseBounce found in one message.
+type BounceReport struct {
+	IsBounce bool `json:"is_bounce"`
+	// Kind: bounce, delay, auto-reply, feedback, delivered, ordinary.
+	Kind string `json:"kind"`
+	// Format names the layout recognised: rfc3464, postfix, exim, qmail, ...
+	Format       string         `json:"format"`
+	ReportingMTA string         `json:"reporting_mta,omitempty"`
+	Results      []BounceResult `json:"results"`
+	Notes        []string       `json:"notes,omitempty"`
+	Truncated    bool           `json:"truncated,omitempty"`
+}
+
+// BounceResult is one recipient of a bounce (or of a non-bounce report:
+// reason vacation, feedback or delivered).
+type BounceResult struct {
+	Recipient   string `json:"recipient"`
+	Reason      string `json:"reason"`
+	Status      string `json:"status"`
+	ReplyCode   int    `json:"reply_code"`
+	HardBounce  bool   `json:"hard_bounce"`
+	RemoteMTA   string `json:"remote_mta"`
+	Diagnostic  string `json:"diagnostic"`
+	Explanation string `json:"explanation"`
+	Fix         string `json:"fix"`
+}
+
+// rawRecipient is what a format parser extracts before classification.
+type rawRecipient struct {
+	rcpt, status, diag, remote, action string
+	reply                              int
+}
+
+// bounceMsg is the evidence collected from one message's MIME tree.
+type bounceMsg struct {
+	header      textproto.Header
+	contentType string
+	reportType  string
+	dsn         [][]byte // message/delivery-status and message/global-delivery-status bodies
+	feedback    []byte   // message/feedback-report
+	texts       []string // human-readable text parts
+	nested      [][]byte // message/rfc822 parts (the original, or a forwarded bounce)
+	origHeaders []byte   // text/rfc822-headers
+	notes       []string
+	parts       int
+}
+
+// ParseBounce reads one message (raw RFC 5322, an .eml file or one mbox
+// entry) and reports each failed recipient. It reads at most BounceMaxBytes;
+// it never fails on bad input: what it could not understand is reported as
+// reason undefined with a note saying why.
+func ParseBounce(r io.Reader) (*BounceReport, error) {
+	data, err := io.ReadAll(io.LimitReader(r, BounceMaxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the message: %v", err)
+	}
+	rep := &BounceReport{Results: []BounceResult{}}
+	if len(data) > BounceMaxBytes {
+		data = data[:BounceMaxBytes]
+		rep.Truncated = true
+		rep.Notes = append(rep.Notes, fmt.Sprintf("only the first %d MB were read", BounceMaxBytes>>20))
+	}
+	parseBounceData(rep, data, 0)
+	return rep, nil
+}
+
+func parseBounceData(rep *BounceReport, data []byte, depth int) {
+	data = stripMboxFrom(data)
+	m := collectMessage(data)
+	rep.Notes = append(rep.Notes, m.notes...)
+	if len(m.header.Map()) == 0 && len(bytes.TrimSpace(data)) == 0 {
+		rep.Kind, rep.Format = "ordinary", "empty"
+		rep.Notes = append(rep.Notes, "the input is empty")
+		return
+	}
+	from := strings.ToLower(m.header.Get("From"))
+	subject := decodeHeader(m.header.Get("Subject"))
+	rep.ReportingMTA = ""
+
+	// RFC 5965 feedback report.
+	if m.reportType == "feedback-report" || m.feedback != nil {
+		rep.Kind, rep.Format = "feedback", "arf"
+		fields := parseFields(m.feedback)
+		rcpt := decodeDSNAddress(firstField(fields, "original-rcpt-to", "removal-recipient"))
+		ft := firstField(fields, "feedback-type")
+		diag := "Feedback-Type: " + firstNonEmpty(ft, "abuse")
+		if ua := firstField(fields, "user-agent"); ua != "" {
+			diag += "; User-Agent: " + ua
+		}
+		rep.ReportingMTA = firstField(fields, "reporting-mta")
+		info := bounceReasons[BounceFeedback]
+		rep.Results = append(rep.Results, BounceResult{Recipient: rcpt, Reason: BounceFeedback,
+			Diagnostic: diag, Explanation: info.explanation, Fix: info.fix})
+		return
+	}
+
+	// RFC 3464 / RFC 6533 delivery status.
+	if len(m.dsn) > 0 {
+		raws, mta, ok := parseDSNParts(m.dsn)
+		rep.ReportingMTA = mta
+		rep.Format = "rfc3464"
+		if f := bounceFormat(strings.Join(m.texts, "\n"), m.header); f != "text" {
+			rep.Format += "/" + f
+		}
+		if !ok {
+			rep.Notes = append(rep.Notes, "the delivery-status part is malformed; the human-readable part was used instead")
+		}
+		// Fill missing diagnostics from the human-readable text.
+		txt := strings.Join(m.texts, "\n")
+		textRaws, tf := parseTextBounce(txt, m.header)
+		if len(raws) == 0 {
+			raws = textRaws
+			if tf != "" && tf != "text" {
+				rep.Format = tf
+			}
+		} else {
+			mergeText(raws, textRaws, txt)
+		}
+		if finishDSN(rep, raws, subject, from) {
+			return
+		}
+	}
+
+	// Provider JSON notifications (Amazon SES via SNS/email).
+	if raws, ok := parseSESJSON(strings.Join(m.texts, "\n")); ok {
+		rep.Format = "amazonses-json"
+		finishBounce(rep, raws, "")
+		return
+	}
+
+	bounceLike := looksLikeBounce(m.header, from, subject)
+	if !bounceLike && isAutoReply(m.header, subject) {
+		rep.Kind, rep.Format = "auto-reply", "rfc3834"
+		info := bounceReasons[BounceVacation]
+		rcpt := addrOnly(m.header.Get("From"))
+		rep.Results = append(rep.Results, BounceResult{Recipient: rcpt, Reason: BounceVacation,
+			Diagnostic: subject, Explanation: info.explanation, Fix: info.fix})
+		return
+	}
+
+	txt := strings.Join(m.texts, "\n")
+	if bounceLike || m.reportType == "delivery-status" {
+		raws, format := parseTextBounce(txt, m.header)
+		rep.Format = format
+		if len(raws) == 0 && depth < 3 {
+			if nested := nestedBounce(m, depth); nested != nil && nested.IsBounce {
+				*rep = mergeNested(rep, nested)
+				return
+			}
+		}
+		if len(raws) == 0 {
+			rep.IsBounce, rep.Kind = true, "bounce"
+			why := "no failed recipient could be found in this bounce"
+			if strings.TrimSpace(txt) == "" {
+				why = "the bounce has no readable text (truncated or malformed)"
+			} else if strings.Contains(strings.Join(rep.Notes, " "), "malformed") {
+				why = "the bounce is truncated or malformed and names no failed recipient"
+			}
+			rep.Notes = append(rep.Notes, why)
+			info := bounceReasons[BounceUndefined]
+			d := firstSMTPLine(txt)
+			res := BounceResult{Recipient: addrOnly(m.header.Get("X-Failed-Recipients")), Reason: BounceUndefined,
+				Diagnostic: d, Explanation: info.explanation + " (" + why + ")", Fix: info.fix}
+			if d != "" {
+				res.ReplyCode, res.Status, _ = splitReply(d)
+				if r := classifyBounce(res.Status, res.ReplyCode, d); r != BounceOnHold && r != BounceUndefined {
+					res.Reason = r
+					fillResultText(&res)
+				}
+				res.HardBounce = isHardBounce(res.Reason, res.Status, res.ReplyCode)
+			}
+			rep.Results = append(rep.Results, res)
+			return
+		}
+		finishBounce(rep, raws, subject)
+		return
+	}
+
+	// A bounce forwarded as an attachment or inline.
+	if depth < 3 {
+		if nested := nestedBounce(m, depth); nested != nil && (nested.IsBounce || nested.Kind == "feedback") {
+			*rep = mergeNested(rep, nested)
+			rep.Notes = append(rep.Notes, "the bounce was found inside a forwarded message")
+			return
+		}
+		if inner := forwardedInline(txt); inner != nil {
+			sub := &BounceReport{Results: []BounceResult{}}
+			parseBounceData(sub, inner, depth+1)
+			if sub.IsBounce {
+				*rep = mergeNested(rep, sub)
+				rep.Notes = append(rep.Notes, "the bounce was found inside a forwarded message")
+				return
+			}
+		}
+	}
+	rep.Kind, rep.Format = "ordinary", "rfc5322"
+	rep.Notes = append(rep.Notes, "this is not a bounce: no delivery report, no mailer-daemon sender, no failure wording")
+}
+
+func mergeNested(outer, inner *BounceReport) BounceReport {
+	r := *inner
+	r.Notes = append(append([]string{}, outer.Notes...), inner.Notes...)
+	r.Truncated = outer.Truncated || inner.Truncated
+	return r
+}
+
+func nestedBounce(m *bounceMsg, depth int) *BounceReport {
+	for _, n := range m.nested {
+		sub := &BounceReport{Results: []BounceResult{}}
+		parseBounceData(sub, n, depth+1)
+		if sub.IsBounce || sub.Kind == "feedback" {
+			return sub
+		}
+	}
+	return nil
+}
+
+var reForwardMarker = regexp.MustCompile(`(?im)^[ >]*-{2,}\s*(Forwarded message|Original Message|Begin forwarded message)[^\n]*\n|^Begin forwarded message:\s*\n`)
+
+// forwardedInline returns the header-and-body of a message forwarded
+// inline (the "---------- Forwarded message ---------" block).
+func forwardedInline(txt string) []byte {
+	loc := reForwardMarker.FindStringIndex(txt)
+	if loc == nil {
+		return nil
+	}
+	rest := txt[loc[1]:]
+	var b strings.Builder
+	for _, l := range strings.Split(rest, "\n") {
+		b.WriteString(strings.TrimPrefix(strings.TrimPrefix(l, ">"), " "))
+		b.WriteString("\n")
+	}
+	return []byte(b.String())
+}
+
+// finishDSN classifies the recipients of a standard DSN; false if it held
+// no recipients (so the caller falls back to other parsers).
+func finishDSN(rep *BounceReport, raws []rawRecipient, subject, from string) bool {
+	if len(raws) == 0 {
+		return false
+	}
+	failed, delayed, success := 0, 0, 0
+	for _, r := range raws {
+		switch strings.ToLower(r.action) {
+		case "failed":
+			failed++
+		case "delayed":
+			delayed++
+		case "delivered", "relayed", "expanded":
+			success++
+		default:
+			if strings.HasPrefix(r.status, "2.") {
+				success++
+			} else {
+				failed++
+			}
+		}
+	}
+	if failed == 0 && delayed == 0 {
+		rep.Kind = "delivered"
+		info := bounceReasons[BounceDelivered]
+		for _, r := range raws {
+			if r.reply == 0 {
+				r.reply, _, _ = splitReply(extractSMTPReply(r.diag))
+			}
+			rep.Results = append(rep.Results, BounceResult{Recipient: r.rcpt, Reason: BounceDelivered,
+				Status: r.status, ReplyCode: r.reply, RemoteMTA: r.remote, Diagnostic: r.diag,
+				Explanation: info.explanation, Fix: info.fix})
+		}
+		return true
+	}
+	var keep []rawRecipient
+	for _, r := range raws {
+		a := strings.ToLower(r.action)
+		if a == "delivered" || a == "relayed" || a == "expanded" {
+			continue
+		}
+		keep = append(keep, r)
+	}
+	finishBounce(rep, keep, subject)
+	if failed == 0 {
+		rep.Kind = "delay"
+		rep.Notes = append(rep.Notes, "a delay notification: the message is still queued and being retried")
+	}
+	return true
+}
+
+func finishBounce(rep *BounceReport, raws []rawRecipient, subject string) {
+	rep.IsBounce, rep.Kind = true, "bounce"
+	seen := map[string]int{}
+	for _, r := range raws {
+		res := classifyRaw(r)
+		key := strings.ToLower(res.Recipient)
+		if i, ok := seen[key]; ok && key != "" {
+			// The same recipient twice (text and DSN): keep the richer one.
+			if rep.Results[i].Diagnostic == "" || rep.Results[i].Reason == BounceUndefined {
+				rep.Results[i] = res
+			}
+			continue
+		}
+		seen[key] = len(rep.Results)
+		rep.Results = append(rep.Results, res)
+	}
+}
+
+func classifyRaw(r rawRecipient) BounceResult {
+	diag := strings.TrimSpace(collapseSpace(r.diag))
+	if len(diag) > 2000 {
+		diag = diag[:2000]
+	}
+	res := BounceResult{Recipient: r.rcpt, Status: r.status, ReplyCode: r.reply, RemoteMTA: r.remote, Diagnostic: diag}
+	if res.ReplyCode == 0 || res.Status == "" {
+		rc, st, _ := splitReply(extractSMTPReply(diag))
+		if res.ReplyCode == 0 {
+			res.ReplyCode = rc
+		}
+		if st != "" && (res.Status == "" || genericStatus[res.Status] || strings.HasSuffix(res.Status, ".0.0")) {
+			res.Status = st
+		}
+	}
+	if res.Status == "" {
+		res.Status = findEnhancedCode(diag)
+	}
+	act := strings.ToLower(r.action)
+	res.Reason = classifyBounce(res.Status, res.ReplyCode, diag)
+	if act == "delayed" && (res.Reason == BounceOnHold || res.Reason == BounceUndefined) {
+		res.Reason = BounceExpired
+	}
+	// A temporary status on a failed recipient: the MTA retried until the
+	// message expired (RFC 3464 §2.3.3).
+	if act == "failed" && strings.HasPrefix(res.Status, "4.") {
+		switch res.Reason {
+		case BounceNetworkError, BounceSystemError, BounceOnHold, BounceUndefined:
+			res.Reason = BounceExpired
+		}
+	}
+	if res.Reason == BounceUndefined && diag == "" && res.Status == "" {
+		res.Explanation = bounceReasons[BounceUndefined].explanation + " (the bounce gives no status code and no diagnostic text)"
+	}
+	res.HardBounce = act != "delayed" && isHardBounce(res.Reason, res.Status, res.ReplyCode)
+	fillResultText(&res)
+	return res
+}
+
+func fillResultText(res *BounceResult) {
+	info := bounceReasons[res.Reason]
+	if p, ok := matchProvider(res.Status + " " + res.Diagnostic); ok && res.Diagnostic != "" {
+		res.Explanation = p.provider + " (" + p.name + "): " + p.meaning
+		res.Fix = p.fix
+		return
+	}
+	if res.Explanation == "" {
+		res.Explanation = info.explanation
+	}
+	res.Fix = info.fix
+}
+
+// isHardBounce: stop sending to this address. Only reasons that say the
+// address itself is dead are hard (as bounce classifiers do); everything
+// else is about the sender, the content or a passing state, and is soft.
+// Unclassified failures follow the code class.
+func isHardBounce(reason, status string, reply int) bool {
+	switch reason {
+	case BounceUserUnknown, BounceHostUnknown, BounceHasMoved, BounceNotAccept:
+		return !strings.HasPrefix(status, "4.") && !(reply >= 400 && reply < 500)
+	case BounceOnHold, BounceUndefined:
+		return strings.HasPrefix(status, "5.") || (reply >= 500 && reply < 600)
+	}
+	return false
+}
+
+// stripMboxFrom drops a leading mbox "From " separator line.
+func stripMboxFrom(data []byte) []byte {
+	if bytes.HasPrefix(data, []byte("From ")) {
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			return data[i+1:]
+		}
+	}
+	return data
+}
+
+func collectMessage(data []byte) *bounceMsg {
+	m := &bounceMsg{}
+	br := bufio.NewReader(bytes.NewReader(data))
+	h, err := textproto.ReadHeader(br)
+	if err != nil {
+		m.notes = append(m.notes, "the message header could not be parsed ("+oneLine(err.Error())+"); the text was scanned as is")
+		m.texts = append(m.texts, string(data))
+		return m
+	}
+	m.header = h
+	body := data[len(data)-br.Buffered():]
+	if rest, err := io.ReadAll(br); err == nil {
+		body = rest
+	}
+	ent, err := message.New(message.Header{Header: h}, bytes.NewReader(body))
+	if err != nil && ent == nil {
+		m.notes = append(m.notes, "the MIME structure is broken ("+oneLine(err.Error())+"); the text was scanned as is")
+		m.texts = append(m.texts, string(body))
+		return m
+	}
+	ct, params, _ := ent.Header.ContentType()
+	m.contentType = ct
+	m.reportType = strings.ToLower(params["report-type"])
+	walkEntity(m, ent, 0)
+	return m
+}
+
+func walkEntity(m *bounceMsg, e *message.Entity, depth int) {
+	m.parts++
+	if m.parts > bounceMaxParts {
+		if m.parts == bounceMaxParts+1 {
+			m.notes = append(m.notes, fmt.Sprintf("only the first %d MIME parts were read", bounceMaxParts))
+		}
+		return
+	}
+	ct, params, err := e.Header.ContentType()
+	if err != nil || ct == "" {
+		ct = "text/plain"
+	}
+	ct = strings.ToLower(ct)
+	if mr := e.MultipartReader(); mr != nil {
+		if depth >= bounceMaxDepth {
+			m.notes = append(m.notes, "MIME nesting too deep; inner parts ignored")
+			return
+		}
+		if rt := strings.ToLower(params["report-type"]); rt != "" && m.reportType == "" {
+			m.reportType = rt
+		}
+		for {
+			p, err := mr.NextPart()
+			if err != nil {
+				if err != io.EOF {
+					m.notes = append(m.notes, "a MIME part is malformed ("+oneLine(err.Error())+")")
+					// Keep what the broken part held as text.
+				}
+				return
+			}
+			walkEntity(m, p, depth+1)
+		}
+	}
+	body, rerr := io.ReadAll(io.LimitReader(e.Body, bounceMaxPartLen))
+	if rerr != nil && len(body) == 0 {
+		m.notes = append(m.notes, "a part could not be decoded ("+oneLine(rerr.Error())+")")
+		return
+	}
+	switch {
+	case ct == "message/delivery-status" || ct == "message/global-delivery-status" || ct == "text/delivery-status" || ct == "message/x-delivery-status":
+		m.dsn = append(m.dsn, body)
+	case ct == "message/feedback-report":
+		m.feedback = body
+	case ct == "message/rfc822" || ct == "message/global" || ct == "message/partial":
+		m.nested = append(m.nested, body)
+	case ct == "text/rfc822-headers" || ct == "message/global-headers":
+		m.origHeaders = body
+	case ct == "text/plain" || ct == "text/html" || strings.HasPrefix(ct, "text/"):
+		s := string(body)
+		if ct == "text/html" {
+			s = htmlToText(s)
+		}
+		if len(m.texts) < 8 {
+			m.texts = append(m.texts, s)
+		}
+	}
+}
+
+var (
+	reHTMLTag   = regexp.MustCompile(`(?s)<(script|style)[^>]*>.*?</(script|style)>|<[^>]*>`)
+	reHTMLBreak = regexp.MustCompile(`(?i)<(br|/p|/div|/tr|/li|/h[1-6])[^>]*>`)
+)
+
+func htmlToText(s string) string {
+	s = reHTMLBreak.ReplaceAllString(s, "\n$0")
+	s = reHTMLTag.ReplaceAllString(s, "")
+	r := strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&", "&quot;", `"`, "&#39;", "'", "&nbsp;", " ")
+	return r.Replace(s)
+}
+
+// dsnField is one "Name: value" of a delivery-status group.
+type dsnField struct{ name, value string }
+
+// parseFields reads header-style fields with continuation lines.
+func parseFields(b []byte) []dsnField {
+	var out []dsnField
+	for _, line := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n") {
+		if line == "" {
+			out = append(out, dsnField{}) // group separator
+			continue
+		}
+		if (line[0] == ' ' || line[0] == '\t') && len(out) > 0 && out[len(out)-1].name != "" {
+			out[len(out)-1].value += " " + strings.TrimSpace(line)
+			continue
+		}
+		i := strings.IndexByte(line, ':')
+		if i <= 0 || strings.ContainsAny(line[:i], " \t") {
+			continue
+		}
+		out = append(out, dsnField{strings.ToLower(strings.TrimSpace(line[:i])), strings.TrimSpace(line[i+1:])})
+	}
+	return out
+}
+
+func firstField(fs []dsnField, names ...string) string {
+	for _, n := range names {
+		for _, f := range fs {
+			if f.name == n && f.value != "" {
+				return f.value
+			}
+		}
+	}
+	return ""
+}
+
+// parseDSNParts parses RFC 3464 §2.2/§2.3 fields. Groups are normally
+// separated by blank lines; when a sender forgot them, a new group starts
+// at each Final-Recipient. ok is false when no recipient group was valid.
+func parseDSNParts(parts [][]byte) ([]rawRecipient, string, bool) {
+	var out []rawRecipient
+	mta := ""
+	ok := false
+	for _, p := range parts {
+		fields := parseFields(p)
+		var cur *rawRecipient
+		hasOrig, hasFinal := false, false
+		flush := func() {
+			if cur != nil && (cur.rcpt != "" || cur.status != "" || cur.diag != "") {
+				out = append(out, *cur)
+			}
+			cur = nil
+			hasOrig, hasFinal = false, false
+		}
+		for _, f := range fields {
+			if f.name == "" {
+				flush()
+				continue
+			}
+			switch f.name {
+			case "reporting-mta":
+				if mta == "" {
+					mta = dsnTypedValue(f.value)
+				}
+				continue
+			case "final-recipient", "original-recipient", "x-actual-recipient":
+				// Without blank lines between groups, a repeated field
+				// starts the next recipient.
+				if cur != nil && ((f.name == "final-recipient" && hasFinal) || (f.name == "original-recipient" && hasOrig) || (f.name != "x-actual-recipient" && cur.action != "")) {
+					flush()
+				}
+				if cur == nil {
+					cur = &rawRecipient{}
+				}
+				addr := decodeDSNAddress(f.value)
+				switch f.name {
+				case "final-recipient":
+					hasFinal = true
+					if addr != "" {
+						cur.rcpt = addr
+					}
+				case "original-recipient":
+					hasOrig = true
+					if cur.rcpt == "" {
+						cur.rcpt = addr
+					}
+				default:
+					if cur.rcpt == "" {
+						cur.rcpt = addr
+					}
+				}
+				continue
+			}
+			if cur == nil {
+				switch f.name {
+				case "action", "status", "diagnostic-code", "remote-mta":
+					cur = &rawRecipient{}
+				default:
+					continue
+				}
+			}
+			switch f.name {
+			case "action":
+				cur.action = strings.ToLower(strings.Fields(f.value + " x")[0])
+			case "status":
+				st := findEnhancedCode(f.value)
+				if st == "" {
+					st = strings.TrimSpace(f.value)
+					if !reEnhancedOnly.MatchString(st) {
+						st = ""
+					}
+				}
+				cur.status = st
+			case "diagnostic-code":
+				cur.diag = dsnDiag(f.value)
+			case "remote-mta":
+				cur.remote = strings.TrimSuffix(strings.Fields(dsnTypedValue(f.value) + " ")[0], ".")
+			}
+		}
+		flush()
+	}
+	for _, r := range out {
+		if r.rcpt != "" && (r.action != "" || r.status != "") {
+			ok = true
+		}
+	}
+	return out, mta, ok
+}
+
+// dsnTypedValue strips the "type;" prefix of a DSN field (RFC 3464 §2.1.2).
+func dsnTypedValue(v string) string {
+	if i := strings.IndexByte(v, ';'); i >= 0 && i < 20 && !strings.ContainsAny(v[:i], " <@") {
+		return strings.TrimSpace(v[i+1:])
+	}
+	return strings.TrimSpace(v)
+}
+
+func dsnDiag(v string) string {
+	v = dsnTypedValue(v)
+	return decodeUTF8Escapes(v)
+}
+
+var reXtext = regexp.MustCompile(`\+([0-9A-Fa-f]{2})`)
+var reUTF8Esc = regexp.MustCompile(`\\x\{([0-9A-Fa-f]{1,6})\}`)
+
+// decodeDSNAddress decodes "rfc822; user@host" (xtext, RFC 3461 §4) and
+// "utf-8; ..." (RFC 6533 §3) recipient fields.
+func decodeDSNAddress(v string) string {
+	typ := ""
+	if i := strings.IndexByte(v, ';'); i >= 0 {
+		typ = strings.ToLower(strings.TrimSpace(v[:i]))
+		v = v[i+1:]
+	}
+	v = strings.TrimSpace(v)
+	if typ == "utf-8" {
+		v = decodeUTF8Escapes(v)
+	} else {
+		v = reXtext.ReplaceAllStringFunc(v, func(s string) string {
+			n, _ := strconv.ParseUint(s[1:], 16, 8)
+			return string(rune(n))
+		})
+	}
+	v = strings.Trim(v, "<> \t")
+	if i := strings.LastIndexByte(v, '<'); i >= 0 {
+		v = strings.Trim(v[i:], "<> ")
+	}
+	return v
+}
+
+func decodeUTF8Escapes(v string) string {
+	return reUTF8Esc.ReplaceAllStringFunc(v, func(s string) string {
+		n, err := strconv.ParseUint(s[3:len(s)-1], 16, 32)
+		if err != nil || n > 0x10FFFF {
+			return s
+		}
+		return string(rune(n))
+	})
+}
+
+var reReplyIn = regexp.MustCompile(`(?m)(?:^|[\s:'"(\[])([45][0-9][0-9])([ -])(?:[245]\.[0-9]{1,3}\.[0-9]{1,3}|[#<\[A-Za-z])`)
+
+// extractSMTPReply returns the part of s from the first SMTP reply code on.
+func extractSMTPReply(s string) string {
+	loc := reReplyIn.FindStringSubmatchIndex(s)
+	if loc == nil {
+		return s
+	}
+	return s[loc[2]:]
+}
+
+func firstSMTPLine(txt string) string {
+	for _, l := range strings.Split(txt, "\n") {
+		l = strings.TrimSpace(l)
+		if reReplyIn.MatchString(" " + l) {
+			if len(l) > 500 {
+				l = l[:500]
+			}
+			return l
+		}
+	}
+	return ""
+}
+
+// mergeText fills DSN recipients that lack a diagnostic from the
+// human-readable part (some MTAs put the remote reply only there).
+func mergeText(raws, textRaws []rawRecipient, txt string) {
+	for i := range raws {
+		if raws[i].diag != "" {
+			continue
+		}
+		for _, t := range textRaws {
+			if strings.EqualFold(t.rcpt, raws[i].rcpt) && t.diag != "" {
+				raws[i].diag = t.diag
+				if raws[i].remote == "" {
+					raws[i].remote = t.remote
+				}
+			}
+		}
+		if raws[i].diag == "" && len(raws) == 1 {
+			raws[i].diag = firstSMTPLine(txt)
+		}
+	}
+}
+
+func looksLikeBounce(h textproto.Header, from, subject string) bool {
+	if h.Get("X-Failed-Recipients") != "" {
+		return true
+	}
+	if rp := strings.TrimSpace(h.Get("Return-Path")); rp == "<>" && !isAutoReply(h, subject) {
+		return true
+	}
+	if reBounceFrom.MatchString(from) {
+		return true
+	}
+	return reBounceSubject.MatchString(subject)
+}
+
+var reBounceFrom = regexp.MustCompile(`(?i)mailer-daemon|postmaster@|mail delivery (subsystem|system)|^"?mail ?delivery|mdaemon@|\bpostmaster\b|microsoftexchange|nobody@.*bounce|bounce[s]?@|<>`)
+var reBounceSubject = regexp.MustCompile(`(?i)undeliver|undelivered|delivery (status notification|failure|failed|has failed|problem|report)|mail delivery failed|returned mail|failure notice|non-?delivery|nondeliverable|not delivered|could not (be )?deliver|permanent (delivery )?failure|delivery notification|mail system error|rejected:|returned to sender|message you sent (was |has been )?blocked|warning: (could not send|message .* delayed)|delayed mail|delivery delayed`)
+
+var reAutoSubject = regexp.MustCompile(`(?i)^(auto(matic)?[ -]?(reply|response|antwort)|out of (the )?office|abwesenheit|absence|vacation|away from|r[ée]ponse automatique|respuesta autom[aá]tica|autoreply|auto:|i am (currently )?(out|away))`)
+
+func isAutoReply(h textproto.Header, subject string) bool {
+	as := strings.ToLower(strings.TrimSpace(h.Get("Auto-Submitted")))
+	if strings.HasPrefix(as, "auto-replied") {
+		return true
+	}
+	if h.Get("X-Autoreply") != "" || h.Get("X-Autorespond") != "" || h.Get("X-Auto-Response-Suppress") != "" && reAutoSubject.MatchString(subject) {
+		return true
+	}
+	prec := strings.ToLower(h.Get("Precedence"))
+	if prec == "auto_reply" {
+		return true
+	}
+	return reAutoSubject.MatchString(strings.TrimSpace(subject))
+}
+
+func decodeHeader(v string) string {
+	dec := new(mime.WordDecoder)
+	dec.CharsetReader = message.CharsetReader
+	if s, err := dec.DecodeHeader(v); err == nil {
+		return s
+	}
+	return v
+}
+
+func addrOnly(v string) string {
+	v = decodeHeader(strings.TrimSpace(v))
+	if v == "" {
+		return ""
+	}
+	if a, err := mail.ParseAddress(v); err == nil {
+		return a.Address
+	}
+	if m := reAddr.FindString(v); m != "" {
+		return m
+	}
+	return v
+}
+
+func collapseSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func oneLine(s string) string {
+	s = collapseSpace(s)
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return s
+}
+
+// parseSESJSON reads an Amazon SES bounce notification (the JSON that SES
+// publishes through SNS, sometimes forwarded as mail).
+func parseSESJSON(txt string) ([]rawRecipient, bool) {
+	i := strings.Index(txt, `"notificationType"`)
+	if i < 0 {
+		i = strings.Index(txt, `"eventType"`)
+	}
+	if i < 0 {
+		return nil, false
+	}
+	start := strings.LastIndex(txt[:i], "{")
+	end := strings.LastIndex(txt, "}")
+	if start < 0 || end <= start {
+		return nil, false
+	}
+	var n struct {
+		Bounce struct {
+			BounceType        string `json:"bounceType"`
+			ReportingMTA      string `json:"reportingMTA"`
+			BouncedRecipients []struct {
+				EmailAddress   string `json:"emailAddress"`
+				Action         string `json:"action"`
+				Status         string `json:"status"`
+				DiagnosticCode string `json:"diagnosticCode"`
+			} `json:"bouncedRecipients"`
+		} `json:"bounce"`
+	}
+	if err := json.Unmarshal([]byte(txt[start:end+1]), &n); err != nil || len(n.Bounce.BouncedRecipients) == 0 {
+		return nil, false
+	}
+	var out []rawRecipient
+	for _, r := range n.Bounce.BouncedRecipients {
+		out = append(out, rawRecipient{rcpt: r.EmailAddress, action: firstNonEmpty(r.Action, "failed"),
+			status: findEnhancedCode(r.Status), diag: dsnDiag(r.DiagnosticCode), remote: dsnTypedValue(n.Bounce.ReportingMTA)})
+	}
+	return out, true
+}

@@ -1,0 +1,179 @@
+package diag
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func parseFixture(t *testing.T, name string) *BounceReport {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "bounce", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := ParseBounce(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// One fixture per format, written from each MTA's documented layout.
+func TestBounceFixtures(t *testing.T) {
+	type want struct {
+		rcpt, reason, status string
+		reply                int
+		hard                 bool
+		remote               string
+	}
+	cases := []struct {
+		file, kind, format string
+		isBounce           bool
+		results            []want
+	}{
+		{"postfix.eml", "bounce", "rfc3464/postfix", true, []want{{"nobody@example.net", BounceUserUnknown, "5.1.1", 550, true, "mx.example.net"}}},
+		{"exim.eml", "bounce", "exim", true, []want{{"someone@example.com", BounceMailboxFull, "5.2.2", 552, false, "mx.example.com"}}},
+		{"qmail.eml", "bounce", "qmail", true, []want{{"ghost@example.com", BounceUserUnknown, "5.1.1", 550, true, "203.0.113.9"}}},
+		{"sendmail.eml", "bounce", "rfc3464/sendmail", true, []want{{"big@example.com", BounceMesgTooBig, "5.3.4", 552, false, "mx.example.com"}}},
+		{"courier.eml", "bounce", "rfc3464/courier", true, []want{{"peggy@example.com", BounceBlocked, "5.7.1", 550, false, "mx.example.com"}}},
+		{"exchange.eml", "bounce", "exchange", true, []want{{"frank@fabrikam.com", BounceUserUnknown, "5.1.10", 550, true, "BN6PR11MB1234.namprd11.prod.outlook.com"}}},
+		{"gmail.eml", "bounce", "rfc3464/gmail", true, []want{{"heidi@example.com", BounceUserUnknown, "5.1.1", 550, true, "mx.example.com"}}},
+		{"yahoo.eml", "bounce", "yahoo", true, []want{{"judy@example.org", BounceAuthFailure, "5.7.9", 554, false, ""}}},
+		{"amazonses.eml", "bounce", "rfc3464/amazonses", true, []want{{"bounce@simulator.amazonses.com", BounceUserUnknown, "5.1.1", 550, true, ""}}},
+		{"domino.eml", "bounce", "domino", true, []want{{"lee@notes.example.com", BounceUserUnknown, "", 0, true, ""}}},
+		{"mdaemon.eml", "bounce", "mdaemon", true, []want{{"nancy@example.net", BounceUserUnknown, "5.1.1", 550, true, ""}}},
+		{"rfc3464-example.eml", "bounce", "rfc3464/sendmail", true, []want{{"louisl@larry.slip.umd.edu", BounceExpired, "4.0.0", 426, false, ""}}},
+		{"rfc3464-multi.eml", "bounce", "rfc3464/sendmail", true, []want{
+			{"arathib@vnet.ibm.com", BounceOnHold, "5.0.0", 550, true, "vnet.ibm.com"},
+			{"johnh@hpnjld.njd.hp.com", BounceExpired, "4.0.0", 0, false, ""},
+			{"wsnell@sdcc13.ucsd.edu", BounceUserUnknown, "5.0.0", 550, true, "sdcc13.ucsd.edu"}}},
+		{"forwarded.eml", "bounce", "postfix", true, []want{{"zed@example.com", BounceBlocked, "5.7.1", 554, false, "mx.example.com"}}},
+		{"malformed-dsn.eml", "bounce", "rfc3464", true, []want{{"xena@example.com", BounceNoRelaying, "5.7.1", 550, false, "mx.example.com"}}},
+		{"vacation.eml", "auto-reply", "rfc3834", false, []want{{"quentin@example.com", BounceVacation, "", 0, false, ""}}},
+		{"arf.eml", "feedback", "arf", false, []want{{"user@example.com", BounceFeedback, "", 0, false, ""}}},
+		{"success.eml", "delivered", "rfc3464/postfix", false, []want{{"tina@example.net", BounceDelivered, "2.0.0", 250, false, "mx.example.net"}}},
+		{"ordinary.eml", "ordinary", "rfc5322", false, nil},
+		{"global.eml", "bounce", "rfc3464/postfix", true, []want{{"用户@例子.测试", BounceUserUnknown, "5.1.1", 550, true, "mx.例子.测试"}}},
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			rep := parseFixture(t, c.file)
+			if rep.IsBounce != c.isBounce || rep.Kind != c.kind || rep.Format != c.format {
+				t.Errorf("is_bounce %v kind %q format %q; want %v %q %q (notes %q)", rep.IsBounce, rep.Kind, rep.Format, c.isBounce, c.kind, c.format, rep.Notes)
+			}
+			if len(rep.Results) != len(c.results) {
+				t.Fatalf("%d results, want %d: %+v", len(rep.Results), len(c.results), rep.Results)
+			}
+			for i, w := range c.results {
+				r := rep.Results[i]
+				if r.Recipient != w.rcpt || r.Reason != w.reason || r.Status != w.status || r.ReplyCode != w.reply || r.HardBounce != w.hard || r.RemoteMTA != w.remote {
+					t.Errorf("result %d = %q %q %q %d hard=%v %q; want %+v", i, r.Recipient, r.Reason, r.Status, r.ReplyCode, r.HardBounce, r.RemoteMTA, w)
+				}
+				if r.Explanation == "" || r.Fix == "" {
+					t.Errorf("result %d has no explanation or fix", i)
+				}
+			}
+		})
+	}
+}
+
+func TestBounceMalformedAndTruncated(t *testing.T) {
+	rep := parseFixture(t, "truncated.eml")
+	if !rep.IsBounce || len(rep.Results) != 1 || rep.Results[0].Reason != BounceUndefined {
+		t.Fatalf("truncated: %+v", rep)
+	}
+	if !strings.Contains(rep.Results[0].Explanation, "truncated or malformed") {
+		t.Errorf("undefined without the reason why: %q", rep.Results[0].Explanation)
+	}
+	rep = parseFixture(t, "malformed-dsn.eml")
+	if !strings.Contains(strings.Join(rep.Notes, " "), "delivery-status part is malformed") {
+		t.Errorf("malformed DSN not noted: %q", rep.Notes)
+	}
+	for _, in := range []string{"", "\x00\x01\x02", "From: MAILER-DAEMON\n\n", "Content-Type: multipart/report; boundary=x\n\n--x\nContent-Type: message/delivery-status\n\nFinal-Recipient: rfc822;\n"} {
+		if _, err := ParseBounce(strings.NewReader(in)); err != nil {
+			t.Errorf("ParseBounce(%q): %v", in, err)
+		}
+	}
+}
+
+func TestBounceHugeIsBounded(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteString("From: MAILER-DAEMON@example.org\nSubject: Undelivered Mail Returned to Sender\nContent-Type: text/plain\n\n<a@example.com>: host mx.example.com[192.0.2.1] said: 550 5.1.1 unknown user\n\n")
+	line := strings.Repeat("x", 1000) + "\n"
+	for b.Len() < BounceMaxBytes+(2<<20) {
+		b.WriteString(line)
+	}
+	rep, err := ParseBounce(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Truncated || len(rep.Results) != 1 || rep.Results[0].Reason != BounceUserUnknown {
+		t.Errorf("huge: truncated=%v results=%+v", rep.Truncated, rep.Results)
+	}
+}
+
+func TestBounceNestedDepthBounded(t *testing.T) {
+	inner := "From: x@example.com\nSubject: hi\n\nhello\n"
+	for i := 0; i < 50; i++ {
+		inner = "Content-Type: multipart/mixed; boundary=b" + string(rune('a'+i%26)) + "\n\n--b" + string(rune('a'+i%26)) + "\nContent-Type: message/rfc822\n\n" + inner + "\n--b" + string(rune('a'+i%26)) + "--\n"
+	}
+	if _, err := ParseBounce(strings.NewReader(inner)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestClassifyBounce(t *testing.T) {
+	cases := []struct {
+		status string
+		reply  int
+		text   string
+		want   string
+	}{
+		{"5.1.1", 550, "whatever", BounceUserUnknown},
+		{"5.0.0", 550, "Requested action not taken: mailbox unavailable: user does not exist", BounceUserUnknown},
+		{"4.2.2", 452, "", BounceMailboxFull},
+		{"5.7.1", 550, "Relay access denied", BounceNoRelaying},
+		{"", 550, "Host or domain name not found. Name service error for name=nx.example type=MX", BounceHostUnknown},
+		{"5.7.1", 554, "Message rejected because it contains a virus", BounceVirusDetected},
+		{"5.7.1", 550, "Message rejected as spam by Content Filtering", BounceSpamDetected},
+		{"4.7.1", 450, "Client host rejected: cannot find your reverse hostname, [192.0.2.1]", BounceRequirePTR},
+		{"5.7.0", 550, "Must issue a STARTTLS command first", BounceFailedSTARTTLS},
+		{"5.7.8", 535, "Authentication credentials invalid", BounceSecurityError},
+		{"5.1.8", 553, "Sender address rejected: Domain not found", BounceRejected},
+		{"4.4.7", 0, "retry timeout exceeded", BounceExpired},
+		{"", 0, "", BounceUndefined},
+		{"2.0.0", 250, "ok", BounceDelivered},
+		{"5.7.1", 550, "not RFC 5322 compliant: multiple From headers", BounceNotCompliantRFC},
+		{"4.7.0", 421, "Too many connections from your IP", BounceTooManyConn},
+		{"5.2.1", 550, "Account disabled", BounceSuspend},
+		{"5.7.1", 550, "DMARC policy of the sender domain is reject", BounceAuthFailure},
+	}
+	for _, c := range cases {
+		if got := classifyBounce(c.status, c.reply, c.text); got != c.want {
+			t.Errorf("classifyBounce(%q, %d, %q) = %q, want %q", c.status, c.reply, c.text, got, c.want)
+		}
+	}
+}
+
+func FuzzParseBounce(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "bounce", "*.eml"))
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rep, err := ParseBounce(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rep.Results {
+			if _, ok := bounceReasons[r.Reason]; !ok {
+				t.Fatalf("unknown reason %q", r.Reason)
+			}
+		}
+	})
+}

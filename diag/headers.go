@@ -1,0 +1,306 @@
+package diag
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-msgauth/dkim"
+)
+
+// HeaderReport is what AnalyzeHeaders found in a message's header: the
+// Received chain (RFC 5321 §4.4), the Authentication-Results (RFC 8601),
+// the ARC chain (RFC 8617) and every DKIM signature (RFC 6376).
+type HeaderReport struct {
+	ReceivedCount int           `json:"received_count"`
+	Hops          []Hop         `json:"hops"`
+	BiggestDelay  *Hop          `json:"biggest_delay,omitempty"`
+	AuthResults   []AuthResults `json:"authentication_results"`
+	ARC           ARCResult     `json:"arc"`
+	DKIM          []DKIMCheck   `json:"dkim"`
+	Warnings      []string      `json:"warnings"`
+	Summary       string        `json:"summary"`
+	// NetworkFailed: every DNS lookup failed (the verdicts are not real).
+	NetworkFailed bool `json:"network_failed,omitempty"`
+}
+
+// DKIMCheck is the verification of one DKIM-Signature.
+type DKIMCheck struct {
+	Domain   string `json:"d"`
+	Selector string `json:"s"`
+	Result   string `json:"result"` // pass, fail, permerror, temperror
+	Reason   string `json:"reason"`
+}
+
+// HeadersOptions configures AnalyzeHeaders.
+type HeadersOptions struct {
+	// LookupTXT resolves DKIM keys; nil means no DNS: signatures are
+	// reported with result "temperror" and reason "not checked".
+	LookupTXT func(name string) ([]string, error)
+}
+
+// HeadersMaxBytes caps the message read by the headers command.
+const HeadersMaxBytes = 10 << 20
+
+// maxSkew is how far back in time a later hop may appear before it is
+// called clock skew rather than noise.
+const maxSkew = 0 * time.Second
+
+// AnalyzeHeaders reads a raw message (header, and the body for DKIM).
+func AnalyzeHeaders(raw []byte, opt HeadersOptions) *HeaderReport {
+	raw = stripMboxFrom(raw)
+	rep := &HeaderReport{Hops: []Hop{}, AuthResults: []AuthResults{}, DKIM: []DKIMCheck{}, Warnings: []string{}}
+	fields, _ := splitHeaderFields(raw)
+
+	// Received: newest first in the header; report oldest first.
+	var received []string
+	for _, f := range fields {
+		switch strings.ToLower(f.name) {
+		case "received":
+			received = append(received, unfold(fieldValue(f.raw)))
+		case "authentication-results":
+			rep.AuthResults = append(rep.AuthResults, ParseAuthResults(unfold(fieldValue(f.raw))))
+		}
+	}
+	rep.ReceivedCount = len(received)
+	var prev *time.Time
+	var biggest int64 = -1
+	for i := len(received) - 1; i >= 0; i-- {
+		h, ok := ParseReceived(received[i])
+		h.N = len(received) - i
+		if !ok {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("hop %d: the date of the Received header is missing or unparseable; no delay computed", h.N))
+		}
+		if ok && prev != nil {
+			d := int64(h.Time.Sub(*prev) / time.Second)
+			if d < -int64(maxSkew/time.Second) {
+				rep.Warnings = append(rep.Warnings, fmt.Sprintf("hop %d: its time is %ds before hop %d's: a server clock is wrong (clock skew); no delay computed", h.N, -d, h.N-1))
+			} else {
+				h.DelayS = &d
+				if d > biggest {
+					biggest = d
+				}
+			}
+		}
+		if ok {
+			prev = h.Time
+		} else {
+			prev = nil
+		}
+		rep.Hops = append(rep.Hops, h)
+	}
+	for i := range rep.Hops {
+		if rep.Hops[i].DelayS != nil && *rep.Hops[i].DelayS == biggest && biggest >= 0 {
+			b := rep.Hops[i]
+			rep.BiggestDelay = &b
+			break
+		}
+	}
+
+	lookup := opt.LookupTXT
+	rep.ARC = ARCResult{Verdict: "none"}
+	if lookup != nil {
+		rep.ARC = VerifyARC(raw, lookup)
+	} else if a := VerifyARC(raw, func(string) ([]string, error) { return nil, fmt.Errorf("DNS not used") }); a.Sets > 0 {
+		rep.ARC = ARCResult{Sets: a.Sets, Verdict: "none", Reason: "not verified: no DNS resolver"}
+	}
+	rep.DKIM = verifyDKIM(raw, fields, lookup)
+	rep.Summary = summarizeHeaders(rep)
+	return rep
+}
+
+func unfold(v string) string {
+	return strings.TrimSpace(strings.Join(strings.Fields(strings.NewReplacer("\r\n", " ", "\n", " ").Replace(v)), " "))
+}
+
+func verifyDKIM(raw []byte, fields []arcField, lookup func(string) ([]string, error)) []DKIMCheck {
+	var checks []DKIMCheck
+	for _, f := range fields {
+		if strings.EqualFold(f.name, "DKIM-Signature") {
+			t := parseTags(fieldValue(f.raw))
+			checks = append(checks, DKIMCheck{Domain: t["d"], Selector: t["s"]})
+		}
+	}
+	if len(checks) == 0 {
+		return []DKIMCheck{}
+	}
+	if lookup == nil {
+		for i := range checks {
+			checks[i].Result, checks[i].Reason = "temperror", "not checked: no DNS resolver"
+		}
+		return checks
+	}
+	if len(checks) > 20 {
+		checks = checks[:20]
+	}
+	verifs, err := dkim.VerifyWithOptions(bytes.NewReader(raw), &dkim.VerifyOptions{LookupTXT: lookup, MaxVerifications: 20})
+	if err != nil && err != dkim.ErrTooManySignatures {
+		for i := range checks {
+			checks[i].Result, checks[i].Reason = "permerror", "the message could not be read: "+err.Error()
+		}
+		return checks
+	}
+	for i := range checks {
+		if i >= len(verifs) {
+			break
+		}
+		v := verifs[i]
+		if v.Domain != "" {
+			checks[i].Domain = v.Domain
+		}
+		if v.Err == nil {
+			checks[i].Result = "pass"
+			continue
+		}
+		msg := v.Err.Error()
+		switch {
+		case dkim.IsTempFail(v.Err):
+			checks[i].Result = "temperror"
+		case dkim.IsPermFail(v.Err):
+			checks[i].Result = "permerror"
+		default:
+			checks[i].Result = "fail"
+		}
+		checks[i].Reason = dkimReason(msg, checks[i])
+	}
+	return checks
+}
+
+// dkimReason puts go-msgauth's error in words a user can act on.
+func dkimReason(msg string, c DKIMCheck) string {
+	low := strings.ToLower(msg)
+	switch {
+	case strings.Contains(low, "body hash did not verify"):
+		return "the body was changed after signing (a footer added by a mailing list or a security gateway, or re-encoding)"
+	case strings.Contains(low, "signature did not verify"):
+		return "a signed header was changed after signing, or the published key does not match the signing key"
+	case strings.Contains(low, "no key for signature"):
+		return fmt.Sprintf("no DKIM key is published at %s._domainkey.%s (%s)", c.Selector, c.Domain, strings.TrimPrefix(msg, "dkim: "))
+	case strings.Contains(low, "key revoked"):
+		return "the key was revoked (empty p= in the DNS record)"
+	case strings.Contains(low, "expired"):
+		return "the signature has expired (x= is in the past)"
+	}
+	return strings.TrimPrefix(msg, "dkim: ")
+}
+
+// summarizeHeaders says in words what the evidence means.
+func summarizeHeaders(rep *HeaderReport) string {
+	var parts []string
+	// The newest Authentication-Results is the receiving provider's.
+	if len(rep.AuthResults) > 0 {
+		ar := rep.AuthResults[0]
+		who := ar.AuthservID
+		if who == "" {
+			who = "the receiving server"
+		} else {
+			who = providerName(who)
+		}
+		for _, m := range []string{"spf", "dkim", "dmarc", "arc"} {
+			for _, r := range ar.Results {
+				if r.Method != m {
+					continue
+				}
+				s := fmt.Sprintf("%s %s at %s", strings.ToUpper(m), verbResult(r.Result), who)
+				if r.Method == "dkim" && r.Result != "pass" {
+					if why := dkimWhy(rep.DKIM, r.Props["header.d"]); why != "" {
+						s += " because " + why
+					}
+				}
+				parts = append(parts, s)
+				break
+			}
+		}
+	}
+	var dk []string
+	for _, d := range rep.DKIM {
+		if d.Result == "pass" {
+			dk = append(dk, fmt.Sprintf("the DKIM signature of %s verifies now", d.Domain))
+		} else {
+			dk = append(dk, fmt.Sprintf("the DKIM signature of %s does not verify now (%s)", d.Domain, d.Reason))
+		}
+	}
+	parts = append(parts, dk...)
+	if rep.ARC.Sets > 0 {
+		parts = append(parts, fmt.Sprintf("ARC chain of %d set(s): %s", rep.ARC.Sets, rep.ARC.Verdict))
+	}
+	out := strings.Join(parts, "; ")
+	if out == "" {
+		out = "No Authentication-Results or signatures in this header"
+	}
+	spam := false
+	for _, ar := range rep.AuthResults[:min(1, len(rep.AuthResults))] {
+		for _, r := range ar.Results {
+			if r.Method == "dmarc" && (r.Result == "fail" || r.Result == "permerror") {
+				spam = true
+			}
+		}
+	}
+	if spam {
+		out += ": this is why it was sent to spam or rejected (DMARC failed)"
+	} else if len(rep.AuthResults) > 0 {
+		out += "."
+	} else {
+		out += "."
+	}
+	if rep.BiggestDelay != nil && *rep.BiggestDelay.DelayS > 0 {
+		out += fmt.Sprintf(" The longest delay was %s at hop %d (%s).", time.Duration(*rep.BiggestDelay.DelayS)*time.Second, rep.BiggestDelay.N, firstNonEmpty(hostOnly(rep.BiggestDelay.By), "unknown server"))
+	}
+	return out
+}
+
+func hostOnly(s string) string {
+	if f := strings.Fields(s); len(f) > 0 {
+		return f[0]
+	}
+	return ""
+}
+
+func verbResult(r string) string {
+	switch r {
+	case "pass":
+		return "passed"
+	case "fail":
+		return "failed"
+	case "softfail":
+		return "soft-failed"
+	case "none":
+		return "was not available"
+	case "":
+		return "had no result"
+	}
+	return "gave " + r
+}
+
+func dkimWhy(checks []DKIMCheck, d string) string {
+	for _, c := range checks {
+		if c.Result != "pass" && (d == "" || strings.EqualFold(c.Domain, d)) {
+			return c.Reason
+		}
+	}
+	return ""
+}
+
+func providerName(authserv string) string {
+	low := strings.ToLower(authserv)
+	for _, p := range []struct{ k, n string }{{"google.com", "Gmail"}, {"gmail", "Gmail"}, {"outlook.com", "Microsoft"}, {"microsoft", "Microsoft"}, {"yahoo", "Yahoo"}, {"aol", "AOL"}, {"icloud", "iCloud"}, {"me.com", "iCloud"}, {"fastmail", "Fastmail"}, {"proton", "Proton"}} {
+		if strings.Contains(low, p.k) {
+			return p.n + " (" + authserv + ")"
+		}
+	}
+	return authserv
+}
+
+// ReadLimited reads at most max bytes and says whether input was cut.
+func ReadLimited(r io.Reader, max int64) ([]byte, bool, error) {
+	b, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, false, err
+	}
+	if int64(len(b)) > max {
+		return b[:max], true, nil
+	}
+	return b, false, nil
+}

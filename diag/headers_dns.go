@@ -1,0 +1,100 @@
+package diag
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// headersTXT is the tiny TXT lookup that DKIM and ARC verification need
+// (RFC 6376 §3.6.2.2): one server, UDP with a TCP retry on truncation. It
+// counts network failures so the command can tell "the check failed" from
+// "the network failed".
+type headersTXT struct {
+	server  string
+	timeout time.Duration
+
+	mu       sync.Mutex
+	attempts int
+	netFails int
+}
+
+// errHeadersNXDOMAIN marks a name that does not exist (a permanent result).
+var errHeadersNXDOMAIN = errors.New("no such DNS name")
+
+// NewHeadersResolver returns the TXT lookup the headers command uses:
+// server (HOST:PORT) or, when empty, the first nameserver of
+// /etc/resolv.conf.
+func NewHeadersResolver(server string, timeout time.Duration) (*HeadersResolver, error) {
+	return newHeadersTXT(server, timeout)
+}
+
+// HeadersResolver is the lookup returned by NewHeadersResolver.
+type HeadersResolver = headersTXT
+
+func newHeadersTXT(server string, timeout time.Duration) (*headersTXT, error) {
+	if server == "" {
+		cfg, err := dns.ClientConfigFromFile("/etc/resolv.conf")
+		if err != nil || len(cfg.Servers) == 0 {
+			return nil, fmt.Errorf("no DNS server: give --resolver HOST:PORT (reading /etc/resolv.conf: %v)", err)
+		}
+		server = net.JoinHostPort(cfg.Servers[0], cfg.Port)
+	} else if _, _, err := net.SplitHostPort(server); err != nil {
+		server = net.JoinHostPort(server, "53")
+	}
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	return &headersTXT{server: server, timeout: timeout}, nil
+}
+
+// LookupTXT has the signature go-msgauth expects.
+func (h *headersTXT) LookupTXT(name string) ([]string, error) {
+	h.mu.Lock()
+	h.attempts++
+	h.mu.Unlock()
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(name), dns.TypeTXT)
+	m.SetEdns0(4096, false)
+	c := &dns.Client{Net: "udp", Timeout: h.timeout}
+	r, _, err := c.Exchange(m, h.server)
+	if err == nil && r.Truncated {
+		c.Net = "tcp"
+		r, _, err = c.Exchange(m, h.server)
+	}
+	if err != nil {
+		h.mu.Lock()
+		h.netFails++
+		h.mu.Unlock()
+		return nil, fmt.Errorf("DNS query for %s to %s failed: %v", name, h.server, err)
+	}
+	switch r.Rcode {
+	case dns.RcodeSuccess:
+	case dns.RcodeNameError:
+		return nil, fmt.Errorf("%s: %w", name, errHeadersNXDOMAIN)
+	default:
+		return nil, fmt.Errorf("DNS query for %s: %s", name, dns.RcodeToString[r.Rcode])
+	}
+	var out []string
+	for _, rr := range r.Answer {
+		if t, ok := rr.(*dns.TXT); ok {
+			out = append(out, strings.Join(t.Txt, ""))
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no TXT record", name)
+	}
+	return out, nil
+}
+
+// AllFailed reports whether every lookup failed on the network.
+func (h *headersTXT) AllFailed() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.attempts > 0 && h.netFails == h.attempts
+}
