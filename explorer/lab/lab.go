@@ -1,0 +1,528 @@
+package lab
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Config is the lab's configuration. Zero fields take the defaults of
+// DefaultConfig; a listener address "off" disables that listener.
+type Config struct {
+	DataDir  string // default DefaultDataDir()
+	Domain   string // practice domain, "postlab.test"
+	Hostname string // the server's name, "mail.postlab.test"
+
+	SMTP        string // MX role, default 127.0.0.1:2525
+	Submission  string // STARTTLS + AUTH, default 127.0.0.1:2587
+	Submissions string // implicit TLS + AUTH, default 127.0.0.1:2465
+	POP3        string // STLS, default 127.0.0.1:2110
+	POP3S       string // implicit TLS, default 127.0.0.1:2995
+	DNS         string // UDP and TCP, default 127.0.0.1:2553
+
+	InsecureAuth    bool          // allow password AUTH and USER/PASS without TLS (teaching)
+	MaxMessageBytes int64         // SIZE, default 25 MiB
+	MaxRecipients   int           // per message, default 100
+	IdleTimeout     time.Duration // between reads, default 5 min (RFC 5321 §4.5.3.2.7)
+	MaxConnsPerIP   int           // default 200: a classroom may share one address
+	AuthFailDelay   time.Duration // pause before a failed AUTH reply, default 1s; <0 none
+
+	CertFile, KeyFile string // TLS certificate; default a generated one in DATA/tls
+
+	Clock Clock                   // default time.Now
+	Logf  func(string, ...any)    // operational messages; default discard
+	Trace TraceSink               // extra sink besides Traces(); optional
+	Ready func(name, addr string) // optional: called for each listener once bound
+}
+
+// Defaults of the lab (DESIGN.md "The lab's defaults").
+const (
+	DefaultDomain          = "postlab.test"
+	DefaultHostname        = "mail.postlab.test"
+	DefaultMaxMessageBytes = 25 << 20
+	DefaultMaxRecipients   = 100
+	DefaultIdleTimeout     = 5 * time.Minute
+	DefaultMaxConnsPerIP   = 200
+	DefaultAuthFailDelay   = time.Second
+)
+
+// Off disables a listener.
+const Off = "off"
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
+	return Config{
+		DataDir:         DefaultDataDir(),
+		Domain:          DefaultDomain,
+		Hostname:        DefaultHostname,
+		SMTP:            "127.0.0.1:2525",
+		Submission:      "127.0.0.1:2587",
+		Submissions:     "127.0.0.1:2465",
+		POP3:            "127.0.0.1:2110",
+		POP3S:           "127.0.0.1:2995",
+		DNS:             "127.0.0.1:2553",
+		MaxMessageBytes: DefaultMaxMessageBytes,
+		MaxRecipients:   DefaultMaxRecipients,
+		IdleTimeout:     DefaultIdleTimeout,
+		MaxConnsPerIP:   DefaultMaxConnsPerIP,
+		AuthFailDelay:   DefaultAuthFailDelay,
+		Clock:           time.Now,
+	}
+}
+
+// DefaultDataDir is $XDG_DATA_HOME/postlab, or ~/.local/share/postlab.
+func DefaultDataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "postlab")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "share", "postlab")
+	}
+	return filepath.Join(os.TempDir(), "postlab")
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.DataDir == "" {
+		c.DataDir = d.DataDir
+	}
+	if c.Domain == "" {
+		c.Domain = d.Domain
+	}
+	c.Domain = strings.ToLower(strings.TrimSuffix(c.Domain, "."))
+	if c.Hostname == "" {
+		c.Hostname = "mail." + c.Domain
+	}
+	for _, p := range []struct {
+		v   *string
+		def string
+	}{
+		{&c.SMTP, d.SMTP}, {&c.Submission, d.Submission}, {&c.Submissions, d.Submissions},
+		{&c.POP3, d.POP3}, {&c.POP3S, d.POP3S}, {&c.DNS, d.DNS},
+	} {
+		if *p.v == "" {
+			*p.v = p.def
+		}
+	}
+	if c.MaxMessageBytes <= 0 {
+		c.MaxMessageBytes = d.MaxMessageBytes
+	}
+	if c.MaxRecipients <= 0 {
+		c.MaxRecipients = d.MaxRecipients
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = d.IdleTimeout
+	}
+	if c.MaxConnsPerIP == 0 {
+		c.MaxConnsPerIP = d.MaxConnsPerIP
+	}
+	if c.AuthFailDelay == 0 {
+		c.AuthFailDelay = d.AuthFailDelay
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	if c.Logf == nil {
+		c.Logf = func(string, ...any) {}
+	}
+	return c
+}
+
+// AddrInUseError says a listener address is taken.
+type AddrInUseError struct {
+	Flag string // the serve flag that sets this address, e.g. "--smtp"
+	Addr string
+}
+
+func (e *AddrInUseError) Error() string {
+	return fmt.Sprintf("%s is in use: choose another with %s ADDR", e.Addr, e.Flag)
+}
+
+// ListenError is any other failure to bind a listener address.
+type ListenError struct {
+	Flag, Addr string
+	Err        error
+}
+
+func (e *ListenError) Error() string {
+	return fmt.Sprintf("cannot listen on %s (%s): %v", e.Addr, e.Flag, e.Err)
+}
+
+func (e *ListenError) Unwrap() error { return e.Err }
+
+// Lab is a running practice mail server.
+type Lab struct {
+	cfg      Config
+	store    *Store
+	users    *Users
+	hub      *TraceHub
+	tls      *tlsMaterial
+	limiter  ipLimiter
+	addrs    map[string]string
+	loopback bool
+
+	smtpLns []*smtpListener
+	others  []func(ctx context.Context) error // shutdown hooks of POP3 and DNS
+
+	sessionSeq atomic.Uint64
+	wg         sync.WaitGroup // accept loops
+
+	mu       sync.Mutex
+	conns    map[*connState]struct{}
+	closing  bool
+	sessions sync.WaitGroup
+}
+
+// listenerSpec ties a listener name to its address and flag.
+type listenerSpec struct {
+	name, flag, addr string
+}
+
+func (c Config) specs() []listenerSpec {
+	return []listenerSpec{
+		{ListenerSMTP, "--smtp", c.SMTP},
+		{ListenerSubmission, "--submission", c.Submission},
+		{ListenerSubmissions, "--submissions", c.Submissions},
+		{ListenerPOP3, "--pop3", c.POP3},
+		{ListenerPOP3S, "--pop3s", c.POP3S},
+		{ListenerDNS, "--dns", c.DNS},
+	}
+}
+
+// Start binds every listener, then prepares the data dir (users, TLS
+// material, Maildirs) and serves. A taken address gives *AddrInUseError.
+func Start(cfg Config) (*Lab, error) {
+	cfg = cfg.withDefaults()
+	l := &Lab{cfg: cfg, addrs: make(map[string]string), conns: make(map[*connState]struct{})}
+	l.limiter.max = cfg.MaxConnsPerIP
+	l.hub = NewTraceHub(DefaultTraceCapacity)
+
+	b, err := bindAll(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			b.close()
+		}
+	}()
+	l.loopback = true
+	for name, a := range b.addrs {
+		l.addrs[name] = a
+		if !isLoopbackAddr(a) {
+			l.loopback = false
+		}
+	}
+
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	if l.users, err = loadUsers(cfg.DataDir, l.loopback); err != nil {
+		return nil, err
+	}
+	if l.tls, err = loadOrCreateTLS(cfg.DataDir, cfg.CertFile, cfg.KeyFile, labHostNames(cfg.Domain, cfg.Hostname), cfg.Clock()); err != nil {
+		return nil, err
+	}
+	if l.store, err = newStore(filepath.Join(cfg.DataDir, "mail"), cfg.Hostname, cfg.Clock, l.users.List); err != nil {
+		return nil, err
+	}
+	l.store.cleanTmp()
+	for _, u := range l.Users() {
+		if _, err := l.store.box(u); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := l.store.box(Outbox); err != nil {
+		return nil, err
+	}
+
+	for _, sl := range b.smtp {
+		l.smtpLns = append(l.smtpLns, sl)
+	}
+	if err := l.startOthers(b); err != nil {
+		return nil, err
+	}
+	ok = true
+	for _, sl := range l.smtpLns {
+		l.wg.Add(1)
+		go l.serveSMTP(sl)
+	}
+	if cfg.Ready != nil {
+		for _, s := range cfg.specs() {
+			if a := l.addrs[s.name]; a != "" {
+				cfg.Ready(s.name, a)
+			}
+		}
+	}
+	return l, nil
+}
+
+// bound holds the bound sockets before serving starts.
+type bound struct {
+	smtp   []*smtpListener
+	pop3   net.Listener
+	pop3s  net.Listener
+	dnsTCP net.Listener
+	dnsUDP net.PacketConn
+	addrs  map[string]string
+}
+
+func (b *bound) close() {
+	for _, sl := range b.smtp {
+		sl.ln.Close()
+	}
+	for _, c := range []interface{ Close() error }{b.pop3, b.pop3s, b.dnsTCP, b.dnsUDP} {
+		if c != nil && !isNilCloser(c) {
+			c.Close()
+		}
+	}
+}
+
+func isNilCloser(c interface{ Close() error }) bool {
+	switch v := c.(type) {
+	case net.Listener:
+		return v == nil
+	case net.PacketConn:
+		return v == nil
+	}
+	return false
+}
+
+func bindAll(cfg Config) (_ *bound, err error) {
+	b := &bound{addrs: make(map[string]string)}
+	defer func() {
+		if err != nil {
+			b.close()
+		}
+	}()
+	for _, s := range cfg.specs() {
+		if strings.EqualFold(s.addr, Off) {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(s.addr); err != nil {
+			return nil, &ListenError{Flag: s.flag, Addr: s.addr, Err: errors.New("want HOST:PORT or off")}
+		}
+		if s.name == ListenerDNS {
+			if b.dnsTCP, b.dnsUDP, err = bindDNS(s); err != nil {
+				return nil, err
+			}
+			b.addrs[s.name] = b.dnsTCP.Addr().String()
+			continue
+		}
+		ln, err := net.Listen("tcp", s.addr)
+		if err != nil {
+			return nil, listenErr(s, err)
+		}
+		b.addrs[s.name] = ln.Addr().String()
+		switch s.name {
+		case ListenerSMTP:
+			b.smtp = append(b.smtp, &smtpListener{name: s.name, ln: ln})
+		case ListenerSubmission:
+			b.smtp = append(b.smtp, &smtpListener{name: s.name, ln: ln, submission: true})
+		case ListenerSubmissions:
+			b.smtp = append(b.smtp, &smtpListener{name: s.name, ln: ln, submission: true, implicitTLS: true})
+		case ListenerPOP3:
+			b.pop3 = ln
+		case ListenerPOP3S:
+			b.pop3s = ln
+		}
+	}
+	return b, nil
+}
+
+// bindDNS binds TCP and UDP on the same port; with port 0 it retries until
+// the UDP twin of a free TCP port is free too.
+func bindDNS(s listenerSpec) (net.Listener, net.PacketConn, error) {
+	for range 20 {
+		ln, err := net.Listen("tcp", s.addr)
+		if err != nil {
+			return nil, nil, listenErr(s, err)
+		}
+		pc, err := net.ListenPacket("udp", ln.Addr().String())
+		if err == nil {
+			return ln, pc, nil
+		}
+		ln.Close()
+		if _, port, _ := net.SplitHostPort(s.addr); port != "0" {
+			return nil, nil, listenErr(s, err)
+		}
+	}
+	return nil, nil, &ListenError{Flag: s.flag, Addr: s.addr, Err: errors.New("no port free for both UDP and TCP")}
+}
+
+func listenErr(s listenerSpec, err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return &AddrInUseError{Flag: s.flag, Addr: s.addr}
+	}
+	return &ListenError{Flag: s.flag, Addr: s.addr, Err: err}
+}
+
+func isLoopbackAddr(a string) bool {
+	h, _, err := net.SplitHostPort(a)
+	if err != nil {
+		return false
+	}
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (l *Lab) logf(format string, a ...any) { l.cfg.Logf(format, a...) }
+
+func (l *Lab) nextSession() uint64 { return l.sessionSeq.Add(1) }
+
+// emit sends an event to the hub and to the configured extra sink.
+func (l *Lab) Emit(ev ServerEvent) {
+	l.hub.Emit(ev)
+	if l.cfg.Trace != nil {
+		l.cfg.Trace.Emit(ev)
+	}
+}
+
+func (l *Lab) track(cs *connState) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closing {
+		return false
+	}
+	l.conns[cs] = struct{}{}
+	l.sessions.Add(1)
+	return true
+}
+
+func (l *Lab) untrack(cs *connState) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.conns[cs]; ok {
+		delete(l.conns, cs)
+		l.sessions.Done()
+	}
+}
+
+// isLocalDomain: mail for the practice domain and the host name is ours.
+func (l *Lab) isLocalDomain(d string) bool {
+	d = strings.TrimSuffix(strings.ToLower(d), ".")
+	return d == l.cfg.Domain || d == strings.ToLower(l.cfg.Hostname)
+}
+
+// mailboxFor maps a local part to a mailbox. "postmaster" (which RFC 5321
+// §4.5.1 requires) is delivered to the first user.
+func (l *Lab) mailboxFor(local string) (string, bool) {
+	u := strings.ToLower(local)
+	if ValidUserName(u) == nil && l.users.Exists(u) {
+		return u, true
+	}
+	if u == "postmaster" {
+		if us := l.Users(); len(us) > 0 {
+			return us[0], true
+		}
+	}
+	return "", false
+}
+
+// Addr returns the bound address of a listener ("smtp", "submission",
+// "submissions", "pop3", "pop3s", "dns"), or "" when it is off.
+func (l *Lab) Addr(name string) string { return l.addrs[name] }
+
+// CertPool trusts the lab's certificate (for clients and tests).
+func (l *Lab) CertPool() *x509.CertPool { return l.tls.pool }
+
+// CertPEM is the lab's certificate in PEM form (for curl --cacert and the like).
+func (l *Lab) CertPEM() []byte { return append([]byte(nil), l.tls.certPEM...) }
+
+// ClientTLSConfig returns a client configuration that trusts the lab.
+func (l *Lab) ClientTLSConfig() *tls.Config {
+	return &tls.Config{RootCAs: l.tls.pool, ServerName: l.cfg.Hostname, MinVersion: tls.VersionTLS12}
+}
+
+// Traces is the hub of server-side session traces.
+func (l *Lab) Traces() *TraceHub { return l.hub }
+
+// Store is the lab's mail store.
+func (l *Lab) Store() *Store { return l.store }
+
+// Users lists the lab's users (the practice users only while on loopback).
+func (l *Lab) Users() []string { return l.users.List() }
+
+// PracticeUsers reports whether alice and bob exist: only when every
+// listener is on loopback.
+func (l *Lab) PracticeUsers() bool { return l.users.PracticeActive() }
+
+// AddUser adds a user (or changes a password) in the running lab and the
+// data dir.
+func (l *Lab) AddUser(name, password string) error {
+	if password == "" {
+		return errors.New("empty password")
+	}
+	if err := l.users.set(name, password); err != nil {
+		return err
+	}
+	_, err := l.store.box(name)
+	return err
+}
+
+// Domain is the practice domain.
+func (l *Lab) Domain() string { return l.cfg.Domain }
+
+// Hostname is the server's host name.
+func (l *Lab) Hostname() string { return l.cfg.Hostname }
+
+// DataDir is where the lab keeps its data.
+func (l *Lab) DataDir() string { return l.cfg.DataDir }
+
+// Config is the effective configuration (defaults filled in).
+func (l *Lab) Config() Config { return l.cfg }
+
+// Close stops accepting, lets sessions in a mail transaction finish (idle
+// ones end at once), waits for them until ctx is done, then closes what is
+// left. It returns ctx.Err() when it had to cut sessions short.
+func (l *Lab) Close(ctx context.Context) error {
+	l.mu.Lock()
+	if l.closing {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closing = true
+	for _, sl := range l.smtpLns {
+		sl.ln.Close()
+	}
+	for cs := range l.conns {
+		cs.tc.drain()
+	}
+	l.mu.Unlock()
+
+	var errs []error
+	done := make(chan struct{})
+	go func() { l.sessions.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		l.mu.Lock()
+		for cs := range l.conns {
+			cs.tc.Close()
+		}
+		l.mu.Unlock()
+		<-done
+		errs = append(errs, ctx.Err())
+	}
+	for _, f := range l.others {
+		if err := f(ctx); err != nil && !errors.Is(err, ctx.Err()) {
+			errs = append(errs, err)
+		}
+	}
+	l.wg.Wait()
+	return errors.Join(errs...)
+}

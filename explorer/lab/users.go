@@ -1,0 +1,200 @@
+package lab
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// PracticeUsers are the lab's well-known accounts. They exist only while
+// every listener is on loopback.
+var PracticeUsers = map[string]string{"alice": "wonderland", "bob": "builder"}
+
+// usersFile is DATA/users: one "name:bcrypt-hash" per line, mode 0600.
+const usersFile = "users"
+
+// ValidUserName reports whether name can be a lab user: 1 to 64 characters
+// of a-z, 0-9, ".", "_", "-", starting with a letter or digit. That keeps a
+// name a single safe path element (no "/", "..", or hidden files) and a
+// plain RFC 5321 local part. "outbox" is reserved.
+func ValidUserName(name string) error {
+	if name == "" || len(name) > 64 {
+		return fmt.Errorf("user name %q: must be 1 to 64 characters", name)
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		ok := c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || i > 0 && (c == '.' || c == '_' || c == '-')
+		if !ok {
+			return fmt.Errorf("user name %q: use lower-case letters, digits, '.', '_' and '-' (starting with a letter or digit)", name)
+		}
+	}
+	if name == Outbox {
+		return fmt.Errorf("user name %q is reserved for the outbox", name)
+	}
+	return nil
+}
+
+// Users checks the lab's credentials. It implements pop3d.Authenticator and,
+// for the practice users only, pop3d.SecretAuthenticator: challenge-response
+// mechanisms (APOP, CRAM-MD5) need the plaintext secret, which postlab keeps
+// only for the practice users, whose passwords are public anyway.
+type Users struct {
+	path     string
+	mu       sync.RWMutex
+	hashed   map[string][]byte
+	practice map[string]string // nil when practice users are disabled
+}
+
+func loadUsers(dataDir string, practice bool) (*Users, error) {
+	u := &Users{path: filepath.Join(dataDir, usersFile), hashed: make(map[string][]byte)}
+	if practice {
+		u.practice = PracticeUsers
+	}
+	b, err := os.ReadFile(u.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return u, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("users: %w", err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for line := 1; sc.Scan(); line++ {
+		t := strings.TrimSpace(sc.Text())
+		if t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		name, hash, ok := strings.Cut(t, ":")
+		if !ok || ValidUserName(name) != nil {
+			return nil, fmt.Errorf("users: %s line %d: want name:bcrypt-hash", u.path, line)
+		}
+		if _, err := bcrypt.Cost([]byte(hash)); err != nil {
+			return nil, fmt.Errorf("users: %s line %d: %v", u.path, line, err)
+		}
+		u.hashed[name] = []byte(hash)
+	}
+	return u, nil
+}
+
+// SetUserPassword adds a user to the data dir (or changes its password),
+// stored as a bcrypt hash. A running lab picks it up with Lab.AddUser.
+func SetUserPassword(dataDir, name, password string) error {
+	if err := ValidUserName(name); err != nil {
+		return err
+	}
+	if password == "" {
+		return errors.New("empty password")
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("users: %w", err)
+	}
+	u, err := loadUsers(dataDir, false)
+	if err != nil {
+		return err
+	}
+	return u.set(name, password)
+}
+
+func (u *Users) set(name, password string) error {
+	if err := ValidUserName(name); err != nil {
+		return err
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return fmt.Errorf("users: %w", err)
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.hashed[name] = h
+	var b bytes.Buffer
+	b.WriteString("# postlab users: name:bcrypt-hash\n")
+	for _, n := range sortedKeys(u.hashed) {
+		fmt.Fprintf(&b, "%s:%s\n", n, u.hashed[n])
+	}
+	tmp := u.path + ".tmp"
+	if err := os.WriteFile(tmp, b.Bytes(), 0o600); err != nil {
+		return fmt.Errorf("users: %w", err)
+	}
+	if err := os.Rename(tmp, u.path); err != nil {
+		return fmt.Errorf("users: %w", err)
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// List returns every user name, sorted.
+func (u *Users) List() []string {
+	u.mu.RLock()
+	defer u.mu.RUnlock()
+	set := make(map[string]bool)
+	for n := range u.hashed {
+		set[n] = true
+	}
+	for n := range u.practice {
+		set[n] = true
+	}
+	return sortedKeys(set)
+}
+
+// Exists reports whether name is a user.
+func (u *Users) Exists(name string) bool {
+	u.mu.RLock()
+	defer u.mu.RUnlock()
+	_, ok := u.hashed[name]
+	_, ok2 := u.practice[name]
+	return ok || ok2
+}
+
+// dummyHash keeps the time of a check for an unknown user close to that of
+// a known one, so timing does not reveal which names exist.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("postlab-dummy"), bcrypt.MinCost)
+
+// Check implements pop3d.Authenticator.
+func (u *Users) Check(user, password string) bool {
+	u.mu.RLock()
+	h, ok := u.hashed[user]
+	pw, isPractice := u.practice[user]
+	u.mu.RUnlock()
+	if ok {
+		return bcrypt.CompareHashAndPassword(h, []byte(password)) == nil
+	}
+	if isPractice {
+		return subtle.ConstantTimeCompare([]byte(pw), []byte(password)) == 1
+	}
+	bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+	return false
+}
+
+// Secret implements pop3d.SecretAuthenticator for the practice users.
+func (u *Users) Secret(user string) (string, bool) {
+	u.mu.RLock()
+	defer u.mu.RUnlock()
+	if _, ok := u.hashed[user]; ok {
+		return "", false // a stored user's password is only known as a hash
+	}
+	pw, ok := u.practice[user]
+	return pw, ok
+}
+
+// PracticeActive reports whether the practice users exist.
+func (u *Users) PracticeActive() bool {
+	u.mu.RLock()
+	defer u.mu.RUnlock()
+	return u.practice != nil
+}
