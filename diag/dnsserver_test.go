@@ -17,15 +17,16 @@ import (
 // from NODATA (empty non-terminals exist), and can be made slow, failing,
 // DNSSEC-validating or truncating.
 type testZone struct {
-	mu       sync.Mutex
-	rrs      map[string]map[uint16][]dns.RR
-	names    map[string]bool
-	servfail map[string]bool // names answered with SERVFAIL
-	adUnder  []string        // answers for names under these get AD
-	delay    time.Duration   // added to every answer
-	truncate int             // UDP answers with more records than this get TC
-	queries  atomic.Int64
-	tcp      atomic.Int64
+	mu        sync.Mutex
+	rrs       map[string]map[uint16][]dns.RR
+	names     map[string]bool
+	servfail  map[string]bool // names answered with SERVFAIL
+	adUnder   []string        // answers for names under these get AD
+	delay     time.Duration   // added to every answer (under slowUnder, when set)
+	slowUnder string
+	truncate  int // UDP answers with more records than this get TC
+	queries   atomic.Int64
+	tcp       atomic.Int64
 }
 
 func newTestZone(t testing.TB, texts ...string) *testZone {
@@ -77,7 +78,7 @@ func (z *testZone) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	if _, ok := w.RemoteAddr().(*net.TCPAddr); ok {
 		z.tcp.Add(1)
 	}
-	if z.delay > 0 {
+	if z.delay > 0 && (z.slowUnder == "" || len(req.Question) == 1 && dns.IsSubDomain(z.slowUnder, strings.ToLower(req.Question[0].Name))) {
 		time.Sleep(z.delay)
 	}
 	resp := new(dns.Msg)

@@ -1,0 +1,62 @@
+package diag
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDiagnoseUnreachableResolver(t *testing.T) {
+	c := &Client{Servers: []string{silentServer(t)}, Timeout: 50 * time.Millisecond, Retries: 1}
+	rep, err := Diagnose(context.Background(), "good.test", Options{Resolver: c, CheckTimeout: 2 * time.Second})
+	var ue *UnreachableError
+	if !errors.As(err, &ue) || rep == nil || !rep.Failed() {
+		t.Fatalf("err = %v, report %v", err, rep)
+	}
+}
+
+func TestDiagnoseCheckTimeout(t *testing.T) {
+	fe := newFixtureEnv(t)
+	fe.zone.delay = time.Second
+	fe.zone.slowUnder = "_dmarc.good.test."
+	opts := fe.opts
+	opts.CheckTimeout = 300 * time.Millisecond
+	rep, err := Diagnose(context.Background(), "good.test", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only the DMARC check gives up, and says so; the others report as usual, in order.
+	var got []string
+	var areas []string
+	for _, f := range rep.Findings {
+		if f.Area() == "dmarc" {
+			got = append(got, f.Check+" "+string(f.Status))
+		}
+		if len(areas) == 0 || areas[len(areas)-1] != f.Area() {
+			areas = append(areas, f.Area())
+		}
+	}
+	if strings.Join(got, ",") != "dmarc.record error,dmarc.timeout error" {
+		t.Errorf("DMARC findings: %v", got)
+	}
+	if got := strings.Join(areas, " "); got != "mx spf dmarc dkim mta-sts tls-rpt dane ptr dnsbl" {
+		t.Errorf("areas in order: %s", got)
+	}
+}
+
+func TestDiagnoseRejectsBadTarget(t *testing.T) {
+	if _, err := Diagnose(context.Background(), "not a domain", Options{Resolver: testClient("127.0.0.1:1")}); err == nil {
+		t.Fatal("no error for a bad target")
+	}
+}
+
+func TestLookupMailExchangersJSONFields(t *testing.T) {
+	fe := newFixtureEnv(t)
+	m := LookupMailExchangers(context.Background(), fe.opts.Resolver, "good.test")
+	if m.Err != nil || len(m.Hosts) != 2 || m.Hosts[0].Host != "mx1.good.test" || m.Hosts[0].Preference != 10 ||
+		len(m.Hosts[0].Addresses) != 2 || m.Hosts[0].Addresses[0].TTL != 3600 || !m.DNSSEC || m.Resolver != fe.addr {
+		t.Fatalf("%+v", m)
+	}
+}

@@ -1,0 +1,136 @@
+package diag
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+func TestClientTCPFallbackOnTruncation(t *testing.T) {
+	z := newTestZone(t, `
+big.test. A 192.0.2.1
+big.test. A 192.0.2.2
+big.test. A 192.0.2.3
+big.test. A 192.0.2.4
+`)
+	z.truncate = 2
+	c := testClient(z.start(t))
+	var trace bytes.Buffer
+	c.Trace = &trace
+	ans, err := c.Exchange(context.Background(), "big.test", dns.TypeA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ans.TCP || len(ans.Records(dns.TypeA)) != 4 || z.tcp.Load() != 1 {
+		t.Fatalf("TCP=%v, %d records, %d TCP queries", ans.TCP, len(ans.Records(dns.TypeA)), z.tcp.Load())
+	}
+	for _, want := range []string{"Truncated, retrying in TCP mode", ";; QUESTION SECTION:", ";; ANSWER SECTION:", "big.test.\t3600\tIN\tA\t192.0.2.4", "(TCP)", "flags: qr", "; EDNS: version 0; flags: do"} {
+		if !strings.Contains(trace.String(), want) {
+			t.Errorf("trace lacks %q:\n%s", want, trace.String())
+		}
+	}
+}
+
+func TestClientReportsADAndRcodes(t *testing.T) {
+	z := newTestZone(t, "signed.test. TXT \"x\"\nplain.test. TXT \"y\"\n")
+	z.adUnder = []string{"signed.test."}
+	z.servfail["broken.test."] = true
+	c := testClient(z.start(t))
+	ctx := context.Background()
+	if a, err := c.Exchange(ctx, "signed.test", dns.TypeTXT); err != nil || !a.AD {
+		t.Errorf("signed: %+v %v", a, err)
+	}
+	if a, err := c.Exchange(ctx, "plain.test", dns.TypeTXT); err != nil || a.AD {
+		t.Errorf("plain: %+v %v", a, err)
+	}
+	if a, err := c.Exchange(ctx, "nope.test", dns.TypeTXT); err != nil || !a.NXDomain() {
+		t.Errorf("nope: %+v %v", a, err)
+	}
+	if a, err := c.Exchange(ctx, "plain.test", dns.TypeMX); err != nil || a.Rcode != dns.RcodeSuccess || len(a.Msg.Answer) != 0 {
+		t.Errorf("NODATA: %+v %v", a, err)
+	}
+	_, err := c.Exchange(ctx, "broken.test", dns.TypeTXT)
+	var de *DNSError
+	if !errors.As(err, &de) || de.Rcode != dns.RcodeServerFailure || de.Unreachable() {
+		t.Errorf("broken: %v", err)
+	}
+}
+
+// silentServer reads UDP queries and never answers.
+func silentServer(t *testing.T) string {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			if _, _, err := pc.ReadFrom(buf); err != nil {
+				return
+			}
+		}
+	}()
+	return pc.LocalAddr().String()
+}
+
+func TestClientRetriesNextServer(t *testing.T) {
+	z := newTestZone(t, "ok.test. A 192.0.2.1\n")
+	good := z.start(t)
+	c := &Client{Servers: []string{silentServer(t), good}, Timeout: 200 * time.Millisecond, Retries: 1}
+	a, err := c.Exchange(context.Background(), "ok.test", dns.TypeA)
+	if err != nil || a.Server != good {
+		t.Fatalf("answer %+v, %v; want one from %s", a, err, good)
+	}
+}
+
+func TestClientUnreachable(t *testing.T) {
+	c := &Client{Servers: []string{silentServer(t)}, Timeout: 100 * time.Millisecond, Retries: 2}
+	_, err := c.Exchange(context.Background(), "ok.test", dns.TypeA)
+	var de *DNSError
+	if !errors.As(err, &de) || !de.Unreachable() {
+		t.Fatalf("err = %v, want an unreachable DNSError", err)
+	}
+}
+
+func TestNewClientAddresses(t *testing.T) {
+	for in, want := range map[string]string{"127.0.0.1:2553": "127.0.0.1:2553", "192.0.2.1": "192.0.2.1:53", "::1": "[::1]:53",
+		"[2001:db8::1]:5353": "[2001:db8::1]:5353", "dns.example": "dns.example:53", "dns.example:5353": "dns.example:5353"} {
+		c, err := NewClient(in)
+		if err != nil || c.Name() != want {
+			t.Errorf("NewClient(%q) = %v, %v; want %s", in, c, err, want)
+		}
+	}
+	for _, bad := range []string{"a:b:c", ":53", "host:"} {
+		if _, err := NewClient(bad); err == nil {
+			t.Errorf("NewClient(%q) succeeded", bad)
+		}
+	}
+}
+
+func TestCacheSharesQueries(t *testing.T) {
+	z := newTestZone(t, "once.test. A 192.0.2.1\n")
+	z.delay = 20 * time.Millisecond
+	c := newCache(testClient(z.start(t)))
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if addrs, _, err := lookupAddrs(context.Background(), c, "ONCE.test.", dns.TypeA); err != nil || len(addrs) != 1 {
+				t.Errorf("lookup: %v %v", addrs, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := z.queries.Load(); n != 1 {
+		t.Fatalf("%d queries reached the server, want 1", n)
+	}
+}
