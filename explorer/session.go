@@ -110,11 +110,11 @@ func (s *Session) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
 		err = s.conn.Close()
-		s.setPhase(PhaseClosed)
 		s.mu.Lock()
 		s.closed = true
 		s.mu.Unlock()
 		s.emit(Event{Dir: Local, Line: "connection closed"})
+		s.setPhase(PhaseClosed)
 	})
 	return err
 }
