@@ -18,9 +18,10 @@ func TestDiagnoseUnreachableResolver(t *testing.T) {
 }
 
 func TestDiagnoseCheckTimeout(t *testing.T) {
-	fe := newFixtureEnv(t)
-	fe.zone.delay = time.Second
-	fe.zone.slowUnder = "_dmarc.good.test."
+	fe := newFixtureEnv(t, func(z *testZone) {
+		z.delay = time.Second
+		z.slowUnder = "_dmarc.good.test."
+	})
 	opts := fe.opts
 	opts.CheckTimeout = 300 * time.Millisecond
 	rep, err := Diagnose(context.Background(), "good.test", opts)

@@ -22,10 +22,13 @@ var stsPolicies = map[string]string{
 	"sts-mismatch.test": "version: STSv1\nmode: enforce\nmx: mx.sts-mismatch.test\nmax_age: 86400\n",
 }
 
-func newFixtureEnv(t testing.TB) *fixtureEnv {
+func newFixtureEnv(t testing.TB, configure ...func(*testZone)) *fixtureEnv {
 	t.Helper()
 	z := loadTestZone(t, "testdata/fixtures.zone")
 	z.adUnder = []string{"good.test."}
+	for _, c := range configure {
+		c(z)
+	}
 	addr := z.start(t)
 	web := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, ok := stsPolicies[strings.TrimPrefix(r.URL.Path, "/")]
