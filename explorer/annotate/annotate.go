@@ -106,7 +106,7 @@ func annotate(ev explorer.Event, h hints) []explorer.Note {
 	switch ev.Dir {
 	case explorer.ClientToServer:
 		if isPOP3(ev) {
-			notes = pop3Client(ev)
+			notes = pop3Client(ev, h)
 		} else {
 			notes = smtpClient(ev, h)
 		}

@@ -9,10 +9,10 @@ import (
 )
 
 // pop3Client explains a line the client sent in a POP3 session.
-func pop3Client(ev explorer.Event) []explorer.Note {
+func pop3Client(ev explorer.Event, h hints) []explorer.Note {
 	st := ev.State
 	if st.Phase == explorer.PhaseAuth {
-		return responseNotes(st.AuthMech, ev.Line, roleUnknown, ev)
+		return responseNotes(st.AuthMech, ev.Line, h.login, ev)
 	}
 	verb, arg := splitCommand(ev.Line)
 	if verb == "" {
@@ -113,9 +113,9 @@ func pop3OK(text string, st explorer.State) []explorer.Note {
 		f := strings.Fields(text)
 		if st.Command == "LIST" && len(nums) >= 2 || st.Command == "UIDL" && len(nums) >= 1 && len(f) == 2 {
 			if st.Command == "LIST" {
-				return []explorer.Note{{Title: fmt.Sprintf("+OK message %s is %s", f[0], sizeWords(f[1])), Detail: "LIST with a number answers 'number size' for that message.", Ref: "RFC 1939 §5"}}
+				return []explorer.Note{{Title: fmt.Sprintf("+OK message %s is %s", clean(f[0]), sizeWords(f[1])), Detail: "LIST with a number answers 'number size' for that message.", Ref: "RFC 1939 §5"}}
 			}
-			return []explorer.Note{{Title: fmt.Sprintf("+OK message %s has unique id %s", f[0], show([]byte(f[1]))), Detail: "The unique id stays the same across sessions, unlike the message number.", Ref: "RFC 1939 §7"}}
+			return []explorer.Note{{Title: fmt.Sprintf("+OK message %s has unique id %s", clean(f[0]), show([]byte(f[1]))), Detail: "The unique id stays the same across sessions, unlike the message number.", Ref: "RFC 1939 §7"}}
 		}
 		e := pop3Commands[st.Command]
 		return []explorer.Note{{Title: "+OK listing follows", Detail: "One line per message follows, then a line holding only '.'.", Ref: e.Ref}}
@@ -212,7 +212,7 @@ func pop3MultiLine(ev explorer.Event, h hints) []explorer.Note {
 		}
 		n := e.note()
 		if (tag == "LOGIN-DELAY" || tag == "EXPIRE") && len(f) > 1 {
-			n.Detail += " Here: " + strings.Join(f[1:], " ") + "."
+			n.Detail += " Here: " + clean(strings.Join(f[1:], " ")) + "."
 		}
 		notes := []explorer.Note{n}
 		if tag == "SASL" {
@@ -225,11 +225,11 @@ func pop3MultiLine(ev explorer.Event, h hints) []explorer.Note {
 		return notes
 	case "LIST":
 		if len(f) >= 2 {
-			return []explorer.Note{{Title: fmt.Sprintf("Message %s: %s", f[0], sizeWords(f[1])), Detail: "Scan listing: message number and exact size in octets.", Ref: "RFC 1939 §5"}}
+			return []explorer.Note{{Title: fmt.Sprintf("Message %s: %s", clean(f[0]), sizeWords(f[1])), Detail: "Scan listing: message number and exact size in octets.", Ref: "RFC 1939 §5"}}
 		}
 	case "UIDL":
 		if len(f) >= 2 {
-			return []explorer.Note{{Title: fmt.Sprintf("Message %s: unique id %s", f[0], show([]byte(f[1]))), Detail: "The id stays the same across sessions; clients that leave mail on the server use it to skip what they already downloaded.", Ref: "RFC 1939 §7"}}
+			return []explorer.Note{{Title: fmt.Sprintf("Message %s: unique id %s", clean(f[0]), show([]byte(f[1]))), Detail: "The id stays the same across sessions; clients that leave mail on the server use it to skip what they already downloaded.", Ref: "RFC 1939 §7"}}
 		}
 	case "RETR", "TOP":
 		return contentNotes(line, h, true, explorer.POP3)

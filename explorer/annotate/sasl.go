@@ -21,13 +21,17 @@ func decodeB64(s string) (raw []byte, cut, ok bool) {
 	if i := strings.Index(s, "*"); i >= 0 {
 		s, cut = s[:i], true
 	}
-	s = s[:len(s)/4*4]
-	raw, err := base64.StdEncoding.DecodeString(s)
+	if raw, err := base64.StdEncoding.DecodeString(s); err == nil {
+		return raw, cut, true
+	}
+	// Unpadded, or cut by the mask: decode as much as there is.
+	s = strings.TrimRight(s, "=")
+	if len(s)%4 == 1 {
+		s = s[:len(s)-1]
+	}
+	raw, err := base64.RawStdEncoding.DecodeString(s)
 	if err != nil {
-		raw, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
-		if err != nil {
-			return nil, cut, false
-		}
+		return nil, cut, false
 	}
 	return raw, cut, true
 }
@@ -47,6 +51,19 @@ func show(b []byte) string {
 		s += "..."
 	}
 	return fmt.Sprintf("%q", s)
+}
+
+// clean returns a short printable-ASCII token as is and quotes anything else.
+func clean(s string) string {
+	if len(s) == 0 || len(s) > 60 {
+		return show([]byte(s))
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return show([]byte(s))
+		}
+	}
+	return s
 }
 
 func printableText(b []byte) bool {
@@ -197,12 +214,8 @@ func loginNote(raw []byte, role loginRole) explorer.Note {
 	case rolePass:
 		return explorer.Note{Title: "AUTH LOGIN password (" + masked + ")", Detail: "The password in base64; not shown here, but readable by anyone on the path unless TLS is on.", Ref: ref}
 	}
-	// Unknown step: it may be the password, so show only its first letter.
-	hint := masked
-	if r, size := utf8.DecodeRune(raw); size > 0 && r != utf8.RuneError {
-		hint = string(r) + masked
-	}
-	return explorer.Note{Title: "AUTH LOGIN response: " + hint, Detail: "LOGIN answers 'Username:' and then 'Password:', each in base64. Only the first letter is shown because this may be the password.", Ref: ref}
+	// Unknown step: it may be the password, so nothing of it is shown.
+	return explorer.Note{Title: fmt.Sprintf("AUTH LOGIN response (%d characters, not shown)", utf8.RuneCount(raw)), Detail: "LOGIN answers 'Username:' and then 'Password:', each in base64. Without the challenge before it this line may be the password, so it is not decoded here.", Ref: ref}
 }
 
 func oauthNote(mech string, raw []byte) explorer.Note {

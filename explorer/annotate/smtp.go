@@ -169,9 +169,8 @@ func paramNote(verb, p string) explorer.Note {
 		return explorer.Note{Title: "Unknown parameter " + show([]byte(key)), Detail: "A server that does not support this parameter answers 555 (MAIL/RCPT parameters not recognized).", Ref: "RFC 5321 §4.1.1.11"}
 	}
 	n := mp.note()
-	n.Title = strings.Replace(n.Title, key+"=", key+"="+val, 1)
-	if len(n.Title) > 100 {
-		n.Title = n.Title[:100] + "..."
+	if hasVal {
+		n.Title = strings.Replace(n.Title, key+"=", key+"="+clean(val), 1)
 	}
 	if !hasVal && strings.HasPrefix(mp.Title, key+"=") {
 		n.Detail += " This parameter needs a value; expect 501."
@@ -459,7 +458,7 @@ func capabilityNotes(text string, ev explorer.Event) []explorer.Note {
 		}
 	case "LIMITS":
 		if len(args) > 0 {
-			n.Detail += " Here: " + strings.Join(args, ", ") + "."
+			n.Detail += " Here: " + clean(strings.Join(args, ",")) + "."
 		}
 	}
 	notes := []explorer.Note{n}
@@ -470,7 +469,7 @@ func capabilityNotes(text string, ev explorer.Event) []explorer.Note {
 			if me, ok := saslMechs[m]; ok {
 				notes = append(notes, me.note())
 			} else {
-				notes = append(notes, explorer.Note{Title: "SASL " + m, Detail: "A SASL mechanism not described in this knowledge base; see the IANA SASL Mechanisms registry.", Ref: "RFC 4422 §3.1"})
+				notes = append(notes, explorer.Note{Title: "SASL " + clean(m), Detail: "A SASL mechanism not described in this knowledge base; see the IANA SASL Mechanisms registry.", Ref: "RFC 4422 §3.1"})
 			}
 			weak = weak || m == "PLAIN" || m == "LOGIN"
 		}
