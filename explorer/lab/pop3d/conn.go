@@ -164,9 +164,9 @@ func (s *session) serve() {
 			s.w.Flush()
 			return
 		}
-		var perr2 *Error
-		if errors.As(err, &perr2) {
-			if s.replyError(perr2) != nil || s.errs >= maxErrors || s.authFails >= maxAuthFailures {
+		var pe *Error
+		if errors.As(err, &pe) {
+			if s.replyError(pe) != nil || s.errs >= maxErrors || s.authFails >= maxAuthFailures {
 				return
 			}
 			continue
