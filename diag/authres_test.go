@@ -1,0 +1,54 @@
+package diag
+
+import (
+	"reflect"
+	"testing"
+)
+
+// Examples from RFC 8601 Appendix B.
+func TestParseAuthResultsRFC8601(t *testing.T) {
+	cases := []struct {
+		in   string
+		want AuthResults
+	}{
+		{"example.org 1; none", AuthResults{"example.org", []AuthResult{}}},
+		{"example.com; spf=pass smtp.mailfrom=example.net",
+			AuthResults{"example.com", []AuthResult{{Method: "spf", Result: "pass", Props: map[string]string{"smtp.mailfrom": "example.net"}}}}},
+		{"example.com; auth=pass (cram-md5) smtp.auth=sender@example.net; spf=pass smtp.mailfrom=example.net",
+			AuthResults{"example.com", []AuthResult{
+				{Method: "auth", Result: "pass", Props: map[string]string{"smtp.auth": "sender@example.net"}},
+				{Method: "spf", Result: "pass", Props: map[string]string{"smtp.mailfrom": "example.net"}}}}},
+		{"example.com; sender-id=fail header.from=example.com; dkim=pass (good signature) header.d=example.com",
+			AuthResults{"example.com", []AuthResult{
+				{Method: "sender-id", Result: "fail", Props: map[string]string{"header.from": "example.com"}},
+				{Method: "dkim", Result: "pass", Props: map[string]string{"header.d": "example.com"}}}}},
+		{`mail-router.example.net; dkim=pass (good signature) header.d=newyork.example.com header.b=oINEO8hg; dkim=fail (bad signature) reason="body changed" header.d=newyork.example.com`,
+			AuthResults{"mail-router.example.net", []AuthResult{
+				{Method: "dkim", Result: "pass", Props: map[string]string{"header.d": "newyork.example.com", "header.b": "oINEO8hg"}},
+				{Method: "dkim", Result: "fail", Reason: "body changed", Props: map[string]string{"header.d": "newyork.example.com"}}}}},
+		{"example.com (comment; with semicolon); iprev=pass policy.iprev=192.0.2.200",
+			AuthResults{"example.com", []AuthResult{{Method: "iprev", Result: "pass", Props: map[string]string{"policy.iprev": "192.0.2.200"}}}}},
+	}
+	for _, c := range cases {
+		got := ParseAuthResults(c.in)
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("ParseAuthResults(%q)\n got %+v\nwant %+v", c.in, got, c.want)
+		}
+	}
+}
+
+func FuzzParseAuthResults(f *testing.F) {
+	f.Add("example.com; spf=pass smtp.mailfrom=example.net")
+	f.Add(`x; dkim=fail reason="a;b" header.d=(c)d; (((`)
+	f.Fuzz(func(t *testing.T, s string) {
+		ar := ParseAuthResults(s)
+		if len(ar.Results) > 100 {
+			t.Fatal("unbounded results")
+		}
+		for _, r := range ar.Results {
+			if r.Props == nil {
+				t.Fatal("nil props")
+			}
+		}
+	})
+}

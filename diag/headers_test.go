@@ -1,0 +1,346 @@
+package diag
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-msgauth/dkim"
+	"github.com/miekg/dns"
+)
+
+// txtServer is an in-process DNS server on 127.0.0.1:0 answering TXT
+// queries from a map.
+type txtServer struct {
+	mu      sync.Mutex
+	records map[string]string
+	addr    string
+}
+
+func startTXTServer(t *testing.T) *txtServer {
+	t.Helper()
+	s := &txtServer{records: map[string]string{}}
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.addr = pc.LocalAddr().String()
+	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(r)
+		q := r.Question[0]
+		s.mu.Lock()
+		v, ok := s.records[strings.ToLower(q.Name)]
+		s.mu.Unlock()
+		if !ok {
+			m.Rcode = dns.RcodeNameError
+		} else if q.Qtype == dns.TypeTXT {
+			var chunks []string
+			for len(v) > 255 {
+				chunks, v = append(chunks, v[:255]), v[255:]
+			}
+			chunks = append(chunks, v)
+			m.Answer = append(m.Answer, &dns.TXT{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 60}, Txt: chunks})
+		}
+		w.WriteMsg(m)
+	})}
+	started := make(chan struct{})
+	srv.NotifyStartedFunc = func() { close(started) }
+	go srv.ActivateAndServe()
+	<-started
+	t.Cleanup(func() { srv.Shutdown() })
+	return s
+}
+
+func (s *txtServer) set(name, value string) {
+	s.mu.Lock()
+	s.records[dns.Fqdn(strings.ToLower(name))] = value
+	s.mu.Unlock()
+}
+
+func publishRSA(t *testing.T, s *txtServer, sel, domain string) *rsa.PrivateKey {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	s.set(sel+"._domainkey."+domain, "v=DKIM1; k=rsa; p="+base64.StdEncoding.EncodeToString(der))
+	return k
+}
+
+func publishEd25519(t *testing.T, s *txtServer, sel, domain string) ed25519.PrivateKey {
+	t.Helper()
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	s.set(sel+"._domainkey."+domain, "v=DKIM1; k=ed25519; p="+base64.StdEncoding.EncodeToString(pub))
+	return priv
+}
+
+const headersMessage = "Received: from mx.example.net (mx.example.net [192.0.2.10])\r\n" +
+	"\tby mail.example.com (Postfix) with ESMTPS id 4ABC\r\n\tfor <bob@example.com>; Mon, 10 Mar 2025 10:05:00 +0000\r\n" +
+	"Received: from out.example.org (out.example.org [198.51.100.5]) by mx.example.net with ESMTP id XYZ; Mon, 10 Mar 2025 10:01:00 +0000\r\n" +
+	"Received: from [10.0.0.2] by out.example.org with ESMTPSA id 1; Mon, 10 Mar 2025 10:00:00 +0000\r\n" +
+	"From: Alice <alice@example.org>\r\n" +
+	"To: bob@example.com\r\n" +
+	"Subject: quarterly numbers\r\n" +
+	"Date: Mon, 10 Mar 2025 09:59:59 +0000\r\n" +
+	"Message-ID: <1@example.org>\r\n" +
+	"\r\n" +
+	"Hello Bob,\r\nthe numbers are attached.\r\n"
+
+func dkimSign(t *testing.T, msg string, domain, sel string, key crypto.Signer) string {
+	t.Helper()
+	var out bytes.Buffer
+	err := dkim.Sign(&out, strings.NewReader(msg), &dkim.SignOptions{Domain: domain, Selector: sel, Signer: key,
+		HeaderCanonicalization: dkim.CanonicalizationRelaxed, BodyCanonicalization: dkim.CanonicalizationRelaxed,
+		HeaderKeys: []string{"From", "To", "Subject", "Date", "Message-ID"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+func lookupFor(t *testing.T, s *txtServer) func(string) ([]string, error) {
+	t.Helper()
+	r, err := NewHeadersResolver(s.addr, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.LookupTXT
+}
+
+func TestHeadersReceivedChain(t *testing.T) {
+	rep := AnalyzeHeaders([]byte(headersMessage), HeadersOptions{})
+	if rep.ReceivedCount != 3 || len(rep.Hops) != 3 {
+		t.Fatalf("hops: %+v", rep.Hops)
+	}
+	h1, h2, h3 := rep.Hops[0], rep.Hops[1], rep.Hops[2]
+	if h1.N != 1 || !strings.HasPrefix(h1.By, "out.example.org") || h1.With != "ESMTPSA" || h1.DelayS != nil {
+		t.Errorf("hop 1: %+v", h1)
+	}
+	if h2.DelayS == nil || *h2.DelayS != 60 || h3.DelayS == nil || *h3.DelayS != 240 {
+		t.Errorf("delays: %v %v", h2.DelayS, h3.DelayS)
+	}
+	if h3.ID != "4ABC" || h3.For != "bob@example.com" || h3.IP != "192.0.2.10" {
+		t.Errorf("hop 3: %+v", h3)
+	}
+	if rep.BiggestDelay == nil || rep.BiggestDelay.N != 3 {
+		t.Errorf("biggest delay: %+v", rep.BiggestDelay)
+	}
+}
+
+func TestHeadersSkewAndBadDate(t *testing.T) {
+	msg := "Received: from b by c; Mon, 10 Mar 2025 09:00:00 +0000\r\n" +
+		"Received: from x by y; not a date at all\r\n" +
+		"Received: from a by b; Mon, 10 Mar 2025 10:00:00 +0000\r\n" +
+		"From: a@example.org\r\n\r\nbody\r\n"
+	rep := AnalyzeHeaders([]byte(msg), HeadersOptions{})
+	w := strings.Join(rep.Warnings, "\n")
+	if !strings.Contains(w, "hop 2: the date") {
+		t.Errorf("no unparseable-date warning: %q", w)
+	}
+	for _, h := range rep.Hops {
+		if h.DelayS != nil {
+			t.Errorf("hop %d got a delay %d despite a bad neighbour", h.N, *h.DelayS)
+		}
+	}
+	msg2 := "Received: from b by c; Mon, 10 Mar 2025 09:00:00 +0000\r\n" +
+		"Received: from a by b; Mon, 10 Mar 2025 10:00:00 +0000\r\n\r\n"
+	rep = AnalyzeHeaders([]byte(msg2), HeadersOptions{})
+	if !strings.Contains(strings.Join(rep.Warnings, " "), "clock skew") || rep.Hops[1].DelayS != nil {
+		t.Errorf("skew not reported: %+v %q", rep.Hops, rep.Warnings)
+	}
+}
+
+func TestHeadersDKIMAgainstDNS(t *testing.T) {
+	s := startTXTServer(t)
+	key := publishRSA(t, s, "sel1", "example.org")
+	edKey := publishEd25519(t, s, "ed", "example.org")
+	signed := dkimSign(t, headersMessage, "example.org", "sel1", key)
+	signed = dkimSign(t, signed, "example.org", "ed", edKey)
+	lookup := lookupFor(t, s)
+
+	rep := AnalyzeHeaders([]byte(signed), HeadersOptions{LookupTXT: lookup})
+	if len(rep.DKIM) != 2 {
+		t.Fatalf("dkim: %+v", rep.DKIM)
+	}
+	for _, d := range rep.DKIM {
+		if d.Result != "pass" || d.Domain != "example.org" {
+			t.Errorf("good signature: %+v", d)
+		}
+	}
+
+	// The body changed after signing (a list footer).
+	changed := strings.Replace(signed, "attached.", "attached.\r\n-- \r\nSent via the list", 1)
+	rep = AnalyzeHeaders([]byte(changed), HeadersOptions{LookupTXT: lookup})
+	for _, d := range rep.DKIM {
+		if d.Result != "fail" || !strings.Contains(d.Reason, "body was changed") {
+			t.Errorf("changed body: %+v", d)
+		}
+	}
+	if !strings.Contains(rep.Summary, "body was changed") {
+		t.Errorf("summary does not say why: %q", rep.Summary)
+	}
+
+	// A signed header changed.
+	changed = strings.Replace(signed, "Subject: quarterly numbers", "Subject: quarterly numbers!", 1)
+	rep = AnalyzeHeaders([]byte(changed), HeadersOptions{LookupTXT: lookup})
+	if rep.DKIM[0].Result != "fail" || !strings.Contains(rep.DKIM[0].Reason, "header was changed") {
+		t.Errorf("changed header: %+v", rep.DKIM[0])
+	}
+
+	// No key published.
+	other := dkimSign(t, headersMessage, "example.net", "gone", key)
+	rep = AnalyzeHeaders([]byte(other), HeadersOptions{LookupTXT: lookup})
+	if rep.DKIM[0].Result != "permerror" || !strings.Contains(rep.DKIM[0].Reason, "gone._domainkey.example.net") {
+		t.Errorf("missing key: %+v", rep.DKIM[0])
+	}
+}
+
+// arcSeal adds one ARC set (RFC 8617 §4) with relaxed/relaxed AMS, the way
+// an intermediary does.
+func arcSeal(t *testing.T, msg string, inst int, cv, domain, sel string, key crypto.Signer, aarText string) string {
+	t.Helper()
+	raw := []byte(msg)
+	fields, bodyAt := splitHeaderFields(raw)
+	body := raw[bodyAt:]
+	itag := "i=" + itoa(inst)
+	aar := "ARC-Authentication-Results: " + itag + "; " + aarText + "\r\n"
+	bh := sha256.Sum256(canonBody(body, true))
+	ams := "ARC-Message-Signature: " + itag + "; a=" + algOf(key) + "; c=relaxed/relaxed; d=" + domain + "; s=" + sel +
+		"; t=1741600000; h=from:to:subject:date:message-id; bh=" + base64.StdEncoding.EncodeToString(bh[:]) + "; b=\r\n"
+	h := sha256.New()
+	h.Write([]byte(pickHeaders(fields, []string{"from", "to", "subject", "date", "message-id"}, true, nil)))
+	h.Write([]byte(strings.TrimSuffix(canonHeader(ams, true), "\r\n")))
+	ams = strings.TrimSuffix(ams, "\r\n") + sign(t, key, h.Sum(nil)) + "\r\n"
+
+	as := "ARC-Seal: " + itag + "; a=" + algOf(key) + "; t=1741600000; cv=" + cv + "; d=" + domain + "; s=" + sel + "; b=\r\n"
+	all := []arcField{{"ARC-Seal", as}, {"ARC-Message-Signature", ams}, {"ARC-Authentication-Results", aar}}
+	all = append(all, fields...)
+	sets := map[int]*arcSet{}
+	for n, f := range all {
+		name := strings.ToLower(f.name)
+		if !strings.HasPrefix(name, "arc-") {
+			continue
+		}
+		i := arcInstance(fieldValue(f.raw), name == "arc-authentication-results")
+		if sets[i] == nil {
+			sets[i] = &arcSet{-1, -1, -1}
+		}
+		switch name {
+		case "arc-seal":
+			sets[i].as = n
+		case "arc-message-signature":
+			sets[i].ams = n
+		default:
+			sets[i].aar = n
+		}
+	}
+	h = sha256.New()
+	h.Write([]byte(arcSealInput(all, sets, inst)))
+	as = strings.TrimSuffix(as, "\r\n") + sign(t, key, h.Sum(nil)) + "\r\n"
+	return as + ams + aar + msg
+}
+
+func itoa(i int) string { return string(rune('0' + i)) }
+
+func algOf(k crypto.Signer) string {
+	if _, ok := k.(ed25519.PrivateKey); ok {
+		return "ed25519-sha256"
+	}
+	return "rsa-sha256"
+}
+
+func sign(t *testing.T, k crypto.Signer, digest []byte) string {
+	t.Helper()
+	var opts crypto.SignerOpts = crypto.SHA256
+	if _, ok := k.(ed25519.PrivateKey); ok {
+		opts = crypto.Hash(0)
+	}
+	sig, err := k.Sign(rand.Reader, digest, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(sig)
+}
+
+func TestHeadersARCChain(t *testing.T) {
+	s := startTXTServer(t)
+	k1 := publishRSA(t, s, "arc1", "lists.example.net")
+	k2 := publishEd25519(t, s, "arc2", "forwarder.example.com")
+	lookup := lookupFor(t, s)
+
+	m := arcSeal(t, headersMessage, 1, "none", "lists.example.net", "arc1", k1, "lists.example.net; spf=pass smtp.mailfrom=example.org; dkim=pass header.d=example.org")
+	m = arcSeal(t, m, 2, "pass", "forwarder.example.com", "arc2", k2, "forwarder.example.com; arc=pass; spf=fail smtp.mailfrom=lists.example.net")
+
+	rep := AnalyzeHeaders([]byte(m), HeadersOptions{LookupTXT: lookup})
+	if rep.ARC.Sets != 2 || rep.ARC.Verdict != "pass" {
+		t.Fatalf("good chain: %+v", rep.ARC)
+	}
+
+	// Broken chain: an intermediary's results were altered after sealing.
+	broken := strings.Replace(m, "spf=pass smtp.mailfrom=example.org", "spf=fail smtp.mailfrom=example.org", 1)
+	rep = AnalyzeHeaders([]byte(broken), HeadersOptions{LookupTXT: lookup})
+	if rep.ARC.Verdict != "fail" || !strings.Contains(rep.ARC.Reason, "ARC-Seal i=") {
+		t.Errorf("altered AAR: %+v", rep.ARC)
+	}
+
+	// The body changed after the last seal.
+	rep = AnalyzeHeaders([]byte(m+"extra\r\n"), HeadersOptions{LookupTXT: lookup})
+	if rep.ARC.Verdict != "fail" || !strings.Contains(rep.ARC.Reason, "body was changed") {
+		t.Errorf("changed body: %+v", rep.ARC)
+	}
+
+	// A missing set.
+	cut := m[strings.Index(m, "ARC-Seal: i=1"):]
+	cut = strings.Replace(m, "ARC-Seal: i=1", "X-Removed: i=1", 1)
+	rep = AnalyzeHeaders([]byte(cut), HeadersOptions{LookupTXT: lookup})
+	if rep.ARC.Verdict != "fail" || !strings.Contains(rep.ARC.Reason, "incomplete") {
+		t.Errorf("missing seal: %+v", rep.ARC)
+	}
+
+	// No ARC at all.
+	if rep := AnalyzeHeaders([]byte(headersMessage), HeadersOptions{LookupTXT: lookup}); rep.ARC.Verdict != "none" || rep.ARC.Sets != 0 {
+		t.Errorf("no ARC: %+v", rep.ARC)
+	}
+}
+
+func TestHeadersSummaryDMARC(t *testing.T) {
+	msg := "Authentication-Results: mx.google.com;\r\n dkim=fail header.i=@example.org header.s=sel1 header.b=abc;\r\n spf=pass (google.com: domain of a@example.org designates 192.0.2.1 as permitted sender) smtp.mailfrom=a@example.org;\r\n dmarc=fail (p=REJECT sp=REJECT dis=QUARANTINE) header.from=example.org\r\n" +
+		"From: a@example.org\r\n\r\nbody\r\n"
+	rep := AnalyzeHeaders([]byte(msg), HeadersOptions{})
+	if len(rep.AuthResults) != 1 || rep.AuthResults[0].AuthservID != "mx.google.com" || len(rep.AuthResults[0].Results) != 3 {
+		t.Fatalf("auth results: %+v", rep.AuthResults)
+	}
+	for _, want := range []string{"SPF passed at Gmail", "DKIM failed", "DMARC failed", "spam"} {
+		if !strings.Contains(rep.Summary, want) {
+			t.Errorf("summary %q lacks %q", rep.Summary, want)
+		}
+	}
+}
+
+func TestHeadersResolverUnreachable(t *testing.T) {
+	pc, _ := net.ListenPacket("udp", "127.0.0.1:0")
+	addr := pc.LocalAddr().String()
+	pc.Close() // nothing answers here
+	r, err := NewHeadersResolver(addr, 200*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := rsa.GenerateKey(rand.Reader, 1024)
+	signed := dkimSign(t, headersMessage, "example.org", "sel1", key)
+	rep := AnalyzeHeaders([]byte(signed), HeadersOptions{LookupTXT: r.LookupTXT})
+	if !r.AllFailed() || rep.DKIM[0].Result == "pass" {
+		t.Errorf("unreachable resolver: allFailed=%v %+v", r.AllFailed(), rep.DKIM)
+	}
+}
