@@ -461,6 +461,10 @@ func (l *Lab) Users() []string { return l.users.List() }
 // listener is on loopback.
 func (l *Lab) PracticeUsers() bool { return l.users.PracticeActive() }
 
+// PracticePassword returns the well-known password of an active practice
+// user that has no stored password.
+func (l *Lab) PracticePassword(user string) (string, bool) { return l.users.Secret(user) }
+
 // AddUser adds a user (or changes a password) in the running lab and the
 // data dir.
 func (l *Lab) AddUser(name, password string) error {
