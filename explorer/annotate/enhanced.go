@@ -60,7 +60,7 @@ func EnhancedCode(code string) (Entry, bool) {
 	canon := strconv.Itoa(c) + "." + key
 	if e, ok := enhancedCodes[key]; ok {
 		e.Title = canon + " " + e.Title
-		e.Detail = cl.Title + ": " + e.Detail
+		e.Detail = e.Detail + " Class " + strconv.Itoa(c) + ": " + strings.ToLower(cl.Title) + "."
 		e.Permanent = c == 5
 		return e, true
 	}

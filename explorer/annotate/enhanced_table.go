@@ -5,7 +5,7 @@ package annotate
 // later addition. The class digit is added when a code is looked up.
 var enhancedCodes = map[string]Entry{
 	// X.0.x: other (RFC 3463 §3.1)
-	"0.0": {Title: "Other undefined status", Detail: "Only the class is known: success, temporary or permanent failure, with no more detail.", Ref: "RFC 3463 §3.1"},
+	"0.0": {Title: "Other undefined status", Detail: "There is no more specific information than the class: success, temporary or permanent failure.", Ref: "RFC 3463 §3.1"},
 
 	// X.1.x: addressing (RFC 3463 §3.2)
 	"1.0":  {Title: "Other address status", Detail: "Something about an address in the envelope caused this status.", Ref: "RFC 3463 §3.2"},

@@ -33,7 +33,7 @@ func pop3Client(ev explorer.Event, h hints) []explorer.Note {
 	switch verb {
 	case "PASS":
 		if !ev.TLS {
-			notes = append(notes, plaintextWarning(explorer.POP3))
+			notes = append(notes, plaintextWarning("RFC 1939 §7"))
 		}
 	case "USER":
 		if strings.TrimSpace(arg) == "" {

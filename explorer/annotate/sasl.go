@@ -170,18 +170,20 @@ func responseNotes(mech, resp string, role loginRole, ev explorer.Event) []explo
 		notes = append(notes, explorer.Note{Title: fmt.Sprintf("SASL response (%d bytes)", len(raw)), Detail: "A base64-encoded message of the chosen mechanism.", Ref: ref})
 	}
 	if secret && !ev.TLS {
-		notes = append(notes, plaintextWarning(ev.State.Proto))
+		notes = append(notes, plaintextWarning("RFC 4616 §1"))
 	}
 	return notes
 }
 
-func plaintextWarning(p explorer.Protocol) explorer.Note {
-	ref := "RFC 4616 §1"
-	if p == explorer.POP3 {
-		ref = "RFC 1939 §7"
+// plaintextWarning is the note for credentials that crossed without TLS;
+// ref names the mechanism's own warning.
+func plaintextWarning(ref string) explorer.Note {
+	how := "base64 is an encoding, not encryption"
+	if ref == "RFC 1939 §7" {
+		how = "PASS sends the password as plain text"
 	}
 	return explorer.Note{Title: "Warning: credentials sent without TLS",
-		Detail: "This connection is not encrypted, so anyone on the network path can read this login (base64 is not encryption). Use STARTTLS/STLS first, or the implicit-TLS port (465, 995).",
+		Detail: "This connection is not encrypted, so anyone on the network path can read this login (" + how + "). Use STARTTLS/STLS first, or the implicit-TLS port (465, 995).",
 		Ref:    ref}
 }
 

@@ -56,7 +56,7 @@ func smtpClient(ev explorer.Event, h hints) []explorer.Note {
 		notes = append(notes, bdatNote(arg))
 	case "STARTTLS":
 		if st.TLS || ev.TLS {
-			notes = append(notes, explorer.Note{Title: "Already inside TLS", Detail: "STARTTLS may be used only once; on a TLS connection the server answers 503 or 454.", Ref: "RFC 3207 §4.2"})
+			notes = append(notes, explorer.Note{Title: "Already inside TLS", Detail: "STARTTLS may be used only once; on a TLS connection the server answers 503 or 454.", Ref: "RFC 3207 §4"})
 		}
 	}
 	if n, ok := sequenceNote(verb, st); ok {
@@ -151,7 +151,7 @@ func addressNote(verb, addr string) explorer.Note {
 	case verb == "MAIL":
 		return explorer.Note{Title: "Envelope sender " + q, Detail: "The reverse-path: where bounces go and the domain SPF checks. It is separate from the From: header the reader sees, which may differ.", Ref: "RFC 5321 §3.3"}
 	case strings.HasPrefix(addr, "@"):
-		return explorer.Note{Title: "Source route " + q, Detail: "The @host,@host: prefix is an obsolete source route; servers must accept it and ignore the route.", Ref: "RFC 5321 §4.1.1.3"}
+		return explorer.Note{Title: "Source route " + q, Detail: "The @host,@host: prefix is an obsolete source route; servers should ignore the route and use only the final address.", Ref: "RFC 5321 §F.2"}
 	case strings.EqualFold(addr, "postmaster") || strings.HasPrefix(strings.ToLower(addr), "postmaster@"):
 		return explorer.Note{Title: "Envelope recipient " + q + " (postmaster)", Detail: "Every mail domain must accept mail for postmaster, the contact for mail problems.", Ref: "RFC 5321 §4.5.1"}
 	case addr == "":
@@ -339,7 +339,7 @@ func replyNote(code int, sep byte, text string, st explorer.State) explorer.Note
 	case (code == 250 || code == 251) && cmd == "RCPT":
 		return explorer.Note{Title: fmt.Sprintf("%d Recipient accepted", code), Detail: "This recipient will get the message. Add more with RCPT TO, or send the message with DATA.", Ref: "RFC 5321 §4.1.1.3"}
 	case code == 250 && afterDot:
-		return explorer.Note{Title: "250 Message accepted", Detail: "The server has taken responsibility for the message: it must deliver it or send a bounce. The text usually holds a queue id to find it in the server's logs.", Ref: "RFC 5321 §4.1.1.4"}
+		return explorer.Note{Title: "250 Message accepted", Detail: "The server has taken responsibility for the message: it must deliver it or send a bounce. The text usually holds a queue id to find it in the server's logs.", Ref: "RFC 5321 §4.2.5"}
 	case code == 250 && cmd == "BDAT":
 		return explorer.Note{Title: "250 Chunk received", Detail: "The chunk was received. After BDAT ... LAST this reply means the whole message was accepted and the server took responsibility for it.", Ref: "RFC 3030 §2"}
 	case code == 250 && cmd == "RSET":
@@ -389,7 +389,7 @@ func outcomeNote(code int, st explorer.State) explorer.Note {
 	case cmd == "RCPT":
 		return explorer.Note{Title: "Next: this recipient is dropped; the bounce goes to the sender", Detail: "Permanent refusal of this address only; the transaction goes on with the other recipients. A relaying server reports the failure to the envelope sender (MAIL FROM) in a bounce message.", Ref: "RFC 5321 §6.1"}
 	case afterDot:
-		return explorer.Note{Title: "Next: the message bounces to the sender", Detail: "Permanent refusal of the whole message. A relaying server sends a bounce (delivery status notification) quoting this reply to the envelope sender; a mail program shows the error to the user.", Ref: "RFC 5321 §6.1"}
+		return explorer.Note{Title: "Next: the message bounces to the sender", Detail: "Permanent refusal of the whole message. A relaying server sends a bounce (delivery status notification) quoting this reply to the envelope sender; a mail program shows the error to the user.", Ref: "RFC 5321 §4.2.5"}
 	case code == 500 || code == 501 || code == 502 || code == 503 || code == 504 || code == 555:
 		return explorer.Note{Title: "Next: fix the command", Detail: "The command itself was not acceptable here; sending it again unchanged fails again.", Ref: "RFC 5321 §4.2.1"}
 	case cmd == "":
