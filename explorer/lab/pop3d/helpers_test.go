@@ -99,13 +99,18 @@ func (m *memStore) Lock(user string) (Maildrop, error) {
 		return nil, ErrInUse
 	}
 	m.locked[user] = true
-	return &memDrop{store: m, user: user, msgs: append([]*memMsg(nil), m.boxes[user]...)}, nil
+	d := &memDrop{store: m, user: user, msgs: append([]*memMsg(nil), m.boxes[user]...), byUID: map[string]*memMsg{}}
+	for _, msg := range d.msgs {
+		d.byUID[msg.uid] = msg
+	}
+	return d, nil
 }
 
 type memDrop struct {
 	store *memStore
 	user  string
 	msgs  []*memMsg
+	byUID map[string]*memMsg
 }
 
 func (d *memDrop) Messages() []MessageInfo {
@@ -123,15 +128,14 @@ func (d *memDrop) Open(uid string) (io.ReadCloser, error) {
 	if openErr != nil {
 		return nil, openErr
 	}
-	for _, m := range d.msgs {
-		if m.uid == uid {
-			if readErr != nil {
-				return io.NopCloser(io.MultiReader(bytes.NewReader(m.data[:10]), iotest.ErrReader(readErr))), nil
-			}
-			return io.NopCloser(bytes.NewReader(m.data)), nil
-		}
+	m, ok := d.byUID[uid]
+	if !ok {
+		return nil, errors.New("no such message")
 	}
-	return nil, errors.New("no such message")
+	if readErr != nil {
+		return io.NopCloser(io.MultiReader(bytes.NewReader(m.data[:10]), iotest.ErrReader(readErr))), nil
+	}
+	return io.NopCloser(bytes.NewReader(m.data)), nil
 }
 
 func (d *memDrop) MarkSeen(uid string) error {
