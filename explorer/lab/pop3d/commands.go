@@ -130,6 +130,8 @@ func (s *session) handleQuit(Command) error {
 	if len(uids) > 0 {
 		if err := s.drop.Delete(uids); err != nil {
 			s.note(true, "deleting messages failed: "+err.Error())
+			s.drop.Unlock()
+			s.drop = nil
 			s.replyError(&Error{Code: CodeSysTemp, Msg: "some deleted messages not removed"})
 			return errStopSession
 		}
