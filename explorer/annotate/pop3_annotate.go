@@ -106,7 +106,7 @@ func pop3OK(text string, st explorer.State) []explorer.Note {
 		return []explorer.Note{{Title: "+OK logged in: TRANSACTION state", Detail: "The server has locked the mailbox for this session; other sessions get -ERR until QUIT. Now STAT, LIST, RETR, DELE... are available.", Ref: ref}}
 	case "STAT":
 		if len(nums) >= 2 {
-			return []explorer.Note{{Title: fmt.Sprintf("+OK %d messages, %s", nums[0], octets(nums[1])), Detail: "STAT answers 'count total-size'. Messages marked with DELE are not counted.", Ref: "RFC 1939 §5"}}
+			return []explorer.Note{{Title: fmt.Sprintf("+OK %s, %s", plural(nums[0], "message"), octets(nums[1])), Detail: "STAT answers 'count total-size'. Messages marked with DELE are not counted.", Ref: "RFC 1939 §5"}}
 		}
 		return []explorer.Note{{Title: "+OK malformed STAT answer", Detail: "STAT must answer '+OK count size' with two numbers.", Ref: "RFC 1939 §5"}}
 	case "LIST", "UIDL":
@@ -142,6 +142,13 @@ func pop3OK(text string, st explorer.State) []explorer.Note {
 		return []explorer.Note{{Title: "+OK (NOOP)", Detail: "The server is alive; nothing changed.", Ref: "RFC 1939 §5"}}
 	}
 	return []explorer.Note{{Title: "+OK success", Detail: "The command succeeded.", Ref: "RFC 1939 §3"}}
+}
+
+func plural(n uint64, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
 
 func sizeWords(s string) string {
