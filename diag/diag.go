@@ -183,6 +183,8 @@ func Diagnose(ctx context.Context, target string, opts Options) (*Report, error)
 	for _, r := range results {
 		rep.Findings = append(rep.Findings, <-r...)
 	}
+	<-e.mxDone
+	rep.MX = e.mx
 	rep.DurationMS = time.Since(start).Milliseconds()
 	if answered, lastErr := c.status(); !answered && lastErr != nil {
 		return rep, &UnreachableError{Resolver: opts.Resolver.Name(), Err: lastErr}
@@ -200,7 +202,10 @@ func runCheck(ctx context.Context, e *env, ch check) (out []Finding) {
 		}
 	}()
 	out = ch.run(ctx, e)
-	if ctx.Err() == context.DeadlineExceeded {
+	// A socket deadline taken from ctx can fire just before ctx's own timer,
+	// so look at the clock too.
+	dl, ok := ctx.Deadline()
+	if ctx.Err() == context.DeadlineExceeded || ok && !time.Now().Before(dl) {
 		out = append(out, Finding{Check: ch.name + ".timeout", Status: StatusError,
 			Summary: fmt.Sprintf("the %s check did not finish within %s", ch.name, e.opts.CheckTimeout),
 			Detail:  "Its findings above may be incomplete.",

@@ -63,6 +63,10 @@ type Report struct {
 	Resolver   string    `json:"resolver"`
 	DurationMS int64     `json:"duration_ms"`
 	Findings   []Finding `json:"findings"`
+
+	// MX is the MX stage's result, for the parts that run after the DNS
+	// checks (server probes connect to these hosts). Not in the JSON.
+	MX *MXResult `json:"-"`
 }
 
 // Add appends findings (for parts that run after the DNS checks, like server probes).

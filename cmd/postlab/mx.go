@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/fatih/color"
+	"github.com/spf13/cobra"
+
+	"postlab/diag"
+)
+
+func init() { register(newMXCmd) }
+
+// dnsFlags are the flags every DNS-using command of this file shares.
+type dnsFlags struct {
+	resolver string
+	asJSON   bool
+	timeout  time.Duration
+	trace    bool
+}
+
+func (f *dnsFlags) add(cmd *cobra.Command, timeoutHelp string) {
+	cmd.Flags().StringVar(&f.resolver, "resolver", "", "DNS resolver HOST:PORT (default: the servers in /etc/resolv.conf)")
+	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print JSON instead of text")
+	cmd.Flags().DurationVar(&f.timeout, "timeout", 20*time.Second, timeoutHelp)
+	cmd.Flags().BoolVar(&f.trace, "trace", false, "print every DNS query and answer, dig-style, on stderr")
+}
+
+// client builds the resolver; a bad --resolver is a usage error.
+func (f *dnsFlags) client(stderr io.Writer) (*diag.Client, error) {
+	if f.timeout <= 0 {
+		return nil, usageErrorf("--timeout must be positive")
+	}
+	c, err := diag.NewClient(f.resolver)
+	if err != nil {
+		if f.resolver != "" {
+			return nil, usageErrorf("%v", err)
+		}
+		return nil, netErrorf("%v", err)
+	}
+	// Per attempt: the resolver's default, but leave room for a retry.
+	if c.Timeout == 0 {
+		c.Timeout = 2 * time.Second
+	}
+	if half := f.timeout / 2; half < c.Timeout {
+		c.Timeout = half
+	}
+	if f.trace {
+		c.Trace = stderr
+	}
+	return c, nil
+}
+
+// colorOn: colour only on a terminal and never with NO_COLOR (fatih/color
+// works both out for stdout).
+func colorOn(w io.Writer) bool {
+	return w == io.Writer(os.Stdout) && !color.NoColor && os.Getenv("NO_COLOR") == ""
+}
+
+func newMXCmd() *cobra.Command {
+	var f dnsFlags
+	cmd := &cobra.Command{
+		Use:   "mx [flags] DOMAIN|ADDRESS",
+		Short: "Look up where mail for a domain goes: MX records, their addresses and problems",
+		Long: `mx lists the MX records of a domain by preference with their TTLs and the A/AAAA
+records of each exchanger, and flags what senders would trip over: no MX (the
+implicit MX of RFC 5321 §5.1), a null MX (RFC 7505), an MX that is a CNAME, an
+IP literal or has no address. It says which resolver answered and whether the
+answer was DNSSEC-validated (the AD bit).
+
+Exit codes: 0 mail can be delivered, 1 a problem was found, 2 usage error,
+3 the resolver could not be reached.`,
+		Example: "  postlab mx example.com\n  postlab mx --resolver 127.0.0.1:2553 --trace alice@postlab.test",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			t, err := diag.ParseTarget(args[0])
+			if err != nil {
+				return usageErrorf("%v", err)
+			}
+			c, err := f.client(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
+			defer cancel()
+			m := diag.LookupMailExchangers(ctx, c, t.Domain)
+			var de *diag.DNSError
+			if m.Err != nil && errors.As(m.Err, &de) && de.Unreachable() {
+				return netErrorf("no answer from resolver %s: %v (check the network or pick another with --resolver HOST:PORT)", c.Name(), m.Err)
+			}
+			out := cmd.OutOrStdout()
+			if f.asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(m); err != nil {
+					return err
+				}
+			} else {
+				printMX(out, m, colorOn(out))
+			}
+			rep := diag.Report{Findings: m.Findings}
+			if rep.Failed() {
+				return silentExit(exitFailed)
+			}
+			return nil
+		},
+	}
+	f.add(cmd, "give up after this long")
+	return cmd
+}
+
+// printMX prints the MX table and then every finding that is not a pass.
+func printMX(w io.Writer, m *diag.MXResult, colorize bool) {
+	bold := color.New(color.Bold)
+	if colorize {
+		bold.EnableColor()
+	} else {
+		bold.DisableColor()
+	}
+	dnssec := "not DNSSEC-validated"
+	if m.DNSSEC {
+		dnssec = "DNSSEC-validated (AD)"
+	}
+	fmt.Fprintf(w, "%s (answer from %s, %s)\n", bold.Sprint("MX for "+m.Domain), m.Resolver, dnssec)
+	switch {
+	case m.NullMX:
+		fmt.Fprintln(w, "  null MX: the domain accepts no mail (RFC 7505)")
+	case len(m.Hosts) > 0:
+		if m.Implicit {
+			fmt.Fprintln(w, "  no MX record: mail goes to the domain's own address (implicit MX, RFC 5321 §5.1)")
+		}
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  PREF\tHOST\tTTL\tADDRESSES")
+		for _, h := range m.Hosts {
+			var addrs []string
+			for _, a := range h.Addresses {
+				addrs = append(addrs, fmt.Sprintf("%s (TTL %d)", a.IP, a.TTL))
+			}
+			if len(addrs) == 0 {
+				addrs = []string{"-"}
+			}
+			host := h.Host
+			if h.CNAME != "" {
+				host += " -> " + h.CNAME
+			}
+			ttl := fmt.Sprint(h.TTL)
+			if m.Implicit {
+				ttl = "-"
+			}
+			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\n", h.Preference, host, ttl, strings.Join(addrs, ", "))
+		}
+		tw.Flush()
+	}
+	var rest []diag.Finding
+	for _, fd := range m.Findings {
+		if fd.Status != diag.StatusPass {
+			rest = append(rest, fd)
+		}
+	}
+	if len(rest) > 0 {
+		fmt.Fprintln(w)
+		r := &diag.Report{Target: m.Domain, Resolver: m.Resolver, Findings: rest}
+		r.WriteText(w, colorize)
+	}
+}
