@@ -529,8 +529,8 @@ func (m *maildir) openEntry(e *entry) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	if e.vsize >= 0 {
-		return f, nil
+	if e.vsize == e.size {
+		return f, nil // already CRLF throughout
 	}
 	return fileReadCloser{&crlfReader{r: bufio.NewReader(f)}, f}, nil
 }

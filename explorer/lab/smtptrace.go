@@ -33,10 +33,10 @@ type smtpTracer struct {
 	mu         sync.Mutex
 	seenWrites uint64
 	st         explorer.State
-	lastCmd    string
-	ehlo       bool // the last greeting was EHLO (for the Received "with" clause)
+	pending    []string // commands awaiting their final reply, in order (RFC 2920 pipelining)
+	ehlo       bool     // the last greeting was EHLO (for the Received "with" clause)
 	inMulti    bool
-	authWait   bool // an AUTH exchange is open: client lines are SASL data
+	authLeft   int // SASL response lines still expected: -1 until the final reply
 
 	partial    []byte
 	mode       int
@@ -156,10 +156,19 @@ func (t *smtpTracer) serverLines(p []byte) {
 		cont := len(line) > 3 && line[3] == '-'
 		t.st.Multi = cont || t.inMulti
 		t.inMulti = cont
-		t.st.Command = t.lastCmd
+		cmd := ""
+		if len(t.pending) > 0 {
+			cmd = t.pending[0]
+		}
+		t.st.Command = cmd
 		code, _ := strconv.Atoi(line[:min(3, len(line))])
 		if !cont {
-			t.replied(code)
+			t.replied(cmd, code)
+			// 334 asks for more of the same AUTH; every other reply ends
+			// its command (354 ends DATA; the content's reply answers ".").
+			if len(t.pending) > 0 && !(cmd == "AUTH" && code == 334) {
+				t.pending = t.pending[1:]
+			}
 		}
 		t.emit(explorer.ServerToClient, line, false)
 		t.st.Multi = false
@@ -168,9 +177,9 @@ func (t *smtpTracer) serverLines(p []byte) {
 
 // replied moves the phase on after a final reply line (RFC 5321 §4.1.4 and
 // §4.3.2, RFC 4954 §4, RFC 3207 §4).
-func (t *smtpTracer) replied(code int) {
+func (t *smtpTracer) replied(cmd string, code int) {
 	ok := code >= 200 && code < 300
-	switch t.lastCmd {
+	switch cmd {
 	case "":
 		if code == 220 {
 			t.st.Phase = explorer.PhaseGreeted
@@ -210,11 +219,11 @@ func (t *smtpTracer) replied(code int) {
 		case code == 334:
 			t.st.Phase = explorer.PhaseAuth
 		case code == 235:
-			t.authWait = false
+			t.authLeft = 0
 			t.st.Authed = true
 			t.st.Phase = explorer.PhaseReady
 		default:
-			t.authWait = false
+			t.authLeft = 0
 			t.st.AuthMech = ""
 			if t.st.Phase == explorer.PhaseAuth {
 				t.st.Phase = explorer.PhaseReady
@@ -273,6 +282,22 @@ func (t *smtpTracer) clientBytes(p []byte) {
 	}
 }
 
+// saslLines is how many response lines a mechanism's client sends after
+// AUTH; -1 when unknown (then every line until the final reply is SASL data).
+func saslLines(mech string, ir bool) int {
+	n := -1
+	switch mech {
+	case "PLAIN", "CRAM-MD5":
+		n = 1
+	case "LOGIN":
+		n = 2
+	}
+	if ir && n > 0 {
+		n--
+	}
+	return n
+}
+
 func (t *smtpTracer) clientLine(raw []byte) {
 	crlf := bytes.HasSuffix(raw, []byte("\r\n"))
 	line := strings.TrimRight(string(raw), "\r\n")
@@ -285,7 +310,7 @@ func (t *smtpTracer) clientLine(raw []byte) {
 				t.emit(explorer.Local, fmt.Sprintf("%d line(s) ended in a bare LF: not an SMTP line end, so no \"<LF>.<LF>\" can end the data (RFC 5321 §2.3.8, §4.1.1.4); stored with CRLF", t.bareLF), false)
 			}
 			t.mode = modeCommand
-			t.lastCmd = "."
+			t.pending = append(t.pending, ".")
 			t.st.Command = "."
 			t.emit(explorer.ClientToServer, ".", false)
 			return
@@ -305,24 +330,32 @@ func (t *smtpTracer) clientLine(raw []byte) {
 
 	verb, rest, _ := strings.Cut(line, " ")
 	verb = strings.ToUpper(verb)
-	if t.authWait {
+	if t.authLeft != 0 {
 		// A SASL response line (RFC 4954 §4): never shown, except a cancel.
-		if line != "*" {
+		if line == "*" {
+			t.authLeft = 0
+		} else {
 			line = "****"
+			if t.authLeft > 0 {
+				t.authLeft--
+			}
 		}
 		t.emit(explorer.ClientToServer, line, false)
 		return
 	}
-	t.lastCmd = verb
+	if len(t.pending) < 1000 {
+		t.pending = append(t.pending, verb)
+	}
 	t.st.Command = verb
 	switch verb {
 	case "EHLO", "HELO":
 		t.ehlo = verb == "EHLO"
 	case "AUTH":
-		t.authWait = true
 		mech, ir, hasIR := strings.Cut(strings.TrimSpace(rest), " ")
+		hasIR = hasIR && ir != ""
 		t.st.AuthMech = strings.ToUpper(mech)
-		if hasIR && ir != "" {
+		t.authLeft = saslLines(t.st.AuthMech, hasIR)
+		if hasIR {
 			line = "AUTH " + mech + " ****"
 		}
 	case "DATA":
