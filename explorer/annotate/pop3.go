@@ -65,8 +65,8 @@ var pop3Caps = map[string]Entry{
 
 // pop3RespCodes explains the [CODE] of a -ERR reply (RFC 2449 §8).
 var pop3RespCodes = map[string]Entry{
-	"IN-USE":      {Title: "[IN-USE] mailbox locked", Detail: "Another session (often another mail program on your phone or PC) holds the mailbox. Retry later; the password was fine.", Ref: "RFC 2449 §8.1"},
-	"LOGIN-DELAY": {Title: "[LOGIN-DELAY] too soon", Detail: "You logged in again sooner than the server allows (see CAPA LOGIN-DELAY). Wait and retry; do not ask for a new password.", Ref: "RFC 2449 §8.1"},
+	"IN-USE":      {Title: "[IN-USE] mailbox locked", Detail: "Another session (often another mail program on your phone or PC) holds the mailbox. Retry later; the password was fine.", Ref: "RFC 2449 §8"},
+	"LOGIN-DELAY": {Title: "[LOGIN-DELAY] too soon", Detail: "You logged in again sooner than the server allows (see CAPA LOGIN-DELAY). Wait and retry; do not ask for a new password.", Ref: "RFC 2449 §8"},
 	"SYS/TEMP":    {Title: "[SYS/TEMP] temporary server problem", Detail: "The server has a temporary problem unrelated to your credentials; retry later.", Ref: "RFC 3206 §4"},
 	"SYS/PERM":    {Title: "[SYS/PERM] permanent server problem", Detail: "The server has a problem that will not go away by retrying; contact its administrator.", Ref: "RFC 3206 §4", Permanent: true},
 	"AUTH":        {Title: "[AUTH] credentials refused", Detail: "The user name or password (or mechanism) was wrong; ask the user for them again.", Ref: "RFC 3206 §5", Permanent: true},

@@ -132,7 +132,7 @@ var typicalPOP3 = []step{
 	{c2s, false, "PASS ****", popSt(explorer.PhaseAuthz, "PASS"),
 		[]string{"PASS: give the password", "Warning: credentials sent without TLS"}, []string{"RFC 1939 §7", "RFC 1939 §7"}},
 	{s2c, false, "-ERR [IN-USE] mailbox locked", popSt(explorer.PhaseAuthz, "PASS"),
-		[]string{"-ERR login refused", "[IN-USE] mailbox locked"}, []string{"RFC 1939 §4", "RFC 2449 §8.1"}},
+		[]string{"-ERR login refused", "[IN-USE] mailbox locked"}, []string{"RFC 1939 §4", "RFC 2449 §8"}},
 	{c2s, false, "PASS ****", popSt(explorer.PhaseAuthz, "PASS"),
 		[]string{"PASS: give the password", "Warning: credentials sent without TLS"}, []string{"RFC 1939 §7", "RFC 1939 §7"}},
 	{s2c, false, "+OK maildrop locked and ready", popSt(explorer.PhaseAuthz, "PASS"),
