@@ -714,13 +714,12 @@ func (ev *spfEval) mechanism(ctx context.Context, domain string, d SPFDirective)
 		if ev.ip.Is6() {
 			qt = dns.TypeAAAA
 		}
-		addrs, ans, err := lookupAddrs(ctx, ev.r, target, qt)
+		addrs, _, err := lookupAddrs(ctx, ev.r, target, qt)
 		if err != nil {
 			return temp(err)
 		}
 		if len(addrs) == 0 {
 			ev.log("%s: %s has no %s record", d.Raw, target, dns.TypeToString[qt])
-			_ = ans
 			if res, reason := ev.void(); res != "" {
 				return false, res, reason
 			}
@@ -751,19 +750,25 @@ func (ev *spfEval) mechanism(ctx context.Context, domain string, d SPFDirective)
 		if ev.ip.Is6() {
 			qt = dns.TypeAAAA
 		}
+		// The exchangers' addresses are looked up concurrently; any match counts.
+		addrs := make([][]netip.Addr, len(mxs))
+		errs := make([]error, len(mxs))
+		parallel(len(mxs), func(i int) {
+			if mxs[i].Mx != "." {
+				addrs[i], _, errs[i] = lookupAddrs(ctx, ev.r, mxs[i].Mx, qt)
+			}
+		})
 		var all []netip.Addr
-		for _, mx := range mxs {
-			if mx.Mx == "." {
-				continue
-			}
-			addrs, _, err := lookupAddrs(ctx, ev.r, mx.Mx, qt)
-			if err != nil {
-				return temp(err)
-			}
-			all = append(all, addrs...)
-			if ev.matchAddrs(addrs, d) {
+		for i, mx := range mxs {
+			all = append(all, addrs[i]...)
+			if ev.matchAddrs(addrs[i], d) {
 				ev.log("%s: %s matches via %s", d.Raw, ev.ip, trimDot(mx.Mx))
 				return true, "", ""
+			}
+		}
+		for _, err := range errs {
+			if err != nil {
+				return temp(err)
 			}
 		}
 		ev.log("%s: no match (%s)", d.Raw, joinAddrs(all))
