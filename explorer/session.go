@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Limits that keep a hostile or broken server from growing memory without
@@ -351,13 +352,27 @@ func (s *Session) checkLine(line string, li lineInfo, st State) error {
 		s.emitWith(Event{Dir: Local, Line: "error: " + first.Error() + " (" + crlfRef(st.Proto) + ")", Err: true}, st)
 	}
 	if i := nonASCII(line); i >= 0 {
-		err := &ProtocolError{Reason: fmt.Sprintf("octet 0x%02x at column %d is not US-ASCII", line[i], i+1), Line: printable(line)}
+		c := line[i]
+		if c >= 0x80 && utf8.ValidString(line) && nonASCII(strings.Map(dropNonASCII, line)) < 0 {
+			// Valid UTF-8 text: outside the RFC's US-ASCII, but readable and
+			// common (SMTPUTF8 servers, localised messages): warn only.
+			s.emitWith(Event{Dir: Local, Line: "warning: reply text is UTF-8, not US-ASCII (RFC 5321 §4.2, RFC 6531)"}, st)
+			return first
+		}
+		err := &ProtocolError{Reason: fmt.Sprintf("octet 0x%02x at column %d is not US-ASCII", c, i+1), Line: printable(line)}
 		s.emitWith(Event{Dir: Local, Line: "error: " + err.Error(), Err: true}, st)
 		if first == nil {
 			first = err
 		}
 	}
 	return first
+}
+
+func dropNonASCII(r rune) rune {
+	if r >= 0x80 {
+		return -1
+	}
+	return r
 }
 
 func crlfRef(p Protocol) string {

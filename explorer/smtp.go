@@ -38,18 +38,12 @@ type SMTPSession struct {
 // §4.2 requires). A greeting that is not 220 is returned as a *ReplyError
 // with the session still usable (the caller may QUIT).
 func DialSMTP(ctx context.Context, opts Options) (*SMTPSession, error) {
-	s, err := dial(ctx, SMTP, opts)
+	c, err := DialSMTPConn(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	c := &SMTPSession{Session: s}
-	r, err := c.readReply(ctx)
-	c.Greeting = r
-	if err != nil {
+	if _, err := c.ReadGreeting(ctx); err != nil {
 		return c, err
-	}
-	if r.Code != 220 {
-		return c, &ReplyError{Command: "greeting", Reply: r}
 	}
 	if opts.Security == StartTLS {
 		helo := opts.Helo
@@ -64,6 +58,31 @@ func DialSMTP(ctx context.Context, opts Options) (*SMTPSession, error) {
 		}
 	}
 	return c, nil
+}
+
+// DialSMTPConn only connects (with the TLS handshake for ImplicitTLS);
+// the caller reads the greeting with ReadGreeting. It lets a caller time or
+// stop after the connection itself (postlab send --quit-after connect).
+func DialSMTPConn(ctx context.Context, opts Options) (*SMTPSession, error) {
+	s, err := dial(ctx, SMTP, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &SMTPSession{Session: s}, nil
+}
+
+// ReadGreeting reads the server's greeting (RFC 5321 §4.3.1); one that is
+// not 220 is returned with a *ReplyError.
+func (c *SMTPSession) ReadGreeting(ctx context.Context) (*Reply, error) {
+	r, err := c.readReply(ctx)
+	c.Greeting = r
+	if err != nil {
+		return r, err
+	}
+	if r.Code != 220 {
+		return r, &ReplyError{Command: "greeting", Reply: r}
+	}
+	return r, nil
 }
 
 // Capabilities returns the EHLO keywords of the last EHLO (nil before it,
@@ -719,11 +738,19 @@ func (c *SMTPSession) Pipeline(ctx context.Context, env Envelope) (*TransactionR
 	}
 	var buf strings.Builder
 	base := c.State()
-	for _, l := range lines {
+	for i, l := range lines {
 		buf.WriteString(l + "\r\n")
 		verb, _ := splitVerb(l)
 		st := base
 		st.Command = verb
+		// Each line is recorded in the state the client assumes when it
+		// sends it without waiting: MAIL and the first RCPT accepted.
+		switch {
+		case i == 1 && verb == "RCPT":
+			st.Phase = PhaseMail
+		case i > 1:
+			st.Phase = PhaseRcpt
+		}
 		c.emitWith(Event{Dir: ClientToServer, Line: printable(l)}, st)
 	}
 	err = c.write(ctx, []byte(buf.String()))

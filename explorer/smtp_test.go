@@ -758,3 +758,43 @@ func eventText(evs []Event) string {
 	WriteText(&b, evs, nil)
 	return b.String()
 }
+
+// Valid UTF-8 in reply text is outside RFC 5321's US-ASCII but readable:
+// a warning, not a failure.
+func TestSMTPUTF8ReplyWarns(t *testing.T) {
+	f := newFake(t, "S: 220 mx.test prêt (RFC 5321 §4.2)", "C: QUIT", "S: 221 bye")
+	ctx := testCtx(t)
+	c, err := DialSMTP(ctx, testOpts(f.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Greeting.Text() != "mx.test prêt (RFC 5321 §4.2)" {
+		t.Errorf("greeting %q", c.Greeting.Text())
+	}
+	if !strings.Contains(eventText(c.Events()), "== warning: reply text is UTF-8") {
+		t.Errorf("no warning:\n%s", eventText(c.Events()))
+	}
+	c.Quit(ctx)
+}
+
+func TestSMTPPipelineAssumedStates(t *testing.T) {
+	f := newFake(t, "S: 220 mx.test", "C: EHLO c", "S: 250-mx.test", "S: 250 PIPELINING",
+		"C: MAIL FROM:<a@x>", "C: RCPT TO:<b@x>", "C: RCPT TO:<c@x>", "C: DATA",
+		"S: 250 ok", "S: 250 ok", "S: 250 ok", "S: 354 go")
+	ctx := testCtx(t)
+	c, _ := DialSMTP(ctx, testOpts(f.Addr()))
+	c.Ehlo(ctx, "c")
+	if _, err := c.Pipeline(ctx, Envelope{From: "a@x", To: []string{"b@x", "c@x"}}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range c.Events() {
+		if e.Dir == ClientToServer && e.State.Command != "EHLO" {
+			got = append(got, e.State.Command+":"+string(e.State.Phase))
+		}
+	}
+	if strings.Join(got, " ") != "MAIL:ready RCPT:mail RCPT:rcpt DATA:rcpt" {
+		t.Errorf("pipelined states %v", got)
+	}
+	c.Close()
+}

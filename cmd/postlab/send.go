@@ -1,0 +1,709 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/spf13/cobra"
+
+	"postlab/explorer"
+)
+
+func init() { register(newSendCmd) }
+
+// sendStages are the points --quit-after can stop at, in order.
+var sendStages = []string{"connect", "banner", "ehlo", "tls", "auth", "mail", "rcpt"}
+
+type sendFlags struct {
+	cf          connFlags
+	tf          traceFlags
+	server      string
+	port        int
+	resolver    string
+	from        string
+	to          []string
+	mech        string
+	headers     []string
+	subject     string
+	body        string
+	data        string
+	bdat        bool
+	noPipe      bool
+	quitAfter   string
+	timing      bool
+	jsonOut     bool
+	chunkSize   int
+	bodyChanged bool
+}
+
+func newSendCmd() *cobra.Command {
+	var f sendFlags
+	cmd := &cobra.Command{
+		Use:   "send [flags] --to ADDRESS",
+		Short: "Send one message in a scripted SMTP transaction and show the annotated trace",
+		Long: `Sends one message like a mail client or server would, printing every line
+with its explanation (swaks-style). Without --server the recipient domain's
+MX is looked up in DNS (--resolver HOST:PORT to ask a given server).
+
+Exit status: 0 the message was accepted for every recipient (or --quit-after
+was reached), 1 the server said no (the last line names the stage and the
+reply), 2 usage error, 3 network or TLS failure.
+
+Examples:
+  postlab send --server 127.0.0.1:2525 --from alice@postlab.test --to bob@postlab.test
+  POSTLAB_PASSWORD=wonderland postlab send --server 127.0.0.1:2587 --starttls --insecure \
+      --user alice --from alice@postlab.test --to bob@postlab.test --subject hi --body @note.txt`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f.bodyChanged = cmd.Flags().Changed("body")
+			return runSend(cmd, &f)
+		},
+	}
+	f.cf.add(cmd, "STARTTLS")
+	f.tf.add(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&f.server, "server", "", "SMTP server `HOST[:PORT]` (default: the MX of the first recipient's domain)")
+	fl.IntVar(&f.port, "port", 0, "port for the MX hosts or a --server without one (default 25, 465 with --tls)")
+	fl.StringVar(&f.resolver, "resolver", "", "DNS server `HOST:PORT` for the MX lookup (default: /etc/resolv.conf)")
+	fl.StringVar(&f.from, "from", "", "envelope sender and From: `ADDRESS` (default: --user when it is an address)")
+	fl.StringArrayVar(&f.to, "to", nil, "recipient `ADDRESS` (repeatable)")
+	fl.StringVar(&f.mech, "auth", "", "SASL `MECH` for --user: PLAIN (default), LOGIN or CRAM-MD5")
+	fl.StringVar(&f.cf.helo, "helo", "", "`NAME` sent in EHLO (default: this host's name)")
+	fl.StringArrayVar(&f.headers, "header", nil, "add or replace a header, `'Name: value'` (repeatable)")
+	fl.StringVar(&f.subject, "subject", "", "Subject: header (default: a test subject with the date)")
+	fl.StringVar(&f.body, "body", "This is a test message sent by postlab.", "message body: `TEXT`, @FILE, or - for stdin")
+	fl.StringVar(&f.data, "data", "", "send the whole message (headers and body) from `FILE` (- for stdin) as is")
+	fl.BoolVar(&f.bdat, "bdat", false, "send the message with BDAT (CHUNKING, RFC 3030) instead of DATA")
+	fl.IntVar(&f.chunkSize, "chunk-size", 64<<10, "BDAT chunk size in `OCTETS`")
+	fl.BoolVar(&f.noPipe, "no-pipelining", false, "wait for each reply even when the server offers PIPELINING")
+	fl.StringVar(&f.quitAfter, "quit-after", "", "send QUIT after `STAGE`: "+strings.Join(sendStages, ", "))
+	fl.BoolVar(&f.timing, "timing", false, "show the time each step took")
+	fl.BoolVar(&f.jsonOut, "json", false, "print a JSON summary instead of the trace")
+	return cmd
+}
+
+// sendResult is the --json summary (a stable schema).
+type sendResult struct {
+	Server     string       `json:"server"`
+	Accepted   bool         `json:"accepted"`
+	Stage      string       `json:"stage"` // the last stage reached
+	Code       int          `json:"code,omitempty"`
+	Enhanced   string       `json:"enhanced,omitempty"`
+	Reply      string       `json:"reply,omitempty"`
+	Error      string       `json:"error,omitempty"`
+	Recipients []rcptResult `json:"recipients"`
+	TLS        *tlsResult   `json:"tls"`
+	Steps      []stepTime   `json:"steps"`
+}
+
+type rcptResult struct {
+	Address  string `json:"address"`
+	Accepted bool   `json:"accepted"`
+	Code     int    `json:"code,omitempty"`
+	Reply    string `json:"reply,omitempty"`
+}
+
+type tlsResult struct {
+	Version  string `json:"version"`
+	Cipher   string `json:"cipher"`
+	Verified bool   `json:"verified"`
+	Error    string `json:"verify_error,omitempty"`
+}
+
+type stepTime struct {
+	Stage string  `json:"stage"`
+	MS    float64 `json:"ms"`
+}
+
+func (f *sendFlags) validate() error {
+	if len(f.to) == 0 {
+		return usageErrorf("--to is required: who should receive the message?")
+	}
+	for _, a := range append([]string{f.from}, f.to...) {
+		if strings.ContainsAny(a, "<>\r\n \t") {
+			return usageErrorf("address %q: give a bare address like alice@postlab.test", a)
+		}
+	}
+	if f.from == "" {
+		if strings.Contains(f.cf.user, "@") {
+			f.from = f.cf.user
+		} else {
+			return usageErrorf("--from is required (the envelope sender, like alice@postlab.test)")
+		}
+	}
+	if f.mech != "" && f.cf.user == "" {
+		return usageErrorf("--auth needs --user")
+	}
+	if f.cf.user != "" && f.mech == "" {
+		f.mech = "PLAIN"
+	}
+	f.mech = strings.ToUpper(f.mech)
+	if f.mech != "" && f.mech != "PLAIN" && f.mech != "LOGIN" && f.mech != "CRAM-MD5" {
+		return usageErrorf("--auth %s: use PLAIN, LOGIN or CRAM-MD5", f.mech)
+	}
+	if f.quitAfter != "" {
+		f.quitAfter = strings.ToLower(f.quitAfter)
+		if stageIndex(f.quitAfter) < 0 {
+			return usageErrorf("--quit-after %s: use one of %s", f.quitAfter, strings.Join(sendStages, ", "))
+		}
+	}
+	if f.data != "" && (f.bodyChanged || f.subject != "" || len(f.headers) > 0) {
+		return usageErrorf("--data sends a whole message: it excludes --body, --subject and --header")
+	}
+	if f.data == "-" && f.body == "-" {
+		return usageErrorf("only one of --data and --body can read stdin")
+	}
+	for _, h := range f.headers {
+		k, _, ok := strings.Cut(h, ":")
+		if !ok || k == "" || strings.ContainsAny(k, " \t\r\n") || strings.ContainsAny(h, "\r\n") {
+			return usageErrorf("--header %q: want 'Name: value'", h)
+		}
+	}
+	if f.port < 0 || f.port > 65535 {
+		return usageErrorf("--port %d: out of range", f.port)
+	}
+	if f.chunkSize <= 0 {
+		return usageErrorf("--chunk-size must be positive")
+	}
+	return nil
+}
+
+func stageIndex(s string) int {
+	for i, st := range sendStages {
+		if st == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// readSource reads TEXT, @FILE or - (stdin).
+func readSource(v string, stdin io.Reader, what string) ([]byte, error) {
+	switch {
+	case v == "-":
+		b, err := io.ReadAll(io.LimitReader(stdin, 64<<20))
+		if err != nil {
+			return nil, usageErrorf("%s from stdin: %v", what, err)
+		}
+		return b, nil
+	case strings.HasPrefix(v, "@"):
+		b, err := os.ReadFile(v[1:])
+		if err != nil {
+			return nil, usageErrorf("%s: %v", what, err)
+		}
+		return b, nil
+	}
+	return []byte(v), nil
+}
+
+// buildMessage assembles an RFC 5322 message from the flags.
+func (f *sendFlags) buildMessage(stdin io.Reader, now time.Time) ([]byte, error) {
+	if f.data != "" {
+		src := f.data
+		if src != "-" {
+			src = "@" + src
+		}
+		return readSource(src, stdin, "--data")
+	}
+	body, err := readSource(f.body, stdin, "--body")
+	if err != nil {
+		return nil, err
+	}
+	subject := f.subject
+	if subject == "" {
+		subject = "postlab test " + now.Format(time.RFC1123Z)
+	}
+	var id [8]byte
+	rand.Read(id[:])
+	domain := "postlab.invalid"
+	if _, d, ok := strings.Cut(f.from, "@"); ok && d != "" {
+		domain = d
+	}
+	type header struct{ k, v string }
+	hs := []header{
+		{"Date", now.Format(time.RFC1123Z)},
+		{"From", f.from},
+		{"To", strings.Join(f.to, ", ")},
+		{"Subject", subject},
+		{"Message-ID", "<" + hex.EncodeToString(id[:]) + "@" + domain + ">"},
+		{"X-Mailer", "postlab"},
+	}
+	for _, h := range f.headers {
+		k, v, _ := strings.Cut(h, ":")
+		v = strings.TrimSpace(v)
+		replaced := false
+		for i := range hs {
+			if strings.EqualFold(hs[i].k, k) {
+				hs[i] = header{k, v}
+				replaced = true
+			}
+		}
+		if !replaced {
+			hs = append(hs, header{k, v})
+		}
+	}
+	var b strings.Builder
+	for _, h := range hs {
+		b.WriteString(h.k + ": " + h.v + "\r\n")
+	}
+	b.WriteString("\r\n")
+	b.WriteString(strings.ReplaceAll(strings.ReplaceAll(string(body), "\r\n", "\n"), "\n", "\r\n"))
+	if !strings.HasSuffix(b.String(), "\r\n") {
+		b.WriteString("\r\n")
+	}
+	return []byte(b.String()), nil
+}
+
+// sender runs one transaction, recording stages and timings.
+type sender struct {
+	f      *sendFlags
+	r      *renderer
+	res    sendResult
+	stageT time.Time
+	s      *explorer.SMTPSession
+}
+
+func (x *sender) step(stage string) {
+	now := time.Now()
+	d := now.Sub(x.stageT)
+	x.stageT = now
+	x.res.Stage = stage
+	x.res.Steps = append(x.res.Steps, stepTime{stage, float64(d.Microseconds()) / 1000})
+	if x.f.timing && x.s != nil {
+		x.s.Note(fmt.Sprintf("timing: %s took %s", stage, d.Round(10*time.Microsecond)))
+	}
+}
+
+// done reports whether --quit-after asks to stop after stage.
+func (x *sender) done(ctx context.Context, stage string) bool {
+	if x.f.quitAfter == "" || stageIndex(stage) < stageIndex(x.f.quitAfter) {
+		return false
+	}
+	if stage != "connect" {
+		x.s.Quit(ctx)
+	}
+	return true
+}
+
+func runSend(cmd *cobra.Command, f *sendFlags) error {
+	if err := f.validate(); err != nil {
+		return err
+	}
+	defPort, tlsPort := 25, 465
+	if f.port > 0 {
+		defPort, tlsPort = f.port, f.port
+	}
+	msg, err := f.buildMessage(cmd.InOrStdin(), time.Now())
+	if err != nil {
+		return err
+	}
+	var pass string
+	if f.cf.user != "" {
+		if pass, err = readPassword("Password for " + f.cf.user + ": "); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := signalContext()
+	defer cancel()
+
+	// Where to connect: --server, or the MX hosts of the first recipient.
+	var targets []target
+	if f.server != "" {
+		o, err := f.cf.options(f.server, defPort, tlsPort)
+		if err != nil {
+			return err
+		}
+		targets = []target{{addr: o.Addr}}
+	} else {
+		if _, err := f.cf.options("localhost", defPort, tlsPort); err != nil {
+			return err // flag checks
+		}
+		_, domain, _ := strings.Cut(f.to[0], "@")
+		if domain == "" {
+			return usageErrorf("--to %s has no domain to look up: give --server", f.to[0])
+		}
+		port := defPort
+		if f.cf.tls {
+			port = tlsPort
+		}
+		targets, err = lookupMX(ctx, domain, f.resolver, port, f.cf.timeout)
+		if err != nil {
+			return err
+		}
+	}
+
+	out := cmd.OutOrStdout()
+	if f.jsonOut {
+		out = io.Discard
+	}
+	r, err := newRenderer(out, &f.tf)
+	if err != nil {
+		return err
+	}
+	x := &sender{f: f, r: r, stageT: time.Now()}
+	x.res.Recipients = []rcptResult{}
+	x.res.Steps = []stepTime{}
+	err = x.run(ctx, targets, msg, pass)
+	if cerr := r.Close(); err == nil {
+		err = cerr
+	}
+	if f.jsonOut {
+		if err != nil {
+			x.res.Error = err.Error()
+		}
+		enc := json.NewEncoder(cmd.OutOrStdout())
+		enc.SetIndent("", "  ")
+		enc.Encode(x.res)
+	}
+	return err
+}
+
+// target is one address to try, with the name its certificate should carry.
+type target struct {
+	addr, name string
+}
+
+func (x *sender) run(ctx context.Context, targets []target, msg []byte, pass string) error {
+	f := x.f
+	var s *explorer.SMTPSession
+	var err error
+	for i, t := range targets {
+		opts, oerr := f.cf.options(t.addr, 25, 465)
+		if oerr != nil {
+			return oerr
+		}
+		if t.name != "" && opts.ServerName == "" {
+			opts.ServerName = t.name
+		}
+		if opts.Security == explorer.StartTLS {
+			opts.Security = explorer.Plain // STARTTLS is a step of its own below
+		}
+		opts.OnEvent = x.r.Event
+		x.res.Server = t.addr
+		s, err = explorer.DialSMTPConn(ctx, opts)
+		if err == nil {
+			break
+		}
+		if i+1 < len(targets) {
+			x.r.Printf("== trying the next MX host\n")
+		}
+	}
+	if err != nil {
+		return sessionExit(err)
+	}
+	x.s = s
+	defer s.Close()
+	x.step("connect")
+	if ti := s.TLS(); ti != nil {
+		x.res.TLS = &tlsResult{ti.Version, ti.Cipher, ti.Verified, ti.VerifyErr}
+	}
+	if x.done(ctx, "connect") {
+		x.res.Accepted = false
+		return nil
+	}
+	fail := func(stage string, r *explorer.Reply, err error) error {
+		if r != nil {
+			x.res.Code, x.res.Enhanced, x.res.Reply = r.Code, r.Enhanced, r.Text()
+		}
+		if explorer.IsNetwork(err) {
+			return netErrorf("%s: %v", stage, err)
+		}
+		if !s.Closed() {
+			s.Quit(ctx)
+		}
+		var re *explorer.ReplyError
+		if errors.As(err, &re) {
+			return failErrorf("%s refused: %s", stage, re.Reply)
+		}
+		return failErrorf("%s: %v", stage, err)
+	}
+	if r, err := s.ReadGreeting(ctx); err != nil {
+		return fail("banner", r, err)
+	}
+	x.step("banner")
+	if x.done(ctx, "banner") {
+		return nil
+	}
+	if r, err := s.Ehlo(ctx, f.cf.heloName()); err != nil {
+		return fail("ehlo", r, err)
+	}
+	x.step("ehlo")
+	if x.done(ctx, "ehlo") {
+		return nil
+	}
+	if f.cf.starttls {
+		if _, ok := s.Supports("STARTTLS"); !ok {
+			s.Note("the server did not offer STARTTLS; sending it anyway as asked")
+		}
+		if err := s.StartTLS(ctx); err != nil {
+			var re *explorer.ReplyError
+			if errors.As(err, &re) {
+				return fail("tls", re.Reply, err)
+			}
+			return fail("tls", nil, err)
+		}
+		ti := s.TLS()
+		x.res.TLS = &tlsResult{ti.Version, ti.Cipher, ti.Verified, ti.VerifyErr}
+		if r, err := s.Ehlo(ctx, f.cf.heloName()); err != nil {
+			return fail("ehlo", r, err)
+		}
+		x.step("tls")
+	}
+	if x.done(ctx, "tls") {
+		return nil
+	}
+	if f.cf.user != "" {
+		if r, err := s.Auth(ctx, f.mech, f.cf.user, pass); err != nil {
+			return fail("auth", r, err)
+		}
+		x.step("auth")
+	}
+	if x.done(ctx, "auth") {
+		return nil
+	}
+
+	var params []string
+	if _, ok := s.Supports("SIZE"); ok {
+		params = append(params, "SIZE="+strconv.Itoa(len(msg)))
+	}
+	if _, ok := s.Supports("8BITMIME"); ok && !isASCII(msg) {
+		params = append(params, "BODY=8BITMIME")
+	}
+	if f.bdat {
+		if _, ok := s.Supports("CHUNKING"); !ok {
+			return fail("data", nil, errors.New("the server does not offer CHUNKING, so BDAT may not be used (RFC 3030 §2); drop --bdat"))
+		}
+	}
+	_, pipe := s.Supports("PIPELINING")
+	pipe = pipe && !f.noPipe && !f.bdat && f.quitAfter != "mail" && f.quitAfter != "rcpt"
+
+	var dataReply *explorer.Reply
+	accepted := 0
+	if pipe {
+		res, err := s.Pipeline(ctx, explorer.Envelope{From: f.from, FromParams: params, To: f.to})
+		if res != nil {
+			accepted = x.noteRcpts(res.Rcpt)
+		}
+		if err != nil {
+			return fail("mail", nil, err)
+		}
+		x.step("mail+rcpt+data")
+		if res.Mail.Class() != 2 {
+			if res.Data != nil && res.Data.Code == 354 {
+				s.WriteMessage(ctx, nil)
+			}
+			return fail("mail", res.Mail, &explorer.ReplyError{Command: "MAIL", Reply: res.Mail})
+		}
+		if res.Data.Code != 354 {
+			if accepted == 0 {
+				return x.rcptFailure(ctx, fail)
+			}
+			return fail("data", res.Data, &explorer.ReplyError{Command: "DATA", Reply: res.Data})
+		}
+		if accepted == 0 {
+			// RFC 2920 §3.1: with no valid recipient, end the DATA at once.
+			s.WriteMessage(ctx, nil)
+			return x.rcptFailure(ctx, fail)
+		}
+		dataReply, err = s.WriteMessage(ctx, msg)
+		if err != nil {
+			return fail("data", dataReply, err)
+		}
+	} else {
+		if r, err := s.Mail(ctx, f.from, params...); err != nil {
+			return fail("mail", r, err)
+		}
+		x.step("mail")
+		if x.done(ctx, "mail") {
+			return nil
+		}
+		var replies []*explorer.Reply
+		for _, to := range f.to {
+			r, err := s.Rcpt(ctx, to)
+			if err != nil && (explorer.IsNetwork(err) || s.Closed()) {
+				return fail("rcpt", r, err)
+			}
+			replies = append(replies, r)
+		}
+		accepted = x.noteRcpts(replies)
+		x.step("rcpt")
+		if accepted == 0 {
+			return x.rcptFailure(ctx, fail)
+		}
+		if x.done(ctx, "rcpt") {
+			return x.partial(nil)
+		}
+		var err error
+		if f.bdat {
+			dataReply, err = s.Bdat(ctx, msg, f.chunkSize)
+		} else {
+			dataReply, err = s.Data(ctx, msg)
+		}
+		if err != nil {
+			return fail("data", dataReply, err)
+		}
+	}
+	x.step("data")
+	x.res.Code, x.res.Enhanced, x.res.Reply = dataReply.Code, dataReply.Enhanced, dataReply.Text()
+	s.Quit(ctx)
+	x.step("quit")
+	return x.partial(dataReply)
+}
+
+// partial ends a transaction where the message went to the accepted
+// recipients: exit 0 only when every recipient was accepted.
+func (x *sender) partial(data *explorer.Reply) error {
+	var refused []string
+	for _, r := range x.res.Recipients {
+		if !r.Accepted {
+			refused = append(refused, fmt.Sprintf("<%s> %d %s", r.Address, r.Code, r.Reply))
+		}
+	}
+	if data != nil {
+		x.res.Accepted = true
+		x.r.Printf("== accepted by %s: %s\n", x.res.Server, data)
+	}
+	if len(refused) > 0 {
+		x.res.Accepted = false
+		return failErrorf("rcpt refused for %d of %d recipients: %s", len(refused), len(x.res.Recipients), strings.Join(refused, "; "))
+	}
+	return nil
+}
+
+func (x *sender) noteRcpts(replies []*explorer.Reply) int {
+	n := 0
+	x.res.Recipients = x.res.Recipients[:0]
+	for i, to := range x.f.to {
+		rr := rcptResult{Address: to}
+		if i < len(replies) && replies[i] != nil {
+			rr.Code, rr.Reply = replies[i].Code, replies[i].Text()
+			rr.Accepted = replies[i].Class() == 2
+		}
+		if rr.Accepted {
+			n++
+		}
+		x.res.Recipients = append(x.res.Recipients, rr)
+	}
+	return n
+}
+
+func (x *sender) rcptFailure(ctx context.Context, fail func(string, *explorer.Reply, error) error) error {
+	last := x.res.Recipients[len(x.res.Recipients)-1]
+	for _, r := range x.res.Recipients {
+		if !r.Accepted {
+			last = r
+			break
+		}
+	}
+	x.res.Stage = "rcpt"
+	r := &explorer.Reply{Code: last.Code, Lines: []string{last.Reply}}
+	if last.Code == 0 {
+		return fail("rcpt", nil, errors.New("no recipient was accepted"))
+	}
+	return fail("rcpt", r, &explorer.ReplyError{Command: "RCPT", Reply: r})
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// lookupMX finds the mail hosts of domain (RFC 5321 §5.1): MX records by
+// preference, a null MX (RFC 7505) as an error, and the domain itself when
+// there is no MX. Host names are resolved with the same DNS server so that
+// a practice zone works end to end.
+func lookupMX(ctx context.Context, domain, resolver string, port int, timeout time.Duration) ([]target, error) {
+	server := resolver
+	if server == "" {
+		cfg, err := dns.ClientConfigFromFile("/etc/resolv.conf")
+		if err != nil || len(cfg.Servers) == 0 {
+			return nil, netErrorf("no DNS resolver: %v (give --resolver HOST:PORT or --server)", err)
+		}
+		server = net.JoinHostPort(cfg.Servers[0], cfg.Port)
+	} else if _, _, err := net.SplitHostPort(server); err != nil {
+		return nil, usageErrorf("--resolver %q: want HOST:PORT", resolver)
+	}
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	c := &dns.Client{Timeout: timeout}
+	query := func(name string, t uint16) (*dns.Msg, error) {
+		m := new(dns.Msg)
+		m.SetQuestion(dns.Fqdn(name), t)
+		m.RecursionDesired = true
+		in, _, err := c.ExchangeContext(ctx, m, server)
+		if err == nil && in.Truncated {
+			tc := &dns.Client{Net: "tcp", Timeout: timeout}
+			in, _, err = tc.ExchangeContext(ctx, m, server)
+		}
+		if err != nil {
+			return nil, netErrorf("DNS %s %s via %s: %v", dns.TypeToString[t], name, server, err)
+		}
+		return in, nil
+	}
+	in, err := query(domain, dns.TypeMX)
+	if err != nil {
+		return nil, err
+	}
+	switch in.Rcode {
+	case dns.RcodeSuccess:
+	case dns.RcodeNameError:
+		return nil, failErrorf("mx: %s does not exist in DNS (NXDOMAIN)", domain)
+	default:
+		return nil, netErrorf("mx: DNS server %s answered %s for %s", server, dns.RcodeToString[in.Rcode], domain)
+	}
+	var mxs []*dns.MX
+	for _, rr := range in.Answer {
+		if mx, ok := rr.(*dns.MX); ok {
+			mxs = append(mxs, mx)
+		}
+	}
+	sort.SliceStable(mxs, func(i, j int) bool { return mxs[i].Preference < mxs[j].Preference })
+	hosts := []string{}
+	for _, mx := range mxs {
+		if mx.Mx == "." {
+			return nil, failErrorf("mx: %s publishes a null MX: it accepts no mail (RFC 7505)", domain)
+		}
+		hosts = append(hosts, strings.TrimSuffix(mx.Mx, "."))
+	}
+	if len(hosts) == 0 {
+		hosts = []string{domain} // implicit MX, RFC 5321 §5.1
+	}
+	var out []target
+	for _, h := range hosts {
+		for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
+			in, err := query(h, t)
+			if err != nil {
+				continue
+			}
+			for _, rr := range in.Answer {
+				switch a := rr.(type) {
+				case *dns.A:
+					out = append(out, target{net.JoinHostPort(a.A.String(), strconv.Itoa(port)), h})
+				case *dns.AAAA:
+					out = append(out, target{net.JoinHostPort(a.AAAA.String(), strconv.Itoa(port)), h})
+				}
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, failErrorf("mx: no address found for the mail hosts of %s (%s)", domain, strings.Join(hosts, ", "))
+	}
+	return out, nil
+}
