@@ -35,7 +35,7 @@ func (c *Check) eval(env *evalEnv) bool {
 	case KindContent:
 		return c.anySession(env, func(s *session) bool {
 			for _, e := range s.ex {
-				if e.seq > env.since && e.content && c.contentMatches(e.line) {
+				if e.seq > env.since && e.content && c.contentMatches(e) {
 					return true
 				}
 			}
@@ -171,8 +171,12 @@ func (c *Check) exchangeMatches(e *exchange) bool {
 	return true
 }
 
-func (c *Check) contentMatches(line string) bool {
+func (c *Check) contentMatches(e *exchange) bool {
+	line := e.line
 	if c.header != "" {
+		if e.body {
+			return false
+		}
 		name, value, ok := strings.Cut(line, ":")
 		if !ok || !strings.EqualFold(strings.TrimSpace(name), c.header) {
 			return false

@@ -52,6 +52,7 @@ type exchange struct {
 	line     string
 	sasl     bool // a SASL response inside AUTH
 	content  bool // a line of message content (no reply expected)
+	body     bool // content after the header section (RFC 5322 §2.1)
 	tls      bool
 	authed   bool
 	replySeq int // -1 until answered
@@ -82,7 +83,8 @@ type session struct {
 	notes    []noteEv
 	partial  []string // lines of an SMTP multi-line reply so far
 	inData   bool
-	content  int // content lines kept in this session
+	inBody   bool // past the empty line that ends the header section
+	content  int  // content lines kept in this session
 	inSASL   bool
 	quit     bool
 	closed   int // seq of the end of the connection, or -1
@@ -136,8 +138,11 @@ func (s *session) client(ev explorer.Event, seq int) {
 		// at header fields, and a big message must not grow memory
 		if s.content < maxContentLines {
 			s.content++
-			e.content = true
+			e.content, e.body = true, s.inBody
 			s.ex = append(s.ex, e)
+		}
+		if ev.Line == "" {
+			s.inBody = true
 		}
 		return
 	case s.inSASL:
@@ -198,7 +203,7 @@ func (s *session) server(ev explorer.Event, seq int) {
 	s.inSASL = code == 334
 	e := s.answer(seq, code, strconv.Itoa(code), text)
 	if code == 354 && e != nil && e.verb == "DATA" {
-		s.inData = true
+		s.inData, s.inBody, s.content = true, false, 0
 	}
 }
 
