@@ -159,8 +159,10 @@ func parseBounceData(rep *BounceReport, data []byte, depth int) {
 		return
 	}
 
-	bounceLike := looksLikeBounce(m.header, from, subject)
-	if !bounceLike && isAutoReply(m.header, subject) {
+	strong := looksLikeBounce(m.header, from, subject)
+	forward := reForwardSubject.MatchString(subject)
+	weak := !forward && reBounceSubject.MatchString(subject)
+	if !strong && !weak && isAutoReply(m.header, subject) {
 		rep.Kind, rep.Format = "auto-reply", "rfc3834"
 		info := bounceReasons[BounceVacation]
 		rcpt := addrOnly(m.header.Get("From"))
@@ -170,7 +172,7 @@ func parseBounceData(rep *BounceReport, data []byte, depth int) {
 	}
 
 	txt := strings.Join(m.texts, "\n")
-	if bounceLike || m.reportType == "delivery-status" {
+	if strong || weak || m.reportType == "delivery-status" {
 		raws, format := parseTextBounce(txt, m.header)
 		rep.Format = format
 		if len(raws) == 0 && depth < 3 {
@@ -178,6 +180,13 @@ func parseBounceData(rep *BounceReport, data []byte, depth int) {
 				*rep = mergeNested(rep, nested)
 				return
 			}
+		}
+		d := firstSMTPLine(cutOriginal(txt))
+		if len(raws) == 0 && !strong && m.reportType != "delivery-status" && d == "" {
+			// Only the subject sounded like a bounce.
+			rep.Kind, rep.Format = "ordinary", "rfc5322"
+			rep.Notes = append(rep.Notes, "the subject sounds like a bounce but the message names no failed recipient and no server error")
+			return
 		}
 		if len(raws) == 0 {
 			rep.IsBounce, rep.Kind = true, "bounce"
@@ -189,18 +198,26 @@ func parseBounceData(rep *BounceReport, data []byte, depth int) {
 			}
 			rep.Notes = append(rep.Notes, why)
 			info := bounceReasons[BounceUndefined]
-			d := firstSMTPLine(txt)
 			res := BounceResult{Recipient: addrOnly(m.header.Get("X-Failed-Recipients")), Reason: BounceUndefined,
 				Diagnostic: d, Explanation: info.explanation + " (" + why + ")", Fix: info.fix}
 			if d != "" {
-				res.ReplyCode, res.Status, _ = splitReply(d)
+				res.ReplyCode, res.Status, _ = splitReply(extractSMTPReply(d))
 				if r := classifyBounce(res.Status, res.ReplyCode, d); r != BounceOnHold && r != BounceUndefined {
 					res.Reason = r
+					res.Explanation = ""
 					fillResultText(&res)
 				}
 				res.HardBounce = isHardBounce(res.Reason, res.Status, res.ReplyCode)
 			}
 			rep.Results = append(rep.Results, res)
+			return
+		}
+		if textDelayed(subject, txt) {
+			for i := range raws {
+				raws[i].action = "delayed"
+			}
+			finishBounce(rep, raws, subject)
+			markDelay(rep)
 			return
 		}
 		finishBounce(rep, raws, subject)
@@ -310,10 +327,45 @@ func finishDSN(rep *BounceReport, raws []rawRecipient, subject, from string) boo
 	}
 	finishBounce(rep, keep, subject)
 	if failed == 0 {
-		rep.Kind = "delay"
-		rep.Notes = append(rep.Notes, "a delay notification: the message is still queued and being retried")
+		markDelay(rep)
 	}
 	return true
+}
+
+// markDelay labels a delay notification (RFC 3464 action "delayed"): the
+// message has not bounced; the sending server is still retrying.
+func markDelay(rep *BounceReport) {
+	rep.IsBounce, rep.Kind = false, "delay"
+	for i := range rep.Results {
+		rep.Results[i].HardBounce = false
+	}
+	rep.Notes = append(rep.Notes, "a delay notification: the message is still queued and being retried; it has not bounced (yet)")
+}
+
+var (
+	reTextDelayed    = regexp.MustCompile(`(?i)delivery (to the following recipients? )?(has been|is|was) delayed|delayed mail|still being retried|will (continue to )?(retry|try)|not yet been delivered|delivery delayed|warning: message .{0,60}delayed|could not be delivered yet|message delayed`)
+	reTextFailed     = regexp.MustCompile(`(?i)failed permanently|permanent(ly)? (error|failure|fatal)|giving up|gave up|will not be retried|could not be delivered to one or more|undeliverable|not (be )?delivered|delivery (has )?failed|wasn't delivered|couldn't be delivered`)
+	reForwardSubject = regexp.MustCompile(`(?i)^\s*(re|fwd?|wg|tr|aw|sv|vs|rv|enc|doorst|antw)\s*:`)
+)
+
+// textDelayed: a human-readable warning that delivery is late, not failed.
+func textDelayed(subject, txt string) bool {
+	probe := subject + "\n" + cutOriginal(txt)
+	if len(probe) > 20000 {
+		probe = probe[:20000]
+	}
+	return reTextDelayed.MatchString(probe) && !reTextFailed.MatchString(probe)
+}
+
+// cutOriginal drops the returned original message from a bounce text.
+func cutOriginal(txt string) string {
+	if len(txt) > 1<<20 {
+		txt = txt[:1<<20]
+	}
+	if loc := reCutMarker.FindStringIndex(txt); loc != nil {
+		return txt[:loc[0]]
+	}
+	return txt
 }
 
 func finishBounce(rep *BounceReport, raws []rawRecipient, subject string) {
@@ -351,6 +403,9 @@ func classifyRaw(r rawRecipient) BounceResult {
 	}
 	if res.Status == "" {
 		res.Status = findEnhancedCode(diag)
+	}
+	if res.RemoteMTA == "" {
+		res.RemoteMTA = findRemote(diag)
 	}
 	act := strings.ToLower(r.action)
 	res.Reason = classifyBounce(res.Status, res.ReplyCode, diag)
@@ -685,7 +740,7 @@ func decodeUTF8Escapes(v string) string {
 	})
 }
 
-var reReplyIn = regexp.MustCompile(`(?m)(?:^|[\s:'"(\[])([45][0-9][0-9])([ -])(?:[245]\.[0-9]{1,3}\.[0-9]{1,3}|[#<\[A-Za-z])`)
+var reReplyIn = regexp.MustCompile(`(?m)(?:^|[\s:'"(\[#=])([45][0-9][0-9])([ -])(?:[245]\.[0-9]{1,3}\.[0-9]{1,3}|[#<\[A-Za-z])`)
 
 // extractSMTPReply returns the part of s from the first SMTP reply code on.
 func extractSMTPReply(s string) string {
@@ -737,16 +792,13 @@ func looksLikeBounce(h textproto.Header, from, subject string) bool {
 	if rp := strings.TrimSpace(h.Get("Return-Path")); rp == "<>" && !isAutoReply(h, subject) {
 		return true
 	}
-	if reBounceFrom.MatchString(from) {
-		return true
-	}
-	return reBounceSubject.MatchString(subject)
+	return reBounceFrom.MatchString(from)
 }
 
-var reBounceFrom = regexp.MustCompile(`(?i)mailer-daemon|postmaster@|mail delivery (subsystem|system)|^"?mail ?delivery|mdaemon@|\bpostmaster\b|microsoftexchange|nobody@.*bounce|bounce[s]?@|<>`)
-var reBounceSubject = regexp.MustCompile(`(?i)undeliver|undelivered|delivery (status notification|failure|failed|has failed|problem|report)|mail delivery failed|returned mail|failure notice|non-?delivery|nondeliverable|not delivered|could not (be )?deliver|permanent (delivery )?failure|delivery notification|mail system error|rejected:|returned to sender|message you sent (was |has been )?blocked|warning: (could not send|message .* delayed)|delayed mail|delivery delayed`)
+var reBounceFrom = regexp.MustCompile(`(?i)mailer-daemon|postmaster@|mail delivery (subsystem|system|service)|^"?mail ?delivery|mdaemon@|\bpostmaster\b|microsoftexchange|nobody@.*bounce|bounce[s]?@|<>|^"?(mail|system) administrator|mail ?daemon|^"?(mail delivery|delivery status)`)
+var reBounceSubject = regexp.MustCompile(`(?i)unzustellbar|nicht zustellbar|non remis|impossible de remettre|no se puede entregar|onbestelbaar|non recapitabile|não é possível entregar|olevererbar|nie można dostarczyć|nedoručitelné|kézbesíthetetlen|配信不能|無法傳遞|无法投递|退信|недоставлен|не доставлен|возвращ[её]нное письмо|undeliver|undelivered|delivery (status notification|failure|failed|has failed|problem|report)|mail delivery failed|returned mail|failure notice|non-?delivery|nondeliverable|not delivered|could not (be )?deliver|permanent (delivery )?failure|delivery notification|mail system error|rejected:|returned to sender|message you sent (was |has been )?blocked|warning: (could not send|message .* delayed)|delayed mail|delivery delayed`)
 
-var reAutoSubject = regexp.MustCompile(`(?i)^(auto(matic)?[ -]?(reply|response|antwort)|out of (the )?office|abwesenheit|absence|vacation|away from|r[ée]ponse automatique|respuesta autom[aá]tica|autoreply|auto:|i am (currently )?(out|away))`)
+var reAutoSubject = regexp.MustCompile(`(?i)^(auto(matic|matische|matisch)?[ -]?(reply|response|antwort)|risposta automatica|resposta autom[aá]tica|respuesta autom[aá]tica|automatisch antwoord|autosvar|odpowied[zź] automatyczna|自動返信|自动回复|ooo\b|out of (the )?office|abwesenheit|absence|vacation|away from|r[ée]ponse automatique|respuesta autom[aá]tica|autoreply|auto:|i am (currently )?(out|away))`)
 
 func isAutoReply(h textproto.Header, subject string) bool {
 	as := strings.ToLower(strings.TrimSpace(h.Get("Auto-Submitted")))

@@ -56,6 +56,14 @@ func TestBounceFixtures(t *testing.T) {
 		{"arf.eml", "feedback", "arf", false, []want{{"user@example.com", BounceFeedback, "", 0, false, ""}}},
 		{"success.eml", "delivered", "rfc3464/postfix", false, []want{{"tina@example.net", BounceDelivered, "2.0.0", 250, false, "mx.example.net"}}},
 		{"ordinary.eml", "ordinary", "rfc5322", false, nil},
+		{"exchange2003.eml", "bounce", "exchange", true, []want{{"ben@example.net", BounceUserUnknown, "5.1.1", 0, true, "mx.example.net"}}},
+		{"exchange2010.eml", "bounce", "exchange", true, []want{{"dora@fabrikam.com", BounceUserUnknown, "5.1.1", 550, true, "EX01.contoso.com"}}},
+		{"gmail-old.eml", "bounce", "gmail", true, []want{{"fred@example.org", BounceMailboxFull, "5.2.2", 552, false, "mx.example.org"}}},
+		{"gmx.eml", "bounce", "exim", true, []want{{"hank@example.com", BounceBlocked, "5.7.1", 554, false, "mx.example.com"}}},
+		{"postfix-delay.eml", "delay", "rfc3464/postfix", false, []want{{"jack@example.net", BounceExpired, "4.4.1", 0, false, "mx.example.net"}}},
+		{"exim-expired.eml", "bounce", "exim", true, []want{{"liam@example.com", BounceExpired, "", 0, false, ""}}},
+		{"human-reply.eml", "ordinary", "rfc5322", false, nil},
+		{"auto-german.eml", "auto-reply", "rfc3834", false, []want{{"otto@example.de", BounceVacation, "", 0, false, ""}}},
 		{"global.eml", "bounce", "rfc3464/postfix", true, []want{{"用户@例子.测试", BounceUserUnknown, "5.1.1", 550, true, "mx.例子.测试"}}},
 	}
 	for _, c := range cases {

@@ -18,7 +18,7 @@ const addrPat = `[^\s<>()"',;:@]+@[A-Za-z0-9\[][A-Za-z0-9.\-:\]]*[A-Za-z0-9\]]`
 var (
 	reAddr = regexp.MustCompile(addrPat)
 	// "<a@b>", "a@b", "  a@b", "a@b (a@b)", "<a@b>:", "<a@b> (expanded from <c@d>): text"
-	reRcptLine = regexp.MustCompile(`^\s*(?:RCPT TO:|Recipient:|Failed recipient:|Address:)?\s*<?(` + addrPat + `)>?\.?(?:\s*\((?:expanded from )?[^)]*\))?\s*(?:(:|\.{3})\s*(.*))?$`)
+	reRcptLine = regexp.MustCompile(`^\s*(?:RCPT TO:|Recipient:|Failed recipient:|Address:|Original-Recipient:|Recipient address:)?\s*['"<]?(` + addrPat + `)['">]?\.?(?:\s*\((?:expanded from |generated from )?[^)]*\))?(?:\s+on\s+\d.*)?\s*(?:(:|\.{3}|\s-\s)\s*(.*))?$`)
 	// "Your message wasn't delivered to a@b because ...", "Your message to a@b couldn't be delivered."
 	reRcptSentence = regexp.MustCompile(`(?i)(?:(?:wasn't|was not|couldn't be|could not be|has not been|cannot be|can't be|not) delivered to|delivery to|message (?:to|for)|unable to deliver (?:your message )?to|could not deliver mail to|undeliverable to|failed to deliver to|message to recipient)\s*:?\s*<?(` + addrPat + `)>?`)
 	reCutMarker    = regexp.MustCompile(`(?im)^\s*(?:-{2,}.{0,20}(?:original message|copy of the message|undelivered message|message headers|returned message|unsent message|message follows|the message|message text|original text|headers of the message|enclosed|attached message)|original message headers:|below this line is a copy|received: (?:from|by) |return-path: <|content-type: message/rfc822|-{3,} ?message truncated)`)
@@ -31,6 +31,9 @@ var (
 		regexp.MustCompile(`(?i)server at ([A-Za-z0-9][A-Za-z0-9.\-]*[A-Za-z0-9]) (?:\([^)]*\) )?returned`),
 		regexp.MustCompile(`(?i)the (?:mail )?server (?:at )?\[?([A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,})\]?`),
 		regexp.MustCompile(`(?im)^\s*([A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,})\.?\s*\[([0-9A-Fa-f.:]+)\]:?\s*$`),
+		regexp.MustCompile(`(?i)by ([A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,})\.? \[([0-9A-Fa-f.:]+)\]`),
+		regexp.MustCompile(`(?i)host:\s*([A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,})`),
+		regexp.MustCompile(`(?i)<([A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,}) #[245]\.[0-9]+\.[0-9]+>`),
 		regexp.MustCompile(`(?i)connect(?:ion)? to ([A-Za-z0-9][A-Za-z0-9.\-]*)\[([0-9A-Fa-f.:]+)\]`),
 	}
 	reTranscriptRcpt = regexp.MustCompile(`(?i)RCPT TO:\s*<(` + addrPat + `)>`)
@@ -47,7 +50,7 @@ var bounceFormats = []struct {
 	{"qmail", regexp.MustCompile(`(?i)this is the qmail-send program|qmail`)},
 	{"sendmail", regexp.MustCompile(`(?i)the following addresses had (permanent fatal errors|transient non-fatal errors|delivery problems)|transcript of session follows|sendmail`)},
 	{"courier", regexp.MustCompile(`(?i)courier mail server|this is a delivery status notification from`)},
-	{"exchange", regexp.MustCompile(`(?i)delivery has failed to these recipients|diagnostic information for administrators|microsoft exchange|outlook\.com|office ?365|your message to .* couldn't be delivered|remote server returned`)},
+	{"exchange", regexp.MustCompile(`(?i)delivery has failed to these recipients|did not reach some or all of the intended recipients|the following recipient\(s\) (cannot|could not) be reached|diagnostic information for administrators|microsoft exchange|outlook\.com|office ?365|your message to .* couldn't be delivered|remote server returned`)},
 	{"gmail", regexp.MustCompile(`(?i)delivery to the following recipients? failed|google tried to deliver|gsmtp|googlemail|the response from the remote server was|your message wasn't delivered to`)},
 	{"yahoo", regexp.MustCompile(`(?i)sorry, we were unable to deliver your message|yahoo|aol\.com`)},
 	{"amazonses", regexp.MustCompile(`(?i)amazonses|amazon ses|an error occurred while trying to deliver the mail to the following recipients`)},
@@ -140,6 +143,10 @@ func parseTextBounce(txt string, h textproto.Header) ([]rawRecipient, string) {
 	if len(out) > 1 {
 		var kept []rawRecipient
 		for _, r := range out {
+			low := strings.ToLower(r.rcpt)
+			if strings.HasPrefix(low, "postmaster@") || strings.HasPrefix(low, "mailer-daemon@") {
+				continue
+			}
 			if r.diag != "" {
 				kept = append(kept, r)
 			}
@@ -245,7 +252,7 @@ func blockDiag(lines []string) string {
 	return strings.Join(p, " ")
 }
 
-var reBoilerplate = regexp.MustCompile(`(?i)^(-{2,}|={2,}|\*{2,}|the mail system$|technical details|diagnostic information for administrators|generating server:|original message|reporting-mta|this is an automatically generated|for further assistance|if you do so|please contact|you can delete|<[^>]*>$)`)
+var reBoilerplate = regexp.MustCompile(`(?i)^(-{2,}|={2,}|\*{2,}|the mail system$|technical details|diagnostic information for administrators|generating server:|original message|reporting-mta|this is an automatically generated|for further assistance|if you do so|please contact|you can delete|<[^>@\s]+@[^>\s]+>$)`)
 
 func isBoilerplate(t string) bool { return reBoilerplate.MatchString(t) }
 

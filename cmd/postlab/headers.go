@@ -28,8 +28,8 @@ DNS (RFC 6376, with the reason when it fails) and a summary in words.
 DNS goes to --resolver HOST:PORT, or the first server of /etc/resolv.conf.
 Only the first 10 MB of the input are read.
 
-Exit codes: 0 the signatures and ARC chain verify (or there are none), 1 a DKIM
-signature or the ARC chain fails, 2 usage error, 3 every DNS lookup failed.`,
+Exit codes: 0 the signatures and ARC chain verify (or there are none, or they
+were not checked), 1 a DKIM signature or the ARC chain fails, 2 usage error, 3 every DNS lookup failed.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, closeFn, err := troubleOpen(args[0])
@@ -71,7 +71,7 @@ signature or the ARC chain fails, 2 usage error, 3 every DNS lookup failed.`,
 			}
 			failed := rep.ARC.Verdict == "fail"
 			for _, d := range rep.DKIM {
-				if d.Result != "pass" {
+				if d.Result == "fail" || d.Result == "permerror" {
 					failed = true
 				}
 			}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runCapture runs the command line like run does, capturing stdout.
+func runCapture(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	root := newRoot()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return exitOK, out.String()
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code, out.String()
+	}
+	return exitUsage, out.String()
+}
+
+func bounceFixture(name string) string {
+	return filepath.Join("..", "..", "diag", "testdata", "bounce", name)
+}
+
+func TestExplainCommand(t *testing.T) {
+	code, out := runCapture(t, "explain", "550", "5.7.1", "<x@example.com>:", "Relay", "access", "denied")
+	if code != exitOK || !strings.Contains(out, "norelaying") || !strings.Contains(out, "fix:") {
+		t.Fatalf("code %d out %s", code, out)
+	}
+	code, out = runCapture(t, "explain", "--json", "421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints")
+	var e struct {
+		Provider  string `json:"provider"`
+		Permanent bool   `json:"permanent"`
+		Reason    string `json:"reason"`
+	}
+	if code != exitOK || json.Unmarshal([]byte(out), &e) != nil || e.Provider != "Yahoo" || e.Permanent || e.Reason != "blocked" {
+		t.Fatalf("json: code %d %+v %s", code, e, out)
+	}
+	if code, _ := runCapture(t, "explain"); code != exitUsage {
+		t.Errorf("no argument: exit %d", code)
+	}
+}
+
+func TestBounceCommand(t *testing.T) {
+	code, out := runCapture(t, "bounce", "--json", bounceFixture("postfix.eml"))
+	var rep struct {
+		IsBounce bool `json:"is_bounce"`
+		Results  []map[string]any
+	}
+	if code != exitFailed || json.Unmarshal([]byte(out), &rep) != nil || !rep.IsBounce || len(rep.Results) != 1 {
+		t.Fatalf("code %d out %s", code, out)
+	}
+	for _, k := range []string{"recipient", "reason", "status", "reply_code", "hard_bounce", "remote_mta", "diagnostic", "explanation", "fix"} {
+		if _, ok := rep.Results[0][k]; !ok {
+			t.Errorf("result lacks %q", k)
+		}
+	}
+	code, out = runCapture(t, "bounce", bounceFixture("vacation.eml"))
+	if code != exitOK || !strings.Contains(out, "Not a bounce: auto-reply") {
+		t.Errorf("vacation: code %d out %s", code, out)
+	}
+	if code, _ := runCapture(t, "bounce", filepath.Join(t.TempDir(), "missing.eml")); code != exitUsage {
+		t.Errorf("missing file: exit %d", code)
+	}
+}
+
+func TestHeadersCommand(t *testing.T) {
+	msg := "Received: from b.example by c.example with ESMTPS id 2; Mon, 10 Mar 2025 10:00:30 +0000\r\n" +
+		"Received: from a.example (a.example [192.0.2.1]) by b.example with ESMTP id 1; Mon, 10 Mar 2025 10:00:00 +0000\r\n" +
+		"Authentication-Results: c.example; spf=pass smtp.mailfrom=a.example\r\n" +
+		"From: x@a.example\r\n\r\nhi\r\n"
+	p := filepath.Join(t.TempDir(), "m.eml")
+	os.WriteFile(p, []byte(msg), 0o600)
+	code, out := runCapture(t, "headers", "--json", "--no-dns", p)
+	var rep struct {
+		ReceivedCount int `json:"received_count"`
+		Hops          []struct {
+			N      int    `json:"n"`
+			By     string `json:"by"`
+			DelayS *int64 `json:"delay_s"`
+		} `json:"hops"`
+		AuthenticationResults []struct {
+			AuthservID string `json:"authserv_id"`
+		} `json:"authentication_results"`
+		ARC struct {
+			Sets    int    `json:"sets"`
+			Verdict string `json:"verdict"`
+		} `json:"arc"`
+		DKIM     []any    `json:"dkim"`
+		Warnings []string `json:"warnings"`
+	}
+	if code != exitOK || json.Unmarshal([]byte(out), &rep) != nil {
+		t.Fatalf("code %d out %s", code, out)
+	}
+	if rep.ReceivedCount != 2 || rep.Hops[0].N != 1 || rep.Hops[0].By != "b.example" || rep.Hops[0].DelayS != nil || rep.Hops[1].DelayS == nil || *rep.Hops[1].DelayS != 30 ||
+		rep.AuthenticationResults[0].AuthservID != "c.example" || rep.ARC.Verdict != "none" || rep.DKIM == nil || rep.Warnings == nil {
+		t.Errorf("report: %+v", rep)
+	}
+
+	// A DKIM signature and a resolver that does not answer: network failure.
+	signed := "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=a.example; s=s1; h=from; bh=AAAA; b=AAAA\r\n" + msg
+	os.WriteFile(p, []byte(signed), 0o600)
+	pc, _ := net.ListenPacket("udp", "127.0.0.1:0")
+	addr := pc.LocalAddr().String()
+	pc.Close()
+	if code, out := runCapture(t, "headers", "--resolver", addr, "--timeout", "300ms", p); code != exitNetwork {
+		t.Errorf("unreachable resolver: exit %d, out %s", code, out)
+	}
+}
