@@ -57,8 +57,22 @@ func loadTestZone(t testing.TB, files ...string) *testZone {
 	return newTestZone(t, texts...)
 }
 
+// canonName gives one spelling for a name however its bytes were escaped.
+func canonName(name string) string {
+	buf := make([]byte, 256)
+	n, err := dns.PackDomainName(dns.Fqdn(name), buf, 0, nil, false)
+	if err != nil {
+		return strings.ToLower(name)
+	}
+	out, _, err := dns.UnpackDomainName(buf[:n], 0)
+	if err != nil {
+		return strings.ToLower(name)
+	}
+	return strings.ToLower(out)
+}
+
 func (z *testZone) add(rr dns.RR) {
-	name := strings.ToLower(rr.Header().Name)
+	name := canonName(rr.Header().Name)
 	if z.rrs[name] == nil {
 		z.rrs[name] = map[uint16][]dns.RR{}
 	}
@@ -93,7 +107,7 @@ func (z *testZone) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		return
 	}
 	q := req.Question[0]
-	name := strings.ToLower(q.Name)
+	name := canonName(q.Name)
 	z.mu.Lock()
 	for hops := 0; hops < 8; hops++ {
 		if z.servfail[name] {
@@ -103,7 +117,7 @@ func (z *testZone) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		node := z.rrs[name]
 		if c := node[dns.TypeCNAME]; len(c) > 0 && q.Qtype != dns.TypeCNAME {
 			resp.Answer = append(resp.Answer, c[0])
-			name = strings.ToLower(c[0].(*dns.CNAME).Target)
+			name = canonName(c[0].(*dns.CNAME).Target)
 			continue
 		}
 		resp.Answer = append(resp.Answer, node[q.Qtype]...)

@@ -1,6 +1,7 @@
 package diag
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -159,7 +160,7 @@ func (c *Client) Exchange(ctx context.Context, name string, qtype uint16) (*Answ
 		retries = 2
 	}
 	q := new(dns.Msg)
-	q.SetQuestion(dns.Fqdn(name), qtype)
+	q.SetQuestion(dns.Fqdn(escapeName(name)), qtype)
 	q.RecursionDesired = true
 	q.AuthenticatedData = true
 	q.SetEdns0(1232, true) // 1232: the DNS flag day 2020 size that avoids fragmentation
@@ -209,7 +210,7 @@ func (c *Client) exchangeOne(ctx context.Context, q *dns.Msg, srv string, timeou
 	if err != nil {
 		return nil, err
 	}
-	if r.Id != q.Id || len(r.Question) != 1 || !strings.EqualFold(r.Question[0].Name, q.Question[0].Name) {
+	if r.Id != q.Id || len(r.Question) != 1 || !sameName(r.Question[0].Name, q.Question[0].Name) {
 		return nil, errors.New("reply does not match the question")
 	}
 	return &Answer{Msg: r, Server: srv, RTT: rtt, Rcode: r.Rcode, AD: r.AuthenticatedData, TCP: tcp}, nil
@@ -330,7 +331,11 @@ func LookupTXT(ctx context.Context, r Resolver, name string) ([]string, *Answer,
 	rrs, ans, err := lookup(ctx, r, name, dns.TypeTXT)
 	var out []string
 	for _, rr := range rrs {
-		out = append(out, strings.Join(rr.(*dns.TXT).Txt, ""))
+		var parts []string
+		for _, p := range rr.(*dns.TXT).Txt {
+			parts = append(parts, txtString(p))
+		}
+		out = append(out, strings.Join(parts, ""))
 	}
 	return out, ans, err
 }
@@ -409,6 +414,73 @@ func LookupMX(ctx context.Context, r Resolver, name string) ([]*dns.MX, *Answer,
 		out = append(out, rr.(*dns.MX))
 	}
 	return out, ans, err
+}
+
+// escapeName turns a name made of raw label bytes (as SPF macros can
+// produce: spaces, percent signs) into miekg/dns presentation format.
+func escapeName(name string) string {
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '*' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "\\%03d", c)
+		}
+	}
+	return b.String()
+}
+
+// sameName compares two presentation-format names by their wire form, so
+// different escapings of the same bytes are equal (case-insensitively, RFC 4343).
+func sameName(a, b string) bool {
+	ba, bb := make([]byte, 256), make([]byte, 256)
+	na, err1 := dns.PackDomainName(dns.Fqdn(a), ba, 0, nil, false)
+	nb, err2 := dns.PackDomainName(dns.Fqdn(b), bb, 0, nil, false)
+	return err1 == nil && err2 == nil && bytes.EqualFold(ba[:na], bb[:nb])
+}
+
+// txtString undoes the presentation-format escaping miekg/dns applies to TXT
+// strings (\DDD and \X), giving the bytes that were published.
+func txtString(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 >= len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		if i+3 < len(s) && isDigit(s[i+1]) && isDigit(s[i+2]) && isDigit(s[i+3]) {
+			n := int(s[i+1]-'0')*100 + int(s[i+2]-'0')*10 + int(s[i+3]-'0')
+			if n < 256 {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i+1])
+		i++
+	}
+	return b.String()
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// validLookupName checks the RFC 1035 limits that any DNS name must meet:
+// labels of 1 to 63 octets, 253 in all (any octets are allowed).
+func validLookupName(s string) bool {
+	s = strings.TrimSuffix(s, ".")
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, l := range strings.Split(s, ".") {
+		if l == "" || len(l) > 63 {
+			return false
+		}
+	}
+	return true
 }
 
 // trimDot drops the root dot for display.

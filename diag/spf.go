@@ -517,7 +517,7 @@ func (ev *spfEval) log(format string, a ...any) {
 func (ev *spfEval) checkHost(ctx context.Context, domain string, include bool) (SPFResult, string, string, string) {
 	ev.stack = append(ev.stack, domain)
 	defer func() { ev.stack = ev.stack[:len(ev.stack)-1] }()
-	if !validDomain(domain) || !strings.Contains(domain, ".") {
+	if !validLookupName(domain) || !strings.Contains(domain, ".") {
 		ev.log("%s: not a valid multi-label domain -> none", domain)
 		return SPFNone, domain + " is not a valid domain name", "", ""
 	}
@@ -682,6 +682,14 @@ func (ev *spfEval) mechanism(ctx context.Context, domain string, d SPFDirective)
 	if err != nil {
 		ev.log("%s: %v -> permerror", d.Raw, err)
 		return false, SPFPermerror, err.Error()
+	}
+	if d.Mechanism != "include" && !validLookupName(target) {
+		// A name DNS cannot carry does not exist (RFC 7208 §4.3, §4.8).
+		ev.log("%s: %q is not a valid domain name, so it does not exist", d.Raw, target)
+		if res, reason := ev.void(); res != "" {
+			return false, res, reason
+		}
+		return false, "", ""
 	}
 	temp := func(err error) (bool, SPFResult, string) {
 		ev.log("%s: DNS error: %v -> temperror", d.Raw, err)
@@ -892,6 +900,11 @@ func (ev *spfEval) explanation(ctx context.Context, domain, spec string) string 
 	txts, _, err := LookupTXT(ctx, ev.r, target)
 	if err != nil || len(txts) != 1 {
 		return ""
+	}
+	for _, c := range []byte(txts[0]) {
+		if c < 0x20 || c > 0x7e { // explanation text is ASCII (RFC 7208 §6.2)
+			return ""
+		}
 	}
 	s, err := expandMacros(txts[0], ev.macroEnv(ctx, domain), true)
 	if err != nil {
