@@ -126,7 +126,7 @@ func dial(ctx context.Context, proto Protocol, opts Options) (*Session, error) {
 		}
 		return nil, s.fail(&ConnError{"dial", err})
 	}
-	s.conn = conn
+	s.conn, s.raw = conn, conn
 	s.br = bufio.NewReaderSize(conn, 64<<10)
 	s.note("connected to %s from %s", conn.RemoteAddr(), conn.LocalAddr())
 	if opts.Security == ImplicitTLS {

@@ -35,7 +35,8 @@ const DefaultTraceContentLines = 200
 // of SMTPSession and POP3Session must be called from one goroutine at a time.
 type Session struct {
 	opts Options
-	conn net.Conn
+	conn net.Conn // the TLS conn after a handshake; used by the protocol goroutine only
+	raw  net.Conn // the TCP conn: Close and cancellation from any goroutine use it
 	br   *bufio.Reader
 	now  func() time.Time
 
@@ -102,7 +103,7 @@ func (s *Session) Closed() bool {
 }
 
 // RemoteAddr is the address the session is connected to.
-func (s *Session) RemoteAddr() net.Addr { return s.conn.RemoteAddr() }
+func (s *Session) RemoteAddr() net.Addr { return s.raw.RemoteAddr() }
 
 // Close closes the connection without sending anything (QUIT is the
 // caller's choice) and records a Local note. It is safe to call twice and
@@ -110,10 +111,10 @@ func (s *Session) RemoteAddr() net.Addr { return s.conn.RemoteAddr() }
 func (s *Session) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
-		err = s.conn.Close()
 		s.mu.Lock()
-		s.closed = true
+		s.closed = true // before Close, so a blocked read knows it was us
 		s.mu.Unlock()
+		err = s.raw.Close()
 		s.emit(Event{Dir: Local, Line: "connection closed"})
 		s.setPhase(PhaseClosed)
 	})
@@ -225,7 +226,7 @@ func (s *Session) begin(ctx context.Context) (end func(), err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	stop := context.AfterFunc(ctx, func() { s.conn.SetDeadline(time.Unix(1, 0)) })
+	stop := context.AfterFunc(ctx, func() { s.raw.SetDeadline(time.Unix(1, 0)) })
 	return func() { stop() }, nil
 }
 
@@ -234,6 +235,10 @@ func (s *Session) begin(ctx context.Context) (end func(), err error) {
 func (s *Session) netErr(ctx context.Context, op string, err error) error {
 	var out error
 	switch {
+	case s.Closed():
+		// Close from another goroutine (a UI's Esc) ended the read.
+		s.broken = ErrClosed
+		return ErrClosed
 	case ctx.Err() != nil:
 		out = fmt.Errorf("%s: %w", op, ctx.Err())
 	case errors.Is(err, os.ErrDeadlineExceeded):
@@ -252,6 +257,10 @@ func (s *Session) netErr(ctx context.Context, op string, err error) error {
 // write sends raw bytes with the write deadline.
 func (s *Session) write(ctx context.Context, b []byte) error {
 	s.conn.SetWriteDeadline(time.Now().Add(s.opts.replyTimeout()))
+	if err := ctx.Err(); err != nil {
+		// cancelled before the deadline above was set: it would override the cancel
+		return s.netErr(ctx, "write", err)
+	}
 	if _, err := s.conn.Write(b); err != nil {
 		return s.netErr(ctx, "write", err)
 	}
@@ -267,6 +276,9 @@ type lineInfo struct {
 // An overlong line is consumed up to its end so the stream stays in step.
 func (s *Session) readLine(ctx context.Context, max int) (string, lineInfo, error) {
 	s.conn.SetReadDeadline(time.Now().Add(s.opts.replyTimeout()))
+	if err := ctx.Err(); err != nil {
+		return "", lineInfo{}, s.netErr(ctx, "read", err)
+	}
 	var buf []byte
 	over := false
 	for {
