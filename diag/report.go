@@ -197,7 +197,9 @@ func (r *Report) WriteText(w io.Writer, colorize bool) error {
 	return err
 }
 
-var areaTitles = map[string]string{
+// AreaTitles names the areas in the text report. Parts that add findings in
+// new areas (server probes: "smtp", "tls", ...) add their titles from init.
+var AreaTitles = map[string]string{
 	"mx":      "MX (RFC 5321 §5.1, RFC 7505)",
 	"spf":     "SPF (RFC 7208)",
 	"dmarc":   "DMARC (RFC 7489)",
@@ -213,7 +215,7 @@ var areaTitles = map[string]string{
 // areaTitle names an area for the text report; unknown areas (added by
 // later parts) are shown upper-cased.
 func areaTitle(a string) string {
-	if t, ok := areaTitles[a]; ok {
+	if t, ok := AreaTitles[a]; ok {
 		return t
 	}
 	return strings.ToUpper(a)

@@ -483,6 +483,16 @@ func validLookupName(s string) bool {
 	return true
 }
 
+// LookupSRV returns the SRV records of name (RFC 2782) in the order served.
+func LookupSRV(ctx context.Context, r Resolver, name string) ([]*dns.SRV, *Answer, error) {
+	rrs, ans, err := lookup(ctx, r, name, dns.TypeSRV)
+	var out []*dns.SRV
+	for _, rr := range rrs {
+		out = append(out, rr.(*dns.SRV))
+	}
+	return out, ans, err
+}
+
 // trimDot drops the root dot for display.
 func trimDot(s string) string {
 	if len(s) > 1 {

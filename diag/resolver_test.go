@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -132,5 +133,40 @@ func TestCacheSharesQueries(t *testing.T) {
 	wg.Wait()
 	if n := z.queries.Load(); n != 1 {
 		t.Fatalf("%d queries reached the server, want 1", n)
+	}
+}
+
+func TestLookupHelpers(t *testing.T) {
+	z := newTestZone(t, `
+$ORIGIN h.test.
+@                    MX   10 mx
+@                    TXT  "v=spf1 " "-all"
+@                    TXT  "with \"quote\" and \\backslash"
+mx                   A    192.0.2.1
+mx                   AAAA 2001:db8::1
+_submission._tcp     SRV  0 1 587 mx
+1.2.0.192.in-addr.arpa. PTR mx.h.test.
+`)
+	r := testClient(z.start(t))
+	ctx := context.Background()
+	txts, _, err := LookupTXT(ctx, r, "h.test")
+	if err != nil || len(txts) != 2 || txts[0] != "v=spf1 -all" || txts[1] != `with "quote" and \backslash` {
+		t.Errorf("TXT %q %v", txts, err)
+	}
+	ips, err := LookupIP(ctx, r, "mx.h.test", true, true)
+	if err != nil || len(ips) != 2 || ips[0].String() != "192.0.2.1" || ips[1].String() != "2001:db8::1" {
+		t.Errorf("IP %v %v", ips, err)
+	}
+	srvs, _, err := LookupSRV(ctx, r, "_submission._tcp.h.test")
+	if err != nil || len(srvs) != 1 || srvs[0].Port != 587 || srvs[0].Target != "mx.h.test." {
+		t.Errorf("SRV %v %v", srvs, err)
+	}
+	f, err := LookupFCrDNS(ctx, r, netip.MustParseAddr("192.0.2.1"))
+	if err != nil || len(f.Confirmed) != 1 || f.Confirmed[0] != "mx.h.test" {
+		t.Errorf("FCrDNS %+v %v", f, err)
+	}
+	mxs, ans, err := LookupMX(ctx, r, "nope.h.test")
+	if err != nil || len(mxs) != 0 || !ans.NXDomain() {
+		t.Errorf("MX of a missing name: %v %+v %v", mxs, ans, err)
 	}
 }

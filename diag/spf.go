@@ -1004,6 +1004,9 @@ func checkSPF(ctx context.Context, e *env) []Finding {
 		j := jobs[i]
 		o := CheckHost(ctx, e.r, j.ip, domain, "", domain)
 		out[i] = spfEvalFinding(domain, j.ip, j.source, o)
+		if o.Result == SPFPermerror && worst.Result == SPFPermerror && o.Reason == worst.Reason {
+			out[i].Detail = o.Reason + " (the path is shown above)"
+		}
 	})
 	return append(fs, out...)
 }
@@ -1088,21 +1091,21 @@ func explainSPF(rec *SPFRecord) string {
 		}
 		switch d.Mechanism {
 		case "all":
-			what = "every other host"
+			what = "any other client"
 		case "include":
-			what = "hosts that pass the SPF policy of " + target
+			what = "clients that pass the SPF policy of " + target
 		case "a":
-			what = "the addresses of " + target
+			what = "clients at the addresses of " + target
 		case "mx":
-			what = "the addresses of the MX hosts of " + target
+			what = "clients at the addresses of the MX hosts of " + target
 		case "ptr":
-			what = "hosts whose verified reverse name is under " + target
+			what = "clients whose verified reverse name is under " + target
 		case "ip4", "ip6":
-			what = "addresses in " + d.Prefix.String()
+			what = "clients in " + d.Prefix.String()
 		case "exists":
 			what = "any client, if " + target + " has an A record"
 		}
-		lines = append(lines, fmt.Sprintf("%-28s %s -> %s", d.Raw, what, q[d.Qualifier]))
+		lines = append(lines, fmt.Sprintf("%-28s %s: %s", d.Raw, what, q[d.Qualifier]))
 	}
 	if rec.Redirect != "" {
 		lines = append(lines, fmt.Sprintf("%-28s if nothing matched, use the policy of %s", "redirect="+rec.Redirect, rec.Redirect))
