@@ -50,7 +50,13 @@ func knownScenario(s string) bool {
 	return false
 }
 
-func checkDNSFault(name string) error { return labdns.CheckFaults([]string{name}) }
+func checkDNSFault(name string) error {
+	err := labdns.CheckFaults([]string{name})
+	if err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "labdns: "))
+	}
+	return nil
+}
 
 // Check is one declarative condition of a step.
 type Check struct {

@@ -31,15 +31,15 @@ type Seed struct {
 
 // Step is one thing the student does.
 type Step struct {
-	Title        string
-	Text         string // instructions, Markdown
-	Checks       []*Check
-	Hints        []string
-	Explanation  string
-	Lab          []LabAction // lab set-up while this step is current
-	Line         int         // line of the "## Step:" heading
-	Key          string      // stable key for progress: the index and a slug of the title
-	answerChecks int
+	Title       string
+	Text        string // instructions, Markdown
+	Checks      []*Check
+	Hints       []string
+	Explanation string
+	Lab         []LabAction // lab set-up while this step is current
+	Line        int         // line of the "## Step:" heading
+	Key         string      // stable key for progress: the index and a slug of the title
+	checkBlocks int
 }
 
 // LabAction is one line of a step's ```lab block.
@@ -195,6 +195,7 @@ func (p *parser) block(cur *Step, info string, body []string, line int) bool {
 	joined := strings.TrimSpace(strings.Join(body, "\n"))
 	switch kind {
 	case "check":
+		cur.checkBlocks++
 		for j, l := range body {
 			if strings.TrimSpace(l) == "" || strings.HasPrefix(strings.TrimSpace(l), "#") {
 				continue
@@ -256,8 +257,10 @@ func (p *parser) finishStep(s *Step) {
 	if s == nil {
 		return
 	}
-	if len(s.Checks) == 0 {
+	if s.checkBlocks == 0 {
 		p.errorf(s.Line, "step %q has no ```check block", s.Title)
+	} else if len(s.Checks) == 0 && len(p.errs) == 0 {
+		p.errorf(s.Line, "step %q has an empty ```check block", s.Title)
 	}
 	if s.Text == "" {
 		p.errorf(s.Line, "step %q has no instructions", s.Title)
