@@ -196,3 +196,25 @@ func TestConnectTimeout(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestDialConversation(t *testing.T) {
+	f := newFake(t, "S: +OK ready", "C: CAPA", "S: +OK", "S: SASL PLAIN", "S: USER", "S: .")
+	ctx := testCtx(t)
+	c, err := Dial(ctx, POP3, testOpts(f.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Line(ctx, "CAPA"); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.Caps(), ","); got != "SASL PLAIN,USER" {
+		t.Errorf("caps %q", got)
+	}
+	if c.State().Proto != POP3 {
+		t.Errorf("state %+v", c.State())
+	}
+	if _, err := Dial(ctx, "imap", testOpts(f.Addr())); err == nil {
+		t.Error("imap accepted")
+	}
+}
