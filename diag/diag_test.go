@@ -3,6 +3,7 @@ package diag
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -59,5 +60,21 @@ func TestLookupMailExchangersJSONFields(t *testing.T) {
 	if m.Err != nil || len(m.Hosts) != 2 || m.Hosts[0].Host != "mx1.good.test" || m.Hosts[0].Preference != 10 ||
 		len(m.Hosts[0].Addresses) != 2 || m.Hosts[0].Addresses[0].TTL != 3600 || !m.DNSSEC || m.Resolver != fe.addr {
 		t.Fatalf("%+v", m)
+	}
+}
+
+func TestLookupMailExchangersBoundsHosts(t *testing.T) {
+	var zone strings.Builder
+	for i := 0; i < 40; i++ {
+		fmt.Fprintf(&zone, "many.test. MX %d mx%d.many.test.\nmx%d.many.test. A 192.0.2.%d\n", i, i, i, i+1)
+	}
+	z := newTestZone(t, zone.String())
+	m := LookupMailExchangers(context.Background(), testClient(z.start(t)), "many.test")
+	// One MX query (two if it had to retry over TCP), then A and AAAA of 32 hosts only.
+	if q := z.queries.Load(); len(m.Hosts) != maxMXHosts || len(m.Hosts[31].Addresses) != 1 || q < 1+2*maxMXHosts || q > 2+2*maxMXHosts {
+		t.Fatalf("%d hosts, %d queries", len(m.Hosts), z.queries.Load())
+	}
+	if got := summary(m.Findings); !strings.HasPrefix(got, "mx.records pass\nmx.records warn\n") {
+		t.Fatalf("findings:\n%s", got)
 	}
 }

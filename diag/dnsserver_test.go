@@ -132,9 +132,16 @@ func (z *testZone) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		}
 	}
 	z.mu.Unlock()
-	if _, udp := w.RemoteAddr().(*net.UDPAddr); udp && z.truncate > 0 && len(resp.Answer) > z.truncate {
-		resp.Answer = resp.Answer[:z.truncate]
-		resp.Truncated = true
+	if _, udp := w.RemoteAddr().(*net.UDPAddr); udp {
+		if z.truncate > 0 && len(resp.Answer) > z.truncate {
+			resp.Answer = resp.Answer[:z.truncate]
+			resp.Truncated = true
+		}
+		size := dns.MinMsgSize
+		if opt := req.IsEdns0(); opt != nil {
+			size = int(opt.UDPSize())
+		}
+		resp.Truncate(size) // sets TC when the answer does not fit (RFC 2181 §9)
 	}
 	w.WriteMsg(resp)
 }

@@ -40,6 +40,9 @@ type MXAddress struct {
 	TTL uint32     `json:"ttl"`
 }
 
+// maxMXHosts bounds the exchangers resolved and checked.
+const maxMXHosts = 32
+
 // LookupMailExchangers finds the MX records of domain by preference, the
 // addresses of each exchanger, and what is wrong with them.
 func LookupMailExchangers(ctx context.Context, r Resolver, domain string) *MXResult {
@@ -115,12 +118,22 @@ func LookupMailExchangers(ctx context.Context, r Resolver, domain string) *MXRes
 		Summary: fmt.Sprintf("%d MX record%s for %s", len(res.Hosts), plural(len(res.Hosts)), domain),
 		Detail:  detail, Ref: "RFC 5321 §5.1"})
 
-	hostFindings := make([][]Finding, len(res.Hosts))
-	parallel(len(res.Hosts), func(i int) {
+	// Resolve at most maxMXHosts exchangers: a hostile zone could list
+	// thousands, and no sender tries that many.
+	n := min(len(res.Hosts), maxMXHosts)
+	hostFindings := make([][]Finding, n)
+	parallel(n, func(i int) {
 		hostFindings[i] = resolveMXHost(ctx, r, &res.Hosts[i])
 	})
+	if len(res.Hosts) > n {
+		res.Findings = append(res.Findings, Finding{Check: "mx.records", Status: StatusWarn,
+			Summary: fmt.Sprintf("%d MX records; only the first %d are checked", len(res.Hosts), n),
+			Fix:     "A handful of MX hosts is plenty; remove the rest.",
+			Ref:     "RFC 5321 §5.1"})
+		res.Hosts = res.Hosts[:n]
+	}
 	withAddr := 0
-	for i, h := range res.Hosts {
+	for i, h := range res.Hosts[:n] {
 		res.Findings = append(res.Findings, hostFindings[i]...)
 		if len(h.Addresses) > 0 {
 			withAddr++
