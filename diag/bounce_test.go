@@ -41,7 +41,7 @@ func TestBounceFixtures(t *testing.T) {
 		{"courier.eml", "bounce", "rfc3464/courier", true, []want{{"peggy@example.com", BounceBlocked, "5.7.1", 550, false, "mx.example.com"}}},
 		{"exchange.eml", "bounce", "exchange", true, []want{{"frank@fabrikam.com", BounceUserUnknown, "5.1.10", 550, true, "BN6PR11MB1234.namprd11.prod.outlook.com"}}},
 		{"gmail.eml", "bounce", "rfc3464/gmail", true, []want{{"heidi@example.com", BounceUserUnknown, "5.1.1", 550, true, "mx.example.com"}}},
-		{"yahoo.eml", "bounce", "yahoo", true, []want{{"judy@example.org", BounceAuthFailure, "5.7.9", 554, false, ""}}},
+		{"yahoo.eml", "bounce", "yahoo", true, []want{{"judy@example.org", BouncePolicyViolation, "5.7.9", 554, false, ""}}},
 		{"amazonses.eml", "bounce", "rfc3464/amazonses", true, []want{{"bounce@simulator.amazonses.com", BounceUserUnknown, "5.1.1", 550, true, ""}}},
 		{"domino.eml", "bounce", "domino", true, []want{{"lee@notes.example.com", BounceUserUnknown, "", 0, true, ""}}},
 		{"mdaemon.eml", "bounce", "mdaemon", true, []want{{"nancy@example.net", BounceUserUnknown, "5.1.1", 550, true, ""}}},
@@ -158,6 +158,25 @@ func TestClassifyBounce(t *testing.T) {
 		{"4.7.0", 421, "Too many connections from your IP", BounceTooManyConn},
 		{"5.2.1", 550, "Account disabled", BounceSuspend},
 		{"5.7.1", 550, "DMARC policy of the sender domain is reject", BounceAuthFailure},
+		// Wordings seen in the wild.
+		{"5.2.1", 550, "<u@example.com>: Mailbox disabled, not accepting messages", BounceSuspend},
+		{"5.7.1", 554, "<unknown[192.0.2.1]>: Client host rejected: Access denied", BounceBlocked},
+		{"5.7.1", 550, "Unauthenticated email from example.com is not accepted due to domain's DMARC policy. - gsmtp", BounceAuthFailure},
+		{"5.4.14", 554, "Hop count exceeded - possible mail loop ATTR34", BounceNetworkError},
+		{"4.3.2", 421, "Service not available", BounceNotAccept},
+		{"5.3.0", 553, "<u@example.com>... No such user", BounceUserUnknown},
+		{"5.7.1", 550, "<u@example.com>... Relaying denied. IP name lookup failed [192.0.2.1]", BounceNoRelaying},
+		{"", 550, "Message was not accepted -- invalid mailbox. Local mailbox u@example.ru is unavailable: user not found", BounceUserUnknown},
+		{"5.3.4", 552, "Error: message file too big", BounceMesgTooBig},
+		{"5.7.1", 553, "[BL21] Connections will not be accepted from 192.0.2.1, because the ip is in Spamhaus's list", BounceBlocked},
+		{"", 554, "30 Sorry, your message to u@yahoo.com cannot be delivered. This mailbox is disabled (554.30).", BounceSuspend},
+		{"5.5.0", 550, "Requested action not taken: mailbox unavailable", BounceUserUnknown},
+		{"5.1.3", 501, "Invalid address", BounceUserUnknown},
+		{"", 550, "SPF check failed", BounceAuthFailure},
+		{"5.7.0", 550, "Local Policy Violation", BouncePolicyViolation},
+		{"", 550, "Verification failed for <s@example.org> Unrouteable address Sender verify failed", BounceRejected},
+		{"5.1.1", 550, "<u@example.com>: Recipient address rejected: Mailbox full", BounceMailboxFull},
+		{"4.4.1", 0, "connect to mx.example.com[192.0.2.1]:25: Connection timed out", BounceExpired},
 	}
 	for _, c := range cases {
 		if got := classifyBounce(c.status, c.reply, c.text); got != c.want {
@@ -184,4 +203,32 @@ func FuzzParseBounce(f *testing.F) {
 			}
 		}
 	})
+}
+
+func BenchmarkParseBounce(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join("testdata", "bounce", "postfix.eml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for i := 0; i < b.N; i++ {
+		if _, err := ParseBounce(bytes.NewReader(data)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParseBounceHuge(b *testing.B) {
+	var buf bytes.Buffer
+	buf.WriteString("From: MAILER-DAEMON@example.org\nSubject: Undelivered Mail Returned to Sender\nContent-Type: text/plain\n\n<a@example.com>: host mx.example.com[192.0.2.1] said: 550 5.1.1 unknown user\n\n")
+	for buf.Len() < BounceMaxBytes {
+		buf.WriteString(strings.Repeat("y", 999) + "\n")
+	}
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	for i := 0; i < b.N; i++ {
+		if _, err := ParseBounce(bytes.NewReader(data)); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

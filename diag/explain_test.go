@@ -21,7 +21,7 @@ func TestExplainKinds(t *testing.T) {
 		{"550 5.4.1 Recipient address rejected: Access denied. AS(201806281) [DM6NAM.prod.outlook.com]", "reply-line", BounceUserUnknown, "permanent", "Microsoft", 550, "5.4.1"},
 		{"550 5.7.606 Access denied, banned sending IP [192.0.2.1]", "reply-line", BounceBlocked, "permanent", "Microsoft", 550, "5.7.606"},
 		{"421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints", "reply-line", BounceBlocked, "transient", "Yahoo", 421, "4.7.0"},
-		{"554 5.7.9 Message not accepted for policy reasons. See https://help.yahoo.com", "reply-line", BounceAuthFailure, "permanent", "Yahoo", 554, "5.7.9"},
+		{"554 5.7.9 Message not accepted for policy reasons. See https://help.yahoo.com", "reply-line", BouncePolicyViolation, "permanent", "Yahoo", 554, "5.7.9"},
 		{"550 5.7.25 [192.0.2.1] The IP address sending this message does not have a PTR record setup - gsmtp", "reply-line", BounceRequirePTR, "permanent", "Gmail", 550, "5.7.25"},
 		{"554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org", "reply-line", BounceBlocked, "permanent", "Spamhaus", 554, "5.7.1"},
 		{"550 5.7.1 Mail from 192.0.2.1 refused by b.barracudacentral.org", "reply-line", BounceBlocked, "permanent", "Barracuda", 550, "5.7.1"},

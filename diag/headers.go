@@ -186,69 +186,72 @@ func dkimReason(msg string, c DKIMCheck) string {
 	return strings.TrimPrefix(msg, "dkim: ")
 }
 
-// summarizeHeaders says in words what the evidence means.
+// summarizeHeaders says in words what the evidence means, e.g. "SPF passed
+// at Gmail, DKIM failed because the body was changed after signing, DMARC
+// failed: this is why it landed in spam or was rejected."
 func summarizeHeaders(rep *HeaderReport) string {
-	var parts []string
+	var sentences []string
 	// The newest Authentication-Results is the receiving provider's.
 	if len(rep.AuthResults) > 0 {
 		ar := rep.AuthResults[0]
-		who := ar.AuthservID
-		if who == "" {
-			who = "the receiving server"
-		} else {
-			who = providerName(who)
+		who := "the receiving server"
+		if ar.AuthservID != "" {
+			who = providerName(ar.AuthservID)
 		}
+		var parts []string
+		dmarcFailed := false
 		for _, m := range []string{"spf", "dkim", "dmarc", "arc"} {
 			for _, r := range ar.Results {
 				if r.Method != m {
 					continue
 				}
-				s := fmt.Sprintf("%s %s at %s", strings.ToUpper(m), verbResult(r.Result), who)
-				if r.Method == "dkim" && r.Result != "pass" {
+				s := strings.ToUpper(m) + " " + verbResult(r.Result)
+				if len(parts) == 0 {
+					s += " at " + who
+				}
+				if m == "dkim" && r.Result != "pass" {
 					if why := dkimWhy(rep.DKIM, r.Props["header.d"]); why != "" {
 						s += " because " + why
+					} else if r.Reason != "" {
+						s += " (" + r.Reason + ")"
 					}
+				}
+				if m == "dmarc" && (r.Result == "fail" || r.Result == "permerror") {
+					dmarcFailed = true
 				}
 				parts = append(parts, s)
 				break
 			}
 		}
+		if len(parts) > 0 {
+			s := strings.Join(parts, ", ")
+			if dmarcFailed {
+				s += ": this is why it landed in spam or was rejected"
+			}
+			sentences = append(sentences, s+".")
+		}
 	}
-	var dk []string
 	for _, d := range rep.DKIM {
 		if d.Result == "pass" {
-			dk = append(dk, fmt.Sprintf("the DKIM signature of %s verifies now", d.Domain))
+			sentences = append(sentences, fmt.Sprintf("The DKIM signature of %s verifies now.", d.Domain))
 		} else {
-			dk = append(dk, fmt.Sprintf("the DKIM signature of %s does not verify now (%s)", d.Domain, d.Reason))
+			sentences = append(sentences, fmt.Sprintf("The DKIM signature of %s does not verify now: %s.", d.Domain, d.Reason))
 		}
 	}
-	parts = append(parts, dk...)
 	if rep.ARC.Sets > 0 {
-		parts = append(parts, fmt.Sprintf("ARC chain of %d set(s): %s", rep.ARC.Sets, rep.ARC.Verdict))
-	}
-	out := strings.Join(parts, "; ")
-	if out == "" {
-		out = "No Authentication-Results or signatures in this header"
-	}
-	spam := false
-	for _, ar := range rep.AuthResults[:min(1, len(rep.AuthResults))] {
-		for _, r := range ar.Results {
-			if r.Method == "dmarc" && (r.Result == "fail" || r.Result == "permerror") {
-				spam = true
-			}
+		s := fmt.Sprintf("ARC chain of %d set(s): %s", rep.ARC.Sets, rep.ARC.Verdict)
+		if rep.ARC.Reason != "" {
+			s += " (" + rep.ARC.Reason + ")"
 		}
+		sentences = append(sentences, s+".")
 	}
-	if spam {
-		out += ": this is why it was sent to spam or rejected (DMARC failed)"
-	} else if len(rep.AuthResults) > 0 {
-		out += "."
-	} else {
-		out += "."
+	if len(sentences) == 0 {
+		sentences = append(sentences, "No Authentication-Results or signatures in this header.")
 	}
 	if rep.BiggestDelay != nil && *rep.BiggestDelay.DelayS > 0 {
-		out += fmt.Sprintf(" The longest delay was %s at hop %d (%s).", time.Duration(*rep.BiggestDelay.DelayS)*time.Second, rep.BiggestDelay.N, firstNonEmpty(hostOnly(rep.BiggestDelay.By), "unknown server"))
+		sentences = append(sentences, fmt.Sprintf("The longest delay was %s at hop %d (%s).", time.Duration(*rep.BiggestDelay.DelayS)*time.Second, rep.BiggestDelay.N, firstNonEmpty(hostOnly(rep.BiggestDelay.By), "unknown server")))
 	}
-	return out
+	return strings.Join(sentences, " ")
 }
 
 func hostOnly(s string) string {

@@ -344,3 +344,18 @@ func TestHeadersResolverUnreachable(t *testing.T) {
 		t.Errorf("unreachable resolver: allFailed=%v %+v", r.AllFailed(), rep.DKIM)
 	}
 }
+
+func TestHeadersHugeHeaderIsBounded(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < 20000; i++ {
+		b.WriteString("Received: from a by b; Mon, 10 Mar 2025 10:00:00 +0000\r\n")
+	}
+	b.WriteString("Authentication-Results: x; " + strings.Repeat("spf=pass ", 5000) + "\r\n\r\nbody\r\n")
+	rep := AnalyzeHeaders([]byte(b.String()), HeadersOptions{})
+	if rep.ReceivedCount > 5001 || len(rep.Hops) == 0 {
+		t.Errorf("received count %d", rep.ReceivedCount)
+	}
+	if len(rep.AuthResults) == 1 && len(rep.AuthResults[0].Results) > 100 {
+		t.Errorf("auth results unbounded: %d", len(rep.AuthResults[0].Results))
+	}
+}
