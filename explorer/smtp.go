@@ -275,7 +275,7 @@ func (c *SMTPSession) recordClient(line string) {
 		c.emit(Event{Dir: ClientToServer, Line: printable(maskSASL(st.AuthMech, line, c.authSteps, c.authPwNext))})
 		return
 	}
-	if st.Phase == PhaseData {
+	if st.Phase == PhaseData && st.Command == "DATA" {
 		// the "." that ends DATA: it answers to DATA, not a command of its own
 		c.emit(Event{Dir: ClientToServer, Line: printable(line)})
 		return

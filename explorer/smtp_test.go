@@ -798,3 +798,26 @@ func TestSMTPPipelineAssumedStates(t *testing.T) {
 	}
 	c.Close()
 }
+
+// A command between BDAT chunks is a command, answered as itself.
+func TestSMTPCommandBetweenBdatChunks(t *testing.T) {
+	f := newFake(t, "S: 220 mx.test", "C: BDAT 3", "C: ab", "S: 250 3 octets", "C: RSET", "S: 250 reset")
+	ctx := testCtx(t)
+	c, _ := DialSMTP(ctx, testOpts(f.Addr()))
+	for _, l := range []string{"BDAT 3", "ab"} {
+		if _, err := c.SendLine(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := c.State(); st.Phase != PhaseData || st.Command != "BDAT" {
+		t.Fatalf("between chunks: %+v", st)
+	}
+	r, err := c.SendLine(ctx, "RSET")
+	if err != nil || r.Code != 250 {
+		t.Fatal(r, err)
+	}
+	if st := c.State(); st.Phase != PhaseReady || st.Command != "RSET" {
+		t.Errorf("after RSET: %+v", st)
+	}
+	c.Close()
+}
