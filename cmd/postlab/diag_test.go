@@ -146,3 +146,13 @@ func TestTraceIsDigLike(t *testing.T) {
 		}
 	}
 }
+
+// --trace goes to stderr, so --json output stays machine-readable.
+func TestDiagTraceKeepsJSONClean(t *testing.T) {
+	addr := startLabDNS(t, nil)
+	code, out, errs := execute(t, "diag", "--json", "--trace", "--resolver", addr, "postlab.test")
+	var v map[string]any
+	if code != exitOK || json.Unmarshal([]byte(out), &v) != nil || !strings.Contains(errs, ";; ANSWER SECTION:") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%.400s", code, out, errs)
+	}
+}
