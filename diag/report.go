@@ -67,6 +67,9 @@ type Report struct {
 	// MX is the MX stage's result, for the parts that run after the DNS
 	// checks (server probes connect to these hosts). Not in the JSON.
 	MX *MXResult `json:"-"`
+	// Extra is what later parts put in the JSON next to the findings (for
+	// example "probes" with each probe's trace). Keys must not be those above.
+	Extra map[string]any `json:"-"`
 }
 
 // Add appends findings (for parts that run after the DNS checks, like server probes).
@@ -126,7 +129,17 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(out)
+	if len(r.Extra) == 0 {
+		return enc.Encode(out)
+	}
+	m := map[string]any{"target": out.Target, "resolver": out.Resolver, "duration_ms": out.DurationMS, "findings": out.Findings}
+	for k, v := range r.Extra {
+		if _, taken := m[k]; taken {
+			return fmt.Errorf("report: extra JSON key %q clashes with a field", k)
+		}
+		m[k] = v
+	}
+	return enc.Encode(m)
 }
 
 // WriteText writes the human report: the verdict, then the findings grouped

@@ -43,6 +43,16 @@ func TestReportJSONSchema(t *testing.T) {
 	if string(fs[1]["status"]) != `"fail"` || string(fs[0]["ref"]) != `"RFC 5321 §5.1"` {
 		t.Errorf("values: %s %s", fs[1]["status"], fs[0]["ref"])
 	}
+	r := sampleReport()
+	r.Extra = map[string]any{"probes": []string{"trace"}}
+	var ext bytes.Buffer
+	if err := r.WriteJSON(&ext); err != nil || !strings.Contains(ext.String(), `"probes": [`) || !strings.Contains(ext.String(), `"duration_ms": 12`) {
+		t.Errorf("extra: %v\n%s", err, ext.String())
+	}
+	r.Extra = map[string]any{"findings": 1}
+	if err := r.WriteJSON(&ext); err == nil {
+		t.Error("a clashing extra key was accepted")
+	}
 	var empty bytes.Buffer
 	(&Report{Target: "x"}).WriteJSON(&empty)
 	if !strings.Contains(empty.String(), `"findings": []`) {
