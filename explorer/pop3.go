@@ -161,13 +161,16 @@ func (c *POP3Session) Supports(tag string) (Capability, bool) {
 	return Capability{}, false
 }
 
-// multiLine reports whether a successful answer to the command is
+// pop3MultiLine reports whether a successful answer to the command is
 // multi-line (RFC 1939 §5-7, RFC 2449 §5).
 func pop3MultiLine(verb, arg string) bool {
 	switch verb {
 	case "CAPA", "RETR", "TOP":
 		return true
 	case "LIST", "UIDL":
+		return strings.TrimSpace(arg) == ""
+	case "AUTH":
+		// Without a mechanism, servers list theirs (RFC 1734 practice).
 		return strings.TrimSpace(arg) == ""
 	}
 	return false

@@ -327,7 +327,7 @@ func TestPOP3LargeMessageBounded(t *testing.T) {
 
 func TestPOP3RawLines(t *testing.T) {
 	f := newFake(t, "S: +OK ready", "C: user alice", "S: +OK", "C: pass wonderland", "S: +OK",
-		"C: list", "S: +OK", "S: 1 10", "S: .", "C: LIST 1", "S: +OK 1 10", "C: AUTH", "S: -ERR not now", "C: QUIT", "S: +OK bye")
+		"C: list", "S: +OK", "S: 1 10", "S: .", "C: LIST 1", "S: +OK 1 10", "C: AUTH", "S: +OK methods", "S: PLAIN", "S: .", "C: QUIT", "S: +OK bye")
 	ctx := testCtx(t)
 	c, _ := DialPOP3(ctx, testOpts(f.Addr()))
 	for _, l := range []string{"user alice", "pass wonderland", "list", "LIST 1", "AUTH", "QUIT"} {
