@@ -191,6 +191,11 @@ func explainPOP3(e Explanation, m []string) Explanation {
 	}
 	low := strings.ToLower(e.Text)
 	switch {
+	case strings.Contains(low, "lock") || strings.Contains(low, "in use") || strings.Contains(low, "busy"):
+		p := pop3Codes["IN-USE"]
+		e.Details = append(e.Details, "The wording matches [IN-USE]: "+p.meaning)
+		e.Fault, e.Fix = p.fault, p.fix
+		addRef(&e, p.ref)
 	case strings.Contains(low, "password") || strings.Contains(low, "login") || strings.Contains(low, "auth"):
 		e.Fault, e.Fix = "client", "Check the user name and password (an app password may be needed)."
 	case strings.Contains(low, "no such message"):
@@ -286,6 +291,16 @@ func fillExplanation(e *Explanation) {
 	}
 	if e.Meaning == "" {
 		e.Meaning = firstNonEmpty(detailOrTitle(enh), detailOrTitle(reply), "Not a code postlab recognises; read the text for the server's reason.")
+		// The meaning is the code's own entry: do not repeat it below.
+		var keep []string
+		for _, d := range e.Details {
+			if d != joinTitle(enh) || !haveEnh || e.EnhancedCode == "" || detailOrTitle(enh) != e.Meaning {
+				if d != joinTitle(reply) || detailOrTitle(reply) != e.Meaning {
+					keep = append(keep, d)
+				}
+			}
+		}
+		e.Details = keep
 	}
 	if e.Fix == "" {
 		e.Fix = "Read the server's text after the code: it usually names the exact problem."

@@ -31,9 +31,25 @@ Exit codes: 0 explained (whatever the code means), 2 usage error.`,
   postlab explain '550 5.7.1 <x@example.com>: Relay access denied'
   postlab explain '-ERR [IN-USE] mailbox locked'
   postlab explain 'Diagnostic-Code: smtp; 421 4.7.0 [TSS04] Messages temporarily deferred'`,
-		Args: cobra.MinimumNArgs(1),
+		// POP3 lines start with "-ERR": take every word as text, except
+		// our own flags.
+		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			text := strings.TrimSpace(strings.Join(args, " "))
+			var words []string
+			for i := 0; i < len(args); i++ {
+				switch a := args[i]; a {
+				case "--json":
+					asJSON = true
+				case "-h", "--help":
+					return cmd.Help()
+				case "--":
+					words = append(words, args[i+1:]...)
+					i = len(args)
+				default:
+					words = append(words, a)
+				}
+			}
+			text := strings.TrimSpace(strings.Join(words, " "))
 			if text == "" {
 				return usageErrorf("nothing to explain: give a code or a reply line")
 			}

@@ -119,3 +119,14 @@ func TestHeadersCommand(t *testing.T) {
 		t.Errorf("unreachable resolver: exit %d, out %s", code, out)
 	}
 }
+
+func TestExplainCommandPOP3Line(t *testing.T) {
+	code, out := runCapture(t, "explain", "-ERR", "[IN-USE]", "mailbox", "locked")
+	if code != exitOK || !strings.Contains(out, "IN-USE") || !strings.Contains(out, "RFC 2449") {
+		t.Errorf("code %d out %s", code, out)
+	}
+	code, out = runCapture(t, "explain", "--json", "--", "--json")
+	if code != exitOK || !strings.Contains(out, `"input": "--json"`) {
+		t.Errorf("code %d out %s", code, out)
+	}
+}
