@@ -1002,7 +1002,7 @@ func checkSPF(ctx context.Context, e *env) []Finding {
 	out := make([]Finding, len(jobs))
 	parallel(len(jobs), func(i int) {
 		j := jobs[i]
-		o := CheckHost(ctx, e.r, j.ip, domain, "", domain)
+		o := CheckHost(ctx, e.r, j.ip, domain, e.target.Address, domain)
 		out[i] = spfEvalFinding(domain, j.ip, j.source, o)
 		if o.Result == SPFPermerror && worst.Result == SPFPermerror && o.Reason == worst.Reason {
 			out[i].Detail = o.Reason + " (the path is shown above)"
