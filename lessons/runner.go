@@ -145,6 +145,13 @@ func (r *Runner) Observe(ev Evidence) {
 	}
 }
 
+// Observed is how many pieces of evidence the runner has seen.
+func (r *Runner) Observed() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.t.seq
+}
+
 // Refresh re-evaluates the current step; call it when the lab's mail
 // store changes (mailbox checks look at state, not at events).
 func (r *Runner) Refresh() {
