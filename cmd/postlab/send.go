@@ -481,6 +481,9 @@ func (x *sender) run(ctx context.Context, targets []target, msg []byte, pass str
 	if _, ok := s.Supports("8BITMIME"); ok && !isASCII(msg) {
 		params = append(params, "BODY=8BITMIME")
 	}
+	if _, ok := s.Supports("SMTPUTF8"); ok && !isASCII([]byte(f.from+strings.Join(f.to, ""))) {
+		params = append(params, "SMTPUTF8") // RFC 6531 §3.4: UTF-8 addresses
+	}
 	if f.bdat {
 		if _, ok := s.Supports("CHUNKING"); !ok {
 			return fail("data", nil, errors.New("the server does not offer CHUNKING, so BDAT may not be used (RFC 3030 §2); drop --bdat"))

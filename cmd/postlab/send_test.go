@@ -77,6 +77,7 @@ func TestSendToLab(t *testing.T) {
 		{"submission", []string{"--server", l.Addr("submission"), "--starttls", "--ca", ca, "--servername", l.Hostname(), "--user", "alice", "--subject", "submission"}, []string{"~> AUTH PLAIN AGFsaWNl****", "<~ 235"}},
 		{"submissions login", []string{"--server", l.Addr("submissions"), "--tls", "--insecure", "--user", "alice", "--auth", "login", "--subject", "submissions"}, []string{"~> AUTH LOGIN", "~> ****", "NOT verified"}},
 		{"cram-md5 bdat", []string{"--server", l.Addr("submissions"), "--tls", "--ca", ca, "--servername", l.Hostname(), "--user", "alice", "--auth", "CRAM-MD5", "--bdat", "--chunk-size", "50", "--subject", "bdat"}, []string{"~> BDAT 50", "LAST"}},
+		{"8bit body", []string{"--server", l.Addr("smtp"), "--subject", "8bit", "--body", "Grüße"}, []string{"SIZE=", "BODY=8BITMIME", "-> Grüße"}},
 		{"no pipelining, headers, timing", []string{"--server", l.Addr("smtp"), "--no-pipelining", "--header", "X-Test: yes", "--subject", "headers", "--body", "line one\n.dotted", "--timing"}, []string{"-> X-Test: yes", "-> ..dotted", "== timing: rcpt took"}},
 	}
 	for _, tc := range cases {
