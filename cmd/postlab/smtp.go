@@ -209,18 +209,54 @@ func runSMTP(cmd *cobra.Command, target string, cf *connFlags, tf *traceFlags, m
 	return err
 }
 
-// interact feeds stdin lines to send until input ends or the server closes.
+// interact feeds stdin lines to send until input ends, the server closes
+// or Ctrl-C (which ends the session like the end of input: it is how one
+// leaves an interactive session).
 func interact(ctx context.Context, in io.Reader, s *explorer.Session, send func(context.Context, string) error) error {
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64<<10), explorer.MaxContentLine)
-	for !s.Closed() && sc.Scan() {
-		line := strings.TrimSuffix(sc.Text(), "\r")
+	lines := make(chan string)
+	scanErr := make(chan error, 1)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(in)
+		sc.Buffer(make([]byte, 64<<10), explorer.MaxContentLine)
+		for sc.Scan() {
+			select {
+			case lines <- strings.TrimSuffix(sc.Text(), "\r"):
+			case <-ctx.Done():
+				return
+			}
+		}
+		scanErr <- sc.Err()
+	}()
+	for !s.Closed() {
+		var line string
+		var ok bool
+		select {
+		case line, ok = <-lines:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			s.Note("interrupted: closing the connection without QUIT")
+			s.Close()
+			return nil
+		}
+		if !ok {
+			break
+		}
 		if err := send(ctx, line); err != nil && explorer.IsNetwork(err) {
+			if ctx.Err() != nil {
+				s.Note("interrupted while waiting for the server")
+				return nil
+			}
 			return sessionExit(err)
 		}
 	}
-	if err := sc.Err(); err != nil && !errors.Is(err, io.EOF) {
-		s.Note(fmt.Sprintf("reading input: %v", err))
+	select {
+	case err := <-scanErr:
+		if err != nil && !errors.Is(err, io.EOF) {
+			s.Note(fmt.Sprintf("reading input: %v", err))
+		}
+	default:
 	}
 	if !s.Closed() {
 		s.Note("input ended: closing the connection without QUIT")

@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -12,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"postlab/explorer"
 )
 
 // runIO runs the command line with in as stdin and returns stdout+stderr
@@ -256,5 +260,39 @@ func TestHostPort(t *testing.T) {
 		if _, err := hostPort(bad, 25); err == nil {
 			t.Errorf("hostPort(%q) accepted", bad)
 		}
+	}
+}
+
+// Ctrl-C (a cancelled context) ends an interactive session waiting for
+// input, with a note, and exit 0.
+func TestInteractInterrupted(t *testing.T) {
+	srv := newLineServer(t, "220 mx.test ESMTP\r\n", smtpReply)
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := explorer.DialSMTP(ctx, explorer.Options{Addr: srv.Addr()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, w := io.Pipe() // input that never ends
+	defer w.Close()
+	done := make(chan error)
+	go func() { done <- interact(ctx, in, s.Session, s.Line) }()
+	w.Write([]byte("NOOP\n"))
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("err = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("interact did not return after the interrupt")
+	}
+	var lines []string
+	for _, e := range s.Events() {
+		lines = append(lines, e.Line)
+	}
+	got := strings.Join(lines, "\n")
+	if !strings.Contains(got, "502 5.5.2") || !strings.Contains(got, "interrupted") || !s.Closed() {
+		t.Errorf("trace:\n%s", got)
 	}
 }
