@@ -297,6 +297,8 @@ func TestSubscribersHearChecksPass(t *testing.T) {
 		t.Fatalf("checks %+v", v.Checks)
 	}
 	cancel()
+	listChanged := 0
+	m.Subscribe(func() { listChanged++ })
 	before := n
 	r.Answer("greet", "220")
 	if n != before {
@@ -304,6 +306,9 @@ func TestSubscribersHearChecksPass(t *testing.T) {
 	}
 	if !r.View().Passed {
 		t.Error("step not passed after the answer")
+	}
+	if listChanged == 0 {
+		t.Error("the model did not tell its subscribers")
 	}
 }
 

@@ -11,9 +11,11 @@ type Model struct {
 	course *Course
 	ps     *progressStore
 
-	mu    sync.Mutex
-	boxes Mailboxes
-	lab   LabControl
+	mu     sync.Mutex
+	boxes  Mailboxes
+	lab    LabControl
+	subs   map[int]func()
+	nextID int
 }
 
 // NewModel loads progress from dataDir ("" keeps it in memory only).
@@ -22,7 +24,35 @@ func NewModel(c *Course, dataDir string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Model{course: c, ps: ps}, nil
+	return &Model{course: c, ps: ps, subs: map[int]func(){}}, nil
+}
+
+// Subscribe calls f whenever the progress of any lesson opened from this
+// model changes (so a list can redraw its progress column). f runs on the
+// goroutine that made the change, without locks held.
+func (m *Model) Subscribe(f func()) (cancel func()) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	id := m.nextID
+	m.nextID++
+	m.subs[id] = f
+	return func() {
+		m.mu.Lock()
+		delete(m.subs, id)
+		m.mu.Unlock()
+	}
+}
+
+func (m *Model) notify() {
+	m.mu.Lock()
+	fs := make([]func(), 0, len(m.subs))
+	for _, f := range m.subs {
+		fs = append(fs, f)
+	}
+	m.mu.Unlock()
+	for _, f := range fs {
+		f()
+	}
 }
 
 // SetLab gives runners opened from now on the lab's mail store and
@@ -97,5 +127,7 @@ func (m *Model) Open(id string) (*Runner, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return newRunner(l, m.ps, m.boxes, m.lab), nil
+	r := newRunner(l, m.ps, m.boxes, m.lab)
+	r.onChange = m.notify
+	return r, nil
 }

@@ -41,6 +41,8 @@ type Runner struct {
 	passSeq map[int]int
 	subs    map[int]func()
 	nextID  int
+
+	onChange func() // tells the model; set once, before use
 }
 
 // StepStatus is where a step stands.
@@ -131,6 +133,9 @@ func (r *Runner) notify() {
 	r.mu.Unlock()
 	for _, f := range fs {
 		f()
+	}
+	if r.onChange != nil {
+		r.onChange()
 	}
 }
 
