@@ -740,7 +740,7 @@ func decodeUTF8Escapes(v string) string {
 	})
 }
 
-var reReplyIn = regexp.MustCompile(`(?m)(?:^|[\s:'"(\[#=])([45][0-9][0-9])([ -])(?:[245]\.[0-9]{1,3}\.[0-9]{1,3}|[#<\[A-Za-z])`)
+var reReplyIn = regexp.MustCompile(`(?m)(?:^|[\s:'"(\[#=])([45][0-9][0-9])([ -]|:\s)(?:[245]\.[0-9]{1,3}\.[0-9]{1,3}|[#<\[A-Za-z])`)
 
 // extractSMTPReply returns the part of s from the first SMTP reply code on.
 func extractSMTPReply(s string) string {

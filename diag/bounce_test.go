@@ -64,6 +64,18 @@ func TestBounceFixtures(t *testing.T) {
 		{"exim-expired.eml", "bounce", "exim", true, []want{{"liam@example.com", BounceExpired, "", 0, false, ""}}},
 		{"human-reply.eml", "ordinary", "rfc5322", false, nil},
 		{"auto-german.eml", "auto-reply", "rfc3834", false, []want{{"otto@example.de", BounceVacation, "", 0, false, ""}}},
+		{"postfix-multi.eml", "bounce", "postfix", true, []want{
+			{"r1@example.net", BounceUserUnknown, "5.1.1", 550, true, "mx.example.net"},
+			{"r2@example.com", BounceMailboxFull, "5.2.2", 552, false, "mx.example.com"},
+			{"r3@nx.example", BounceHostUnknown, "", 0, true, ""}}},
+		{"exim-old.eml", "bounce", "exim", true, []want{
+			{"t1@example.com", BounceUserUnknown, "5.1.1", 550, true, "mx.example.com"},
+			{"t2@example.net", BounceVirusDetected, "5.7.1", 554, false, "mx.example.net"}}},
+		{"sendmail-text.eml", "bounce", "sendmail", true, []want{
+			{"v1@example.com", BounceUserUnknown, "5.1.1", 550, true, "mx.example.com"},
+			{"v2@example.com", BounceNoRelaying, "5.7.1", 550, false, "mx.example.com"}}},
+		{"yahoo-dd.eml", "bounce", "yahoo", true, []want{{"xyz@yahoo.com", BounceUserUnknown, "", 554, true, ""}}},
+		{"ses-json.eml", "bounce", "amazonses-json", true, []want{{"nobody@example.com", BounceUserUnknown, "5.1.1", 550, true, "a8-1.smtp-out.amazonses.com"}}},
 		{"global.eml", "bounce", "rfc3464/postfix", true, []want{{"用户@例子.测试", BounceUserUnknown, "5.1.1", 550, true, "mx.例子.测试"}}},
 	}
 	for _, c := range cases {

@@ -36,6 +36,7 @@ var (
 		regexp.MustCompile(`(?i)<([A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,}) #[245]\.[0-9]+\.[0-9]+>`),
 		regexp.MustCompile(`(?i)connect(?:ion)? to ([A-Za-z0-9][A-Za-z0-9.\-]*)\[([0-9A-Fa-f.:]+)\]`),
 	}
+	reSectionSep     = regexp.MustCompile(`^\s*(-{3,}|={3,}|#{5,}|\*{5,})`)
 	reTranscriptRcpt = regexp.MustCompile(`(?i)RCPT TO:\s*<(` + addrPat + `)>`)
 	reRemoteSaid     = regexp.MustCompile(`(?i)(?:the error that the other server returned was|the response from the remote server was|the response was|remote (?:server|host) (?:returned|said)|server replied|said|returned)\s*:?\s*'?`)
 )
@@ -99,14 +100,19 @@ func parseTextBounce(txt string, h textproto.Header) ([]rawRecipient, string) {
 		lines []string
 	}
 	var blocks []block
+	open := false
 	for i := 0; i < len(lines); i++ {
 		m := reRcptLine.FindStringSubmatch(lines[i])
 		if m == nil || len(blocks) > 500 {
-			if len(blocks) > 0 {
+			if reSectionSep.MatchString(lines[i]) {
+				open = false // "----- Transcript of session follows -----"
+			}
+			if open {
 				blocks[len(blocks)-1].lines = append(blocks[len(blocks)-1].lines, lines[i])
 			}
 			continue
 		}
+		open = true
 		b := block{rcpt: m[1]}
 		if strings.TrimSpace(m[3]) != "" {
 			b.lines = append(b.lines, m[3])
@@ -189,13 +195,21 @@ func parseTextBounce(txt string, h textproto.Header) ([]rawRecipient, string) {
 			out = append(out, rawRecipient{rcpt: a, action: "failed"})
 		}
 	}
+	// A remote host named once for the whole bounce (Sendmail's "while
+	// talking to") applies to all recipients, unless each block names its own.
+	ownRemote := false
+	for _, r := range out {
+		if r.remote != "" {
+			ownRemote = true
+		}
+	}
 	for i := range out {
 		if out[i].diag == "" || !reReplyIn.MatchString(" "+out[i].diag) {
 			if d := globalDiag(body); d != "" && (out[i].diag == "" || len(out) == 1) {
 				out[i].diag = strings.TrimSpace(d + " " + out[i].diag)
 			}
 		}
-		if out[i].remote == "" {
+		if out[i].remote == "" && !ownRemote {
 			out[i].remote = globalRemote
 		}
 		if out[i].diag == "" {

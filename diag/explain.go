@@ -32,7 +32,7 @@ type Explanation struct {
 var (
 	reReplyOnly    = regexp.MustCompile(`^[2-5][0-9][0-9]$`)
 	reEnhancedOnly = regexp.MustCompile(`^[245]\.[0-9]{1,3}\.[0-9]{1,3}$`)
-	reReplyLine    = regexp.MustCompile(`(?s)^([2-5][0-9][0-9])(?:[ -]|$)(.*)$`)
+	reReplyLine    = regexp.MustCompile(`(?s)^([2-5][0-9][0-9])(?:[ -]|:\s|$)(.*)$`)
 	reEnhancedIn   = regexp.MustCompile(`(^|[^0-9.])([245]\.[0-9]{1,3}\.[0-9]{1,3})([^0-9.]|\.[^0-9]|\.?$)`)
 	rePOP3         = regexp.MustCompile(`^(?i)(-ERR|\+OK)\s*(?:\[([A-Za-z0-9/._-]+)\])?\s*(.*)$`)
 	reDiagCode     = regexp.MustCompile(`^(?i)(?:Diagnostic-Code|Remote-MTA|Status|X-Postfix-Sender)?\s*:?\s*([A-Za-z0-9._-]+)\s*;\s*(.*)$`)
