@@ -387,3 +387,17 @@ func FuzzParsePOP3Status(f *testing.F) {
 		ParseListing([]string{s})
 	})
 }
+
+func TestPOP3STLSInjection(t *testing.T) {
+	opts := testOpts("pipe:110")
+	opts.Dial = pipeDialOpen([]byte("+OK ready\r\n+OK begin TLS\r\n+OK injected\r\n"))
+	ctx := testCtx(t)
+	c, err := DialPOP3(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Stls(ctx); err == nil || !strings.Contains(err.Error(), "injection") {
+		t.Fatalf("err = %v", err)
+	}
+	c.Close()
+}

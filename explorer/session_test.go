@@ -31,6 +31,26 @@ func pipeDial(data []byte) func(context.Context, string, string) (net.Conn, erro
 	}
 }
 
+// pipeDialOpen is pipeDial that keeps the server side open (reading)
+// until the client closes.
+func pipeDialOpen(data []byte) func(context.Context, string, string) (net.Conn, error) {
+	return func(context.Context, string, string) (net.Conn, error) {
+		client, server := net.Pipe()
+		go func() {
+			defer server.Close()
+			server.SetDeadline(time.Now().Add(10 * time.Second))
+			server.Write(data)
+			buf := make([]byte, 4096)
+			for {
+				if _, err := server.Read(buf); err != nil {
+					return
+				}
+			}
+		}()
+		return client, nil
+	}
+}
+
 var fuzzCommands = []string{"EHLO x", "AUTH LOGIN", "dXNlcg==", "cGFzcw==", "MAIL FROM:<a@b>", "RCPT TO:<c@d>", "DATA", "x", ".", "BDAT 3 LAST", "abc", "STARTTLS", "QUIT"}
 
 // FuzzSMTPSession feeds arbitrary server bytes to a session running a
