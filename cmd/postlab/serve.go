@@ -141,7 +141,7 @@ func printBanner(out, errOut io.Writer, l *lab.Lab) {
 	for _, r := range rows {
 		a := l.Addr(r.name)
 		if a == "" {
-			fmt.Fprintf(tw, "  %s\toff\t\n", r.label)
+			fmt.Fprintf(tw, "  %s\toff\n", r.label)
 			continue
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", r.label, a, r.note)
@@ -158,13 +158,15 @@ func printBanner(out, errOut io.Writer, l *lab.Lab) {
 	if len(us) == 0 {
 		fmt.Fprintln(out, "  (none: add one with --user NAME)")
 	}
+	tw = tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
 	for _, u := range us {
 		if pw, ok := l.PracticePassword(u); ok {
-			fmt.Fprintf(out, "  %s@%s  password %s  (practice user, loopback only)\n", u, l.Domain(), pw)
+			fmt.Fprintf(tw, "  %s@%s\tpassword %s\t(practice user, loopback only)\n", u, l.Domain(), pw)
 		} else {
-			fmt.Fprintf(out, "  %s@%s  (stored password)\n", u, l.Domain())
+			fmt.Fprintf(tw, "  %s@%s\t(stored password)\t\n", u, l.Domain())
 		}
 	}
+	tw.Flush()
 	fmt.Fprintf(out, "data: %s (certificate %s)\n", l.DataDir(), certPath(l))
 	fmt.Fprintln(out, "press Ctrl-C to stop")
 }

@@ -93,7 +93,7 @@ func TestServeRunsUntilStopped(t *testing.T) {
 	banner := out.String()
 	for _, want := range []string{
 		"SMTP (MX)", l.Addr("smtp"), "submission", "off", "postlab.test",
-		"alice@postlab.test  password wonderland", "bob@postlab.test  password builder",
+		"alice@postlab.test  password wonderland", "bob@postlab.test    password builder",
 		"carol@postlab.test  (stored password)", "data: " + data,
 	} {
 		if !strings.Contains(banner, want) {

@@ -384,7 +384,7 @@ func (l *Lab) logf(format string, a ...any) { l.cfg.Logf(format, a...) }
 
 func (l *Lab) nextSession() uint64 { return l.sessionSeq.Add(1) }
 
-// emit sends an event to the hub and to the configured extra sink.
+// Emit implements TraceSink: the hub and the configured extra sink get ev.
 func (l *Lab) Emit(ev ServerEvent) {
 	l.hub.Emit(ev)
 	if l.cfg.Trace != nil {
@@ -504,6 +504,7 @@ func (l *Lab) Close(ctx context.Context) error {
 		sl.ln.Close()
 	}
 	for cs := range l.conns {
+		cs.tr.note("lab shutting down: the session ends at its next command outside a mail transaction")
 		cs.tc.drain()
 	}
 	l.mu.Unlock()
