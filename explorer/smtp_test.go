@@ -333,7 +333,15 @@ func TestSMTPContextCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	cctx, cancel := context.WithCancel(ctx)
-	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
+	go func() {
+		// cancel once the server has the command, so the read is under way
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if len(f.Lines()) > 0 {
+				break
+			}
+		}
+		cancel()
+	}()
 	_, err = c.SendLine(cctx, "NOOP")
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)

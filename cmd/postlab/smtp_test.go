@@ -277,7 +277,11 @@ func TestInteractInterrupted(t *testing.T) {
 	done := make(chan error)
 	go func() { done <- interact(ctx, in, s.Session, s.Line) }()
 	w.Write([]byte("NOOP\n"))
-	time.Sleep(50 * time.Millisecond)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if evs := s.Events(); strings.HasPrefix(evs[len(evs)-1].Line, "502") {
+			break // the reply is in: now the session waits for input
+		}
+	}
 	cancel()
 	select {
 	case err := <-done:
