@@ -81,7 +81,8 @@ type session struct {
 	ex       []*exchange
 	pending  []*exchange
 	notes    []noteEv
-	partial  []string // lines of an SMTP multi-line reply so far
+	partial  []string  // lines of an SMTP multi-line reply so far
+	auth     *exchange // the AUTH command of an open SASL exchange
 	inData   bool
 	inBody   bool // past the empty line that ends the header section
 	content  int  // content lines kept in this session
@@ -218,6 +219,18 @@ func (s *session) answer(seq, code int, status, text string) *exchange {
 		s.ex = append(s.ex, e)
 	}
 	e.replySeq, e.code, e.status, e.text = seq, code, status, text
+	// The outcome of a SASL exchange (RFC 4954 §4, RFC 5034 §4) is the
+	// reply to its last response: record it on the AUTH command too, so
+	// that "AUTH answered 235" holds for multi-step mechanisms like LOGIN.
+	switch {
+	case e.verb == "AUTH":
+		s.auth = e
+	case e.sasl && s.auth != nil:
+		s.auth.replySeq, s.auth.code, s.auth.status, s.auth.text = seq, code, status, text
+	}
+	if code != 334 && status != "+" {
+		s.auth = nil
+	}
 	return e
 }
 

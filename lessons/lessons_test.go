@@ -180,6 +180,22 @@ func TestPipelinedRepliesPairInOrder(t *testing.T) {
 	}
 }
 
+func TestAuthLoginOutcome(t *testing.T) {
+	evs := smtpLines("220 hi", "> EHLO x", "250 ok", "> AUTH LOGIN", "334 VXNlcm5hbWU6", "> YWxpY2U=",
+		"334 UGFzc3dvcmQ6", "> ****", "235 2.7.0 ok", "> MAIL FROM:<a@postlab.test>", "250 ok")
+	for check, want := range map[string]bool{
+		`sent command=AUTH reply=235`:     true,
+		`sequence EHLO AUTH/235 MAIL/250`: true,
+		`sent command=AUTH reply=334`:     false, // 334 was only a step
+		`sent line="YWxpY2U=" reply=334`:  false, // SASL responses are not commands
+		`sent command=MAIL reply=250`:     true,
+	} {
+		if got := evalOn(t, check, evs); got != want {
+			t.Errorf("%s: %v, want %v", check, got, want)
+		}
+	}
+}
+
 func TestPOP3MultiLineAndSASL(t *testing.T) {
 	mk := func(dir explorer.Direction, line string, multi bool) Evidence {
 		return Evidence{Source: FromClient, Session: "p", Event: explorer.Event{Dir: dir, Line: line,
@@ -199,7 +215,8 @@ func TestPOP3MultiLineAndSASL(t *testing.T) {
 		mk(explorer.ServerToClient, "+OK bye", false),
 	}
 	for check, want := range map[string]bool{
-		`sent command=AUTH reply=+`:       true,
+		`sent command=AUTH reply=+OK`:     true, // the outcome of the SASL exchange
+		`sent command=AUTH reply=+`:       false,
 		`sent command=RETR reply=+OK`:     true,
 		`sent command=QUIT reply=+OK`:     true,
 		`sent command=RETR reply=-ERR`:    false,
