@@ -86,7 +86,10 @@ func ParseAuthResults(v string) AuthResults {
 	toks := tokenizeAR(v)
 	ar := AuthResults{Results: []AuthResult{}}
 	i := 0
-	// authserv-id [version]
+	// authserv-id [version]; Microsoft omits it and starts with a method.
+	if len(toks) > 1 && toks[1].s == "=" && !toks[1].quoted {
+		toks = append([]arToken{{s: ";"}}, toks...)
+	}
 	if i < len(toks) && toks[i].s != ";" {
 		ar.AuthservID = toks[i].s
 		i++
@@ -116,7 +119,7 @@ func ParseAuthResults(v string) AuthResults {
 		// reason="..." and ptype.property=value pairs up to the next ';'.
 		for i < len(toks) && !(toks[i].s == ";" && !toks[i].quoted) {
 			k := toks[i].s
-			if i+2 < len(toks)+0 && i+1 < len(toks) && toks[i+1].s == "=" && i+2 < len(toks) {
+			if i+2 < len(toks) && toks[i+1].s == "=" {
 				val := toks[i+2].s
 				if strings.EqualFold(k, "reason") {
 					r.Reason = val

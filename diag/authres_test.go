@@ -26,6 +26,13 @@ func TestParseAuthResultsRFC8601(t *testing.T) {
 			AuthResults{"mail-router.example.net", []AuthResult{
 				{Method: "dkim", Result: "pass", Props: map[string]string{"header.d": "newyork.example.com", "header.b": "oINEO8hg"}},
 				{Method: "dkim", Result: "fail", Reason: "body changed", Props: map[string]string{"header.d": "newyork.example.com"}}}}},
+		// Microsoft writes no authserv-id.
+		{"spf=pass (sender IP is 192.0.2.1) smtp.mailfrom=example.com; dkim=pass (signature was verified) header.d=example.com;dmarc=pass action=none header.from=example.com;compauth=pass reason=100",
+			AuthResults{"", []AuthResult{
+				{Method: "spf", Result: "pass", Props: map[string]string{"smtp.mailfrom": "example.com"}},
+				{Method: "dkim", Result: "pass", Props: map[string]string{"header.d": "example.com"}},
+				{Method: "dmarc", Result: "pass", Props: map[string]string{"action": "none", "header.from": "example.com"}},
+				{Method: "compauth", Result: "pass", Reason: "100", Props: map[string]string{}}}}},
 		{"example.com (comment; with semicolon); iprev=pass policy.iprev=192.0.2.200",
 			AuthResults{"example.com", []AuthResult{{Method: "iprev", Result: "pass", Props: map[string]string{"policy.iprev": "192.0.2.200"}}}}},
 	}

@@ -2,9 +2,11 @@ package diag
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-msgauth/dkim"
@@ -135,7 +137,21 @@ func verifyDKIM(raw []byte, fields []arcField, lookup func(string) ([]string, er
 	if len(checks) > 20 {
 		checks = checks[:20]
 	}
-	verifs, err := dkim.VerifyWithOptions(bytes.NewReader(raw), &dkim.VerifyOptions{LookupTXT: lookup, MaxVerifications: 20})
+	// Remember which key lookups failed on the network: those signatures
+	// are temperror, not "no key".
+	var mu sync.Mutex
+	netFailed := map[string]error{}
+	recording := func(name string) ([]string, error) {
+		txt, err := lookup(name)
+		var ne *headersNetError
+		if errors.As(err, &ne) {
+			mu.Lock()
+			netFailed[strings.ToLower(strings.TrimSuffix(name, "."))] = err
+			mu.Unlock()
+		}
+		return txt, err
+	}
+	verifs, err := dkim.VerifyWithOptions(bytes.NewReader(raw), &dkim.VerifyOptions{LookupTXT: recording, MaxVerifications: 20})
 	if err != nil && err != dkim.ErrTooManySignatures {
 		for i := range checks {
 			checks[i].Result, checks[i].Reason = "permerror", "the message could not be read: "+err.Error()
@@ -155,6 +171,10 @@ func verifyDKIM(raw []byte, fields []arcField, lookup func(string) ([]string, er
 			continue
 		}
 		msg := v.Err.Error()
+		if nerr, ok := netFailed[strings.ToLower(checks[i].Selector+"._domainkey."+checks[i].Domain)]; ok {
+			checks[i].Result, checks[i].Reason = "temperror", "the key could not be fetched: "+nerr.Error()
+			continue
+		}
 		switch {
 		case dkim.IsTempFail(v.Err):
 			checks[i].Result = "temperror"
@@ -197,6 +217,12 @@ func summarizeHeaders(rep *HeaderReport) string {
 		who := "the receiving server"
 		if ar.AuthservID != "" {
 			who = providerName(ar.AuthservID)
+		} else {
+			for _, r := range ar.Results {
+				if r.Method == "compauth" {
+					who = "Microsoft"
+				}
+			}
 		}
 		var parts []string
 		dmarcFailed := false

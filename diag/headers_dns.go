@@ -24,6 +24,13 @@ type headersTXT struct {
 	netFails int
 }
 
+// headersNetError marks a lookup that failed on the network (a temporary
+// error in RFC 6376 terms), as opposed to an answer saying "no key".
+type headersNetError struct{ err error }
+
+func (e *headersNetError) Error() string { return e.err.Error() }
+func (e *headersNetError) Unwrap() error { return e.err }
+
 // errHeadersNXDOMAIN marks a name that does not exist (a permanent result).
 var errHeadersNXDOMAIN = errors.New("no such DNS name")
 
@@ -71,7 +78,7 @@ func (h *headersTXT) LookupTXT(name string) ([]string, error) {
 		h.mu.Lock()
 		h.netFails++
 		h.mu.Unlock()
-		return nil, fmt.Errorf("DNS query for %s to %s failed: %v", name, h.server, err)
+		return nil, &headersNetError{fmt.Errorf("DNS query for %s to %s failed: %v", name, h.server, err)}
 	}
 	switch r.Rcode {
 	case dns.RcodeSuccess:

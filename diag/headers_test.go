@@ -340,7 +340,7 @@ func TestHeadersResolverUnreachable(t *testing.T) {
 	key, _ := rsa.GenerateKey(rand.Reader, 1024)
 	signed := dkimSign(t, headersMessage, "example.org", "sel1", key)
 	rep := AnalyzeHeaders([]byte(signed), HeadersOptions{LookupTXT: r.LookupTXT})
-	if !r.AllFailed() || rep.DKIM[0].Result == "pass" {
+	if !r.AllFailed() || rep.DKIM[0].Result != "temperror" || !strings.Contains(rep.DKIM[0].Reason, "could not be fetched") {
 		t.Errorf("unreachable resolver: allFailed=%v %+v", r.AllFailed(), rep.DKIM)
 	}
 }
