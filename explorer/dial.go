@@ -139,7 +139,7 @@ func dial(ctx context.Context, proto Protocol, opts Options) (*Session, error) {
 
 // tlsConfig builds the client configuration. Verification is done by hand in
 // VerifyConnection so the result is known (and reported) even with Insecure.
-func (s *Session) tlsConfig(host string, result *error) (*tls.Config, error) {
+func (s *Session) tlsConfig(host string, result *error, seen *tls.ConnectionState) (*tls.Config, error) {
 	roots := s.opts.RootCAs
 	if s.opts.CAFile != "" {
 		pem, err := os.ReadFile(s.opts.CAFile)
@@ -167,6 +167,7 @@ func (s *Session) tlsConfig(host string, result *error) (*tls.Config, error) {
 		InsecureSkipVerify: true, // verified below, always
 		MinVersion:         tls.VersionTLS10,
 		VerifyConnection: func(cs tls.ConnectionState) error {
+			*seen = cs
 			*result = verifyChain(cs, roots, name)
 			if *result != nil && !insecure {
 				return *result
@@ -196,7 +197,8 @@ func verifyChain(cs tls.ConnectionState, roots *x509.CertPool, name string) erro
 // records what it learnt as Local notes.
 func (s *Session) handshake(ctx context.Context, host string) error {
 	var verr error
-	cfg, err := s.tlsConfig(host, &verr)
+	var seen tls.ConnectionState
+	cfg, err := s.tlsConfig(host, &verr, &seen)
 	if err != nil {
 		return s.fail(&ConnError{"tls", err})
 	}
@@ -206,6 +208,10 @@ func (s *Session) handshake(ctx context.Context, host string) error {
 	s.note("TLS handshake with server name %q", cfg.ServerName)
 	if err := tc.HandshakeContext(hctx); err != nil {
 		if verr != nil {
+			// Show the certificate that was refused: it says why.
+			for _, l := range newTLSInfo(seen, cfg.ServerName, verr).Lines()[1:] {
+				s.note("%s", l)
+			}
 			err = fmt.Errorf("certificate verification failed: %v (use --insecure to continue anyway, or --ca FILE to trust its issuer)", verr)
 		}
 		out := &ConnError{"tls", err}

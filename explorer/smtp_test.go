@@ -511,6 +511,9 @@ func TestSMTPStartTLS(t *testing.T) {
 		if !c.Closed() {
 			t.Error("not closed")
 		}
+		if tr := eventText(c.Events()); !strings.Contains(tr, `certificate subject "CN=mx.test"`) || !strings.Contains(tr, "FAILED: x509") {
+			t.Errorf("the refused certificate is not described:\n%s", tr)
+		}
 	})
 	t.Run("insecure still reports", func(t *testing.T) {
 		f := newFake(t, script...)
