@@ -374,3 +374,52 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// unsupportedLab is a lab without fault scenarios.
+type unsupportedLab struct{ *fakeLab }
+
+func (unsupportedLab) SetScenario(context.Context, string) error    { return ErrUnsupported }
+func (unsupportedLab) SetDNSFaults(context.Context, []string) error { return ErrUnsupported }
+
+func TestLabSetUpErrorsAreShown(t *testing.T) {
+	c, _ := Builtin()
+	m, _ := NewModel(c, "")
+	lab := unsupportedLab{newFakeLab()}
+	m.SetLab(lab, lab)
+	r, _ := m.Open("troubleshooting")
+	ctx := context.Background()
+	if err := r.Prepare(ctx); err != nil || r.View().LabErr != "" {
+		t.Fatalf("a step without set-up: %v %q", err, r.View().LabErr)
+	}
+	r.Next(ctx) // greylisting
+	if v := r.View(); !strings.Contains(v.LabErr, "cannot") || len(v.Lab) != 1 || v.Lab[0].Arg != "greylist" {
+		t.Fatalf("LabErr %q, Lab %+v", v.LabErr, v.Lab)
+	}
+	r.Prev(ctx)
+	if v := r.View(); v.LabErr != "" {
+		t.Fatalf("LabErr stays after leaving the step: %q", v.LabErr)
+	}
+}
+
+func TestResetProgress(t *testing.T) {
+	dir := t.TempDir()
+	c, _ := Builtin()
+	m, _ := NewModel(c, dir)
+	r, _ := m.Open("pop3-or-imap")
+	ctx := context.Background()
+	r.Goto(ctx, 2)
+	r.Answer("devices", "IMAP")
+	r.Answer("offline", "POP3")
+	r.Answer("imaps", "993")
+	if !r.View().Passed {
+		t.Fatal("step 3 did not pass")
+	}
+	r.ResetProgress()
+	if v := r.View(); v.Step != 0 || v.Passed || v.Steps[2].Status != StepTodo {
+		t.Fatalf("after reset: %+v", v)
+	}
+	m2, _ := NewModel(c, dir)
+	if it := m2.List()[13]; it.ID != "pop3-or-imap" || it.Status != "new" {
+		t.Fatalf("after reset and restart: %+v", it)
+	}
+}
