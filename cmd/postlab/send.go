@@ -98,7 +98,7 @@ Examples:
 type sendResult struct {
 	Server     string       `json:"server"`
 	Accepted   bool         `json:"accepted"`
-	Stage      string       `json:"stage"` // the last stage reached
+	Stage      string       `json:"stage"` // the stage it ended at: the failing one, or the last one done
 	Code       int          `json:"code,omitempty"`
 	Enhanced   string       `json:"enhanced,omitempty"`
 	Reply      string       `json:"reply,omitempty"`
@@ -279,7 +279,9 @@ func (x *sender) step(stage string) {
 	now := time.Now()
 	d := now.Sub(x.stageT)
 	x.stageT = now
-	x.res.Stage = stage
+	if stage != "quit" {
+		x.res.Stage = stage
+	}
 	x.res.Steps = append(x.res.Steps, stepTime{stage, float64(d.Microseconds()) / 1000})
 	if x.f.timing && x.s != nil {
 		x.s.Note(fmt.Sprintf("timing: %s took %s", stage, d.Round(10*time.Microsecond)))
@@ -414,6 +416,7 @@ func (x *sender) run(ctx context.Context, targets []target, msg []byte, pass str
 		return nil
 	}
 	fail := func(stage string, r *explorer.Reply, err error) error {
+		x.res.Stage = stage // where it ended
 		if r != nil {
 			x.res.Code, x.res.Enhanced, x.res.Reply = r.Code, r.Enhanced, r.Text()
 		}

@@ -123,6 +123,7 @@ func TestSendFailures(t *testing.T) {
 		{"unknown recipient, no pipelining", []string{"--server", l.Addr("smtp"), "--no-pipelining", "--to", "nobody@postlab.test"}, exitFailed, "rcpt refused"},
 		{"one of two refused", []string{"--server", l.Addr("smtp"), "--to", "bob@postlab.test", "--to", "nobody@postlab.test"}, exitFailed, "1 of 2 recipients"},
 		{"relay denied", []string{"--server", l.Addr("smtp"), "--to", "someone@example.com"}, exitFailed, "rcpt refused: 5"},
+		{"auth refused, json", []string{"--server", l.Addr("submission"), "--user", "alice", "--to", "bob@postlab.test", "--json"}, exitFailed, "auth refused"},
 		{"auth without TLS", []string{"--server", l.Addr("submission"), "--user", "alice", "--to", "bob@postlab.test"}, exitFailed, "auth refused"},
 		{"untrusted certificate", []string{"--server", l.Addr("submissions"), "--tls", "--to", "bob@postlab.test"}, exitNetwork, "certificate"},
 		{"refused connection", []string{"--server", dead, "--to", "bob@postlab.test"}, exitNetwork, "connection refused"},
@@ -172,6 +173,15 @@ func TestSendQuitAfterAndJSON(t *testing.T) {
 	var res sendResult
 	if err := json.NewDecoder(strings.NewReader(out)).Decode(&res); err != nil || code != exitFailed {
 		t.Fatalf("exit %d, %v:\n%s", code, err, out)
+	}
+	if res.Stage != "data" {
+		t.Errorf("stage %q, want data", res.Stage)
+	}
+	t.Setenv("POSTLAB_PASSWORD", "wonderland")
+	out, code = runIO(t, "", "send", "--server", l.Addr("submission"), "--user", "alice", "--from", "alice@postlab.test", "--to", "bob@postlab.test", "--json")
+	var authRes sendResult
+	if err := json.NewDecoder(strings.NewReader(out)).Decode(&authRes); err != nil || code != exitFailed || authRes.Stage != "auth" || authRes.Code/100 != 5 || authRes.Error == "" {
+		t.Errorf("AUTH without TLS: exit %d, %+v, %v", code, authRes, err)
 	}
 	if res.Accepted || len(res.Recipients) != 2 || !res.Recipients[0].Accepted || res.Recipients[1].Accepted || res.Recipients[1].Code != 550 || res.Code != 250 {
 		t.Errorf("summary %+v", res)
