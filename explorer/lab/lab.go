@@ -258,13 +258,6 @@ func Start(cfg Config) (*Lab, error) {
 		l.wg.Add(1)
 		go l.serveSMTP(sl)
 	}
-	if cfg.Ready != nil {
-		for _, s := range cfg.specs() {
-			if a := l.addrs[s.name]; a != "" {
-				cfg.Ready(s.name, a)
-			}
-		}
-	}
 	return l, nil
 }
 

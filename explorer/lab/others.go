@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"crypto/rsa"
 	"crypto/tls"
 	"fmt"
 	"net"
@@ -22,6 +23,15 @@ const DKIMSelector = "lab"
 // startOthers serves POP3 (package pop3d) and DNS (package labdns) on the
 // sockets bound by Start.
 func (l *Lab) startOthers(b *bound) error {
+	// Everything that can fail comes before anything starts serving.
+	var key *rsa.PrivateKey
+	if b.dnsTCP != nil {
+		var err error
+		key, err = labdns.LoadOrCreateDKIMKey(filepath.Join(l.cfg.DataDir, "dkim", DKIMSelector+".key"))
+		if err != nil {
+			return fmt.Errorf("dkim key: %w", err)
+		}
+	}
 	for _, p := range []struct {
 		name string
 		ln   net.Listener
@@ -54,10 +64,6 @@ func (l *Lab) startOthers(b *bound) error {
 	}
 
 	if b.dnsTCP != nil {
-		key, err := labdns.LoadOrCreateDKIMKey(filepath.Join(l.cfg.DataDir, "dkim", DKIMSelector+".key"))
-		if err != nil {
-			return fmt.Errorf("dkim key: %w", err)
-		}
 		srv := labdns.NewServer(labdns.Zone{
 			Domain:       l.cfg.Domain,
 			Hostname:     l.cfg.Hostname,

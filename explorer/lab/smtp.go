@@ -414,15 +414,18 @@ func (s *session) received(now time.Time, id string) string {
 		proto = "UTF8SMTP"
 	}
 	cst, isTLS := s.c.TLSConnectionState()
-	if isTLS {
-		proto += "S"
-	}
-	if s.user != "" {
-		proto += "A"
+	if proto != "SMTP" { // RFC 3848 registers the S and A forms for ESMTP only
+		if isTLS {
+			proto += "S"
+		}
+		if s.user != "" {
+			proto += "A"
+		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Received: from %s (%s [%s])\r\n", safeHeaderToken(s.c.Hostname()), s.cs.sl.name, hostOf(s.c.Conn().RemoteAddr()))
-	fmt.Fprintf(&b, "\tby %s (postlab) with %s id %s", l.cfg.Hostname, proto, id)
+	// TCP-info is the address literal alone: the lab does no reverse lookups.
+	fmt.Fprintf(&b, "Received: from %s ([%s])\r\n", safeHeaderToken(s.c.Hostname()), hostOf(s.c.Conn().RemoteAddr()))
+	fmt.Fprintf(&b, "\tby %s (postlab %s port) with %s id %s", l.cfg.Hostname, s.cs.sl.name, proto, id)
 	var notes []string
 	if isTLS {
 		notes = append(notes, tlsSummary(cst))

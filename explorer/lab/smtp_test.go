@@ -87,7 +87,7 @@ func TestMXDeliversLocalDurably(t *testing.T) {
 	if got := bodyAfterTrace(t, b); got != testMsg {
 		t.Fatalf("stored body %q, want %q", got, testMsg)
 	}
-	if !strings.HasPrefix(string(b), "Return-Path: <carol@example.com>\r\nReceived: from client.example (smtp [127.0.0.1])\r\n\tby mail.postlab.test (postlab) with ESMTP id ") {
+	if !strings.HasPrefix(string(b), "Return-Path: <carol@example.com>\r\nReceived: from client.example ([127.0.0.1])\r\n\tby mail.postlab.test (postlab smtp port) with ESMTP id ") {
 		t.Errorf("trace headers:\n%s", b)
 	}
 	if !strings.Contains(string(b), "\tfor <alice@postlab.test>;") {
@@ -512,7 +512,7 @@ func TestHELOAndCommandErrors(t *testing.T) {
 	c.cmd("250", "RSET")
 	c.sendMail("carol@example.com", []string{"alice@postlab.test"}, testMsg)
 	b := readNew(t, l, "alice")
-	if !strings.Contains(string(b), "Received: from old.example (smtp [127.0.0.1])\r\n\tby mail.postlab.test (postlab) with SMTP id ") {
+	if !strings.Contains(string(b), "Received: from old.example ([127.0.0.1])\r\n\tby mail.postlab.test (postlab smtp port) with SMTP id ") {
 		t.Errorf("Received:\n%s", b)
 	}
 }
