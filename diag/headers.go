@@ -106,7 +106,7 @@ func AnalyzeHeaders(raw []byte, opt HeadersOptions) *HeaderReport {
 	if lookup != nil {
 		rep.ARC = VerifyARC(raw, lookup)
 	} else if a := VerifyARC(raw, func(string) ([]string, error) { return nil, fmt.Errorf("DNS not used") }); a.Sets > 0 {
-		rep.ARC = ARCResult{Sets: a.Sets, Verdict: "none", Reason: "not verified: no DNS resolver"}
+		rep.ARC = ARCResult{Sets: a.Sets, Verdict: "none", Reason: "not verified: DNS was not used"}
 	}
 	rep.DKIM = verifyDKIM(raw, fields, lookup)
 	rep.Summary = summarizeHeaders(rep)
@@ -130,7 +130,7 @@ func verifyDKIM(raw []byte, fields []arcField, lookup func(string) ([]string, er
 	}
 	if lookup == nil {
 		for i := range checks {
-			checks[i].Result, checks[i].Reason = "temperror", "not checked: no DNS resolver"
+			checks[i].Result, checks[i].Reason = "temperror", "DNS was not used"
 		}
 		return checks
 	}
@@ -226,7 +226,7 @@ func summarizeHeaders(rep *HeaderReport) string {
 		}
 		var parts []string
 		dmarcFailed := false
-		for _, m := range []string{"spf", "dkim", "dmarc", "arc"} {
+		for _, m := range []string{"spf", "dkim", "arc", "dmarc"} {
 			for _, r := range ar.Results {
 				if r.Method != m {
 					continue
@@ -236,7 +236,7 @@ func summarizeHeaders(rep *HeaderReport) string {
 					s += " at " + who
 				}
 				if m == "dkim" && r.Result != "pass" {
-					if why := dkimWhy(rep.DKIM, r.Props["header.d"]); why != "" {
+					if why := dkimWhy(rep.DKIM, firstNonEmpty(r.Props["header.d"], r.Props["header.i"])); why != "" {
 						s += " because " + why
 					} else if r.Reason != "" {
 						s += " (" + r.Reason + ")"
@@ -260,6 +260,8 @@ func summarizeHeaders(rep *HeaderReport) string {
 	for _, d := range rep.DKIM {
 		if d.Result == "pass" {
 			sentences = append(sentences, fmt.Sprintf("The DKIM signature of %s verifies now.", d.Domain))
+		} else if d.Result == "temperror" {
+			sentences = append(sentences, fmt.Sprintf("The DKIM signature of %s could not be checked: %s.", d.Domain, d.Reason))
 		} else {
 			sentences = append(sentences, fmt.Sprintf("The DKIM signature of %s does not verify now: %s.", d.Domain, d.Reason))
 		}
@@ -305,7 +307,7 @@ func verbResult(r string) string {
 
 func dkimWhy(checks []DKIMCheck, d string) string {
 	for _, c := range checks {
-		if c.Result != "pass" && (d == "" || strings.EqualFold(c.Domain, d)) {
+		if (c.Result == "fail" || c.Result == "permerror") && (d == "" || strings.EqualFold(c.Domain, d) || strings.HasSuffix(strings.ToLower(d), "@"+strings.ToLower(c.Domain))) {
 			return c.Reason
 		}
 	}

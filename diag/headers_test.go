@@ -10,6 +10,8 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -357,5 +359,52 @@ func TestHeadersHugeHeaderIsBounded(t *testing.T) {
 	}
 	if len(rep.AuthResults) == 1 && len(rep.AuthResults[0].Results) > 100 {
 		t.Errorf("auth results unbounded: %d", len(rep.AuthResults[0].Results))
+	}
+}
+
+// The example of RFC 8617 Appendix B: three ARC sets by lists.example.org,
+// gmail.example and clochette.example.org. Its keys are not published, so
+// the chain cannot verify; the structure, the results and the Received
+// chain (whose last field is out of order in the RFC) are checked.
+func TestHeadersRFC8617Example(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "headers", "rfc8617-example.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := AnalyzeHeaders(raw, HeadersOptions{})
+	if rep.ARC.Sets != 3 || rep.ARC.Verdict != "none" {
+		t.Errorf("arc without DNS: %+v", rep.ARC)
+	}
+	if len(rep.AuthResults) != 1 || rep.AuthResults[0].AuthservID != "clochette.example.org" {
+		t.Fatalf("auth results: %+v", rep.AuthResults)
+	}
+	got := map[string]string{}
+	for _, r := range rep.AuthResults[0].Results {
+		got[r.Method] = r.Result
+	}
+	if got["spf"] != "fail" || got["dkim"] != "fail" || got["dmarc"] != "fail" || got["arc"] != "pass" {
+		t.Errorf("results: %v", got)
+	}
+	if rep.AuthResults[0].Results[0].Props["smtp.from"] != "jqd@d1.example" {
+		t.Errorf("props: %+v", rep.AuthResults[0].Results[0].Props)
+	}
+	if rep.ReceivedCount != 4 || !strings.Contains(strings.Join(rep.Warnings, " "), "clock skew") {
+		t.Errorf("received: %d hops, warnings %q", rep.ReceivedCount, rep.Warnings)
+	}
+	if !strings.Contains(rep.Summary, "DMARC failed: this is why it landed in spam") {
+		t.Errorf("summary: %q", rep.Summary)
+	}
+	if len(rep.DKIM) != 1 || rep.DKIM[0].Domain != "d1.example" || rep.DKIM[0].Selector != "origin2015" {
+		t.Errorf("dkim: %+v", rep.DKIM)
+	}
+
+	// Against a DNS server that has none of the example's keys.
+	s := startTXTServer(t)
+	rep = AnalyzeHeaders(raw, HeadersOptions{LookupTXT: lookupFor(t, s)})
+	if rep.ARC.Verdict != "fail" || !strings.Contains(rep.ARC.Reason, "clochette._domainkey.clochette.example.org") {
+		t.Errorf("arc with DNS: %+v", rep.ARC)
+	}
+	if rep.DKIM[0].Result != "permerror" {
+		t.Errorf("dkim with DNS: %+v", rep.DKIM[0])
 	}
 }

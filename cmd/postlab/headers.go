@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"sort"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -121,8 +122,13 @@ func printHeaders(w io.Writer, rep *diag.HeaderReport) {
 			fmt.Fprintf(w, "  %s\n", firstNonEmptyStr(ar.AuthservID, "(no authserv-id)"))
 			for _, r := range ar.Results {
 				fmt.Fprintf(w, "    %s=%s", r.Method, r.Result)
-				for k, v := range r.Props {
-					fmt.Fprintf(w, " %s=%s", k, v)
+				keys := make([]string, 0, len(r.Props))
+				for k := range r.Props {
+					keys = append(keys, k)
+				}
+				sort.Strings(keys)
+				for _, k := range keys {
+					fmt.Fprintf(w, " %s=%s", k, r.Props[k])
 				}
 				if r.Reason != "" {
 					fmt.Fprintf(w, " (%s)", r.Reason)
