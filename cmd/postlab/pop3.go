@@ -64,6 +64,12 @@ func runPOP3(cmd *cobra.Command, target string, cf *connFlags, tf *traceFlags, m
 		return sessionExit(err)
 	}
 	defer s.Close()
+	if err != nil && cf.starttls && !s.State().TLS && !s.Closed() {
+		// Asked for TLS: never go on in clear text.
+		s.Quit(ctx)
+		r.Close()
+		return failErrorf("STLS failed, not continuing without TLS: %v", err)
+	}
 	if err == nil && cf.user != "" {
 		switch mech {
 		case "USER":

@@ -111,3 +111,17 @@ func TestRenderedTraceGolden(t *testing.T) {
 		})
 	}
 }
+
+// --starttls against a server without it stops instead of going on in clear.
+func TestStartTLSRefusedStops(t *testing.T) {
+	pop := newLineServer(t, "+OK ready\r\n", pop3Reply)
+	out, code := runIO(t, "USER alice\n", "pop3", "--starttls", pop.Addr())
+	if code != exitFailed || !strings.Contains(out, "STLS failed") || strings.Contains(out, "-> USER alice") {
+		t.Errorf("pop3: exit %d:\n%s", code, out)
+	}
+	smtp := newLineServer(t, "220 mx.test\r\n", smtpReply)
+	out, code = runIO(t, "MAIL FROM:<a@b>\n", "smtp", "--starttls", smtp.Addr())
+	if code != exitFailed || !strings.Contains(out, "STARTTLS failed") || strings.Contains(out, "-> MAIL") || !strings.Contains(out, "-> QUIT") {
+		t.Errorf("smtp: exit %d:\n%s", code, out)
+	}
+}

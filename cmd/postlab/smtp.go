@@ -187,6 +187,12 @@ func runSMTP(cmd *cobra.Command, target string, cf *connFlags, tf *traceFlags, m
 		return sessionExit(err)
 	}
 	defer s.Close()
+	if err != nil && cf.starttls && !s.State().TLS && !s.Closed() {
+		// Asked for TLS: never go on in clear text.
+		s.Quit(ctx)
+		r.Close()
+		return failErrorf("STARTTLS failed, not continuing without TLS: %v", err)
+	}
 	if err == nil && cf.starttls {
 		_, err = s.Ehlo(ctx, opts.Helo)
 	}
