@@ -91,9 +91,20 @@ func ParseBounce(r io.Reader) (*BounceReport, error) {
 		rep.Truncated = true
 		rep.Notes = append(rep.Notes, fmt.Sprintf("only the first %d MB were read", BounceMaxBytes>>20))
 	}
+	if bytes.HasPrefix(data, []byte("From ")) {
+		// An mbox file: read its first message only.
+		if loc := reMboxSep.FindIndex(data[5:]); loc != nil {
+			data = data[:5+loc[0]+1]
+			rep.Notes = append(rep.Notes, "the mbox file holds more than one message; only the first was read")
+		}
+	}
 	parseBounceData(rep, data, 0)
 	return rep, nil
 }
+
+// reMboxSep finds the "From sender date" line that starts the next
+// message of an mbox file.
+var reMboxSep = regexp.MustCompile(`\nFrom \S+ +[A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} \d\d:\d\d`)
 
 func parseBounceData(rep *BounceReport, data []byte, depth int) {
 	data = stripMboxFrom(data)

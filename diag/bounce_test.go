@@ -244,3 +244,19 @@ func BenchmarkParseBounceHuge(b *testing.B) {
 		}
 	}
 }
+
+func TestBounceMboxFirstMessageOnly(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "bounce", "qmail.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mbox := "From MAILER-DAEMON Wed Mar 12 09:00:00 2025\n" + string(b) +
+		"\nFrom someone@example.com Wed Mar 12 10:00:00 2025\nFrom: someone@example.com\nSubject: other\n\n<other@example.com>: 550 5.1.1 unknown\n"
+	rep, err := ParseBounce(strings.NewReader(mbox))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != 1 || rep.Results[0].Recipient != "ghost@example.com" || !strings.Contains(strings.Join(rep.Notes, " "), "only the first") {
+		t.Errorf("mbox: %+v %q", rep.Results, rep.Notes)
+	}
+}
