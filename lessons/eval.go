@@ -12,6 +12,14 @@ type evalEnv struct {
 	since   int // only evidence after this sequence number counts
 	boxes   Mailboxes
 	answers map[string]string // answer id -> given answer (normalised)
+	// only, when set, is the one session that changed: evidence only ever
+	// grows, so sessions that did not change cannot make a check pass now.
+	only *session
+	// dnsOnly: only a DNS query arrived
+	dnsOnly bool
+	// noState skips the mailbox checks (which read the store) for a line
+	// that cannot change it: a client line or a line inside a response.
+	noState bool
 }
 
 // eval reports whether c holds now.
@@ -51,9 +59,9 @@ func (c *Check) eval(env *evalEnv) bool {
 			return false
 		})
 	case KindMailbox:
-		return c.mailboxHolds(env)
+		return !env.noState && c.mailboxHolds(env)
 	case KindDeleKept:
-		return c.deleKept(env)
+		return !env.noState && c.deleKept(env)
 	case KindDNS:
 		for _, d := range env.t.dns {
 			if d.seq > env.since && strings.EqualFold(d.q.Type, c.dnsType) && normName(d.q.Name) == c.dnsName &&
@@ -102,7 +110,14 @@ func (c *Check) Correct(answer string) bool {
 // anySession runs f over sessions that passed the check's filters and
 // saw something after since.
 func (c *Check) anySession(env *evalEnv, f func(*session) bool) bool {
-	for _, s := range env.t.order {
+	if env.dnsOnly {
+		return false
+	}
+	sessions := env.t.order
+	if env.only != nil {
+		sessions = []*session{env.only}
+	}
+	for _, s := range sessions {
 		if s.last <= env.since {
 			continue
 		}
@@ -244,6 +259,9 @@ func (c *Check) mailboxHolds(env *evalEnv) bool {
 func (c *Check) deleKept(env *evalEnv) bool {
 	found := false
 	for _, s := range env.t.order {
+		if env.dnsOnly || (env.only != nil && s != env.only) {
+			continue
+		}
 		if s.closed <= env.since || !s.isPOP3() || s.quit {
 			continue
 		}

@@ -272,7 +272,8 @@ const maxSessions = 2000
 
 func newTracker() *tracker { return &tracker{sessions: map[string]*session{}} }
 
-func (t *tracker) add(ev Evidence) int {
+// add records ev and returns the session it belongs to (nil for DNS).
+func (t *tracker) add(ev Evidence) *session {
 	t.seq++
 	if ev.Source == FromDNS || ev.DNS != nil {
 		if ev.DNS != nil {
@@ -281,7 +282,7 @@ func (t *tracker) add(ev Evidence) int {
 				t.dns = t.dns[len(t.dns)-5000:]
 			}
 		}
-		return t.seq
+		return nil
 	}
 	k := string(ev.Source) + "/" + ev.Session
 	s := t.sessions[k]
@@ -299,5 +300,5 @@ func (t *tracker) add(ev Evidence) int {
 		s.listener = ev.Listener
 	}
 	s.add(ev.Event, t.seq)
-	return t.seq
+	return s
 }

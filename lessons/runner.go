@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+
+	"postlab/explorer"
 )
 
 // LabControl is what a Runner asks of the lab: set-up for a step and the
@@ -142,8 +144,9 @@ func (r *Runner) notify() {
 // Observe feeds one piece of evidence and re-evaluates the current step.
 func (r *Runner) Observe(ev Evidence) {
 	r.mu.Lock()
-	r.t.add(ev)
-	changed := r.evaluateLocked()
+	s := r.t.add(ev)
+	noState := ev.Event.Dir == explorer.ClientToServer || (ev.Event.Dir == explorer.ServerToClient && ev.Event.State.Multi)
+	changed := r.evaluateLocked(&evalEnv{only: s, dnsOnly: s == nil, noState: noState})
 	r.mu.Unlock()
 	if changed {
 		r.notify()
@@ -170,7 +173,7 @@ func (r *Runner) Refresh() {
 
 // evaluateLocked marks checks of the current step that now hold; once
 // passed, a check stays passed. It reports whether anything changed.
-func (r *Runner) evaluateLocked() bool {
+func (r *Runner) evaluateLocked(scope ...*evalEnv) bool {
 	st := r.l.Steps[r.cur]
 	r.ps.mu.Lock()
 	defer r.ps.mu.Unlock()
@@ -179,6 +182,9 @@ func (r *Runner) evaluateLocked() bool {
 		return false
 	}
 	env := &evalEnv{t: r.t, since: r.since, boxes: r.boxes, answers: sp.Answers}
+	if len(scope) > 0 {
+		env.only, env.dnsOnly, env.noState = scope[0].only, scope[0].dnsOnly, scope[0].noState
+	}
 	changed := false
 	for i, c := range st.Checks {
 		if slices.Contains(sp.Checks, i) {
