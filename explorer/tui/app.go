@@ -400,6 +400,9 @@ func (a *App) currentHints() []Hint {
 	if a.Busy() {
 		hs = append(hs, Hint{"Esc", "cancel", func() { a.cancelAll() }})
 	}
+	if a.typingChrome() {
+		return append(hs, Hint{"Esc", "leave field", nil}, Hint{"Alt-1..5", "screens", nil}, Hint{"^C", "quit", a.Stop})
+	}
 	return append(hs, Hint{"1-5", "screens", nil}, Hint{"?", "help", a.showHelp}, Hint{"q", "quit", a.Stop})
 }
 
@@ -407,8 +410,36 @@ func (a *App) currentHints() []Hint {
 // (q, digits, ?) belong to it.
 func (a *App) typing() bool {
 	switch a.tv.GetFocus().(type) {
-	case *tview.InputField, *tview.TextArea, *tview.DropDown:
+	case *tview.InputField, *tview.TextArea:
 		return true
+	}
+	return false
+}
+
+// typingChrome is typing for the draw callback, which runs under the
+// application's lock and so cannot call GetFocus.
+func (a *App) typingChrome() bool {
+	if a.current < 0 {
+		return false
+	}
+	isText := func(p tview.Primitive) bool {
+		switch p.(type) {
+		case *tview.InputField, *tview.TextArea:
+			return true
+		}
+		return false
+	}
+	for _, p := range a.screens[a.current].Focusables() {
+		if !p.HasFocus() {
+			continue
+		}
+		if f, ok := p.(*tview.Form); ok {
+			if i, _ := f.GetFocusedItemIndex(); i >= 0 {
+				return isText(f.GetFormItem(i))
+			}
+			return false
+		}
+		return isText(p)
 	}
 	return false
 }
@@ -500,7 +531,15 @@ func (a *App) cycleFocus(forward bool) bool {
 
 // showDialog puts p over the screen; Esc closes it.
 func (a *App) showDialog(name string, p tview.Primitive, width, height int, focus tview.Primitive) {
-	grid := tview.NewGrid().SetColumns(0, width, 0).SetRows(0, height, 0).AddItem(p, 1, 1, 1, 1, 0, 0, true)
+	// Centred, at most the screen less the header and hint rows.
+	grid := tview.NewGrid().SetColumns(0, width, 0).SetRows(1, 0, height, 0, 1).AddItem(p, 2, 1, 1, 1, 0, 0, true)
+	_, _, sw, sh := a.layers.GetRect()
+	if width <= 0 || width > sw {
+		grid.SetColumns(0, max(10, sw), 0)
+	}
+	if height <= 0 || height > sh-2 {
+		grid.SetRows(1, 0, max(5, sh-2), 0, 1)
+	}
 	a.layers.AddPage("dialog", grid, true, true)
 	a.dialog = name
 	if focus == nil {
@@ -537,7 +576,8 @@ func (a *App) showHelp() {
 	b.WriteString("  the lab's side of every session, live; move as in the trace\n\n")
 	fmt.Fprintf(&b, "%sDiagnose%s\n", t, r)
 	b.WriteString("  type a domain or address, Enter runs the checks; Esc cancels\n")
-	a.showDialog("help", tv, 76, 22, tv)
+	tv.SetText(b.String())
+	a.showDialog("help", tv, 78, 30, tv)
 }
 
 // boolFlag coalesces redraw requests.

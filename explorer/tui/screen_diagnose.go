@@ -20,6 +20,8 @@ type diagnoseScreen struct {
 	top    *tview.TreeNode
 	nodes  map[string]*tview.TreeNode
 	count  int
+	run_   int  // number of the current run
+	live   bool // progress of the current run may still be added
 }
 
 func newDiagnoseScreen(a *App) *diagnoseScreen {
@@ -27,8 +29,11 @@ func newDiagnoseScreen(a *App) *diagnoseScreen {
 	d.input = tview.NewInputField().SetLabel("Domain or address: ").SetPlaceholder("postlab.test  (Enter runs the checks)")
 	d.input.SetFieldStyle(tcell.StyleDefault.Underline(true)).SetLabelStyle(a.th.label).SetPlaceholderStyle(a.th.dim)
 	d.input.SetDoneFunc(func(k tcell.Key) {
-		if k == tcell.KeyEnter {
+		switch k {
+		case tcell.KeyEnter:
 			d.run(strings.TrimSpace(d.input.GetText()))
+		case tcell.KeyEscape:
+			a.tv.SetFocus(d.tree)
 		}
 	})
 	d.top = tview.NewTreeNode("findings").SetSelectable(false)
@@ -66,8 +71,10 @@ func (d *diagnoseScreen) statusIcon(status string) string {
 		return d.a.tag("ok") + "✔ ok  " + d.a.th.reset()
 	case "warn", "warning":
 		return d.a.tag("warn") + "▲ warn" + d.a.th.reset()
-	case "fail", "error":
+	case "fail":
 		return d.a.tag("err") + "✘ fail" + d.a.th.reset()
+	case "error":
+		return d.a.tag("err") + "? err " + d.a.th.reset()
 	case "skip":
 		return d.a.tag("dim") + "- skip" + d.a.th.reset()
 	}
@@ -86,15 +93,26 @@ func (d *diagnoseScreen) run(target string) {
 	d.top.ClearChildren()
 	d.nodes = map[string]*tview.TreeNode{}
 	d.count = 0
+	d.run_++
+	d.live = true
+	run := d.run_
 	d.tree.SetTitle(" findings for " + tview.Escape(target) + " (running) ")
 	var rep Report
 	d.a.Go("checking "+target, func(ctx context.Context) error {
 		var err error
 		rep, err = d.a.opts.Diagnoser.Diagnose(ctx, target, func(f Finding) {
-			d.a.QueueUpdateDraw(func() { d.add(f) })
+			d.a.QueueUpdateDraw(func() {
+				if d.live && d.run_ == run {
+					d.add(f)
+				}
+			})
 		})
 		return err
 	}, func(err error) {
+		if d.run_ != run {
+			return
+		}
+		d.live = false
 		if err != nil {
 			d.tree.SetTitle(" findings for " + tview.Escape(target) + " (stopped) ")
 			return
@@ -116,18 +134,23 @@ func (d *diagnoseScreen) summary(rep Report) string {
 	for _, f := range rep.Findings {
 		n[strings.ToLower(f.Status)]++
 	}
-	return fmt.Sprintf("%s: %d ok, %d warnings, %d failures", rep.Target, n["ok"]+n["pass"], n["warn"]+n["warning"], n["fail"]+n["error"])
+	return fmt.Sprintf("%s: %d passed, %d warnings, %d failed, %d could not run", rep.Target, n["ok"]+n["pass"], n["warn"]+n["warning"], n["fail"], n["error"])
 }
 
 // add puts a finding under its check (UI goroutine).
 func (d *diagnoseScreen) add(f Finding) {
-	check := d.nodes[f.Check]
+	area, name, _ := strings.Cut(f.Check, ".")
+	check := d.nodes[area]
 	if check == nil {
-		check = tview.NewTreeNode(tview.Escape(f.Check)).SetColor(tcell.ColorDefault).SetExpanded(true)
-		d.nodes[f.Check] = check
+		check = tview.NewTreeNode(d.a.tag("title") + tview.Escape(strings.ToUpper(area)) + d.a.th.reset()).SetColor(tcell.ColorDefault).SetExpanded(true)
+		d.nodes[area] = check
 		d.top.AddChild(check)
 	}
-	n := tview.NewTreeNode(d.statusIcon(f.Status) + " " + tview.Escape(sanitize(f.Summary))).SetReference(f)
+	label := d.statusIcon(f.Status) + " "
+	if name != "" {
+		label += d.a.tag("dim") + tview.Escape(name) + d.a.th.reset() + " "
+	}
+	n := tview.NewTreeNode(label + tview.Escape(sanitize(f.Summary))).SetReference(f)
 	check.AddChild(n)
 	d.count++
 	if d.count == 1 {

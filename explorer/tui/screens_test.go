@@ -1,10 +1,15 @@
 package tui
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gdamore/tcell/v2"
+
+	"postlab/explorer"
 )
 
 func fakeOptions(lab *fakeLab, fs **fakeSession) Options {
@@ -33,4 +38,222 @@ func TestSessionFlowWithFake(t *testing.T) {
 	if !strings.Contains(s, "RFC") {
 		t.Log("no note yet")
 	}
+}
+
+func TestEveryScreenRendersAt80x24(t *testing.T) {
+	lab := newFakeLab()
+	o := fakeOptions(lab, nil)
+	o.Diagnoser = fakeDiagnoser{}
+	h := startApp(t, o, 120, 40)
+	h.waitFor("lab: smtp")
+	h.sim.SetSize(80, 24)
+	h.app.tv.QueueUpdateDraw(func() {})
+	want := map[rune][]string{
+		'2': {"mailboxes", "alice", "bob", "outbox", "messages"},
+		'3': {"server log", "No server-side traffic yet"},
+		'4': {"Domain or address:", "findings"},
+		'5': {"Lessons are coming", "1 start a session"},
+		'1': {"connect", "Server", "Password"},
+	}
+	for _, k := range "23451" {
+		h.key(tcell.KeyEscape) // leave a text field, so digits switch screens
+		h.rune(k)
+		s := h.waitFor(want[k]...)
+		lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+		if len(lines) != 24 {
+			t.Fatalf("screen %c has %d rows, want 24", k, len(lines))
+		}
+		if !strings.Contains(lines[23], "quit") {
+			t.Errorf("screen %c: no key-hint bar on the last row: %q", k, lines[23])
+		}
+	}
+	h.rune('?')
+	h.waitFor("keys (Esc closes)", "Ctrl-O", "Esc")
+	h.key(tcell.KeyEscape)
+	h.waitFor("Password")
+	if h.app.Dialog() != "" {
+		t.Fatal("Esc did not close help")
+	}
+}
+
+func TestMailboxesUpdateLive(t *testing.T) {
+	lab := newFakeLab()
+	h := startApp(t, fakeOptions(lab, nil), 80, 24)
+	h.waitFor("lab: smtp")
+	h.rune('2')
+	h.waitFor("alice", "bob")
+	h.key(tcell.KeyDown) // bob
+	h.waitFor("bob: 0 messages")
+	lab.store.deliver("bob", "alice@postlab.test", "Lunch [today]?", "see you at noon")
+	s := h.waitFor("bob: 1 messages", "alice@postlab.test", "Lunch [today]?", "see you at noon", "new mail in bob")
+	if !strings.Contains(s, "bob 1/1") {
+		t.Errorf("mailbox list does not count the unread message:\n%s", s)
+	}
+	h.rune('r')
+	h.waitFor("Subject: Lunch [today]?", "To: bob@postlab.test")
+}
+
+func TestServerLogShowsLabTraces(t *testing.T) {
+	lab := newFakeLab()
+	lab.traces.emit(ServerLine{Session: 1, Listener: "smtp", Event: explorer.Event{Dir: explorer.ServerToClient, Line: "220 before the app"}})
+	h := startApp(t, fakeOptions(lab, nil), 80, 24)
+	h.waitFor("lab: smtp")
+	h.rune('3')
+	h.waitFor("#1 smtp 220 before the app")
+	lab.traces.emit(ServerLine{Session: 2, Listener: "pop3", Event: explorer.Event{Dir: explorer.ClientToServer, TLS: true, Line: "USER [bob]"}})
+	h.waitFor("C: #2 pop3 USER [bob]", lockMark)
+}
+
+type fakeDiagnoser struct{ block chan struct{} }
+
+func (f fakeDiagnoser) Diagnose(ctx context.Context, target string, progress func(Finding)) (Report, error) {
+	if f.block != nil {
+		select {
+		case <-f.block:
+		case <-ctx.Done():
+			return Report{}, ctx.Err()
+		}
+	}
+	fs := []Finding{
+		{Check: "mx.records", Status: "pass", Summary: "2 MX hosts [primary first]", Ref: "RFC 5321 §5.1"},
+		{Check: "spf.record", Status: "fail", Summary: "no SPF record", Detail: "Receivers cannot tell who may send for " + target, Fix: "publish v=spf1 mx -all", Ref: "RFC 7208 §4"},
+	}
+	for _, x := range fs {
+		progress(x)
+	}
+	return Report{Target: target, Resolver: "127.0.0.1:2553", DurationMS: 12, Findings: fs}, nil
+}
+
+func TestDiagnoseShowsTreeAndCancels(t *testing.T) {
+	block := make(chan struct{})
+	o := fakeOptions(newFakeLab(), nil)
+	o.Diagnoser = fakeDiagnoser{block: block}
+	h := startApp(t, o, 80, 24)
+	h.rune('4')
+	h.waitFor("Domain or address:")
+	h.line("example.org")
+	h.waitFor("checking example.org", "(running)")
+	h.key(tcell.KeyEscape)
+	h.waitFor("cancelled", "(stopped)")
+	close(block)
+	h.key(tcell.KeyEnter)
+	s := h.waitFor("MX", "SPF", "records", "2 MX hosts [primary first]", "no SPF record", "1 passed, 0 warnings, 1 failed")
+	if !strings.Contains(s, "✘ fail") || !strings.Contains(s, "✔ ok") {
+		t.Errorf("status icons missing:\n%s", s)
+	}
+	h.key(tcell.KeyTab)  // to the tree
+	h.key(tcell.KeyDown) // the SPF group
+	h.key(tcell.KeyDown)
+	h.waitFor("Fix: publish v=spf1 mx -all", "(RFC 7208 §4)")
+}
+
+func TestPortTakenOffersFreePorts(t *testing.T) {
+	lab := newFakeLab()
+	var asked []bool
+	o := fakeOptions(lab, nil)
+	o.StartLab = func(free bool) (Lab, error) {
+		asked = append(asked, free)
+		if !free {
+			return nil, fmt.Errorf("%w: 127.0.0.1:2525 (--smtp)", ErrPortTaken)
+		}
+		return lab, nil
+	}
+	h := startApp(t, o, 80, 24)
+	h.waitFor("A lab port is taken", "L lab on free ports")
+	h.rune('L')
+	h.waitFor("The lab runs on free ports")
+	if h.app.Lab() == nil {
+		t.Fatal("no lab after L")
+	}
+	if len(asked) != 2 || asked[0] || !asked[1] {
+		t.Fatalf("StartLab calls = %v, want [false true]", asked)
+	}
+}
+
+func TestNoLab(t *testing.T) {
+	o := fakeOptions(newFakeLab(), nil)
+	o.NoLab = true
+	h := startApp(t, o, 80, 24)
+	h.waitFor("lab off (--no-lab)")
+	h.rune('2')
+	h.waitFor("The lab is not running")
+}
+
+func TestQuitStopsTheLab(t *testing.T) {
+	lab := newFakeLab()
+	h := startApp(t, fakeOptions(lab, nil), 80, 24)
+	h.waitFor("lab: smtp")
+	h.rune('q')
+	select {
+	case err := <-h.done:
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.done <- nil
+	case <-time.After(10 * time.Second):
+		t.Fatal("q did not quit")
+	}
+	lab.mu.Lock()
+	defer lab.mu.Unlock()
+	if !lab.closed {
+		t.Fatal("the lab was not closed on quit")
+	}
+}
+
+func TestEscCancelsASlowServer(t *testing.T) {
+	var fs *fakeSession
+	h := startApp(t, fakeOptions(newFakeLab(), &fs), 80, 24)
+	h.waitFor("lab: smtp")
+	h.key(tcell.KeyEnter)
+	h.waitFor("220 mail.postlab.test")
+	fs.slow = make(chan struct{})
+	h.line("NOOP")
+	h.waitFor("waiting for the server", "Esc cancel")
+	h.key(tcell.KeyEscape)
+	h.waitFor("cancelled")
+	if h.app.Busy() {
+		t.Fatal("still busy after Esc")
+	}
+}
+
+func TestNoColorStaysLegible(t *testing.T) {
+	var fs *fakeSession
+	o := fakeOptions(newFakeLab(), &fs)
+	o.NoColor = true
+	h := startApp(t, o, 80, 24)
+	h.waitFor("lab: smtp")
+	h.key(tcell.KeyEnter)
+	h.waitFor("S: 220")
+	h.line("EHLO [127.0.0.1]")
+	h.waitFor("C: EHLO [127.0.0.1]")
+	ch := make(chan []tcell.SimCell, 1)
+	h.app.tv.QueueUpdate(func() { c, _, _ := h.sim.GetContents(); ch <- c })
+	for _, c := range <-ch {
+		fg, bg, _ := c.Style.Decompose()
+		if fg != tcell.ColorDefault || bg != tcell.ColorDefault {
+			t.Fatalf("a cell %q has colours %v/%v under NO_COLOR", string(c.Runes), fg, bg)
+		}
+	}
+}
+
+func TestComposeShowsDotStuffingAndSends(t *testing.T) {
+	var fs *fakeSession
+	h := startApp(t, fakeOptions(newFakeLab(), &fs), 80, 24)
+	h.waitFor("lab: smtp")
+	h.key(tcell.KeyEnter)
+	h.waitFor("S: 220")
+	for _, l := range []string{"EHLO x", "MAIL FROM:<alice@postlab.test>", "RCPT TO:<bob@postlab.test>"} {
+		h.line(l)
+		h.waitFor("C: " + l)
+	}
+	h.waitFor("250 2.1.5", "compose…")
+	h.key(tcell.KeyCtrlO)
+	s := h.waitFor("on the wire after DATA", "..a line that starts with a dot", "dot-stuffed", "end of data")
+	_ = s
+	// Tab to the Send button: From, To, Subject, Body, Send.
+	for i := 0; i < 4; i++ {
+		h.key(tcell.KeyTab)
+	}
+	h.key(tcell.KeyEnter)
+	h.waitFor("C: DATA", "S: 354", "C: ..a line that starts with a dot", "C: .", "S: 250 2.0.0 OK: queued")
 }

@@ -27,23 +27,25 @@ func (s *sessionScreen) compose() {
 		return
 	}
 	from, to := s.envelope()
-	m := ComposeModel{From: from, To: to, Subject: "Hello from postlab", Body: "Hi,\n\nthis message went through the lab.\n.a line starting with a dot is dot-stuffed\n", Date: time.Now()}
+	m := ComposeModel{From: from, To: to, Subject: "Hello from postlab", Body: "Hi, this message went through the lab.\n.a line that starts with a dot gets another dot\n", Date: time.Now()}
 	form := tview.NewForm()
-	form.SetItemPadding(0)
+	form.SetItemPadding(0).SetBorderPadding(0, 0, 1, 1)
 	preview := tview.NewTextView().SetDynamicColors(true).SetWrap(false)
-	preview.SetBorder(true).SetTitle(" on the wire after DATA ")
-	body := tview.NewTextArea().SetText(m.Body, false)
+	body := tview.NewTextArea().SetText(m.Body, false).SetSize(4, 0)
 	body.SetLabel("Body    ")
 	render := func() {
 		var b strings.Builder
+		fmt.Fprintf(&b, "%s── on the wire after DATA ──%s\n", s.a.tag("title"), s.a.th.reset())
+		inBody := false
 		for _, l := range m.Lines() {
 			switch {
 			case l.Stuffed:
-				fmt.Fprintf(&b, "%s%s%s  %s<- dot-stuffed (RFC 5321 §4.5.2)%s\n", s.a.tag("warn"), tview.Escape(l.Text), s.a.th.reset(), s.a.tag("dim"), s.a.th.reset())
+				fmt.Fprintf(&b, "%s%s%s  %s<- dot-stuffed, RFC 5321 §4.5.2%s\n", s.a.tag("warn"), tview.Escape(l.Text), s.a.th.reset(), s.a.tag("dim"), s.a.th.reset())
 			case l.End:
 				fmt.Fprintf(&b, "%s.%s  %s<- end of data%s\n", s.a.tag("c2s"), s.a.th.reset(), s.a.tag("dim"), s.a.th.reset())
-			case l.Text == "":
-				fmt.Fprintf(&b, "%s<- blank line: headers end%s\n", s.a.tag("dim"), s.a.th.reset())
+			case l.Text == "" && !inBody:
+				inBody = true
+				fmt.Fprintf(&b, "%s<- blank line: the headers end, the body starts%s\n", s.a.tag("dim"), s.a.th.reset())
 			default:
 				b.WriteString(tview.Escape(l.Text) + "\n")
 			}
@@ -69,9 +71,9 @@ func (s *sessionScreen) compose() {
 	})
 	form.AddButton("Cancel", s.a.closeDialog)
 	render()
-	frame := tview.NewFlex().SetDirection(tview.FlexRow).AddItem(form, 0, 3, true).AddItem(preview, 0, 2, false)
+	frame := tview.NewFlex().SetDirection(tview.FlexRow).AddItem(form, 10, 0, true).AddItem(preview, 0, 1, false)
 	frame.SetBorder(true).SetTitle(" compose (Tab moves, Esc closes) ")
-	s.a.showDialog("compose", frame, 78, 22, form)
+	s.a.showDialog("compose", frame, 90, 30, form)
 }
 
 // envelope guesses From/To headers from the MAIL and RCPT lines sent.
