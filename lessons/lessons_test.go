@@ -452,3 +452,40 @@ func BenchmarkObserve(b *testing.B) {
 		r.Observe(e)
 	}
 }
+
+// FuzzEvidence feeds arbitrary trace lines to every check of the course:
+// nothing may panic, whatever a server or client sends.
+func FuzzEvidence(f *testing.F) {
+	f.Add("220 hi\n>EHLO x\n250-a\n250 b\n>DATA\n354 go\n>Subject: x\n>\n>.\n250 ok", false)
+	f.Add("+OK\n>USER bob\n+OK\n>AUTH PLAIN\n+ \n>****\n-ERR no\n>DELE 1\n+OK\n#closed", true)
+	c, _ := Builtin()
+	var checks []*Check
+	for _, l := range c.Lessons {
+		for _, s := range l.Steps {
+			checks = append(checks, s.Checks...)
+		}
+	}
+	f.Fuzz(func(t *testing.T, script string, pop3 bool) {
+		tr := newTracker()
+		proto := explorer.SMTP
+		if pop3 {
+			proto = explorer.POP3
+		}
+		for i, l := range strings.Split(script, "\n") {
+			ev := Evidence{Source: FromServer, Session: strconv.Itoa(i % 3), Event: explorer.Event{Dir: explorer.ServerToClient, Line: l, State: explorer.State{Proto: proto, Multi: i%7 == 6}}}
+			switch {
+			case strings.HasPrefix(l, ">"):
+				ev.Event.Dir, ev.Event.Line = explorer.ClientToServer, l[1:]
+			case strings.HasPrefix(l, "#"):
+				ev.Event.Dir, ev.Event.Line, ev.Event.State.Phase = explorer.Local, l[1:], explorer.PhaseClosed
+			case strings.HasPrefix(l, "?"):
+				ev = Evidence{Source: FromDNS, DNS: &DNSQuery{Name: l[1:], Type: "MX"}}
+			}
+			tr.add(ev)
+		}
+		env := &evalEnv{t: tr, boxes: newFakeLab(), answers: map[string]string{"q": script}}
+		for _, ch := range checks {
+			ch.eval(env)
+		}
+	})
+}
