@@ -286,6 +286,7 @@ type dirSyncer struct {
 	requested uint64
 	done      uint64
 	running   bool
+	f         *os.File // the directory, opened on first use
 }
 
 func (d *dirSyncer) sync() error {
@@ -304,7 +305,7 @@ func (d *dirSyncer) sync() error {
 		d.running = true
 		target := d.requested
 		d.mu.Unlock()
-		err := syncDir(d.path)
+		err := d.fsync()
 		d.mu.Lock()
 		d.running = false
 		if err == nil && target > d.done {
@@ -318,14 +319,20 @@ func (d *dirSyncer) sync() error {
 	return nil
 }
 
-func syncDir(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
+// fsync syncs the directory through a descriptor kept open between calls
+// (only the one running syncer uses it).
+func (d *dirSyncer) fsync() error {
+	if d.f == nil {
+		f, err := os.Open(d.path)
+		if err != nil {
+			return err
+		}
+		d.f = f
 	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	err := d.f.Sync()
+	if err != nil {
+		d.f.Close()
+		d.f = nil
 	}
 	return err
 }
