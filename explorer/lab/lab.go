@@ -522,5 +522,6 @@ func (l *Lab) Close(ctx context.Context) error {
 		}
 	}
 	l.wg.Wait()
+	l.store.close()
 	return errors.Join(errs...)
 }

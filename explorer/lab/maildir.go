@@ -122,6 +122,20 @@ func (s *Store) box(name string) (*maildir, error) {
 	return m, nil
 }
 
+// close releases the directory descriptors kept for fsync.
+func (s *Store) close() {
+	s.mu.Lock()
+	boxes := make([]*maildir, 0, len(s.boxes))
+	for _, m := range s.boxes {
+		boxes = append(boxes, m)
+	}
+	s.mu.Unlock()
+	for _, m := range boxes {
+		m.newSync.close()
+		m.cSync.close()
+	}
+}
+
 // validMailbox accepts user names (see ValidUserName) and "outbox".
 func validMailbox(name string) error {
 	if name == Outbox {
@@ -317,6 +331,19 @@ func (d *dirSyncer) sync() error {
 		}
 	}
 	return nil
+}
+
+// close releases the kept descriptor once no fsync is running.
+func (d *dirSyncer) close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for d.running {
+		d.cond.Wait()
+	}
+	if d.f != nil {
+		d.f.Close()
+		d.f = nil
+	}
 }
 
 // fsync syncs the directory through a descriptor kept open between calls
