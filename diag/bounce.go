@@ -102,6 +102,11 @@ func ParseBounce(r io.Reader) (*BounceReport, error) {
 	return rep, nil
 }
 
+var (
+	reInlineDSN      = regexp.MustCompile(`(?im)^final-recipient:\s*\S`)
+	reInlineDSNStart = regexp.MustCompile(`(?im)^(reporting-mta|original-envelope-id|action|final-recipient|original-recipient|status):`)
+)
+
 // reMboxSep finds the "From sender date" line that starts the next
 // message of an mbox file.
 var reMboxSep = regexp.MustCompile(`\nFrom \S+ +[A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} \d\d:\d\d`)
@@ -134,6 +139,16 @@ func parseBounceData(rep *BounceReport, data []byte, depth int) {
 		rep.Results = append(rep.Results, BounceResult{Recipient: rcpt, Reason: BounceFeedback,
 			Diagnostic: diag, Explanation: info.explanation, Fix: info.fix})
 		return
+	}
+
+	// Delivery-status fields pasted into the text (a broken multipart, or
+	// an MTA that writes them inline).
+	if len(m.dsn) == 0 {
+		if txt := cutOriginal(strings.Join(m.texts, "\n")); reInlineDSN.MatchString(txt) {
+			if loc := reInlineDSNStart.FindStringIndex(txt); loc != nil {
+				m.dsn = append(m.dsn, []byte(txt[loc[0]:]))
+			}
+		}
 	}
 
 	// RFC 3464 / RFC 6533 delivery status.
@@ -516,7 +531,7 @@ func walkEntity(m *bounceMsg, e *message.Entity, depth int) {
 		ct = "text/plain"
 	}
 	ct = strings.ToLower(ct)
-	if mr := e.MultipartReader(); mr != nil {
+	if strings.HasPrefix(ct, "multipart/") {
 		if depth >= bounceMaxDepth {
 			m.notes = append(m.notes, "MIME nesting too deep; inner parts ignored")
 			return
@@ -524,17 +539,38 @@ func walkEntity(m *bounceMsg, e *message.Entity, depth int) {
 		if rt := strings.ToLower(params["report-type"]); rt != "" && m.reportType == "" {
 			m.reportType = rt
 		}
-		for {
+		// Keep the raw body: when the boundary never appears, the whole
+		// body is the text.
+		raw, _ := io.ReadAll(io.LimitReader(e.Body, BounceMaxBytes))
+		h := e.Header.Copy()
+		h.Del("Content-Transfer-Encoding")
+		ent, err := message.New(h, bytes.NewReader(raw))
+		var mr message.MultipartReader
+		if ent != nil {
+			mr = ent.MultipartReader()
+		}
+		parts := 0
+		for mr != nil {
 			p, err := mr.NextPart()
 			if err != nil {
 				if err != io.EOF {
 					m.notes = append(m.notes, "a MIME part is malformed ("+oneLine(err.Error())+")")
-					// Keep what the broken part held as text.
 				}
-				return
+				break
 			}
+			parts++
 			walkEntity(m, p, depth+1)
 		}
+		if parts == 0 && len(bytes.TrimSpace(raw)) > 0 {
+			if err == nil {
+				m.notes = append(m.notes, "the multipart body has no parts (its boundary never appears); it was read as text")
+			}
+			if len(raw) > bounceMaxPartLen {
+				raw = raw[:bounceMaxPartLen]
+			}
+			m.texts = append(m.texts, string(raw))
+		}
+		return
 	}
 	body, rerr := io.ReadAll(io.LimitReader(e.Body, bounceMaxPartLen))
 	if rerr != nil && len(body) == 0 {
@@ -640,7 +676,7 @@ func parseDSNParts(parts [][]byte) ([]rawRecipient, string, bool) {
 			case "final-recipient", "original-recipient", "x-actual-recipient":
 				// Without blank lines between groups, a repeated field
 				// starts the next recipient.
-				if cur != nil && ((f.name == "final-recipient" && hasFinal) || (f.name == "original-recipient" && hasOrig) || (f.name != "x-actual-recipient" && cur.action != "")) {
+				if cur != nil && ((f.name == "final-recipient" && hasFinal) || (f.name == "original-recipient" && hasOrig)) {
 					flush()
 				}
 				if cur == nil {
@@ -672,6 +708,12 @@ func parseDSNParts(parts [][]byte) ([]rawRecipient, string, bool) {
 				default:
 					continue
 				}
+			}
+			// A second Action or Status after a recipient starts the next
+			// group (blank line missing, fields in recipient-last order).
+			if (f.name == "action" && cur.action != "" || f.name == "status" && cur.status != "") && (hasFinal || hasOrig) {
+				flush()
+				cur = &rawRecipient{}
 			}
 			switch f.name {
 			case "action":
@@ -751,7 +793,7 @@ func decodeUTF8Escapes(v string) string {
 	})
 }
 
-var reReplyIn = regexp.MustCompile(`(?m)(?:^|[\s:'"(\[#=])([45][0-9][0-9])([ -]|:\s)(?:[245]\.[0-9]{1,3}\.[0-9]{1,3}|[#<\[A-Za-z])`)
+var reReplyIn = regexp.MustCompile(`(?m)(?:^|[\s:'"(\[#=])([45][0-9][0-9])( - |[ -]|:\s)(?:[245]\.[0-9]{1,3}\.[0-9]{1,3}|[#<\[A-Za-z])`)
 
 // extractSMTPReply returns the part of s from the first SMTP reply code on.
 func extractSMTPReply(s string) string {
@@ -806,7 +848,7 @@ func looksLikeBounce(h textproto.Header, from, subject string) bool {
 	return reBounceFrom.MatchString(from)
 }
 
-var reBounceFrom = regexp.MustCompile(`(?i)mailer-daemon|postmaster@|mail delivery (subsystem|system|service)|^"?mail ?delivery|mdaemon@|\bpostmaster\b|microsoftexchange|nobody@.*bounce|bounce[s]?@|<>|^"?(mail|system) administrator|mail ?daemon|^"?(mail delivery|delivery status)`)
+var reBounceFrom = regexp.MustCompile(`(?i)mailer-daemon|postmaster@|mail delivery (subsystem|system|service)|post_master@|^"?mail ?delivery|mdaemon@|\bpostmaster\b|microsoftexchange|nobody@.*bounce|bounce[s]?@|<>|^"?(mail|system) administrator|mail ?daemon|^"?(mail delivery|delivery status)`)
 var reBounceSubject = regexp.MustCompile(`(?i)unzustellbar|nicht zustellbar|non remis|impossible de remettre|no se puede entregar|onbestelbaar|non recapitabile|não é possível entregar|olevererbar|nie można dostarczyć|nedoručitelné|kézbesíthetetlen|配信不能|無法傳遞|无法投递|退信|недоставлен|не доставлен|возвращ[её]нное письмо|undeliver|undelivered|delivery (status notification|failure|failed|has failed|problem|report)|mail delivery failed|returned mail|failure notice|non-?delivery|nondeliverable|not delivered|could not (be )?deliver|permanent (delivery )?failure|delivery notification|mail system error|rejected:|returned to sender|message you sent (was |has been )?blocked|warning: (could not send|message .* delayed)|delayed mail|delivery delayed`)
 
 var reAutoSubject = regexp.MustCompile(`(?i)^(auto(matic|matische|matisch)?[ -]?(reply|response|antwort)|risposta automatica|resposta autom[aá]tica|respuesta autom[aá]tica|automatisch antwoord|autosvar|odpowied[zź] automatyczna|自動返信|自动回复|ooo\b|out of (the )?office|abwesenheit|absence|vacation|away from|r[ée]ponse automatique|respuesta autom[aá]tica|autoreply|auto:|i am (currently )?(out|away))`)

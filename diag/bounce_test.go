@@ -76,6 +76,10 @@ func TestBounceFixtures(t *testing.T) {
 			{"v2@example.com", BounceNoRelaying, "5.7.1", 550, false, "mx.example.com"}}},
 		{"yahoo-dd.eml", "bounce", "yahoo", true, []want{{"xyz@yahoo.com", BounceUserUnknown, "", 554, true, ""}}},
 		{"ses-json.eml", "bounce", "amazonses-json", true, []want{{"nobody@example.com", BounceUserUnknown, "5.1.1", 550, true, "a8-1.smtp-out.amazonses.com"}}},
+		{"pmdf-inline.eml", "bounce", "rfc3464", true, []want{{"bo@example.org", BounceUserUnknown, "5.7.1", 550, true, "mx.example.org"}}},
+		{"notes-ja.eml", "bounce", "text", true, []want{{"di@notes.example.co.jp", BounceUserUnknown, "", 0, true, ""}}},
+		{"imail.eml", "bounce", "text", true, []want{{"flo@imail.example.com", BounceUserUnknown, "", 0, true, ""}}},
+		{"verizon.eml", "bounce", "text", true, []want{{"5555550100@vtext.com", BounceUserUnknown, "", 550, true, ""}}},
 		{"global.eml", "bounce", "rfc3464/postfix", true, []want{{"用户@例子.测试", BounceUserUnknown, "5.1.1", 550, true, "mx.例子.测试"}}},
 	}
 	for _, c := range cases {
@@ -258,5 +262,26 @@ func TestBounceMboxFirstMessageOnly(t *testing.T) {
 	}
 	if len(rep.Results) != 1 || rep.Results[0].Recipient != "ghost@example.com" || !strings.Contains(strings.Join(rep.Notes, " "), "only the first") {
 		t.Errorf("mbox: %+v %q", rep.Results, rep.Notes)
+	}
+}
+
+func TestParseDSNGroups(t *testing.T) {
+	// Blank lines missing between groups, fields in unusual orders.
+	dsn := "Reporting-MTA: dns; mx.example.org\n\n" +
+		"Final-Recipient: rfc822; a@example.com\nOriginal-Recipient: rfc822; a@example.com\nAction: failed\nStatus: 5.1.1\n" +
+		"Action: failed\nStatus: 5.2.2\nFinal-Recipient: rfc822; b@example.com\n" +
+		"Original-Recipient: rfc822; c+2Bx@example.com\nFinal-Recipient: rfc822; c+x@example.com\nAction: delayed\nStatus: 4.4.1\n"
+	raws, mta, ok := parseDSNParts([][]byte{[]byte(dsn)})
+	if !ok || mta != "mx.example.org" {
+		t.Fatalf("ok=%v mta=%q", ok, mta)
+	}
+	want := []rawRecipient{{rcpt: "a@example.com", status: "5.1.1", action: "failed"}, {rcpt: "b@example.com", status: "5.2.2", action: "failed"}, {rcpt: "c+x@example.com", status: "4.4.1", action: "delayed"}}
+	if len(raws) != len(want) {
+		t.Fatalf("got %+v", raws)
+	}
+	for i := range want {
+		if raws[i] != want[i] {
+			t.Errorf("group %d = %+v, want %+v", i, raws[i], want[i])
+		}
 	}
 }

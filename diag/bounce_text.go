@@ -36,6 +36,8 @@ var (
 		regexp.MustCompile(`(?i)<([A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,}) #[245]\.[0-9]+\.[0-9]+>`),
 		regexp.MustCompile(`(?i)connect(?:ion)? to ([A-Za-z0-9][A-Za-z0-9.\-]*)\[([0-9A-Fa-f.:]+)\]`),
 	}
+	reHeaderLike     = regexp.MustCompile(`^(?i)(from|to|cc|bcc|reply-to|sender|return-path|subject|date|message-id|mail from|in-reply-to|references|x-[a-z0-9-]+):`)
+	reFailureWords   = regexp.MustCompile(`(?i)invalid|unknown|no such|not (found|exist|listed|delivered)|does not exist|rejected|refused|failed|undeliverable|unable|could not|couldn't|full|quota|disabled|blocked|denied`)
 	reSectionSep     = regexp.MustCompile(`^\s*(-{3,}|={3,}|#{5,}|\*{5,})`)
 	reTranscriptRcpt = regexp.MustCompile(`(?i)RCPT TO:\s*<(` + addrPat + `)>`)
 	reRemoteSaid     = regexp.MustCompile(`(?i)(?:the error that the other server returned was|the response from the remote server was|the response was|remote (?:server|host) (?:returned|said)|server replied|said|returned)\s*:?\s*'?`)
@@ -96,8 +98,9 @@ func parseTextBounce(txt string, h textproto.Header) ([]rawRecipient, string) {
 	globalRemote := findRemote(body)
 
 	type block struct {
-		rcpt  string
-		lines []string
+		rcpt   string
+		lines  []string
+		before string // the line just above the address (Notes puts the reason there)
 	}
 	var blocks []block
 	open := false
@@ -114,6 +117,16 @@ func parseTextBounce(txt string, h textproto.Header) ([]rawRecipient, string) {
 		}
 		open = true
 		b := block{rcpt: m[1]}
+		for j := i - 1; j >= 0 && j >= i-2; j-- {
+			t := strings.TrimSpace(lines[j])
+			if t == "" {
+				continue
+			}
+			if !reSectionSep.MatchString(t) && !strings.HasSuffix(t, ":") && !reRcptLine.MatchString(t) && !isBoilerplate(t) {
+				b.before = t
+			}
+			break
+		}
 		if strings.TrimSpace(m[3]) != "" {
 			b.lines = append(b.lines, m[3])
 		}
@@ -128,6 +141,9 @@ func parseTextBounce(txt string, h textproto.Header) ([]rawRecipient, string) {
 		}
 		r := rawRecipient{rcpt: b.rcpt, action: "failed"}
 		r.diag = blockDiag(b.lines)
+		if r.diag == "" {
+			r.diag = b.before
+		}
 		r.remote = findRemote(strings.Join(b.lines, "\n"))
 		key := strings.ToLower(b.rcpt)
 		if i, ok := index[key]; ok {
@@ -188,6 +204,21 @@ func parseTextBounce(txt string, h textproto.Header) ([]rawRecipient, string) {
 			}
 			seen[strings.ToLower(a)] = true
 			out = append(out, rawRecipient{rcpt: a, action: "failed", diag: extractSMTPReply(d)})
+		}
+	}
+	if len(out) == 0 {
+		// "Invalid final delivery userid: user@example.com": an address
+		// inside a line that says what failed.
+		for _, l := range lines {
+			t := strings.TrimSpace(l)
+			a := reAddr.FindString(t)
+			if a == "" || reHeaderLike.MatchString(t) || !reFailureWords.MatchString(t) {
+				continue
+			}
+			out = append(out, rawRecipient{rcpt: strings.TrimRight(a, "."), action: "failed", diag: t})
+			if len(out) >= 50 {
+				break
+			}
 		}
 	}
 	if len(out) == 0 {
