@@ -181,7 +181,11 @@ func (t *smtpTracer) replied(cmd string, code int) {
 	ok := code >= 200 && code < 300
 	switch cmd {
 	case "":
-		if code == 220 {
+		switch {
+		case code == 220:
+			t.st.Phase = explorer.PhaseGreeted
+		case t.st.Phase == explorer.PhaseTLS:
+			// go-smtp's "550 5.0.0 Handshake error": still plaintext.
 			t.st.Phase = explorer.PhaseGreeted
 		}
 	case "EHLO", "HELO":

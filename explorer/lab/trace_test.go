@@ -235,3 +235,20 @@ func TestTraceRefusedConnection(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestSMTPTraceFailedHandshake(t *testing.T) {
+	l := startLab(t)
+	c := dial(t, l.Addr("smtp"))
+	c.greet()
+	c.cmd("220", "STARTTLS")
+	c.raw("this is not a TLS client hello\r\n")
+	c.expect("550 5.0.0")
+	c.cmd("250", "NOOP")
+	c.cmd("221", "QUIT")
+	evs := sessionEvents(t, l, ListenerSMTP)
+	for _, ev := range evs {
+		if ev.Line == "NOOP" && (ev.TLS || ev.State.Phase == explorer.PhaseTLS) {
+			t.Errorf("after a failed handshake: %+v", ev)
+		}
+	}
+}
