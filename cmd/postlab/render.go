@@ -42,7 +42,9 @@ type renderer struct {
 func newRenderer(w io.Writer, f *traceFlags) (*renderer, error) {
 	r := &renderer{w: w, colors: useColor(w, f.noColor)}
 	if !f.noNotes {
-		r.notes = annotate.Annotate
+		// One stateful annotator per consumer: it follows the session in order
+		// (headers vs body, the AUTH LOGIN user name vs password).
+		r.notes = annotate.NewAnnotator().Annotate
 	}
 	if f.traceOut != "" {
 		fh, err := os.Create(f.traceOut)
@@ -50,7 +52,7 @@ func newRenderer(w io.Writer, f *traceFlags) (*renderer, error) {
 			return nil, usageErrorf("--trace-out: %v", err)
 		}
 		r.file = fh
-		r.jsonl = explorer.NewJSONLWriter(fh, annotate.Annotate)
+		r.jsonl = explorer.NewJSONLWriter(fh, annotate.NewAnnotator().Annotate)
 	}
 	return r, nil
 }
