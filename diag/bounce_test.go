@@ -80,6 +80,8 @@ func TestBounceFixtures(t *testing.T) {
 		{"notes-ja.eml", "bounce", "text", true, []want{{"di@notes.example.co.jp", BounceUserUnknown, "", 0, true, ""}}},
 		{"imail.eml", "bounce", "text", true, []want{{"flo@imail.example.com", BounceUserUnknown, "", 0, true, ""}}},
 		{"verizon.eml", "bounce", "text", true, []want{{"5555550100@vtext.com", BounceUserUnknown, "", 550, true, ""}}},
+		{"openmail.eml", "bounce", "text", true, []want{{"ida@example.org", BounceUserUnknown, "", 0, true, ""}}},
+		{"activehunter.eml", "bounce", "sendmail", true, []want{{"kay@ah.example.ed.jp", BounceUserUnknown, "", 550, true, ""}}},
 		{"global.eml", "bounce", "rfc3464/postfix", true, []want{{"用户@例子.测试", BounceUserUnknown, "5.1.1", 550, true, "mx.例子.测试"}}},
 	}
 	for _, c := range cases {

@@ -18,7 +18,7 @@ const addrPat = `[^\s<>()"',;:@]+@[A-Za-z0-9\[][A-Za-z0-9.\-:\]]*[A-Za-z0-9\]]`
 var (
 	reAddr = regexp.MustCompile(addrPat)
 	// "<a@b>", "a@b", "  a@b", "a@b (a@b)", "<a@b>:", "<a@b> (expanded from <c@d>): text"
-	reRcptLine = regexp.MustCompile(`^\s*(?:RCPT TO:|Recipient:|Failed recipient:|Address:|Original-Recipient:|Recipient address:)?\s*['"<]?(` + addrPat + `)['">]?\.?(?:\s*\((?:expanded from |generated from )?[^)]*\))?(?:\s+on\s+\d.*)?\s*(?:(:|\.{3}|\s-\s)\s*(.*))?$`)
+	reRcptLine = regexp.MustCompile(`^\s*(?:RCPT TO:|Recipient:|Failed recipient:|Address:|Original-Recipient:|Recipient address:|>>>)?\s*['"<]?(` + addrPat + `)['">]?\.?(?:\s+<[^>]*>)?(?:\s*[(\[]([^)\]]*)[)\]])?(?:\s+on\s+\d.*)?\s*(?:(:|\.{3}|\s-\s)\s*(.*))?$`)
 	// "Your message wasn't delivered to a@b because ...", "Your message to a@b couldn't be delivered."
 	reRcptSentence = regexp.MustCompile(`(?i)(?:(?:wasn't|was not|couldn't be|could not be|has not been|cannot be|can't be|not) delivered to|delivery to|message (?:to|for)|unable to deliver (?:your message )?to|could not deliver mail to|undeliverable to|failed to deliver to|message to recipient)\s*:?\s*<?(` + addrPat + `)>?`)
 	reCutMarker    = regexp.MustCompile(`(?im)^\s*(?:-{2,}.{0,20}(?:original message|copy of the message|undelivered message|message headers|returned message|unsent message|message follows|the message|message text|original text|headers of the message|enclosed|attached message)|original message headers:|below this line is a copy|received: (?:from|by) |return-path: <|content-type: message/rfc822|-{3,} ?message truncated)`)
@@ -101,6 +101,7 @@ func parseTextBounce(txt string, h textproto.Header) ([]rawRecipient, string) {
 		rcpt   string
 		lines  []string
 		before string // the line just above the address (Notes puts the reason there)
+		note   string // "(user unknown)" or "[User unknown]" after the address
 	}
 	var blocks []block
 	open := false
@@ -116,7 +117,7 @@ func parseTextBounce(txt string, h textproto.Header) ([]rawRecipient, string) {
 			continue
 		}
 		open = true
-		b := block{rcpt: m[1]}
+		b := block{rcpt: m[1], note: m[2]}
 		for j := i - 1; j >= 0 && j >= i-2; j-- {
 			t := strings.TrimSpace(lines[j])
 			if t == "" {
@@ -127,8 +128,8 @@ func parseTextBounce(txt string, h textproto.Header) ([]rawRecipient, string) {
 			}
 			break
 		}
-		if strings.TrimSpace(m[3]) != "" {
-			b.lines = append(b.lines, m[3])
+		if strings.TrimSpace(m[4]) != "" {
+			b.lines = append(b.lines, m[4])
 		}
 		blocks = append(blocks, b)
 	}
@@ -141,6 +142,9 @@ func parseTextBounce(txt string, h textproto.Header) ([]rawRecipient, string) {
 		}
 		r := rawRecipient{rcpt: b.rcpt, action: "failed"}
 		r.diag = blockDiag(b.lines)
+		if r.diag == "" && b.note != "" && !reAddr.MatchString(b.note) && !strings.HasPrefix(strings.ToLower(b.note), "expanded from") && !strings.HasPrefix(strings.ToLower(b.note), "generated from") {
+			r.diag = b.note
+		}
 		if r.diag == "" {
 			r.diag = b.before
 		}
