@@ -115,6 +115,16 @@ func ParseAuthResults(v string) AuthResults {
 		if i+1 < len(toks) && toks[i].s == "=" {
 			r.Result = strings.ToLower(toks[i+1].s)
 			i += 2
+		} else {
+			// A bare word is no method: Microsoft puts its authserv-id
+			// between the results ("spf=pass ...; outlook.com; dkim=none").
+			if ar.AuthservID == "" {
+				ar.AuthservID = toks[i-1].s
+			}
+			for i < len(toks) && !(toks[i].s == ";" && !toks[i].quoted) {
+				i++
+			}
+			continue
 		}
 		// reason="..." and ptype.property=value pairs up to the next ';'.
 		for i < len(toks) && !(toks[i].s == ";" && !toks[i].quoted) {

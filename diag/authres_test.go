@@ -33,6 +33,11 @@ func TestParseAuthResultsRFC8601(t *testing.T) {
 				{Method: "dkim", Result: "pass", Props: map[string]string{"header.d": "example.com"}},
 				{Method: "dmarc", Result: "pass", Props: map[string]string{"action": "none", "header.from": "example.com"}},
 				{Method: "compauth", Result: "pass", Reason: "100", Props: map[string]string{}}}}},
+		{"spf=pass (sender IP is 192.0.2.1) smtp.helo=out.example.com; outlook.com; dkim=none (message not signed) header.d=none;outlook.com; dmarc=pass action=none header.from=outlook.com;",
+			AuthResults{"outlook.com", []AuthResult{
+				{Method: "spf", Result: "pass", Props: map[string]string{"smtp.helo": "out.example.com"}},
+				{Method: "dkim", Result: "none", Props: map[string]string{"header.d": "none"}},
+				{Method: "dmarc", Result: "pass", Props: map[string]string{"action": "none", "header.from": "outlook.com"}}}}},
 		{"example.com (comment; with semicolon); iprev=pass policy.iprev=192.0.2.200",
 			AuthResults{"example.com", []AuthResult{{Method: "iprev", Result: "pass", Props: map[string]string{"policy.iprev": "192.0.2.200"}}}}},
 	}
