@@ -82,6 +82,8 @@ func TestBounceFixtures(t *testing.T) {
 		{"verizon.eml", "bounce", "text", true, []want{{"5555550100@vtext.com", BounceUserUnknown, "", 550, true, ""}}},
 		{"openmail.eml", "bounce", "text", true, []want{{"ida@example.org", BounceUserUnknown, "", 0, true, ""}}},
 		{"activehunter.eml", "bounce", "sendmail", true, []want{{"kay@ah.example.ed.jp", BounceUserUnknown, "", 550, true, ""}}},
+		{"exchange55.eml", "bounce", "text", true, []want{{"max@legacy.example.net", BounceUserUnknown, "", 0, true, ""}}},
+		{"biglobe.eml", "bounce", "sendmail", true, []want{{"oli@isp.example.ne.jp", BounceMailboxFull, "", 0, false, ""}}},
 		{"global.eml", "bounce", "rfc3464/postfix", true, []want{{"用户@例子.测试", BounceUserUnknown, "5.1.1", 550, true, "mx.例子.测试"}}},
 	}
 	for _, c := range cases {

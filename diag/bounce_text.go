@@ -18,7 +18,7 @@ const addrPat = `[^\s<>()"',;:@]+@[A-Za-z0-9\[][A-Za-z0-9.\-:\]]*[A-Za-z0-9\]]`
 var (
 	reAddr = regexp.MustCompile(addrPat)
 	// "<a@b>", "a@b", "  a@b", "a@b (a@b)", "<a@b>:", "<a@b> (expanded from <c@d>): text"
-	reRcptLine = regexp.MustCompile(`^\s*(?:RCPT TO:|Recipient:|Failed recipient:|Address:|Original-Recipient:|Recipient address:|>>>)?\s*['"<]?(` + addrPat + `)['">]?\.?(?:\s+<[^>]*>)?(?:\s*[(\[]([^)\]]*)[)\]])?(?:\s+on\s+\d.*)?\s*(?:(:|\.{3}|\s-\s)\s*(.*))?$`)
+	reRcptLine = regexp.MustCompile(`^\s*(?:RCPT TO:|Recipient:|Failed recipient:|Address:|Original-Recipient:|Recipient address:|>>>)?\s*['"<]?(` + addrPat + `)['">]?\.?(?:\s+<[^>]*>)?(?:\s*[(\[]([^)\]]*)[)\]])?(?:\s+on\s+(?:\d|[A-Z][a-z]{2},?\s).*)?\s*(?:(:|\.{3}|\s-\s)\s*(.*))?$`)
 	// "Your message wasn't delivered to a@b because ...", "Your message to a@b couldn't be delivered."
 	reRcptSentence = regexp.MustCompile(`(?i)(?:(?:wasn't|was not|couldn't be|could not be|has not been|cannot be|can't be|not) delivered to|delivery to|message (?:to|for)|unable to deliver (?:your message )?to|could not deliver mail to|undeliverable to|failed to deliver to|message to recipient)\s*:?\s*<?(` + addrPat + `)>?`)
 	reCutMarker    = regexp.MustCompile(`(?im)^\s*(?:-{2,}.{0,20}(?:original message|copy of the message|undelivered message|message headers|returned message|unsent message|message follows|the message|message text|original text|headers of the message|enclosed|attached message)|original message headers:|below this line is a copy|received: (?:from|by) |return-path: <|content-type: message/rfc822|-{3,} ?message truncated)`)
@@ -349,7 +349,7 @@ func firstSentenceAfter(body string) string {
 			continue
 		}
 		low := strings.ToLower(t)
-		for _, k := range []string{"unknown", "not exist", "rejected", "full", "denied", "failed", "refused", "expired", "timed out", "blocked", "not found", "couldn't be found", "invalid", "quota", "unable", "could not", "giving up"} {
+		for _, k := range []string{"unknown", "not exist", "rejected", "full", "denied", "failed", "refused", "expired", "timed out", "blocked", "not found", "couldn't be found", "invalid", "quota", "unable", "could not", "giving up", "exceeded", "limit", "not recognized", "not allowed", "unavailable", "disabled", "見つかりません", "存在しません"} {
 			if strings.Contains(low, k) {
 				if len(t) > 300 {
 					t = t[:300]
