@@ -78,6 +78,15 @@ type App struct {
 	stopped  atomic.Bool
 	hints    []Hint
 	dialog   string
+
+	pendingConnect *Target // --connect, once the lab has started (or failed to)
+}
+
+func (a *App) connectPending() {
+	if t := a.pendingConnect; t != nil {
+		a.pendingConnect = nil
+		a.session.connect(*t)
+	}
 }
 
 // New builds the app; Run shows it.
@@ -150,16 +159,15 @@ func (a *App) SetScreen(s tcell.Screen) { a.tv.SetScreen(s) }
 // Run starts the lab (unless disabled), opens --connect if given, shows the
 // app until the user quits, then stops the lab and any session cleanly.
 func (a *App) Run() error {
+	if a.opts.Connect != nil {
+		a.pendingConnect = a.opts.Connect
+		a.session.form.fill(*a.opts.Connect)
+	}
 	if a.opts.StartLab != nil && !a.opts.NoLab {
-		a.startLab(false)
+		a.startLab(false) // connects when the lab is up: it may be the target
 	} else {
 		a.setLabMsg("lab off (--no-lab)", false)
-	}
-	if a.opts.Connect != nil {
-		t := *a.opts.Connect
-		a.session.form.fill(t)
-		a.Show(0)
-		a.session.connect(t)
+		a.connectPending()
 	}
 	err := a.tv.Run()
 	a.shutdown()
@@ -298,6 +306,7 @@ func (a *App) startLab(free bool) {
 		lab, err = a.opts.StartLab(free)
 		return err
 	}, func(err error) {
+		defer a.connectPending()
 		if err != nil {
 			if errors.Is(err, ErrPortTaken) {
 				a.setLabMsg("lab not started: "+oneLine(err.Error())+" — press L for free ports", true)
@@ -332,6 +341,9 @@ func (a *App) Show(i int) {
 	}
 	a.current = i
 	a.pages.SwitchToPage(fmt.Sprint(i))
+	if act, ok := a.screens[i].(interface{ Activated() }); ok {
+		act.Activated()
+	}
 	if f := a.screens[i].Focusables(); len(f) > 0 {
 		a.tv.SetFocus(f[0])
 	}

@@ -114,3 +114,24 @@ func (h *harness) line(s string) {
 	h.typ(s)
 	h.key(tcell.KeyEnter)
 }
+
+// waitLast waits until the newest line of the session trace starts with
+// prefix (the reply to the line just sent).
+func (h *harness) waitLast(prefix string) {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	var last string
+	for time.Now().Before(deadline) {
+		m := h.app.session.trace
+		_, end := m.Bounds()
+		if end > 0 {
+			e, _ := m.At(end - 1)
+			last = e.Event.Line
+			if strings.HasPrefix(last, prefix) {
+				return
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	h.t.Fatalf("the newest trace line is %q, want it to start with %q\n%s", last, prefix, h.text())
+}

@@ -233,31 +233,3 @@ func TestSanitizeAndWrap(t *testing.T) {
 		t.Fatalf("wide wrap = %q", parts)
 	}
 }
-
-func TestTranscriptFormats(t *testing.T) {
-	es := []Entry{ev(explorer.ServerToClient, "220 hi"), {Event: explorer.Event{Dir: explorer.ClientToServer, TLS: true, Line: "EHLO [127.0.0.1]"}}}
-	notes := func(i int) []explorer.Note {
-		if i == 1 {
-			return []explorer.Note{{Title: "EHLO", Ref: "RFC 5321 §4.1.1.1"}}
-		}
-		return nil
-	}
-	var txt, js bytes.Buffer
-	if err := WriteText(&txt, es, notes); err != nil {
-		t.Fatal(err)
-	}
-	if want := "<- 220 hi\n~> EHLO [127.0.0.1]\n     EHLO (RFC 5321 §4.1.1.1)\n"; txt.String() != want {
-		t.Fatalf("text = %q, want %q", txt.String(), want)
-	}
-	if err := WriteJSONL(&js, es, notes); err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(js.String()), "\n")
-	var obj map[string]any
-	if len(lines) != 2 || json.Unmarshal([]byte(lines[1]), &obj) != nil || obj["dir"] != "c2s" || obj["tls"] != true || obj["line"] != "EHLO [127.0.0.1]" {
-		t.Fatalf("jsonl = %q", js.String())
-	}
-	if ns, _ := obj["notes"].([]any); len(ns) != 1 {
-		t.Fatalf("notes in jsonl = %v", obj["notes"])
-	}
-}

@@ -80,6 +80,12 @@ func (m *mailboxScreen) Hints() []Hint {
 	}}}
 }
 
+// Activated re-reads the store: POP3 RETR marks mail read without an event.
+func (m *mailboxScreen) Activated() {
+	m.shownID = ""
+	m.reload()
+}
+
 func (m *mailboxScreen) setEmpty(text string) {
 	m.msg.SetText(text)
 }

@@ -196,6 +196,9 @@ func (s *sessionScreen) refreshPalette() {
 	st, caps := s.state, s.caps
 	s.mu.Unlock()
 	items := s.cmds.Palette(st, caps)
+	for i := range items {
+		items[i].Command = s.fill(items[i].Command)
+	}
 	if st.Proto == explorer.SMTP && (st.Phase == explorer.PhaseRcpt || st.Phase == explorer.PhaseData) {
 		items = append([]Suggestion{{Command: composeCommand, Why: "write the message with a helper"}}, items...)
 	}
@@ -227,24 +230,48 @@ func (s *sessionScreen) pick(sg Suggestion) {
 	}
 }
 
-// fill completes credential commands from the connect form.
+// fill turns a suggestion template into a line that works: placeholders
+// get the connect form's user and password, and the lab's users when the
+// session is with the lab.
 func (s *sessionScreen) fill(c string) string {
 	u, p := s.target.User, s.target.Password
-	switch strings.ToUpper(strings.TrimSpace(c)) {
-	case "AUTH PLAIN":
-		if u != "" && p != "" {
-			return "AUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte("\x00"+u+"\x00"+p))
-		}
-	case "USER":
-		if u != "" {
-			return "USER " + u
-		}
-	case "PASS":
-		if p != "" {
-			return "PASS " + p
+	lab := s.target.RootCAs != nil && s.a.Lab() != nil
+	if strings.EqualFold(strings.TrimSpace(c), "AUTH PLAIN") && u != "" && p != "" {
+		return "AUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte("\x00"+u+"\x00"+p))
+	}
+	if s.target.Host != "" && s.a.Lab() != nil {
+		for _, n := range []string{"smtp", "submission", "submissions", "pop3", "pop3s"} {
+			if s.a.Lab().Addr(n) == s.target.Addr() {
+				lab = true
+			}
 		}
 	}
-	return c
+	from, to, other := "sender@example.org", "recipient@example.org", "another@example.org"
+	if lab {
+		from, to, other = "alice@postlab.test", "bob@postlab.test", "alice@postlab.test"
+		if u == "bob" {
+			from, to, other = "bob@postlab.test", "alice@postlab.test", "bob@postlab.test"
+		}
+	}
+	name := u
+	if name == "" && lab {
+		name = "bob"
+	}
+	r := []string{
+		"<your.host.name>", "client.postlab.test",
+		"<sender@example.org>", "<" + from + ">",
+		"<recipient@example.org>", "<" + to + ">",
+		"<another@example.org>", "<" + other + ">",
+		"<n>", "1",
+		"<subject>", "hello from postlab",
+	}
+	if name != "" {
+		r = append(r, "<name>", name, "<user>", name)
+	}
+	if p != "" {
+		r = append(r, "<password>", p)
+	}
+	return strings.NewReplacer(r...).Replace(c)
 }
 
 // onEvent receives trace events from any goroutine.
@@ -267,6 +294,14 @@ func (s *sessionScreen) connect(t Target) {
 		return
 	}
 	s.close()
+	if l := s.a.Lab(); l != nil && t.RootCAs == nil {
+		// The lab's certificate is its own: trust it for the lab's addresses.
+		for _, n := range []string{"smtp", "submission", "submissions", "pop3", "pop3s"} {
+			if a := l.Addr(n); a != "" && a == t.Addr() {
+				t.RootCAs = l.CertPool()
+			}
+		}
+	}
 	s.target = t
 	s.trace.Clear()
 	s.mu.Lock()
@@ -284,20 +319,31 @@ func (s *sessionScreen) connect(t Target) {
 		sess, err = s.a.opts.Dial(ctx, t, s.onEvent)
 		return err
 	}, func(err error) {
-		if err != nil {
-			s.trace.Append(Entry{Event: explorer.Event{Dir: explorer.Local, Err: true, Line: "connect: " + oneLine(err.Error())}})
+		if sess == nil {
+			s.trace.Append(Entry{Event: explorer.Event{Dir: explorer.Local, Err: true, Line: "connect: " + oneLine(errString(err))}})
 			s.mu.Lock()
 			s.state.Phase = explorer.PhaseClosed
 			s.mu.Unlock()
 			s.refreshPalette()
 			return
 		}
+		// A session may come with an error (a refused greeting or
+		// STARTTLS): keep it, its trace says what happened.
 		s.mu.Lock()
 		s.sess = sess
 		s.mu.Unlock()
 		s.refreshPalette()
-		s.a.setStatus("connected to "+t.String()+": pick a command below or type one", false)
+		if err == nil {
+			s.a.setStatus("connected to "+t.String()+": pick a command below (Ctrl-P) or type one", false)
+		}
 	})
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "no session"
+	}
+	return err.Error()
 }
 
 // Send queues one typed line for the session.
@@ -311,6 +357,7 @@ func (s *sessionScreen) Send(line string) {
 	}
 	s.cmds.Add(line)
 	s.queue = append(s.queue, line)
+	s.trace.End() // what you send and its reply come into view
 	if s.pumping {
 		s.mu.Unlock()
 		return

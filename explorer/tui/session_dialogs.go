@@ -129,11 +129,13 @@ func (s *sessionScreen) saveDialog() {
 		p := path.GetText()
 		i, _ := format.GetCurrentOption()
 		entries := s.trace.Snapshot()
-		ann := s.trace.Notes
-		first, _ := s.trace.Bounds()
+		var notes explorer.NoteFunc
+		if s.a.opts.Annotate != nil {
+			notes = explorer.NoteFunc(s.a.opts.Annotate)
+		}
 		s.a.closeDialog()
 		s.a.Go("saving "+p, func(ctx context.Context) error {
-			return saveTranscript(p, i == 1, entries, func(k int) []explorer.Note { return ann(first + uint64(k)) })
+			return saveTranscript(p, i == 1, entries, notes)
 		}, func(err error) {
 			if err == nil {
 				abs, _ := filepath.Abs(p)
@@ -151,17 +153,21 @@ func (s *sessionScreen) saveDialog() {
 	s.a.showDialog("save", form, 64, 9, form)
 }
 
-// saveTranscript writes entries as annotated text (swaks-style markers,
-// notes indented) or as JSON Lines ({"t","dir","tls","line","notes"}).
-func saveTranscript(path string, jsonl bool, entries []Entry, notes func(i int) []explorer.Note) error {
+// saveTranscript writes entries as the line-mode transcript (swaks-style
+// markers, notes indented) or as JSON Lines, with explorer's writers.
+func saveTranscript(path string, jsonl bool, entries []Entry, notes explorer.NoteFunc) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("save: %v", err)
 	}
+	evs := make([]explorer.Event, len(entries))
+	for i, e := range entries {
+		evs[i] = e.Event
+	}
 	if jsonl {
-		err = WriteJSONL(f, entries, notes)
+		err = explorer.WriteJSONL(f, evs, notes)
 	} else {
-		err = WriteText(f, entries, notes)
+		err = explorer.WriteText(f, evs, notes)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr

@@ -209,8 +209,11 @@ func (v *TraceView) Draw(screen tcell.Screen) {
 			}
 			cx := x
 			if i == 0 {
+				screen.SetContent(cx+1, y+row, ' ', nil, st)
 				if e.Event.TLS {
 					screen.SetContent(cx, y+row, []rune(lockMark)[0], nil, st)
+				} else {
+					screen.SetContent(cx, y+row, ' ', nil, st)
 				}
 				cx += 2
 				for _, r := range mark {

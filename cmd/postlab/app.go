@@ -1,0 +1,93 @@
+package main
+
+import (
+	"os"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"postlab/explorer/annotate"
+	"postlab/explorer/lab"
+	"postlab/explorer/tui"
+)
+
+// appScreen, when set, is where the app draws instead of the terminal (tests).
+var appScreen tcell.Screen
+
+// appOptions is what the root flags set.
+type appOptions struct {
+	noLab    bool
+	connect  string
+	resolver string
+	noColor  bool
+	helo     string
+	lab      lab.Config
+}
+
+func init() {
+	var o appOptions
+	rootFlags = func(cmd *cobra.Command) {
+		d := lab.DefaultConfig()
+		o.lab = d
+		f := cmd.Flags()
+		f.BoolVar(&o.noLab, "no-lab", false, "do not start the lab (the practice mail server) in the app")
+		f.StringVar(&o.connect, "connect", "", "open a session straight away: smtp://HOST[:PORT], smtps://, pop3://, pop3s:// (add ?starttls for STARTTLS/STLS)")
+		f.StringVar(&o.lab.DataDir, "data", d.DataDir, "the lab's data directory (Maildirs, users, TLS keys)")
+		f.StringVar(&o.lab.SMTP, "smtp", d.SMTP, "the lab's SMTP (MX role) listen address, or off")
+		f.StringVar(&o.lab.Submission, "submission", d.Submission, "the lab's submission (STARTTLS) listen address, or off")
+		f.StringVar(&o.lab.Submissions, "submissions", d.Submissions, "the lab's submissions (implicit TLS) listen address, or off")
+		f.StringVar(&o.lab.POP3, "pop3", d.POP3, "the lab's POP3 (STLS) listen address, or off")
+		f.StringVar(&o.lab.POP3S, "pop3s", d.POP3S, "the lab's POP3S listen address, or off")
+		f.StringVar(&o.lab.DNS, "dns", d.DNS, "the lab's DNS listen address, or off")
+		f.StringVar(&o.resolver, "resolver", "", "DNS server HOST:PORT for Diagnose (default: the system's; the lab's for postlab.test)")
+		f.StringVar(&o.helo, "helo", "client.postlab.test", "name sent in the EHLO before STARTTLS")
+		f.BoolVar(&o.noColor, "no-color", false, "no colour (also with NO_COLOR set)")
+	}
+	rootRun = func(cmd *cobra.Command, args []string) error { return runApp(o) }
+}
+
+// runApp opens the terminal app; the lab runs in-process until it quits.
+func runApp(o appOptions) error {
+	opts := tui.Options{
+		Dial:     tui.ExplorerDialer(o.helo),
+		Annotate: annotate.Annotate,
+		Suggest:  tui.AnnotateSuggest,
+		NoLab:    o.noLab,
+		NoColor:  o.noColor || os.Getenv("NO_COLOR") != "",
+	}
+	if o.connect != "" {
+		t, err := tui.ParseTarget(o.connect)
+		if err != nil {
+			return usageErrorf("--connect: %v", err)
+		}
+		opts.Connect = &t
+	}
+	if appScreen == nil && !term.IsTerminal(int(os.Stdout.Fd())) {
+		return usageErrorf("the app needs a terminal; for scripts use the subcommands (see 'postlab --help')")
+	}
+	cfg := o.lab
+	cfg.Logf = func(string, ...any) {} // the screen belongs to the app
+	if !o.noLab {
+		opts.StartLab = tui.StartLabWith(cfg)
+	}
+	var app *tui.App
+	opts.Diagnoser = tui.DiagDiagnoser{
+		Resolver: o.resolver,
+		Domain:   lab.DefaultDomain,
+		LabDNS: func() string {
+			if l := app.Lab(); l != nil {
+				return l.Addr(lab.ListenerDNS)
+			}
+			return ""
+		},
+	}
+	app = tui.New(opts)
+	if appScreen != nil {
+		app.SetScreen(appScreen)
+	}
+	if err := app.Run(); err != nil {
+		return failErrorf("%v", err)
+	}
+	return nil
+}
