@@ -552,6 +552,10 @@ func walkEntity(m *bounceMsg, e *message.Entity, depth int) {
 		parts := 0
 		for mr != nil {
 			p, err := mr.NextPart()
+			if p != nil && err != nil && (message.IsUnknownCharset(err) || message.IsUnknownEncoding(err)) {
+				// Keep the part undecoded (UTF-7, x-unknown, ...).
+				err = nil
+			}
 			if err != nil {
 				if err != io.EOF {
 					m.notes = append(m.notes, "a MIME part is malformed ("+oneLine(err.Error())+")")

@@ -84,6 +84,7 @@ func TestBounceFixtures(t *testing.T) {
 		{"activehunter.eml", "bounce", "sendmail", true, []want{{"kay@ah.example.ed.jp", BounceUserUnknown, "", 550, true, ""}}},
 		{"exchange55.eml", "bounce", "text", true, []want{{"max@legacy.example.net", BounceUserUnknown, "", 0, true, ""}}},
 		{"biglobe.eml", "bounce", "sendmail", true, []want{{"oli@isp.example.ne.jp", BounceMailboxFull, "", 0, false, ""}}},
+		{"hotmail-utf7.eml", "bounce", "rfc3464/exchange", true, []want{{"raj@example.jp", BounceMailboxFull, "5.2.2", 550, false, ""}}},
 		{"global.eml", "bounce", "rfc3464/postfix", true, []want{{"用户@例子.测试", BounceUserUnknown, "5.1.1", 550, true, "mx.例子.测试"}}},
 	}
 	for _, c := range cases {
@@ -197,6 +198,10 @@ func TestClassifyBounce(t *testing.T) {
 		{"", 550, "Verification failed for <s@example.org> Unrouteable address Sender verify failed", BounceRejected},
 		{"5.1.1", 550, "<u@example.com>: Recipient address rejected: Mailbox full", BounceMailboxFull},
 		{"4.4.1", 0, "connect to mx.example.com[192.0.2.1]:25: Connection timed out", BounceExpired},
+		{"", 550, "Administrative prohibition - envelope blocked - https://community.mimecast.com/docs/DOC-1369#550", BounceBlocked},
+		{"5.7.1", 550, "Rejected by header based Anti-Spoofing policy: a@example.com", BouncePolicyViolation},
+		{"5.7.1", 554, "Blocked - see https://ipcheck.proofpoint.com/?ip=192.0.2.1", BounceBlocked},
+		{"5.7.1", 550, "[CS01] Message rejected due to local policy. Please visit https://support.apple.com/en-us/HT204137", BouncePolicyViolation},
 	}
 	for _, c := range cases {
 		if got := classifyBounce(c.status, c.reply, c.text); got != c.want {

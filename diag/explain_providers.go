@@ -238,7 +238,7 @@ var providerRules = []providerRule{
 		"RFC 5782 (DNS blacklists and whitelists)"),
 
 	// Apple iCloud.
-	prov("Apple iCloud", "iCloud CS01/HM08/HM07 policy rejections", `\b(cs0[0-9]|hm0[0-9]|ms0[0-9])\b.*(icloud|apple|me\.com|mac\.com)|(icloud|apple).*\b(cs0[0-9]|hm0[0-9])\b|support\.apple\.com/.*(ht204137|102322)`,
+	prov("Apple iCloud", "iCloud CS01/HM08/HM07 policy rejections", `\[(cs|hm)0[0-9]\] message rejected due to local policy|\b(cs0[0-9]|hm0[0-9]|ms0[0-9])\b.*(icloud|apple|me\.com|mac\.com)|(icloud|apple).*\b(cs0[0-9]|hm0[0-9])\b|support\.apple\.com/.*(ht204137|102322)`,
 		BouncePolicyViolation, "sender-server",
 		"iCloud Mail refused the message under its policies (reputation, authentication or content; the code CS01/HM08 names the rule).",
 		"Authenticate with SPF, DKIM and DMARC, check your IP's reputation, and follow Apple's postmaster guidance.",
