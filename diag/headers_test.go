@@ -408,3 +408,21 @@ func TestHeadersRFC8617Example(t *testing.T) {
 		t.Errorf("dkim with DNS: %+v", rep.DKIM[0])
 	}
 }
+
+// Messages saved by mail clients often have bare LF line ends; signatures
+// were made over CRLF and must still verify.
+func TestHeadersDKIMAndARCWithLFLineEnds(t *testing.T) {
+	s := startTXTServer(t)
+	key := publishRSA(t, s, "sel1", "example.org")
+	arcKey := publishEd25519(t, s, "arc", "lists.example.net")
+	m := dkimSign(t, headersMessage, "example.org", "sel1", key)
+	m = arcSeal(t, m, 1, "none", "lists.example.net", "arc", arcKey, "lists.example.net; dkim=pass header.d=example.org")
+	lf := strings.ReplaceAll(m, "\r\n", "\n")
+	rep := AnalyzeHeaders([]byte(lf), HeadersOptions{LookupTXT: lookupFor(t, s)})
+	if len(rep.DKIM) != 1 || rep.DKIM[0].Result != "pass" {
+		t.Errorf("dkim with LF: %+v", rep.DKIM)
+	}
+	if rep.ARC.Verdict != "pass" {
+		t.Errorf("arc with LF: %+v", rep.ARC)
+	}
+}

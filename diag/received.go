@@ -24,6 +24,7 @@ type Hop struct {
 var (
 	reReceivedIP = regexp.MustCompile(`\[(?:IPv6:)?([0-9A-Fa-f.:]+)\]`)
 	reSpaces     = regexp.MustCompile(`\s+`)
+	reBareIPv4   = regexp.MustCompile(`\b[0-9]{1,3}(\.[0-9]{1,3}){3}\b`)
 )
 
 // ParseReceived parses the value of one Received field. It is lenient:
@@ -92,13 +93,26 @@ func ParseReceived(v string) (h Hop, ok bool) {
 	flush()
 	h.From = strings.Join(parts["from"], " ")
 	h.By = strings.Join(parts["by"], " ")
-	h.With = firstWord(parts["with"])
+	h.With = strings.Join(words(parts["with"]), " ")
 	h.ID = strings.Trim(firstWord(parts["id"]), "<>")
 	h.For = strings.Trim(firstWord(parts["for"]), "<>;")
 	if m := reReceivedIP.FindStringSubmatch(h.From); m != nil {
 		h.IP = m[1]
+	} else if m := reBareIPv4.FindString(h.From); m != "" {
+		h.IP = m
 	}
 	return h, ok
+}
+
+// words drops the comments of a clause.
+func words(ws []string) []string {
+	var out []string
+	for _, w := range ws {
+		if !strings.HasPrefix(w, "(") {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 func firstWord(ws []string) string {

@@ -19,6 +19,8 @@ func TestParseReceived(t *testing.T) {
 		{"(qmail 1234 invoked by uid 1000); 12 Mar 2025 08:59:59 -0000", "", "", "", "", "", "", true, 1741769999},
 		{"from x (helo (nested (comment))) by y; garbage date", "x (helo (nested (comment)))", "y", "", "", "", "", false, 0},
 		{"", "", "", "", "", "", "", false, 0},
+		{"from APC01.outbound.protection.outlook.com (104.47.124.246) by HE1EUR01FT042.mail.protection.outlook.com (10.152.0.228) with Microsoft SMTP Server (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384_P384) id 15.20.776.10 via Frontend Transport; Mon, 21 May 2018 05:07:58 +0000",
+			"APC01.outbound.protection.outlook.com (104.47.124.246)", "HE1EUR01FT042.mail.protection.outlook.com (10.152.0.228)", "Microsoft SMTP Server", "15.20.776.10", "", "104.47.124.246", true, 1526879278},
 	}
 	for _, c := range cases {
 		h, ok := ParseReceived(c.in)
