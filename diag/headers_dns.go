@@ -11,11 +11,11 @@ import (
 	"github.com/miekg/dns"
 )
 
-// headersTXT is the tiny TXT lookup that DKIM and ARC verification need
+// HeadersResolver is the tiny TXT lookup that DKIM and ARC verification need
 // (RFC 6376 §3.6.2.2): one server, UDP with a TCP retry on truncation. It
 // counts network failures so the command can tell "the check failed" from
 // "the network failed".
-type headersTXT struct {
+type HeadersResolver struct {
 	server  string
 	timeout time.Duration
 
@@ -38,13 +38,6 @@ var errHeadersNXDOMAIN = errors.New("no such DNS name")
 // server (HOST:PORT) or, when empty, the first nameserver of
 // /etc/resolv.conf.
 func NewHeadersResolver(server string, timeout time.Duration) (*HeadersResolver, error) {
-	return newHeadersTXT(server, timeout)
-}
-
-// HeadersResolver is the lookup returned by NewHeadersResolver.
-type HeadersResolver = headersTXT
-
-func newHeadersTXT(server string, timeout time.Duration) (*headersTXT, error) {
 	if server == "" {
 		cfg, err := dns.ClientConfigFromFile("/etc/resolv.conf")
 		if err != nil || len(cfg.Servers) == 0 {
@@ -57,11 +50,11 @@ func newHeadersTXT(server string, timeout time.Duration) (*headersTXT, error) {
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
-	return &headersTXT{server: server, timeout: timeout}, nil
+	return &HeadersResolver{server: server, timeout: timeout}, nil
 }
 
 // LookupTXT has the signature go-msgauth expects.
-func (h *headersTXT) LookupTXT(name string) ([]string, error) {
+func (h *HeadersResolver) LookupTXT(name string) ([]string, error) {
 	h.mu.Lock()
 	h.attempts++
 	h.mu.Unlock()
@@ -100,7 +93,7 @@ func (h *headersTXT) LookupTXT(name string) ([]string, error) {
 }
 
 // AllFailed reports whether every lookup failed on the network.
-func (h *headersTXT) AllFailed() bool {
+func (h *HeadersResolver) AllFailed() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.attempts > 0 && h.netFails == h.attempts
