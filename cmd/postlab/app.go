@@ -12,8 +12,12 @@ import (
 	"postlab/explorer/tui"
 )
 
-// appScreen, when set, is where the app draws instead of the terminal (tests).
-var appScreen tcell.Screen
+// appScreen, when set, is where the app draws instead of the terminal, and
+// appStarted is told about the app before it runs (tests).
+var (
+	appScreen  tcell.Screen
+	appStarted func(*tui.App)
+)
 
 // appOptions is what the root flags set.
 type appOptions struct {
@@ -85,6 +89,9 @@ func runApp(o appOptions) error {
 	app = tui.New(opts)
 	if appScreen != nil {
 		app.SetScreen(appScreen)
+	}
+	if appStarted != nil {
+		appStarted(app)
 	}
 	if err := app.Run(); err != nil {
 		return failErrorf("%v", err)

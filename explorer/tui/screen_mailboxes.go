@@ -29,6 +29,8 @@ type mailboxScreen struct {
 	raw     bool
 	shownID string
 	pending atomic.Bool
+	picked  bool   // the user chose a mailbox: new mail does not move the view
+	latest  string // the mailbox that got mail last
 }
 
 func newMailboxScreen(a *App) *mailboxScreen {
@@ -36,12 +38,7 @@ func newMailboxScreen(a *App) *mailboxScreen {
 	m.boxes = tview.NewList().ShowSecondaryText(false).SetHighlightFullLine(true)
 	m.boxes.SetSelectedStyle(a.th.sel).SetMainTextStyle(a.th.base)
 	m.boxes.SetBorder(true).SetTitle(" mailboxes ").SetTitleAlign(tview.AlignLeft)
-	m.boxes.SetChangedFunc(func(i int, _, _ string, _ rune) {
-		if i >= 0 && i < len(m.names) {
-			m.current = m.names[i]
-			m.reloadMessages()
-		}
-	})
+	m.boxes.SetChangedFunc(m.boxChanged)
 	m.boxes.SetSelectedFunc(func(int, string, string, rune) { a.tv.SetFocus(m.table) })
 	m.table = tview.NewTable().SetSelectable(true, false).SetFixed(1, 0)
 	m.table.SetSelectedStyle(a.th.sel)
@@ -80,6 +77,15 @@ func (m *mailboxScreen) Hints() []Hint {
 	}}}
 }
 
+// boxChanged follows the user moving in the mailbox list.
+func (m *mailboxScreen) boxChanged(i int, _, _ string, _ rune) {
+	if i >= 0 && i < len(m.names) {
+		m.picked = true
+		m.current = m.names[i]
+		m.reloadMessages()
+	}
+}
+
 // Activated re-reads the store: POP3 RETR marks mail read without an event.
 func (m *mailboxScreen) Activated() {
 	m.shownID = ""
@@ -103,6 +109,7 @@ func (m *mailboxScreen) labChanged(l Lab) {
 		if m.pending.CompareAndSwap(false, true) {
 			m.a.QueueUpdateDraw(func() {
 				m.pending.Store(false)
+				m.latest = mailbox
 				m.reload()
 				m.a.setStatus("new mail in "+mailbox, false)
 			})
@@ -122,6 +129,14 @@ func (m *mailboxScreen) reload() {
 	}
 	m.names = m.src.Mailboxes()
 	cur := m.boxes.GetCurrentItem()
+	if !m.picked && m.latest != "" {
+		// Until the user picks one, show where mail arrived last.
+		for i, n := range m.names {
+			if n == m.latest {
+				cur, m.current = i, n
+			}
+		}
+	}
 	m.boxes.SetChangedFunc(nil)
 	m.boxes.Clear()
 	for _, n := range m.names {
@@ -143,12 +158,7 @@ func (m *mailboxScreen) reload() {
 	if cur >= 0 && cur < len(m.names) {
 		m.boxes.SetCurrentItem(cur)
 	}
-	m.boxes.SetChangedFunc(func(i int, _, _ string, _ rune) {
-		if i >= 0 && i < len(m.names) {
-			m.current = m.names[i]
-			m.reloadMessages()
-		}
-	})
+	m.boxes.SetChangedFunc(m.boxChanged)
 	if m.current == "" && len(m.names) > 0 {
 		m.current = m.names[max(0, m.boxes.GetCurrentItem())]
 	}

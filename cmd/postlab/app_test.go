@@ -1,0 +1,214 @@
+package main
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+
+	"postlab/explorer/tui"
+)
+
+func TestConnectFlagRejectsBadURLs(t *testing.T) {
+	for _, u := range []string{"imap://x", "smtps://x?starttls", "not a url"} {
+		if code := run([]string{"--connect", u, "--no-lab"}); code != exitUsage {
+			t.Errorf("--connect %q: exit %d, want %d", u, code, exitUsage)
+		}
+	}
+}
+
+func TestAppNeedsATerminal(t *testing.T) {
+	if code := run([]string{"--no-lab"}); code != exitUsage {
+		t.Fatalf("without a terminal: exit %d, want %d", code, exitUsage)
+	}
+}
+
+// freeLabFlags puts every lab listener on a free port and the data in a
+// temporary directory.
+func freeLabFlags(t *testing.T) []string {
+	return []string{"--data", t.TempDir(), "--smtp", "127.0.0.1:0", "--submission", "127.0.0.1:0",
+		"--submissions", "127.0.0.1:0", "--pop3", "127.0.0.1:0", "--pop3s", "127.0.0.1:0", "--dns", "127.0.0.1:0"}
+}
+
+// screenText reads the simulation screen on the app's goroutine.
+func screenText(app *tui.App, sim tcell.SimulationScreen) string {
+	ch := make(chan string, 1)
+	app.Application().QueueUpdate(func() {
+		cells, w, h := sim.GetContents()
+		var b strings.Builder
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				b.WriteString(string(cells[y*w+x].Runes))
+			}
+			b.WriteByte('\n')
+		}
+		ch <- b.String()
+	})
+	select {
+	case s := <-ch:
+		return s
+	case <-time.After(5 * time.Second):
+		return ""
+	}
+}
+
+func TestBarePostlabStartsTheLabAndQuits(t *testing.T) {
+	sim := tcell.NewSimulationScreen("UTF-8")
+	started := make(chan *tui.App, 1)
+	appScreen, appStarted = sim, func(a *tui.App) { started <- a }
+	defer func() { appScreen, appStarted = nil, nil }()
+	done := make(chan int, 1)
+	go func() { done <- run(freeLabFlags(t)) }()
+	var app *tui.App
+	select {
+	case app = <-started:
+	case code := <-done:
+		t.Fatalf("postlab exited %d before the app started", code)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	var s string
+	for time.Now().Before(deadline) {
+		app.Application().QueueUpdateDraw(func() {})
+		if s = screenText(app, sim); strings.Contains(s, "lab: smtp 127.0.0.1:") && strings.Contains(s, "Enter connects to the lab") {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(s, "lab: smtp 127.0.0.1:") {
+		t.Fatalf("the lab did not start:\n%s", s)
+	}
+	lab := app.Lab()
+	sim.InjectKey(tcell.KeyRune, 'q', tcell.ModNone)
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d after q, want 0", code)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("q did not quit")
+	}
+	// The lab is closed: its SMTP port no longer accepts.
+	if c, err := (&netDialer{}).dial(lab.Addr("smtp")); err == nil {
+		c.Close()
+		t.Fatal("the lab still accepts connections after quitting")
+	}
+}
+
+// needTool skips when prog is missing, or fails when POSTLAB_INTEROP=1 asks
+// for every interoperability test to run.
+func needTool(t *testing.T, prog string) string {
+	t.Helper()
+	p, err := exec.LookPath(prog)
+	if err != nil {
+		if os.Getenv("POSTLAB_INTEROP") == "1" {
+			t.Fatalf("POSTLAB_INTEROP=1 but %s is not installed", prog)
+		}
+		t.Skipf("%s is not installed", prog)
+	}
+	return p
+}
+
+// tmuxPane drives the real binary in a detached tmux session on its own
+// server socket.
+type tmuxPane struct {
+	t      *testing.T
+	tmux   string
+	socket string
+}
+
+func (p *tmuxPane) cmd(args ...string) string {
+	p.t.Helper()
+	out, err := exec.Command(p.tmux, append([]string{"-L", p.socket}, args...)...).CombinedOutput()
+	if err != nil {
+		p.t.Fatalf("tmux %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func (p *tmuxPane) capture() string { return p.cmd("capture-pane", "-p", "-t", "e2e") }
+
+func (p *tmuxPane) keys(keys ...string) {
+	p.cmd(append([]string{"send-keys", "-t", "e2e"}, keys...)...)
+	time.Sleep(150 * time.Millisecond) // let a lone Esc be read as Esc, not Alt
+}
+
+func (p *tmuxPane) typeLine(s string) {
+	p.cmd("send-keys", "-t", "e2e", "-l", s)
+	p.keys("Enter")
+}
+
+func (p *tmuxPane) waitFor(want ...string) string {
+	p.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var s string
+	for time.Now().Before(deadline) {
+		s = p.capture()
+		ok := true
+		for _, w := range want {
+			ok = ok && strings.Contains(s, w)
+		}
+		if ok {
+			return s
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	p.t.Fatalf("the pane never showed %q; it shows:\n%s", want, s)
+	return s
+}
+
+// TestEndToEndInTmux builds postlab, runs it in tmux as a user would, sends
+// a mail to bob from the Session screen, finds it in Mailboxes and quits.
+func TestEndToEndInTmux(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	tmux := needTool(t, "tmux")
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "postlab")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	p := &tmuxPane{t: t, tmux: tmux, socket: "postlab-e2e-" + filepath.Base(dir)}
+	t.Cleanup(func() { exec.Command(tmux, "-L", p.socket, "kill-server").Run() })
+	args := append([]string{bin}, freeLabFlags(t)...)
+	script := strings.Join(args, " ") + "; echo POSTLAB-EXIT=$?; sleep 30"
+	p.cmd("new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24", "env", "TERM=xterm-256color", "sh", "-c", script)
+
+	p.waitFor("Enter connects to the lab", "lab: smtp 127.0.0.1:")
+	p.keys("Enter") // the connect form starts on the lab's SMTP
+	p.waitFor("S: 220 ", "EHLO client.postlab.test")
+	for _, step := range []struct{ line, want string }{
+		{"EHLO e2e.postlab.test", "S: 250 "},
+		{"MAIL FROM:<alice@postlab.test>", "S: 250 2.0.0 Roger"},
+		{"RCPT TO:<bob@postlab.test>", "gets this"},
+		{"DATA", "S: 354 "},
+	} {
+		p.typeLine(step.line)
+		p.waitFor("C: "+step.line, step.want)
+	}
+	for _, l := range []string{"From: alice@postlab.test", "Subject: sent from tmux [e2e]", "", "Hello Bob.", "."} {
+		p.typeLine(l)
+	}
+	p.waitFor("delivered to bob")
+	p.typeLine("QUIT")
+	p.waitFor("S: 221")
+	p.keys("Escape")
+	p.keys("2")
+	s := p.waitFor("mailboxes", "bob 1", "sent from tmux [e2e]", "alice@postlab.test", "Hello Bob.")
+	if strings.Contains(s, "No messages in bob") {
+		t.Fatalf("bob's mailbox looks empty:\n%s", s)
+	}
+	p.keys("q")
+	p.waitFor("POSTLAB-EXIT=0")
+}
+
+type netDialer struct{}
+
+func (netDialer) dial(addr string) (interface{ Close() error }, error) {
+	return net.DialTimeout("tcp", addr, time.Second)
+}
