@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"postlab/diag"
+)
+
+// Server probes for `postlab diag`: flags and a run hook (see diag.go).
+// They are opt-in (--probe, or any probe flag) so that the DNS-only report
+// and its JSON schema stay as they were for existing users and scripts.
+
+type probeFlags struct {
+	probe      bool
+	ports      []string
+	caFile     string
+	relayTest  bool
+	showTraces bool
+	helo       string
+	timeout    time.Duration
+}
+
+func init() {
+	var pf probeFlags
+	diagFlagHooks = append(diagFlagHooks, func(cmd *cobra.Command) {
+		pf = probeFlags{}
+		fl := cmd.Flags()
+		fl.BoolVar(&pf.probe, "probe", false, "also connect to each MX address and check the server (implied by --port, --relay-test and --show-traces)")
+		fl.StringSliceVar(&pf.ports, "port", nil, "probe these services and ports on each MX address, e.g. smtp=2525,submission=2587,pop3s (default smtp=25)")
+		fl.StringVar(&pf.caFile, "ca", "", "also trust the CA certificates in this PEM file")
+		fl.BoolVar(&pf.relayTest, "relay-test", false, "also test for an open relay: MAIL FROM and RCPT TO two outside addresses (never sends DATA)")
+		fl.BoolVar(&pf.showTraces, "show-traces", false, "print the full session trace of every probe before the report")
+		fl.StringVar(&pf.helo, "helo", "", "name to send in EHLO (default localhost)")
+		fl.DurationVar(&pf.timeout, "probe-timeout", 20*time.Second, "time limit for each server probe")
+	})
+	diagRunHooks = append(diagRunHooks, func(ctx context.Context, cmd *cobra.Command, rep *diag.Report) error {
+		if !pf.probe && len(pf.ports) == 0 && !pf.relayTest && !pf.showTraces {
+			return nil
+		}
+		ports, err := diag.ParsePorts(pf.ports)
+		if err != nil {
+			return usageErrorf("%v", err)
+		}
+		if pf.timeout <= 0 {
+			return usageErrorf("--probe-timeout must be positive")
+		}
+		roots, err := loadRoots(pf.caFile)
+		if err != nil {
+			return err
+		}
+		resolverAddr, _ := cmd.Flags().GetString("resolver")
+		r, err := diag.NewClient(resolverAddr)
+		if err != nil {
+			return usageErrorf("%v", err)
+		}
+		t, err := diag.ParseTarget(rep.Target)
+		if err != nil {
+			return usageErrorf("%v", err)
+		}
+		opts := diag.ProbeOptions{Resolver: r, Ports: ports, RootCAs: roots, Timeout: pf.timeout,
+			Helo: pf.helo, RelayTest: pf.relayTest, Domain: t.Domain}
+		// The MTA-STS policy, when the domain has one, for "MTA-STS satisfied".
+		pctx, cancel := context.WithTimeout(ctx, pf.timeout)
+		pol, _ := diag.LookupMTASTSPolicy(pctx, r, diag.HTTPClientVia(r, roots, pf.timeout), "", t.Domain)
+		cancel()
+		opts.MTASTS = pol
+		probes, fs := diag.ProbeServers(ctx, rep.MX, opts)
+		rep.Add(fs...)
+		if rep.Extra == nil {
+			rep.Extra = map[string]any{}
+		}
+		if probes == nil {
+			probes = []*diag.Probe{}
+		}
+		rep.Extra["probes"] = probes
+		if pf.showTraces {
+			asJSON, _ := cmd.Flags().GetBool("json")
+			if !asJSON {
+				diag.WriteTraces(cmd.OutOrStdout(), probes)
+			}
+		}
+		return nil
+	})
+}
