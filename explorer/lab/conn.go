@@ -18,6 +18,7 @@ type trackedConn struct {
 	writes   atomic.Uint64
 	inTx     atomic.Bool // a mail transaction is in progress
 	draining atomic.Bool // the lab is shutting down
+	hangUp   atomic.Bool // close right after the next write (a 421)
 
 	closeOnce sync.Once
 	done      chan struct{}
@@ -47,7 +48,11 @@ func (c *trackedConn) Write(p []byte) (int, error) {
 	if c.idle > 0 {
 		c.Conn.SetWriteDeadline(time.Now().Add(c.idle))
 	}
-	return c.Conn.Write(p)
+	n, err := c.Conn.Write(p)
+	if c.hangUp.Load() {
+		c.Conn.Close()
+	}
+	return n, err
 }
 
 func (c *trackedConn) Close() error {

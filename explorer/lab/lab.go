@@ -36,6 +36,8 @@ type Config struct {
 	IdleTimeout     time.Duration // between reads, default 5 min (RFC 5321 §4.5.3.2.7)
 	MaxConnsPerIP   int           // default 200: a classroom may share one address
 	AuthFailDelay   time.Duration // pause before a failed AUTH reply, default 1s; <0 none
+	GreylistDelay   time.Duration // greylist scenario: wait before a retry passes, default 10s
+	SlowBannerDelay time.Duration // slow-banner scenario: greeting delay, default 10s
 
 	CertFile, KeyFile string // TLS certificate; default a generated one in DATA/tls
 
@@ -54,6 +56,8 @@ const (
 	DefaultIdleTimeout     = 5 * time.Minute
 	DefaultMaxConnsPerIP   = 200
 	DefaultAuthFailDelay   = time.Second
+	DefaultGreylistDelay   = 10 * time.Second
+	DefaultSlowBannerDelay = 10 * time.Second
 )
 
 // Off disables a listener.
@@ -76,6 +80,8 @@ func DefaultConfig() Config {
 		IdleTimeout:     DefaultIdleTimeout,
 		MaxConnsPerIP:   DefaultMaxConnsPerIP,
 		AuthFailDelay:   DefaultAuthFailDelay,
+		GreylistDelay:   DefaultGreylistDelay,
+		SlowBannerDelay: DefaultSlowBannerDelay,
 		Clock:           time.Now,
 	}
 }
@@ -129,6 +135,12 @@ func (c Config) withDefaults() Config {
 	if c.AuthFailDelay == 0 {
 		c.AuthFailDelay = d.AuthFailDelay
 	}
+	if c.GreylistDelay <= 0 {
+		c.GreylistDelay = d.GreylistDelay
+	}
+	if c.SlowBannerDelay <= 0 {
+		c.SlowBannerDelay = d.SlowBannerDelay
+	}
 	if c.Clock == nil {
 		c.Clock = time.Now
 	}
@@ -173,10 +185,13 @@ type Lab struct {
 
 	smtpLns []*smtpListener
 	others  []func(ctx context.Context) error // shutdown hooks of POP3 and DNS
+	dns     *dnsState                         // nil when DNS is off
+	faults  scenarioState
 
 	sessionSeq atomic.Uint64
 	wg         sync.WaitGroup // accept loops
 
+	done     chan struct{} // closed when Close starts
 	mu       sync.Mutex
 	conns    map[*connState]struct{}
 	closing  bool
@@ -203,7 +218,7 @@ func (c Config) specs() []listenerSpec {
 // material, Maildirs) and serves. A taken address gives *AddrInUseError.
 func Start(cfg Config) (*Lab, error) {
 	cfg = cfg.withDefaults()
-	l := &Lab{cfg: cfg, addrs: make(map[string]string), conns: make(map[*connState]struct{})}
+	l := &Lab{cfg: cfg, addrs: make(map[string]string), conns: make(map[*connState]struct{}), done: make(chan struct{})}
 	l.limiter.max = cfg.MaxConnsPerIP
 	l.hub = NewTraceHub(DefaultTraceCapacity)
 
@@ -493,6 +508,7 @@ func (l *Lab) Close(ctx context.Context) error {
 		return nil
 	}
 	l.closing = true
+	close(l.done)
 	for _, sl := range l.smtpLns {
 		sl.ln.Close()
 	}

@@ -1,8 +1,10 @@
 package lab
 
 import (
+	"context"
 	"crypto/rsa"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -39,9 +41,11 @@ func (l *Lab) startOthers(b *bound) error {
 		if p.ln == nil {
 			continue
 		}
+		tlsCfg := l.tls.serverTLSConfig()
+		tlsCfg.GetConfigForClient = l.scenarioTLS(tlsCfg, nil)
 		srv := pop3d.NewServer(pop3d.Config{
 			Hostname:          l.cfg.Hostname,
-			TLSConfig:         l.tls.serverTLSConfig(),
+			TLSConfig:         tlsCfg,
 			Auth:              l.users,
 			Store:             l.store,
 			AllowInsecureAuth: l.cfg.InsecureAuth,
@@ -51,7 +55,7 @@ func (l *Lab) startOthers(b *bound) error {
 		})
 		ln := p.ln
 		if p.name == ListenerPOP3S {
-			ln = tls.NewListener(ln, l.tls.serverTLSConfig())
+			ln = tls.NewListener(ln, tlsCfg)
 		}
 		l.wg.Add(1)
 		go func() {
@@ -64,7 +68,7 @@ func (l *Lab) startOthers(b *bound) error {
 	}
 
 	if b.dnsTCP != nil {
-		srv := labdns.NewServer(labdns.Zone{
+		l.dns = &dnsState{zone: labdns.Zone{
 			Domain:       l.cfg.Domain,
 			Hostname:     l.cfg.Hostname,
 			IPv4:         zoneIP(l.addrs[ListenerSMTP]),
@@ -72,22 +76,103 @@ func (l *Lab) startOthers(b *bound) error {
 			DKIMSelector: DKIMSelector,
 			DKIMKey:      &key.PublicKey,
 			Trace:        l.dnsTracer(),
-		})
-		for _, serve := range []func() error{
-			func() error { return srv.ServeUDP(b.dnsUDP) },
-			func() error { return srv.ServeTCP(b.dnsTCP) },
-		} {
-			l.wg.Add(1)
-			go func() {
-				defer l.wg.Done()
-				if err := serve(); err != nil && err != labdns.ErrServerClosed {
-					l.logf("dns: %v", err)
-				}
-			}()
-		}
-		l.others = append(l.others, srv.Shutdown)
+		}}
+		l.startDNS(b.dnsTCP, b.dnsUDP)
+		l.others = append(l.others, l.stopDNS)
 	}
 	return nil
+}
+
+// dnsState is the running DNS server; SetDNSFaults replaces it.
+type dnsState struct {
+	mu   sync.Mutex
+	zone labdns.Zone
+	srv  *labdns.Server
+	wg   sync.WaitGroup
+}
+
+// startDNS serves l.dns.zone on the sockets (l.dns.mu held or not yet shared).
+func (l *Lab) startDNS(ln net.Listener, pc net.PacketConn) {
+	d := l.dns
+	srv := labdns.NewServer(d.zone)
+	d.srv = srv
+	for _, serve := range []func() error{
+		func() error { return srv.ServeUDP(pc) },
+		func() error { return srv.ServeTCP(ln) },
+	} {
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			if err := serve(); err != nil && err != labdns.ErrServerClosed {
+				l.logf("dns: %v", err)
+			}
+		}()
+	}
+}
+
+func (l *Lab) stopDNS(ctx context.Context) error {
+	d := l.dns
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.srv == nil {
+		return nil
+	}
+	err := d.srv.Shutdown(ctx)
+	d.wg.Wait()
+	d.srv = nil
+	return err
+}
+
+// SetDNSFaults publishes the zone with these deliberate faults (see
+// labdns.Catalog); nil or empty restores the correct zone. The DNS server
+// restarts on the same address, so queries in that instant may go unanswered.
+func (l *Lab) SetDNSFaults(names []string) error {
+	if err := labdns.CheckFaults(names); err != nil {
+		return err
+	}
+	if l.dns == nil {
+		return errors.New("the lab's DNS listener is off")
+	}
+	d := l.dns
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.srv == nil {
+		return errors.New("the lab is closed")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	d.srv.Shutdown(ctx)
+	d.wg.Wait()
+	d.srv = nil
+	addr := l.addrs[ListenerDNS]
+	var ln net.Listener
+	var pc net.PacketConn
+	var err error
+	for range 50 { // the old sockets may take a moment to be released
+		if ln, err = net.Listen("tcp", addr); err == nil {
+			if pc, err = net.ListenPacket("udp", addr); err == nil {
+				break
+			}
+			ln.Close()
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		return fmt.Errorf("restarting DNS on %s: %w", addr, err)
+	}
+	d.zone.Faults = append([]string(nil), names...)
+	l.startDNS(ln, pc)
+	return nil
+}
+
+// DNSFaults returns the faults the zone currently publishes.
+func (l *Lab) DNSFaults() []string {
+	if l.dns == nil {
+		return nil
+	}
+	l.dns.mu.Lock()
+	defer l.dns.mu.Unlock()
+	return append([]string(nil), l.dns.zone.Faults...)
 }
 
 // zoneIP is the address the zone publishes for its hosts: the SMTP

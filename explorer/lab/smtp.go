@@ -113,6 +113,7 @@ func (l *Lab) startSMTPSession(sl *smtpListener, raw net.Conn) {
 			cs.tr.tlsUp(st)
 			return nil
 		}
+		tlsCfg.GetConfigForClient = l.scenarioTLS(tlsCfg, cs.tr)
 	}
 	var conn net.Conn = tc
 	srv := smtp.NewServer(smtp.BackendFunc(cs.newSession))
@@ -135,6 +136,7 @@ func (l *Lab) startSMTPSession(sl *smtpListener, raw net.Conn) {
 	}
 	cs.tr.note("connection from %s to %s (%s)", cs.remote, sl.ln.Addr(), roleOf(sl))
 	go func() {
+		l.waitBanner(tc, cs.tr)
 		srv.Serve(&oneConnListener{c: conn, tc: tc})
 		cs.tr.closed()
 	}()
@@ -167,6 +169,11 @@ func (cs *connState) isTLS(c *smtp.Conn) bool {
 func (cs *connState) newSession(c *smtp.Conn) (smtp.Session, error) {
 	if cs.tc.draining.Load() {
 		return nil, errShuttingDown
+	}
+	if cs.lab.Scenario() == ScenarioClosing421 {
+		cs.tr.note("scenario closing-421: answering 421 and closing")
+		cs.tc.hangUp.Store(true)
+		return nil, errClosing421
 	}
 	return &session{cs: cs, c: c}, nil
 }
@@ -252,6 +259,9 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	if local == "" || domain == "" {
 		return errBadAddress
 	}
+	if wait, ok := l.greylisted(hostOf(s.c.Conn().RemoteAddr()), strings.ToLower(s.from), strings.ToLower(to)); ok {
+		return greylistError(wait)
+	}
 	if !l.isLocalDomain(domain) {
 		if !s.cs.sl.submission {
 			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1},
@@ -268,6 +278,9 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	if !ok {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1},
 			Message: fmt.Sprintf("No such user here: <%s>", to)}
+	}
+	if l.Scenario() == ScenarioMailboxFull {
+		return errMailboxFull(to)
 	}
 	if !s.rcptSeen[box] {
 		s.markRcpt(box)
@@ -294,6 +307,13 @@ func cutLastAt(addr string) (local, domain string, ok bool) {
 // Data stores the message, durably, before the reply is sent.
 func (s *session) Data(r io.Reader) error {
 	l := s.cs.lab
+	if l.Scenario() == ScenarioDropData {
+		// Take part of the message, then hang up without a reply.
+		io.CopyN(io.Discard, r, 512)
+		s.cs.tr.noteErr("scenario drop-data: the server dropped the connection in the middle of DATA; nothing was stored")
+		s.cs.tc.Conn.Close()
+		return errShuttingDown
+	}
 	now := l.cfg.Clock()
 	id := queueID()
 	received := s.received(now, id)

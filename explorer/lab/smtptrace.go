@@ -36,7 +36,8 @@ type smtpTracer struct {
 	pending    []string // commands awaiting their final reply, in order (RFC 2920 pipelining)
 	ehlo       bool     // the last greeting was EHLO (for the Received "with" clause)
 	inMulti    bool
-	authLeft   int // SASL response lines still expected: -1 until the final reply
+	authLeft   int    // SASL response lines still expected: -1 until the final reply
+	after      string // an error note to emit after the current server line
 
 	partial    []byte
 	mode       int
@@ -114,6 +115,9 @@ func tlsSummary(cs tls.ConnectionState) string {
 func (t *smtpTracer) closed() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.st.Phase == explorer.PhaseTLS {
+		t.emit(explorer.Local, "TLS handshake after STARTTLS did not complete", true)
+	}
 	t.st.Phase = explorer.PhaseClosed
 	t.emit(explorer.Local, "connection closed", false)
 }
@@ -172,6 +176,10 @@ func (t *smtpTracer) serverLines(p []byte) {
 		}
 		t.emit(explorer.ServerToClient, line, false)
 		t.st.Multi = false
+		if t.after != "" {
+			t.emit(explorer.Local, t.after, true)
+			t.after = ""
+		}
 	}
 }
 
@@ -187,6 +195,7 @@ func (t *smtpTracer) replied(cmd string, code int) {
 		case t.st.Phase == explorer.PhaseTLS:
 			// go-smtp's "550 5.0.0 Handshake error": still plaintext.
 			t.st.Phase = explorer.PhaseGreeted
+			t.after = "TLS handshake failed: the session goes on without TLS"
 		}
 	case "EHLO", "HELO":
 		if ok {
