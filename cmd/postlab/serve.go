@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -16,6 +18,7 @@ import (
 
 	"postlab/explorer"
 	"postlab/explorer/lab"
+	"postlab/explorer/lab/labdns"
 )
 
 func init() { register(newServeCmd) }
@@ -32,8 +35,9 @@ const shutdownGrace = 10 * time.Second
 func newServeCmd() *cobra.Command {
 	d := lab.DefaultConfig()
 	cfg := d
-	var users []string
+	var users, dnsFaults []string
 	var trace bool
+	var scenario string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the practice mail server (the lab) in the foreground",
@@ -50,7 +54,7 @@ password comes from POSTLAB_PASSWORD or a prompt.`,
   POSTLAB_PASSWORD=secret postlab serve --user carol --smtp 0.0.0.0:2525`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runServe(cmd, cfg, users, trace)
+			return runServe(cmd, cfg, serveOpts{users: users, trace: trace, scenario: scenario, dnsFaults: dnsFaults})
 		},
 	}
 	f := cmd.Flags()
@@ -70,15 +74,29 @@ password comes from POSTLAB_PASSWORD or a prompt.`,
 	f.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", d.MaxConnsPerIP, "open connections per client address")
 	f.DurationVar(&cfg.IdleTimeout, "idle-timeout", d.IdleTimeout, "close a session silent this long")
 	f.BoolVar(&trace, "trace", false, "print every session line (credentials masked)")
+	f.StringVar(&scenario, "scenario", "", "start with a fault scenario: "+strings.Join(lab.Scenarios, ", "))
+	f.StringArrayVar(&dnsFaults, "dns-fault", nil, "publish a deliberately broken DNS record (see the lessons); repeatable")
 	return cmd
 }
 
-func runServe(cmd *cobra.Command, cfg lab.Config, users []string, trace bool) error {
+type serveOpts struct {
+	users, dnsFaults []string
+	trace            bool
+	scenario         string
+}
+
+func runServe(cmd *cobra.Command, cfg lab.Config, o serveOpts) error {
 	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	if o.scenario != "" && !slices.Contains(lab.Scenarios, o.scenario) {
+		return usageErrorf("--scenario %q: choose one of %s", o.scenario, strings.Join(lab.Scenarios, ", "))
+	}
+	if err := labdns.CheckFaults(o.dnsFaults); err != nil {
+		return usageErrorf("--dns-fault: %v", err)
+	}
 	if cfg.MaxMessageBytes <= 0 || cfg.MaxRecipients <= 0 || cfg.IdleTimeout <= 0 || cfg.MaxConnsPerIP < 0 {
 		return usageErrorf("limits must be positive")
 	}
-	for _, u := range users {
+	for _, u := range o.users {
 		if err := lab.ValidUserName(u); err != nil {
 			return usageErrorf("--user: %v", err)
 		}
@@ -104,8 +122,15 @@ func runServe(cmd *cobra.Command, cfg lab.Config, users []string, trace bool) er
 		}
 		return failErrorf("%v", err)
 	}
+	l.SetScenario(o.scenario)
+	if len(o.dnsFaults) > 0 {
+		if err := l.SetDNSFaults(o.dnsFaults); err != nil {
+			l.Close(context.Background())
+			return usageErrorf("--dns-fault: %v", err)
+		}
+	}
 	printBanner(out, errOut, l)
-	if trace {
+	if o.trace {
 		cancel := l.Traces().Subscribe(func(ev lab.ServerEvent) { fmt.Fprintln(out, formatServerEvent(ev)) })
 		defer cancel()
 	}
@@ -167,6 +192,12 @@ func printBanner(out, errOut io.Writer, l *lab.Lab) {
 		}
 	}
 	tw.Flush()
+	if sc := l.Scenario(); sc != "" {
+		fmt.Fprintf(out, "fault scenario: %s\n", sc)
+	}
+	if fs := l.DNSFaults(); len(fs) > 0 {
+		fmt.Fprintf(out, "DNS faults: %s\n", strings.Join(fs, ", "))
+	}
 	fmt.Fprintf(out, "data: %s (certificate %s)\n", l.DataDir(), certPath(l))
 	fmt.Fprintln(out, "press Ctrl-C to stop")
 }

@@ -76,7 +76,7 @@ func TestServeRunsUntilStopped(t *testing.T) {
 
 	var out, errOut syncBuffer
 	root := newRoot()
-	root.SetArgs(serveArgs(data, "--user", "carol", "--trace"))
+	root.SetArgs(serveArgs(data, "--user", "carol", "--trace", "--scenario", "mailbox-full"))
 	root.SetOut(&out)
 	root.SetErr(&errOut)
 	done := make(chan error, 1)
@@ -94,7 +94,7 @@ func TestServeRunsUntilStopped(t *testing.T) {
 	for _, want := range []string{
 		"SMTP (MX)", l.Addr("smtp"), "submission", "off", "postlab.test",
 		"alice@postlab.test  password wonderland", "bob@postlab.test    password builder",
-		"carol@postlab.test  (stored password)", "data: " + data,
+		"carol@postlab.test  (stored password)", "data: " + data, "fault scenario: mailbox-full",
 	} {
 		if !strings.Contains(banner, want) {
 			t.Errorf("banner lacks %q:\n%s", want, banner)
@@ -145,5 +145,14 @@ func TestServeRejectsBadUserName(t *testing.T) {
 	t.Setenv("POSTLAB_PASSWORD", "x")
 	if code := run(serveArgs(t.TempDir(), "--user", "../root")); code != exitUsage {
 		t.Fatalf("exit code %d, want %d", code, exitUsage)
+	}
+}
+
+func TestServeRejectsUnknownScenario(t *testing.T) {
+	if code := run(serveArgs(t.TempDir(), "--scenario", "nonsense")); code != exitUsage {
+		t.Fatalf("--scenario: exit code %d, want %d", code, exitUsage)
+	}
+	if code := run(serveArgs(t.TempDir(), "--dns-fault", "nonsense")); code != exitUsage {
+		t.Fatalf("--dns-fault: exit code %d, want %d", code, exitUsage)
 	}
 }
