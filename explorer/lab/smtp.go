@@ -84,13 +84,15 @@ func (l *Lab) startSMTPSession(sl *smtpListener, raw net.Conn) {
 	id := l.nextSession()
 	tr0 := newSMTPTracer(l, l.cfg.Clock, id, sl.name, raw.RemoteAddr().String(), nil)
 	if !l.limiter.acquire(ip) {
-		// RFC 5321 §3.8: a server may refuse with 421 instead of the greeting.
-		if !sl.implicitTLS {
-			raw.SetWriteDeadline(time.Now().Add(5 * time.Second))
-			fmt.Fprintf(raw, "421 4.7.0 %s Too many connections from %s; try again later\r\n", l.cfg.Hostname, ip)
-		}
-		raw.Close()
 		tr0.noteErr("refused: %d connections from %s already open (--max-conns-per-ip)", l.cfg.MaxConnsPerIP, ip)
+		go func() { // off the accept loop: a stalled client must not block it
+			// RFC 5321 §3.8: a server may refuse with 421 instead of the greeting.
+			if !sl.implicitTLS {
+				raw.SetWriteDeadline(time.Now().Add(5 * time.Second))
+				fmt.Fprintf(raw, "421 4.7.0 %s Too many connections from %s; try again later\r\n", l.cfg.Hostname, ip)
+			}
+			raw.Close()
+		}()
 		return
 	}
 	cs := &connState{lab: l, sl: sl, id: id, remote: raw.RemoteAddr().String()}
