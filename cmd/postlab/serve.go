@@ -188,7 +188,7 @@ func printBanner(out, errOut io.Writer, l *lab.Lab) {
 		if pw, ok := l.PracticePassword(u); ok {
 			fmt.Fprintf(tw, "  %s@%s\tpassword %s\t(practice user, loopback only)\n", u, l.Domain(), pw)
 		} else {
-			fmt.Fprintf(tw, "  %s@%s\t(stored password)\t\n", u, l.Domain())
+			fmt.Fprintf(tw, "  %s@%s\t(stored password)\n", u, l.Domain())
 		}
 	}
 	tw.Flush()
