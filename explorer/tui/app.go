@@ -27,6 +27,9 @@ type Options struct {
 	Lessons       func(a *App) Screen
 	NoColor       bool
 	TraceCapacity int
+	// SaveDir is where transcripts are saved by default ("" = the current
+	// directory).
+	SaveDir string
 }
 
 // Hint is one entry of the key-hint bar; clicking it runs Do.
@@ -309,8 +312,9 @@ func (a *App) startLab(free bool) {
 		defer a.connectPending()
 		if err != nil {
 			if errors.Is(err, ErrPortTaken) {
-				a.setLabMsg("lab not started: "+oneLine(err.Error())+" — press L for free ports", true)
-				a.setStatus("A lab port is taken (another postlab running?). Press L to start the lab on free ports.", true)
+				taken := strings.TrimPrefix(oneLine(err.Error()), ErrPortTaken.Error()+": ")
+				a.setLabMsg("lab not started", true)
+				a.setStatus("Lab port "+taken+" is taken (another postlab?): L starts the lab on free ports", true)
 			} else {
 				a.setLabMsg("lab not started", false)
 				a.setStatus("lab: "+oneLine(err.Error()), true)
@@ -413,7 +417,7 @@ func (a *App) currentHints() []Hint {
 		hs = append(hs, Hint{"Esc", "cancel", func() { a.cancelAll() }})
 	}
 	if a.typingChrome() {
-		return append(hs, Hint{"Esc", "leave field", nil}, Hint{"Alt-1..5", "screens", nil}, Hint{"^C", "quit", a.Stop})
+		return append(hs, Hint{"Esc", "out", nil}, Hint{"Alt-1..5", "screens", nil}, Hint{"^C", "quit", a.Stop})
 	}
 	return append(hs, Hint{"1-5", "screens", nil}, Hint{"?", "help", a.showHelp}, Hint{"q", "quit", a.Stop})
 }

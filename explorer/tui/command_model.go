@@ -89,7 +89,13 @@ func (c *CommandModel) Complete(st explorer.State, caps []string, prefix string)
 	verbs := append([]string(nil), validVerbs(st)...)
 	sort.Strings(verbs)
 	for _, v := range verbs {
-		add(v)
+		covered := false
+		for _, o := range out {
+			covered = covered || strings.HasPrefix(strings.ToUpper(o), v)
+		}
+		if !covered { // a full suggestion already shows this verb
+			add(v)
+		}
 	}
 	return out
 }

@@ -88,6 +88,7 @@ func TestSMTPThenPOP3AgainstTheLab(t *testing.T) {
 	}
 	h.line("QUIT")
 	h.waitFor("C: QUIT")
+	h.waitLast("connection closed")
 
 	// The server log saw both sessions.
 	h.key(tcell.KeyEscape)
@@ -103,8 +104,7 @@ func TestSMTPThenPOP3AgainstTheLab(t *testing.T) {
 		t.Error("the server log lacks the SMTP session's RCPT")
 	}
 	// And the message sits in bob's mailbox.
-	h.rune('2')
-	h.key(tcell.KeyDown)
+	h.rune('2') // shows bob's mailbox, where mail arrived last
 	s = h.waitFor("[lab] flow test", "hello bob", ".dot line", "read")
 	if !strings.Contains(s, "bob 1") || strings.Contains(s, "bob 1/1") {
 		t.Errorf("bob's message was read by RETR but the list counts it unread:\n%s", s)

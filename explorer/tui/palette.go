@@ -70,6 +70,9 @@ func (p *Palette) Draw(screen tcell.Screen) {
 		p.spans = append(p.spans, [2]int{start, cx})
 		put("  ", p.th.base)
 	}
+	if cx >= x+w && w > 0 {
+		screen.SetContent(x+w-1, y, '…', nil, p.th.dim)
+	}
 }
 
 // Selected is the highlighted suggestion.

@@ -134,7 +134,7 @@ func (d *diagnoseScreen) summary(rep Report) string {
 	for _, f := range rep.Findings {
 		n[strings.ToLower(f.Status)]++
 	}
-	return fmt.Sprintf("%s: %d passed, %d warnings, %d failed, %d could not run", rep.Target, n["ok"]+n["pass"], n["warn"]+n["warning"], n["fail"], n["error"])
+	return fmt.Sprintf("%s: %d passed, %d info, %d warnings, %d failed, %d could not run", rep.Target, n["ok"]+n["pass"], n["info"], n["warn"]+n["warning"], n["fail"], n["error"])
 }
 
 // add puts a finding under its check (UI goroutine).

@@ -114,7 +114,7 @@ func (s *sessionScreen) Hints() []Hint {
 	if name, _ := s.root.GetFrontPage(); name == "connect" {
 		return []Hint{{"Enter", "connect", s.form.submit}, {"Tab", "next field", nil}}
 	}
-	hs := []Hint{{"Enter", "send", nil}, {"^P", "palette", s.focusPalette}}
+	hs := []Hint{{"^P", "palette", s.focusPalette}}
 	if st, _ := s.snapshot(); st.Proto == explorer.SMTP {
 		hs = append(hs, Hint{"^O", "compose", s.compose})
 	}

@@ -3,6 +3,8 @@ package tui
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -137,7 +139,7 @@ func TestDiagnoseShowsTreeAndCancels(t *testing.T) {
 	h.waitFor("cancelled", "(stopped)")
 	close(block)
 	h.key(tcell.KeyEnter)
-	s := h.waitFor("MX", "SPF", "records", "2 MX hosts [primary first]", "no SPF record", "1 passed, 0 warnings, 1 failed")
+	s := h.waitFor("MX", "SPF", "records", "2 MX hosts [primary first]", "no SPF record", "1 passed, 0 info, 0 warnings, 1 failed")
 	if !strings.Contains(s, "✘ fail") || !strings.Contains(s, "✔ ok") {
 		t.Errorf("status icons missing:\n%s", s)
 	}
@@ -159,7 +161,7 @@ func TestPortTakenOffersFreePorts(t *testing.T) {
 		return lab, nil
 	}
 	h := startApp(t, o, 80, 24)
-	h.waitFor("A lab port is taken", "L lab on free ports")
+	h.waitFor("Lab port 127.0.0.1:2525 (--smtp) is taken", "L lab on free ports")
 	h.rune('L')
 	h.waitFor("The lab runs on free ports")
 	if h.app.Lab() == nil {
@@ -256,4 +258,103 @@ func TestComposeShowsDotStuffingAndSends(t *testing.T) {
 	}
 	h.key(tcell.KeyEnter)
 	h.waitFor("C: DATA", "S: 354", "C: ..a line that starts with a dot", "C: .", "S: 250 2.0.0 OK: queued")
+}
+
+func TestHistoryCompletionWrapAndSave(t *testing.T) {
+	var fs *fakeSession
+	o := fakeOptions(newFakeLab(), &fs)
+	o.SaveDir = t.TempDir()
+	h := startApp(t, o, 80, 24)
+	h.waitFor("lab: smtp")
+	h.key(tcell.KeyEnter)
+	h.waitFor("S: 220")
+	long := "EHLO " + strings.Repeat("a", 70) + "-END"
+	h.line(long)
+	// A line longer than the trace is wrapped, not cut.
+	h.waitFor("C: EHLO aaaa", "a-END")
+	h.line("MAIL FROM:<alice@postlab.test>")
+	h.waitFor("S: 250 2.1.0")
+	// History: Up twice brings back the EHLO line.
+	h.key(tcell.KeyUp)
+	h.key(tcell.KeyUp)
+	h.waitCmd(long)
+	h.key(tcell.KeyDown)
+	h.key(tcell.KeyDown)
+	h.typ("rc")
+	h.waitCmd("rc") // the draft came back empty, then took "rc"
+	// Tab completes the only command valid now that starts with "rc".
+	h.key(tcell.KeyTab)
+	h.waitCmd("RCPT TO:<bob@postlab.test>")
+	h.key(tcell.KeyEnter)
+	h.waitFor("S: 250 2.1.5")
+	// Ctrl-S saves the transcript; Enter in the file field saves as text.
+	h.key(tcell.KeyCtrlS)
+	h.waitFor("save transcript", "Format  text (annotated)")
+	h.key(tcell.KeyEnter)
+	h.waitFor("saved " + o.SaveDir)
+	matches, _ := filepath.Glob(filepath.Join(o.SaveDir, "postlab-*.txt"))
+	if len(matches) != 1 {
+		t.Fatalf("saved files: %v", matches)
+	}
+	b, _ := os.ReadFile(matches[0])
+	for _, want := range []string{"<- 220 mail.postlab.test", "-> " + long, "-> RCPT TO:<bob@postlab.test>", "== 250: requested action completed"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("transcript lacks %q:\n%s", want, b)
+		}
+	}
+}
+
+func (h *harness) waitCmd(want string) {
+	h.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for h.cmdText() != want && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := h.cmdText(); got != want {
+		h.t.Fatalf("command line = %q, want %q", got, want)
+	}
+}
+
+func (h *harness) cmdText() string {
+	ch := make(chan string, 1)
+	h.app.tv.QueueUpdate(func() { ch <- h.app.session.cmd.GetText() })
+	return <-ch
+}
+
+func TestMouseClicksTabsAndPalette(t *testing.T) {
+	var fs *fakeSession
+	h := startApp(t, fakeOptions(newFakeLab(), &fs), 80, 24)
+	h.waitFor("lab: smtp")
+	h.key(tcell.KeyEnter)
+	h.waitFor("S: 220", "next: 1 EHLO")
+	click := func(text string, row int) {
+		t.Helper()
+		s := h.text()
+		lines := strings.Split(s, "\n")
+		if row < 0 {
+			for i, l := range lines {
+				if strings.Contains(l, text) {
+					row = i
+				}
+			}
+		}
+		col := strings.Index(lines[row], text)
+		if col < 0 {
+			t.Fatalf("%q not on row %d:\n%s", text, row, s)
+		}
+		col = len([]rune(lines[row][:col])) + 1
+		h.sim.InjectMouse(col, row, tcell.Button1, tcell.ModNone)
+		h.sim.InjectMouse(col, row, tcell.ButtonNone, tcell.ModNone)
+	}
+	click("EHLO client.postlab.test", -1) // the palette fills the command line
+	h.waitCmd("EHLO client.postlab.test")
+	h.key(tcell.KeyEnter)
+	h.waitFor("S: 250 STARTTLS")
+	click("S: 220 mail.postlab.test", -1) // select a line: its note shows
+	h.waitFor("sent by the server", "state greeted")
+	click("3 Server log", 0)
+	h.waitFor("No server-side traffic yet")
+	if h.app.Current() != 2 {
+		t.Fatalf("screen %d after clicking the Server log tab", h.app.Current())
+	}
 }

@@ -111,7 +111,7 @@ func (s *sessionScreen) saveDialog() {
 		s.a.setStatus("nothing to save yet", true)
 		return
 	}
-	name := "postlab-" + time.Now().Format("20060102-150405")
+	name := filepath.Join(s.a.opts.SaveDir, "postlab-"+time.Now().Format("20060102-150405"))
 	form := tview.NewForm()
 	form.SetItemPadding(1)
 	path := tview.NewInputField().SetLabel("File   ").SetText(name + ".txt").SetFieldWidth(44)
