@@ -31,7 +31,6 @@ var ServicePorts = map[string]int{"smtp": 25, "submission": 587, "submissions": 
 var serviceOrder = []string{"smtp", "submission", "submissions", "pop3", "pop3s"}
 
 func init() {
-	AreaTitles["smtp"] = "SMTP server (RFC 5321)"
 	AreaTitles["tls"] = "TLS and certificates (RFC 3207, RFC 8314, RFC 7672, RFC 8461)"
 	AreaTitles["submission"] = "Submission (RFC 6409, RFC 8314)"
 	AreaTitles["pop3"] = "POP3 server (RFC 1939, RFC 2595)"
