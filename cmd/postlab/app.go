@@ -58,6 +58,7 @@ func runApp(o appOptions) error {
 		Annotate: annotate.Annotate,
 		Suggest:  tui.AnnotateSuggest,
 		NoLab:    o.noLab,
+		SpillDir: os.TempDir(), // lines beyond the in-memory bound, for complete transcripts
 		NoColor:  o.noColor || os.Getenv("NO_COLOR") != "",
 	}
 	if o.connect != "" {

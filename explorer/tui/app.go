@@ -27,6 +27,9 @@ type Options struct {
 	Lessons       func(a *App) Screen
 	NoColor       bool
 	TraceCapacity int
+	// SpillDir, when set, keeps session lines beyond TraceCapacity in a
+	// temporary file there so saved transcripts stay complete.
+	SpillDir string
 	// SaveDir is where transcripts are saved by default ("" = the current
 	// directory).
 	SaveDir string
@@ -190,6 +193,9 @@ func (a *App) shutdown() {
 	a.stopped.Store(true)
 	a.cancelAll()
 	a.session.close()
+	if a.session.spill != nil {
+		a.session.spill.reset()
+	}
 	a.mu.Lock()
 	lab := a.lab
 	subs := a.labSubs

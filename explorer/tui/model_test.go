@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -231,5 +232,23 @@ func TestSanitizeAndWrap(t *testing.T) {
 	}
 	if parts := wrap("日本語テキスト", 4); len(parts) != 4 || parts[0] != "日本" {
 		t.Fatalf("wide wrap = %q", parts)
+	}
+}
+
+func TestSpillFileKeepsWhatMemoryDrops(t *testing.T) {
+	dir := t.TempDir()
+	sp := &spillFile{dir: dir}
+	m := NewTraceModel(10, nil)
+	m.SetSpill(sp)
+	for i := 0; i < 25; i++ {
+		m.Append(ev(explorer.ClientToServer, fmt.Sprintf("line %d", i)))
+	}
+	evs := sp.events()
+	if len(evs) != 15 || evs[0].Line != "line 0" || evs[14].Line != "line 14" {
+		t.Fatalf("spilled %d events (%v)", len(evs), evs)
+	}
+	sp.reset()
+	if files, _ := filepath.Glob(filepath.Join(dir, "*")); len(files) != 0 {
+		t.Fatalf("reset left %v", files)
 	}
 }

@@ -142,7 +142,7 @@ func (d *diagnoseScreen) add(f Finding) {
 	area, name, _ := strings.Cut(f.Check, ".")
 	check := d.nodes[area]
 	if check == nil {
-		check = tview.NewTreeNode(d.a.tag("title") + tview.Escape(strings.ToUpper(area)) + d.a.th.reset()).SetColor(tcell.ColorDefault).SetExpanded(true)
+		check = tview.NewTreeNode(d.a.tag("title") + tview.Escape(strings.ToUpper(area)) + d.a.th.reset()).SetTextStyle(d.a.th.base).SetSelectedTextStyle(d.a.th.sel).SetExpanded(true)
 		d.nodes[area] = check
 		d.top.AddChild(check)
 	}
@@ -150,7 +150,8 @@ func (d *diagnoseScreen) add(f Finding) {
 	if name != "" {
 		label += d.a.tag("dim") + tview.Escape(name) + d.a.th.reset() + " "
 	}
-	n := tview.NewTreeNode(label + tview.Escape(sanitize(f.Summary))).SetReference(f)
+	n := tview.NewTreeNode(label + tview.Escape(sanitize(f.Summary))).SetReference(f).
+		SetTextStyle(d.a.th.base).SetSelectedTextStyle(d.a.th.sel)
 	check.AddChild(n)
 	d.count++
 	if d.count == 1 {

@@ -30,6 +30,7 @@ type sessionScreen struct {
 	cmds    *CommandModel
 
 	target Target
+	spill  *spillFile
 
 	mu       sync.Mutex
 	sess     Session
@@ -45,6 +46,10 @@ type sessionScreen struct {
 func newSessionScreen(a *App) *sessionScreen {
 	s := &sessionScreen{a: a, root: tview.NewPages(), cmds: NewCommandModel(a.opts.Suggest)}
 	s.trace = NewTraceModel(a.opts.TraceCapacity, a.opts.Annotate)
+	if a.opts.SpillDir != "" {
+		s.spill = &spillFile{dir: a.opts.SpillDir}
+		s.trace.SetSpill(s.spill)
+	}
 	s.view = NewTraceView(s.trace, a.th)
 	s.view.SetBorder(true).SetTitle(" trace ").SetTitleAlign(tview.AlignLeft)
 	s.view.SetEmptyText("connecting…")
@@ -304,6 +309,9 @@ func (s *sessionScreen) connect(t Target) {
 	}
 	s.target = t
 	s.trace.Clear()
+	if s.spill != nil {
+		s.spill.reset()
+	}
 	s.mu.Lock()
 	s.state = explorer.State{Proto: t.Proto, Phase: explorer.PhaseConnect}
 	s.caps = nil

@@ -220,22 +220,38 @@ func TestEscCancelsASlowServer(t *testing.T) {
 
 func TestNoColorStaysLegible(t *testing.T) {
 	var fs *fakeSession
-	o := fakeOptions(newFakeLab(), &fs)
+	lab := newFakeLab()
+	lab.store.deliver("bob", "alice@postlab.test", "hi", "body")
+	o := fakeOptions(lab, &fs)
 	o.NoColor = true
+	o.Diagnoser = fakeDiagnoser{}
 	h := startApp(t, o, 80, 24)
 	h.waitFor("lab: smtp")
+	noColour := func(where string) {
+		t.Helper()
+		ch := make(chan []tcell.SimCell, 1)
+		h.app.tv.QueueUpdate(func() { c, _, _ := h.sim.GetContents(); ch <- c })
+		for _, c := range <-ch {
+			fg, bg, _ := c.Style.Decompose()
+			if fg != tcell.ColorDefault || bg != tcell.ColorDefault {
+				t.Fatalf("%s: a cell %q has colours %v/%v under NO_COLOR", where, string(c.Runes), fg, bg)
+			}
+		}
+	}
+	noColour("connect form")
 	h.key(tcell.KeyEnter)
 	h.waitFor("S: 220")
 	h.line("EHLO [127.0.0.1]")
 	h.waitFor("C: EHLO [127.0.0.1]")
-	ch := make(chan []tcell.SimCell, 1)
-	h.app.tv.QueueUpdate(func() { c, _, _ := h.sim.GetContents(); ch <- c })
-	for _, c := range <-ch {
-		fg, bg, _ := c.Style.Decompose()
-		if fg != tcell.ColorDefault || bg != tcell.ColorDefault {
-			t.Fatalf("a cell %q has colours %v/%v under NO_COLOR", string(c.Runes), fg, bg)
-		}
-	}
+	noColour("session")
+	h.key(tcell.KeyEscape)
+	h.rune('2')
+	h.waitFor("bob 1")
+	noColour("mailboxes")
+	h.rune('4')
+	h.line("example.org")
+	h.waitFor("no SPF record")
+	noColour("diagnose")
 }
 
 func TestComposeShowsDotStuffingAndSends(t *testing.T) {

@@ -129,13 +129,17 @@ func (s *sessionScreen) saveDialog() {
 		p := path.GetText()
 		i, _ := format.GetCurrentOption()
 		entries := s.trace.Snapshot()
+		var spilled []explorer.Event
+		if s.spill != nil && s.trace.Spilled() > 0 {
+			spilled = s.spill.events()
+		}
 		var notes explorer.NoteFunc
 		if s.a.opts.Annotate != nil {
 			notes = explorer.NoteFunc(s.a.opts.Annotate)
 		}
 		s.a.closeDialog()
 		s.a.Go("saving "+p, func(ctx context.Context) error {
-			return saveTranscript(p, i == 1, entries, notes)
+			return saveTranscript(p, i == 1, spilled, entries, notes)
 		}, func(err error) {
 			if err == nil {
 				abs, _ := filepath.Abs(p)
@@ -155,14 +159,14 @@ func (s *sessionScreen) saveDialog() {
 
 // saveTranscript writes entries as the line-mode transcript (swaks-style
 // markers, notes indented) or as JSON Lines, with explorer's writers.
-func saveTranscript(path string, jsonl bool, entries []Entry, notes explorer.NoteFunc) error {
+func saveTranscript(path string, jsonl bool, spilled []explorer.Event, entries []Entry, notes explorer.NoteFunc) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("save: %v", err)
 	}
-	evs := make([]explorer.Event, len(entries))
-	for i, e := range entries {
-		evs[i] = e.Event
+	evs := append(make([]explorer.Event, 0, len(spilled)+len(entries)), spilled...)
+	for _, e := range entries {
+		evs = append(evs, e.Event)
 	}
 	if jsonl {
 		err = explorer.WriteJSONL(f, evs, notes)
