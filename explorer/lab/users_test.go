@@ -153,3 +153,32 @@ func TestTLSVersions(t *testing.T) {
 		c.Close()
 	}
 }
+
+func TestAddUserWhileRunning(t *testing.T) {
+	l := startLab(t)
+	c := dial(t, l.Addr("smtp"))
+	c.greet()
+	c.cmd("250", "MAIL FROM:<x@example.com>")
+	c.cmd("550 5.1.1", "RCPT TO:<dora@postlab.test>")
+	if err := l.AddUser("dora", "explorer-pw"); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.AddUser("Dora!", "x"); err == nil {
+		t.Errorf("bad name accepted")
+	}
+	c.cmd("250", "RCPT TO:<dora@postlab.test>")
+	if got := strings.Join(l.Users(), ","); got != "alice,bob,dora" {
+		t.Errorf("Users() = %s", got)
+	}
+	if got := strings.Join(l.Store().Mailboxes(), ","); got != "alice,bob,dora,outbox" {
+		t.Errorf("Mailboxes() = %s", got)
+	}
+	s := dialTLS(t, l, l.Addr("submissions"))
+	s.greet()
+	s.login("dora", "explorer-pw")
+	// CRAM-MD5 needs a plaintext secret, which only practice users have.
+	s2 := dialTLS(t, l, l.Addr("submissions"))
+	s2.greet()
+	s2.cmd("334", "AUTH CRAM-MD5")
+	s2.cmd("535", "%s", b64("dora 00000000000000000000000000000000"))
+}
