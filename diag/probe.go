@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -329,6 +328,7 @@ func probeSMTP(ctx context.Context, host string, ip netip.Addr, port int, servic
 					return p
 				}
 			} else {
+				add(Finding{Check: "tls.starttls", Status: StatusPass, Summary: where + ": STARTTLS offered and the upgrade worked", Ref: "RFC 3207 §4"})
 				tlsFindings(ctx, p, c.TLS(), where, host, ip, port, service, o)
 				if _, err := c.Ehlo(ctx, o.Helo); err != nil {
 					p.Error = errText(err)
@@ -679,6 +679,7 @@ func probePOP3(ctx context.Context, host string, ip netip.Addr, port int, servic
 				add(Finding{Check: "tls.starttls", Status: StatusFail, Summary: where + ": STLS offered but the upgrade failed: " + p.Error, Ref: "RFC 2595 §4"})
 				return p
 			}
+			add(Finding{Check: "tls.starttls", Status: StatusPass, Summary: where + ": STLS offered and the upgrade worked", Ref: "RFC 2595 §4"})
 			tlsFindings(ctx, p, c.TLS(), where, host, ip, port, service, o)
 			if len(clearMechs) > 0 {
 				add(Finding{Check: "pop3.auth", Status: StatusWarn, Summary: where + ": login (" + strings.Join(clearMechs, " ") + ") offered before STLS",
@@ -698,20 +699,6 @@ func probePOP3(ctx context.Context, host string, ip netip.Addr, port int, servic
 		c.Quit(ctx)
 	}
 	return p
-}
-
-// SortProbes orders probes by host, address and service (for stable output).
-func SortProbes(ps []*Probe) {
-	rank := map[string]int{}
-	for i, s := range serviceOrder {
-		rank[s] = i
-	}
-	sort.SliceStable(ps, func(i, j int) bool {
-		if ps[i].Addr != ps[j].Addr {
-			return ps[i].Addr < ps[j].Addr
-		}
-		return rank[ps[i].Service] < rank[ps[j].Service]
-	})
 }
 
 // LookupMTASTSPolicy fetches and parses the domain's policy when its TXT

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,7 +19,6 @@ type probeFlags struct {
 	relayTest  bool
 	showTraces bool
 	helo       string
-	timeout    time.Duration
 }
 
 func init() {
@@ -34,7 +32,6 @@ func init() {
 		fl.BoolVar(&pf.relayTest, "relay-test", false, "also test for an open relay: MAIL FROM and RCPT TO two outside addresses (never sends DATA)")
 		fl.BoolVar(&pf.showTraces, "show-traces", false, "print the full session trace of every probe before the report")
 		fl.StringVar(&pf.helo, "helo", "", "name to send in EHLO (default localhost)")
-		fl.DurationVar(&pf.timeout, "probe-timeout", 20*time.Second, "time limit for each server probe")
 	})
 	diagRunHooks = append(diagRunHooks, func(ctx context.Context, cmd *cobra.Command, rep *diag.Report) error {
 		if !pf.probe && len(pf.ports) == 0 && !pf.relayTest && !pf.showTraces {
@@ -44,8 +41,10 @@ func init() {
 		if err != nil {
 			return usageErrorf("%v", err)
 		}
-		if pf.timeout <= 0 {
-			return usageErrorf("--probe-timeout must be positive")
+		// --timeout bounds each check, and a server probe is one.
+		timeout, _ := cmd.Flags().GetDuration("timeout")
+		if timeout <= 0 {
+			return usageErrorf("--timeout must be positive")
 		}
 		roots, err := loadRoots(pf.caFile)
 		if err != nil {
@@ -56,15 +55,18 @@ func init() {
 		if err != nil {
 			return usageErrorf("%v", err)
 		}
+		if tr, _ := cmd.Flags().GetBool("trace"); tr {
+			r.Trace = cmd.ErrOrStderr()
+		}
 		t, err := diag.ParseTarget(rep.Target)
 		if err != nil {
 			return usageErrorf("%v", err)
 		}
-		opts := diag.ProbeOptions{Resolver: r, Ports: ports, RootCAs: roots, Timeout: pf.timeout,
+		opts := diag.ProbeOptions{Resolver: r, Ports: ports, RootCAs: roots, Timeout: timeout,
 			Helo: pf.helo, RelayTest: pf.relayTest, Domain: t.Domain}
 		// The MTA-STS policy, when the domain has one, for "MTA-STS satisfied".
-		pctx, cancel := context.WithTimeout(ctx, pf.timeout)
-		pol, _ := diag.LookupMTASTSPolicy(pctx, r, diag.HTTPClientVia(r, roots, pf.timeout), "", t.Domain)
+		pctx, cancel := context.WithTimeout(ctx, timeout)
+		pol, _ := diag.LookupMTASTSPolicy(pctx, r, diag.HTTPClientVia(r, roots, timeout), "", t.Domain)
 		cancel()
 		opts.MTASTS = pol
 		probes, fs := diag.ProbeServers(ctx, rep.MX, opts)
