@@ -313,19 +313,22 @@ func probeSMTP(ctx context.Context, host string, ip netip.Addr, port int, servic
 				add(Finding{Check: "tls.starttls", Status: StatusFail, Summary: where + ": STARTTLS offered but the upgrade failed: " + p.Error,
 					Detail: "Senders that try TLS first will fall back to clear text or, with DANE or MTA-STS, not deliver.",
 					Fix:    "Check the certificate and key configured for STARTTLS and the TLS versions enabled.", Ref: "RFC 3207 §4"})
-				if !explorer.IsNetwork(err) {
-					return p
-				}
-				// Carry on in clear text on a new connection, as senders do.
-				c.Close()
-				c2, err2 := explorer.DialSMTP(ctx, o.sessionOpts(host, ip, port, explorer.Plain, rec))
-				if err2 != nil {
-					return p
-				}
-				defer c2.Close()
-				c = c2
-				if _, err := c.Ehlo(ctx, o.Helo); err != nil {
-					return p
+				// Carry on in clear text, as senders do: on the same session
+				// after a refusal (454), on a new one after a failed handshake.
+				if c.Closed() || explorer.IsNetwork(err) {
+					c.Close()
+					c2, err2 := explorer.DialSMTP(ctx, o.sessionOpts(host, ip, port, explorer.Plain, rec))
+					if err2 != nil {
+						if c2 != nil {
+							c2.Close()
+						}
+						return p
+					}
+					defer c2.Close()
+					c = c2
+					if _, err := c.Ehlo(ctx, o.Helo); err != nil {
+						return p
+					}
 				}
 			} else {
 				add(Finding{Check: "tls.starttls", Status: StatusPass, Summary: where + ": STARTTLS offered and the upgrade worked", Ref: "RFC 3207 §4"})
@@ -594,7 +597,9 @@ func tlsFindings(ctx context.Context, p *Probe, ti *explorer.TLSInfo, where, hos
 				if f.Status != StatusFail {
 					pt.DANE = "match"
 				}
-				f.Detail += "\n(certificate fetched on a second connection; " + TLSARecordFor(chain[0]) + " is the record for its key)"
+				if len(chain) > 0 {
+					f.Detail += "\n(certificate fetched on a second connection; " + TLSARecordFor(chain[0]) + " is the record for its key)"
+				}
 				add(f)
 			}
 		}

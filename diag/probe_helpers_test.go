@@ -101,6 +101,7 @@ type fakeServer struct {
 	authClear   bool             // offer AUTH before TLS
 	user, pass  string           // the one account
 	inUse       bool             // POP3: right password gives -ERR [IN-USE]
+	refuseTLS   bool             // offer STARTTLS, answer it 454
 }
 
 // start listens on 127.0.0.1:0 and serves until the test ends.
@@ -205,6 +206,10 @@ func (f fakeServer) serve(c net.Conn) {
 		case "STARTTLS":
 			if f.cert == nil || secure {
 				say("502 5.5.1 no")
+				continue
+			}
+			if f.refuseTLS {
+				say("454 4.7.0 TLS not available")
 				continue
 			}
 			say("220 2.0.0 go ahead")

@@ -119,6 +119,8 @@ func TestProbeSMTPCombinations(t *testing.T) {
 		{name: "STARTTLS handshake fails", srv: &fakeServer{proto: "smtp", cert: &good, tlsFail: true},
 			opts: ProbeOptions{RootCAs: ca.pool},
 			want: map[string]string{"tls.starttls": "fail", "tls.chain": "", "smtp.transaction": "pass"}},
+		{name: "STARTTLS refused with 454", srv: &fakeServer{proto: "smtp", cert: &good, refuseTLS: true},
+			want: map[string]string{"tls.starttls": "fail", "smtp.transaction": "pass", "smtp.vrfy": "pass"}},
 		{name: "no STARTTLS", srv: &fakeServer{proto: "smtp"},
 			opts: ProbeOptions{MTASTS: enforce},
 			want: map[string]string{"tls.starttls": "fail", "smtp.transaction": "pass"}},
