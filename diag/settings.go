@@ -559,9 +559,10 @@ func (d *discovery) mayLogin(s *Setting) bool {
 	return true
 }
 
-func (d *discovery) probePOP3(ctx context.Context, s Setting, ip netip.Addr) Setting {
+func (d *discovery) probePOP3(ctx context.Context, s Setting, ip netip.Addr) (out Setting) {
 	rec := &recorder{}
-	defer func() { s.Trace = rec.all() }()
+	// out, not s: the deferred call runs after return has copied s.
+	defer func() { out.Trace = rec.all() }()
 	var connected bool
 	sec := secOf(s.Security)
 	c, err := explorer.DialPOP3(ctx, d.sessionOpts(s, ip, sec, &connected, rec))
@@ -656,9 +657,10 @@ func contains(ss []string, s string) bool {
 	return false
 }
 
-func (d *discovery) probeSMTP(ctx context.Context, s Setting, ip netip.Addr) Setting {
+func (d *discovery) probeSMTP(ctx context.Context, s Setting, ip netip.Addr) (out Setting) {
 	rec := &recorder{}
-	defer func() { s.Trace = rec.all() }()
+	// out, not s: the deferred call runs after return has copied s.
+	defer func() { out.Trace = rec.all() }()
 	var connected bool
 	sec := secOf(s.Security)
 	c, err := explorer.DialSMTP(ctx, d.sessionOpts(s, ip, sec, &connected, rec))

@@ -91,6 +91,9 @@ func TestSettingsAgainstLab(t *testing.T) {
 	}
 	// No password crossed in clear text: the plain variants were not logged into.
 	for _, s := range append(append([]*diag.Setting{}, res.Incoming...), res.Outgoing...) {
+		if s.Reachable && len(s.Trace) < 3 {
+			t.Errorf("%s:%d %s: trace of %d events", s.Host, s.Port, s.Security, len(s.Trace))
+		}
 		if s.Security == "plain" && s.Login != "untested" {
 			t.Errorf("plain-text login attempted: %+v", *s)
 		}

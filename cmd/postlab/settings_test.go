@@ -39,7 +39,7 @@ func portOf(addr string) string {
 func TestSettingsFindsEveryLabListenerAndLogsIn(t *testing.T) {
 	l, ca := startDNSLab(t)
 	t.Setenv("POSTLAB_PASSWORD", "wonderland")
-	code, out, errs := execute(t, "settings", "--resolver", l.Addr(lab.ListenerDNS), "--ca", ca, "alice@postlab.test")
+	code, out, errs := execute(t, "settings", "--show-traces", "--resolver", l.Addr(lab.ListenerDNS), "--ca", ca, "alice@postlab.test")
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
 	}
@@ -62,7 +62,8 @@ func TestSettingsFindsEveryLabListenerAndLogsIn(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"incoming: POP3 mail.postlab.test port " + portOf(l.Addr(lab.ListenerPOP3S)) + ", SSL/TLS",
-		"outgoing: SMTP mail.postlab.test port " + portOf(l.Addr(lab.ListenerSubmissions)) + ", SSL/TLS", "logged in as alice@postlab.test"} {
+		"outgoing: SMTP mail.postlab.test port " + portOf(l.Addr(lab.ListenerSubmissions)) + ", SSL/TLS", "logged in as alice@postlab.test",
+		"── trace: pop3 mail.postlab.test:" + portOf(l.Addr(lab.ListenerPOP3S)) + " tls", "C: AUTH PLAIN", "C: QUIT"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
