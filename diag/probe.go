@@ -342,11 +342,17 @@ func probeSMTP(ctx context.Context, host string, ip netip.Addr, port int, servic
 			}
 		} else if p.ESMTP {
 			st := StatusWarn
+			detail := ""
 			if service == "submission" || o.MTASTS != nil && o.MTASTS.Mode == "enforce" {
 				st = StatusFail
 			}
+			// With TLSA records, DANE senders must not deliver without TLS (RFC 7672 §2.2).
+			if recs, _, err := LookupTLSA(ctx, o.Resolver, host, port); err == nil && len(recs) > 0 {
+				st = StatusFail
+				detail = fmt.Sprintf("_%d._tcp.%s has TLSA records: DANE senders will not deliver here at all.", port, host)
+			}
 			add(Finding{Check: "tls.starttls", Status: st, Summary: where + ": STARTTLS not offered: mail to this server travels in clear text",
-				Fix: "Enable STARTTLS with a certificate for " + host + ".", Ref: "RFC 3207; RFC 8461 §4.2"})
+				Detail: detail, Fix: "Enable STARTTLS with a certificate for " + host + ".", Ref: "RFC 3207; RFC 8461 §4.2; RFC 7672 §2.2"})
 		}
 	} else {
 		tlsFindings(ctx, p, c.TLS(), where, host, ip, port, service, o)
