@@ -68,7 +68,7 @@ func TestSMTPThenPOP3AgainstTheLab(t *testing.T) {
 
 	// POP3 as bob over STLS.
 	h.key(tcell.KeyCtrlN)
-	h.waitFor("connect", "Server")
+	h.waitFor("Enter connects to the lab", "Protocol")
 	h.app.tv.QueueUpdateDraw(func() { h.app.session.form.preset.SetCurrentOption(3) })
 	h.waitFor("lab POP3 (STLS)")
 	h.app.tv.QueueUpdateDraw(func() { h.app.session.form.submit() })

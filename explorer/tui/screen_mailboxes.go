@@ -168,7 +168,7 @@ func (m *mailboxScreen) reload() {
 func (m *mailboxScreen) reloadMessages() {
 	row, _ := m.table.GetSelection()
 	m.table.Clear()
-	for i, h := range []string{"", "From", "To", "Subject", "Size"} {
+	for i, h := range []string{"", "Size", "From", "To", "Subject"} {
 		m.table.SetCell(0, i, tview.NewTableCell(h).SetSelectable(false).SetStyle(m.a.th.title))
 	}
 	if m.src == nil || m.current == "" {
@@ -185,10 +185,13 @@ func (m *mailboxScreen) reloadMessages() {
 		if s.Seen {
 			flag = "read"
 		}
-		cells := []string{flag, s.From, s.To, s.Subject, size(s.Size)}
+		cells := []string{flag, size(s.Size), s.From, s.To, s.Subject}
 		for j, c := range cells {
-			cell := tview.NewTableCell(tview.Escape(sanitize(c))).SetMaxWidth([]int{4, 22, 22, 0, 7}[j])
-			if j == 3 {
+			cell := tview.NewTableCell(tview.Escape(sanitize(c))).SetMaxWidth([]int{4, 6, 20, 20, 0}[j])
+			if j == 1 {
+				cell.SetAlign(tview.AlignRight)
+			}
+			if j == 4 {
 				cell.SetExpansion(1)
 			}
 			if !s.Seen {

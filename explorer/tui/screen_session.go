@@ -2,13 +2,16 @@ package tui
 
 import (
 	"context"
+	"crypto/md5"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
@@ -231,7 +234,7 @@ func (s *sessionScreen) pick(sg Suggestion) {
 	s.cmd.SetText(s.fill(sg.Command))
 	s.a.tv.SetFocus(s.cmd)
 	if sg.Why != "" {
-		s.a.setStatus(sg.Command+": "+sg.Why, false)
+		s.a.setStatus(sg.Why, false)
 	}
 }
 
@@ -240,15 +243,25 @@ func (s *sessionScreen) pick(sg Suggestion) {
 // session is with the lab.
 func (s *sessionScreen) fill(c string) string {
 	u, p := s.target.User, s.target.Password
-	lab := s.target.RootCAs != nil && s.a.Lab() != nil
-	if strings.EqualFold(strings.TrimSpace(c), "AUTH PLAIN") && u != "" && p != "" {
-		return "AUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte("\x00"+u+"\x00"+p))
-	}
+	lab := false
 	if s.target.Host != "" && s.a.Lab() != nil {
 		for _, n := range []string{"smtp", "submission", "submissions", "pop3", "pop3s"} {
 			if s.a.Lab().Addr(n) == s.target.Addr() {
 				lab = true
 			}
+		}
+	}
+	if !lab {
+		// Only the lab's practice passwords are shown on screen; a real
+		// password is typed by the user where it is needed.
+		p = ""
+	}
+	if strings.EqualFold(strings.TrimSpace(c), "AUTH PLAIN") && u != "" && p != "" {
+		return "AUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte("\x00"+u+"\x00"+p))
+	}
+	if strings.Contains(c, "<digest>") && p != "" {
+		if d := s.apopDigest(p); d != "" {
+			c = strings.ReplaceAll(c, "<digest>", d)
 		}
 	}
 	from, to, other := "sender@example.org", "recipient@example.org", "another@example.org"
@@ -277,6 +290,24 @@ func (s *sessionScreen) fill(c string) string {
 		r = append(r, "<password>", p)
 	}
 	return strings.NewReplacer(r...).Replace(c)
+}
+
+// apopDigest is the APOP answer for the greeting's timestamp: the MD5 of
+// timestamp and password in hex (RFC 1939 §7).
+func (s *sessionScreen) apopDigest(password string) string {
+	first, end := s.trace.Bounds()
+	for q := first; q < end && q < first+20; q++ {
+		e, _ := s.trace.At(q)
+		if e.Event.Dir == explorer.ServerToClient && strings.HasPrefix(e.Event.Line, "+OK") {
+			i, j := strings.IndexByte(e.Event.Line, '<'), strings.LastIndexByte(e.Event.Line, '>')
+			if i >= 0 && j > i {
+				sum := md5.Sum([]byte(e.Event.Line[i:j+1] + password))
+				return hex.EncodeToString(sum[:])
+			}
+			return ""
+		}
+	}
+	return ""
 }
 
 // onEvent receives trace events from any goroutine.
@@ -328,7 +359,11 @@ func (s *sessionScreen) connect(t Target) {
 		return err
 	}, func(err error) {
 		if sess == nil {
-			s.trace.Append(Entry{Event: explorer.Event{Dir: explorer.Local, Err: true, Line: "connect: " + oneLine(errString(err))}})
+			// explorer records its own failures; add one only if it did not.
+			_, end := s.trace.Bounds()
+			if last, ok := s.trace.At(end - 1); end == 0 || !ok || !last.Event.Err {
+				s.trace.Append(Entry{Event: explorer.Event{Time: time.Now(), Dir: explorer.Local, Err: true, Line: "connect: " + oneLine(errString(err))}})
+			}
 			s.mu.Lock()
 			s.state.Phase = explorer.PhaseClosed
 			s.mu.Unlock()
@@ -464,6 +499,7 @@ type connectForm struct {
 	pass     *tview.InputField
 	onGo     func(Target)
 	lab      Lab
+	ready    bool
 }
 
 type preset struct {
@@ -501,7 +537,14 @@ func newConnectForm(a *App, onGo func(Target)) *connectForm {
 	for i, p := range presets {
 		labels[i] = p.label
 	}
-	f.preset = tview.NewDropDown().SetLabel("Server   ").SetOptions(labels, func(_ string, i int) { f.applyPreset(i) })
+	f.preset = tview.NewDropDown().SetLabel("Server   ").SetOptions(labels, func(_ string, i int) {
+		f.applyPreset(i)
+		if f.ready && presets[i].listener != "" && f.form.HasFocus() {
+			// A lab preset is complete: Enter connects.
+			f.form.SetFocus(f.form.GetFormItemCount())
+			a.tv.SetFocus(f.form)
+		}
+	})
 	f.proto = tview.NewDropDown().SetLabel("Protocol ").SetOptions([]string{"SMTP", "POP3"}, nil)
 	f.host = tview.NewInputField().SetLabel("Host     ").SetFieldWidth(30)
 	f.port = tview.NewInputField().SetLabel("Port     ").SetFieldWidth(6).SetAcceptanceFunc(tview.InputFieldInteger)
@@ -533,6 +576,7 @@ func newConnectForm(a *App, onGo func(Target)) *connectForm {
 		AddItem(f.form, 0, 1, true)
 	f.preset.SetCurrentOption(0)
 	f.form.SetFocus(f.form.GetFormItemCount()) // the Connect button: Enter goes
+	f.ready = true
 	return f
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
 
 	"postlab/explorer"
 )
@@ -373,4 +374,30 @@ func TestMouseClicksTabsAndPalette(t *testing.T) {
 	if h.app.Current() != 2 {
 		t.Fatalf("screen %d after clicking the Server log tab", h.app.Current())
 	}
+}
+
+func TestConnectOptionOpensTheSession(t *testing.T) {
+	var fs *fakeSession
+	o := fakeOptions(newFakeLab(), &fs)
+	o.Connect = &Target{Proto: explorer.POP3, Host: "127.0.0.1", Port: 2110, Security: StartTLS, User: "bob"}
+	h := startApp(t, o, 80, 24)
+	h.waitFor("pop3://bob@127.0.0.1:2110?starttls", "S: +OK POP3 ready", "next:", "USER bob")
+}
+
+type fakeLessons struct{ tv *tview.TextView }
+
+func (f fakeLessons) Name() string                  { return "Lessons" }
+func (f fakeLessons) Root() tview.Primitive         { return f.tv }
+func (f fakeLessons) Focusables() []tview.Primitive { return []tview.Primitive{f.tv} }
+func (f fakeLessons) Hints() []Hint                 { return []Hint{{"n", "next step", nil}} }
+
+func TestLessonsPlugIn(t *testing.T) {
+	o := fakeOptions(newFakeLab(), nil)
+	o.Lessons = func(a *App) Screen {
+		return fakeLessons{tview.NewTextView().SetText("Lesson 1: your first SMTP session")}
+	}
+	h := startApp(t, o, 80, 24)
+	h.key(tcell.KeyEscape)
+	h.rune('5')
+	h.waitFor("Lesson 1: your first SMTP session", "n next step")
 }
