@@ -192,7 +192,9 @@ func (a *actor) closeAll() {
 func startLab(t *testing.T) *lab.Lab {
 	t.Helper()
 	l, err := lab.Start(lab.Config{DataDir: t.TempDir(), SMTP: "127.0.0.1:0", Submission: "127.0.0.1:0",
-		Submissions: "127.0.0.1:0", POP3: "127.0.0.1:0", POP3S: "127.0.0.1:0", DNS: "127.0.0.1:0", AuthFailDelay: -1})
+		Submissions: "127.0.0.1:0", POP3: "127.0.0.1:0", POP3S: "127.0.0.1:0", DNS: "127.0.0.1:0", AuthFailDelay: -1,
+		// Short fault delays: the walkthrough retries a greylisted RCPT at once.
+		GreylistDelay: time.Millisecond, SlowBannerDelay: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
