@@ -96,7 +96,7 @@ type Probe struct {
 	Size          int64            `json:"size,omitempty"`
 	VRFY          string           `json:"vrfy,omitempty"`
 	EXPN          string           `json:"expn,omitempty"`
-	TransactionMS int64            `json:"transaction_ms,omitempty"`
+	TransactionMS *int64           `json:"transaction_ms,omitempty"` // nil when no transaction was tried
 	OpenRelay     *bool            `json:"open_relay,omitempty"`
 	Error         string           `json:"error,omitempty"`
 	Findings      []Finding        `json:"-"`
@@ -518,20 +518,21 @@ func transaction(ctx context.Context, p *Probe, where string, c *explorer.SMTPSe
 	if !c.Closed() {
 		_, rerr = c.Rset(ctx)
 	}
-	p.TransactionMS = time.Since(t0).Milliseconds()
+	ms := time.Since(t0).Milliseconds()
+	p.TransactionMS = &ms
 	switch {
 	case err != nil && explorer.IsNetwork(err):
 		f.Status = StatusFail
 		f.Summary = where + ": connection lost during MAIL/RCPT: " + err.Error()
 	case err != nil:
 		f.Status = StatusWarn
-		f.Summary = fmt.Sprintf("%s: MAIL FROM:<> RCPT TO:<postmaster@%s> refused in %d ms: %s", where, dom, p.TransactionMS, errText(err))
+		f.Summary = fmt.Sprintf("%s: MAIL FROM:<> RCPT TO:<postmaster@%s> refused in %d ms: %s", where, dom, ms, errText(err))
 		f.Fix = "Accept mail for postmaster and from the null sender (bounces)."
 	case rerr != nil:
 		f.Status = StatusWarn
 		f.Summary = where + ": RSET refused: " + errText(rerr)
 	default:
-		f.Summary = fmt.Sprintf("%s: MAIL FROM:<> / RCPT TO:<postmaster@%s> / RSET took %d ms (no DATA sent)", where, dom, p.TransactionMS)
+		f.Summary = fmt.Sprintf("%s: MAIL FROM:<> / RCPT TO:<postmaster@%s> / RSET took %d ms (no DATA sent)", where, dom, ms)
 	}
 	p.Findings = append(p.Findings, f)
 	if !o.RelayTest || c.Closed() {

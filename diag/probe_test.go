@@ -202,6 +202,9 @@ func TestProbeRecordsFacts(t *testing.T) {
 	if p.TLS == nil || !p.TLS.Cert.Verified || p.TLS.DANE != "match" || p.TLS.Version == "" {
 		t.Fatalf("tls %+v", p.TLS)
 	}
+	if p.TransactionMS == nil {
+		t.Errorf("transaction time not recorded")
+	}
 	if p.OpenRelay == nil || !*p.OpenRelay {
 		t.Errorf("open relay not recorded")
 	}
