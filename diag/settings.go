@@ -569,7 +569,7 @@ func (d *discovery) probePOP3(ctx context.Context, s Setting, ip netip.Addr) (ou
 	if c != nil {
 		defer c.Close()
 	}
-	answered := c != nil && c.Greeting != nil || c != nil && c.TLS() != nil
+	answered := rec.answered() || c != nil && c.TLS() != nil
 	if err != nil {
 		if c != nil {
 			d.fillTLS(&s, c.TLS())
@@ -644,6 +644,18 @@ func (d *discovery) probePOP3(ctx context.Context, s Setting, ip netip.Addr) (ou
 	return s
 }
 
+// answered reports whether the server sent anything at all.
+func (r *recorder) answered() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, ev := range r.events {
+		if ev.Dir == explorer.ServerToClient {
+			return true
+		}
+	}
+	return false
+}
+
 func isTimeout(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "timeout")
 }
@@ -668,7 +680,7 @@ func (d *discovery) probeSMTP(ctx context.Context, s Setting, ip netip.Addr) (ou
 		defer c.Close()
 	}
 	if err != nil {
-		answered := c != nil && (c.Greeting != nil || c.TLS() != nil)
+		answered := rec.answered() || c != nil && c.TLS() != nil
 		if c != nil {
 			d.fillTLS(&s, c.TLS())
 		}

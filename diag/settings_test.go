@@ -1,6 +1,7 @@
 package diag
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -22,25 +23,44 @@ func portOf(t testing.TB, addr string) int {
 	return n
 }
 
-// fakeIMAPS greets like an IMAP server over implicit TLS.
-func fakeIMAPS(t *testing.T, cert tls.Certificate) string {
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+// fakeIMAP greets like an IMAP server, over implicit TLS or with STARTTLS
+// (RFC 9051 §6.2.1).
+func fakeIMAP(t *testing.T, cert tls.Certificate, implicit bool) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}}
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			c.Write([]byte("* OK [CAPABILITY IMAP4rev1] fake ready\r\n"))
-			c.Close()
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				if implicit {
+					tc := tls.Server(c, cfg)
+					tc.Write([]byte("* OK [CAPABILITY IMAP4rev1] fake ready\r\n"))
+					tc.Close()
+					return
+				}
+				c.Write([]byte("* OK [CAPABILITY IMAP4rev1 STARTTLS] fake ready\r\n"))
+				line, _ := bufio.NewReader(c).ReadString('\n')
+				if !strings.HasPrefix(line, "p1 STARTTLS") {
+					return
+				}
+				c.Write([]byte("p1 OK begin TLS\r\n"))
+				tls.Server(c, cfg).Handshake()
+			}()
 		}
 	}()
 	return ln.Addr().String()
 }
+
+func fakeIMAPS(t *testing.T, cert tls.Certificate) string { return fakeIMAP(t, cert, true) }
 
 func emptyZone(t testing.TB) Resolver {
 	return testClient(newTestZone(t, "example.com. SOA ns.example.com. h.example.com. 1 2 3 4 5").start(t))
@@ -183,6 +203,9 @@ func TestSettingsCombinations(t *testing.T) {
 		{"smtp starttls not offered", &fakeServer{proto: "smtp"}, "", "smtp", "starttls", want{true, false, false, "untested", "STARTTLS refused"}},
 		{"smtp silent", &fakeServer{silent: true}, "", "smtp", "starttls", want{false, false, false, "untested", "connected, but no answer"}},
 		{"smtp closed", nil, closed, "smtp", "tls", want{false, false, false, "untested", "connection refused"}},
+		{"imap starttls", nil, fakeIMAP(t, good, false), "imap", "starttls", want{true, true, true, "untested", ""}},
+		{"imap tls expired", nil, fakeIMAP(t, expired, true), "imap", "tls", want{true, true, false, "untested", "expired"}},
+		{"imap is not pop3", nil, fakeIMAP(t, good, false), "pop3", "plain", want{true, false, false, "untested", "malformed"}},
 	}
 	var extra []Candidate
 	addrs := map[string]string{}
