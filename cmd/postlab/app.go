@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/x509"
 	"os"
 
 	"github.com/gdamore/tcell/v2"
@@ -85,6 +86,12 @@ func runApp(o appOptions) error {
 				return l.Addr(lab.ListenerDNS)
 			}
 			return ""
+		},
+		LabCA: func() *x509.CertPool {
+			if l := app.Lab(); l != nil {
+				return l.CertPool()
+			}
+			return nil
 		},
 	}
 	app = tui.New(opts)

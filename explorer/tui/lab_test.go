@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"crypto/x509"
 	"strings"
 	"testing"
 
@@ -108,5 +109,38 @@ func TestSMTPThenPOP3AgainstTheLab(t *testing.T) {
 	s = h.waitFor("[lab] flow test", "hello bob", ".dot line", "read")
 	if !strings.Contains(s, "bob 1") || strings.Contains(s, "bob 1/1") {
 		t.Errorf("bob's message was read by RETR but the list counts it unread:\n%s", s)
+	}
+}
+
+// TestDiagnoseAnAddressOfTheLab runs the real diagnostics against the lab's
+// DNS, including the settings matrix of a lab address.
+func TestDiagnoseAnAddressOfTheLab(t *testing.T) {
+	o := realLabOptions(t)
+	var app *App
+	o.Diagnoser = DiagDiagnoser{
+		Domain: "postlab.test",
+		LabDNS: func() string { return app.Lab().Addr("dns") },
+		LabCA:  func() *x509.CertPool { return app.Lab().CertPool() },
+	}
+	h := startApp(t, o, 100, 40)
+	app = h.app
+	h.waitFor("lab: smtp 127.0.0.1:")
+	h.rune('4')
+	h.line("bob@postlab.test")
+	h.waitFor("findings for bob@postlab.test:", "MX", "SPF")
+	ch := make(chan []string, 1)
+	h.app.tv.QueueUpdate(func() {
+		var got []string
+		if n := h.app.diag.nodes["settings"]; n != nil {
+			for _, c := range n.GetChildren() {
+				got = append(got, c.GetText())
+			}
+		}
+		ch <- got
+	})
+	got := <-ch
+	all := strings.Join(got, "\n")
+	if !strings.Contains(all, "✔ ok  ") || !strings.Contains(all, "recommended") || !strings.Contains(all, "incoming pop3 ") {
+		t.Fatalf("settings of the lab address:\n%s", all)
 	}
 }
