@@ -334,7 +334,8 @@ func (d *discovery) offer(ctx context.Context, c Candidate) {
 		func() {
 			defer func() {
 				if p := recover(); p != nil {
-					out = Setting{Error: fmt.Sprintf("probe crashed: %v", p), Login: "untested"}
+					out = snap
+					out.Error = fmt.Sprintf("probe crashed: %v", p)
 				}
 			}()
 			out = d.probe(ctx, snap, ha.ip)
