@@ -9,11 +9,12 @@ import (
 )
 
 // Server probes for `postlab diag`: flags and a run hook (see diag.go).
-// They are opt-in (--probe, or any probe flag) so that the DNS-only report
-// and its JSON schema stay as they were for existing users and scripts.
+// They run by default, since "is my mail server set up right?" is half of
+// what diag is for; --no-probe gives the DNS part alone (e.g. where outbound
+// port 25 is blocked).
 
 type probeFlags struct {
-	probe      bool
+	noProbe    bool
 	ports      []string
 	caFile     string
 	relayTest  bool
@@ -26,7 +27,7 @@ func init() {
 	diagFlagHooks = append(diagFlagHooks, func(cmd *cobra.Command) {
 		pf = probeFlags{}
 		fl := cmd.Flags()
-		fl.BoolVar(&pf.probe, "probe", false, "also connect to each MX address and check the server (implied by --port, --relay-test and --show-traces)")
+		fl.BoolVar(&pf.noProbe, "no-probe", false, "DNS checks only: do not connect to the MX servers")
 		fl.StringSliceVar(&pf.ports, "port", nil, "probe these services and ports on each MX address, e.g. smtp=2525,submission=2587,pop3s (default smtp=25)")
 		fl.StringVar(&pf.caFile, "ca", "", "also trust the CA certificates in this PEM file")
 		fl.BoolVar(&pf.relayTest, "relay-test", false, "also test for an open relay: MAIL FROM and RCPT TO two outside addresses (never sends DATA)")
@@ -34,7 +35,10 @@ func init() {
 		fl.StringVar(&pf.helo, "helo", "", "name to send in EHLO (default localhost)")
 	})
 	diagRunHooks = append(diagRunHooks, func(ctx context.Context, cmd *cobra.Command, rep *diag.Report) error {
-		if !pf.probe && len(pf.ports) == 0 && !pf.relayTest && !pf.showTraces {
+		if pf.noProbe {
+			if len(pf.ports) > 0 || pf.relayTest || pf.showTraces {
+				return usageErrorf("--no-probe cannot be combined with --port, --relay-test or --show-traces")
+			}
 			return nil
 		}
 		ports, err := diag.ParsePorts(pf.ports)

@@ -82,15 +82,16 @@ func TestDiagCommandExitCodes(t *testing.T) {
 		code int
 		out  string
 	}{
-		{"clean", []string{"diag", "--resolver", clean, "--dkim-selector", "lab", "alice@postlab.test"}, exitOK, "postlab.test"},
-		{"clean json", []string{"diag", "--resolver", clean, "--json", "--dnsbl", "bl.postlab.test", "postlab.test"}, exitOK, `"findings": [`},
-		{"broken", []string{"diag", "--resolver", broken, "postlab.test"}, exitFailed, "2 SPF records"},
-		{"spf fails for --ip", []string{"diag", "--resolver", clean, "--ip", "192.0.2.1", "postlab.test"}, exitFailed, "SPF for 192.0.2.1"},
-		{"unreachable", []string{"diag", "--resolver", silent, "--timeout", "400ms", "postlab.test"}, exitNetwork, ""},
-		{"bad ip", []string{"diag", "--resolver", clean, "--ip", "nope", "postlab.test"}, exitUsage, ""},
-		{"bad target", []string{"diag", "--resolver", clean, "not a domain"}, exitUsage, ""},
+		{"clean", []string{"diag", "--no-probe", "--resolver", clean, "--dkim-selector", "lab", "alice@postlab.test"}, exitOK, "postlab.test"},
+		{"clean json", []string{"diag", "--no-probe", "--resolver", clean, "--json", "--dnsbl", "bl.postlab.test", "postlab.test"}, exitOK, `"findings": [`},
+		{"broken", []string{"diag", "--no-probe", "--resolver", broken, "postlab.test"}, exitFailed, "2 SPF records"},
+		{"spf fails for --ip", []string{"diag", "--no-probe", "--resolver", clean, "--ip", "192.0.2.1", "postlab.test"}, exitFailed, "SPF for 192.0.2.1"},
+		{"unreachable", []string{"diag", "--no-probe", "--resolver", silent, "--timeout", "400ms", "postlab.test"}, exitNetwork, ""},
+		{"bad ip", []string{"diag", "--no-probe", "--resolver", clean, "--ip", "nope", "postlab.test"}, exitUsage, ""},
+		{"bad target", []string{"diag", "--no-probe", "--resolver", clean, "not a domain"}, exitUsage, ""},
 		{"no target", []string{"diag"}, exitUsage, ""},
-		{"bad resolver", []string{"diag", "--resolver", "a:b:c", "postlab.test"}, exitUsage, ""},
+		{"bad resolver", []string{"diag", "--no-probe", "--resolver", "a:b:c", "postlab.test"}, exitUsage, ""},
+		{"no-probe with port", []string{"diag", "--no-probe", "--port", "smtp=2525", "--resolver", clean, "postlab.test"}, exitUsage, ""},
 		{"mx", []string{"mx", "--resolver", clean, "bob@postlab.test"}, exitOK, "mail.postlab.test"},
 		{"mx json", []string{"mx", "--resolver", clean, "--json", "postlab.test"}, exitOK, `"preference": 10`},
 		{"mx no address", []string{"mx", "--resolver", startLabDNS(t, nil, "mx-no-address"), "postlab.test"}, exitFailed, "no A or AAAA record"},
@@ -112,7 +113,7 @@ func TestDiagCommandExitCodes(t *testing.T) {
 
 func TestDiagJSONSchema(t *testing.T) {
 	addr := startLabDNS(t, nil)
-	code, out, _ := execute(t, "diag", "--resolver", addr, "--json", "postlab.test")
+	code, out, _ := execute(t, "diag", "--no-probe", "--resolver", addr, "--json", "postlab.test")
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
@@ -150,7 +151,7 @@ func TestTraceIsDigLike(t *testing.T) {
 // --trace goes to stderr, so --json output stays machine-readable.
 func TestDiagTraceKeepsJSONClean(t *testing.T) {
 	addr := startLabDNS(t, nil)
-	code, out, errs := execute(t, "diag", "--json", "--trace", "--resolver", addr, "postlab.test")
+	code, out, errs := execute(t, "diag", "--no-probe", "--json", "--trace", "--resolver", addr, "postlab.test")
 	var v map[string]any
 	if code != exitOK || json.Unmarshal([]byte(out), &v) != nil || !strings.Contains(errs, ";; ANSWER SECTION:") {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%.400s", code, out, errs)
