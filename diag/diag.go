@@ -4,6 +4,14 @@
 // reverse DNS and DNS blocklists (RFC 5782). Each check returns Findings with
 // a status, an explanation, a fix and the RFC section behind the verdict.
 //
+// It also probes mail servers over real explorer sessions (banner, EHLO,
+// STARTTLS and the certificate, DANE matching, relay; RFC 5321, RFC 3207,
+// RFC 7672), discovers working client settings for an address (RFC 6186 and
+// RFC 8314 SRV records, Thunderbird autoconfig), and reads the evidence a user
+// has: reply lines (RFC 3463), bounces (RFC 3464 and the MTAs' own formats)
+// and message headers (Received, RFC 8601 Authentication-Results, DKIM,
+// RFC 8617 ARC).
+//
 // All DNS goes through a Resolver passed in by the caller, so every check runs
 // against an in-process server in tests and against --resolver in the CLI.
 package diag
