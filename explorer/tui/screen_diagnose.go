@@ -124,6 +124,7 @@ func (d *diagnoseScreen) run(target string) {
 		for _, f := range rep.Findings {
 			d.add(f)
 		}
+		d.finishAreas()
 		d.tree.SetTitle(fmt.Sprintf(" findings for %s: %d in %d ms (resolver %s) ", tview.Escape(rep.Target), len(rep.Findings), rep.DurationMS, tview.Escape(rep.Resolver)))
 		d.a.setStatus(d.summary(rep), false)
 	})
@@ -142,7 +143,8 @@ func (d *diagnoseScreen) add(f Finding) {
 	area, name, _ := strings.Cut(f.Check, ".")
 	check := d.nodes[area]
 	if check == nil {
-		check = tview.NewTreeNode(d.a.tag("title") + tview.Escape(strings.ToUpper(area)) + d.a.th.reset()).SetTextStyle(d.a.th.base).SetSelectedTextStyle(d.a.th.sel).SetExpanded(true)
+		check = tview.NewTreeNode(d.a.tag("title") + tview.Escape(strings.ToUpper(area)) + d.a.th.reset()).SetReference(area).
+			SetTextStyle(d.a.th.base).SetSelectedTextStyle(d.a.th.sel).SetExpanded(true)
 		d.nodes[area] = check
 		d.top.AddChild(check)
 	}
@@ -160,9 +162,68 @@ func (d *diagnoseScreen) add(f Finding) {
 	}
 }
 
+// severity orders statuses from best to worst.
+func severity(status string) int {
+	switch strings.ToLower(status) {
+	case "ok", "pass":
+		return 0
+	case "info", "skip":
+		return 1
+	case "warn", "warning":
+		return 2
+	case "fail":
+		return 3
+	case "error":
+		return 4
+	}
+	return 1
+}
+
+// finishAreas labels each area with its counts, folds the areas where all
+// is well, and puts the cursor on the worst finding.
+func (d *diagnoseScreen) finishAreas() {
+	var worst *tview.TreeNode
+	worstSev := -1
+	for _, area := range d.top.GetChildren() {
+		counts := map[int]int{}
+		areaWorst := 0
+		for _, c := range area.GetChildren() {
+			f, _ := c.GetReference().(Finding)
+			sv := severity(f.Status)
+			counts[sv]++
+			areaWorst = max(areaWorst, sv)
+			if sv > worstSev {
+				worst, worstSev = c, sv
+			}
+		}
+		var parts []string
+		for _, p := range []struct {
+			sev  int
+			word string
+		}{{4, "could not run"}, {3, "failed"}, {2, "warnings"}, {0, "ok"}, {1, "info"}} {
+			if counts[p.sev] > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", counts[p.sev], p.word))
+			}
+		}
+		name, _ := area.GetReference().(string)
+		area.SetText(d.a.tag("title") + tview.Escape(strings.ToUpper(name)) + d.a.th.reset() + "  " + d.a.tag("dim") + strings.Join(parts, ", ") + d.a.th.reset())
+		area.SetExpanded(areaWorst >= 2)
+	}
+	if worst != nil && worstSev >= 2 {
+		d.tree.SetCurrentNode(worst)
+		d.showNode(worst)
+	} else if kids := d.top.GetChildren(); len(kids) > 0 {
+		d.tree.SetCurrentNode(kids[0])
+		d.detail.SetText("No problems found. Enter on an area opens it; every finding has its detail and reference.")
+	}
+}
+
 func (d *diagnoseScreen) showNode(n *tview.TreeNode) {
 	f, ok := n.GetReference().(Finding)
 	if !ok {
+		if len(n.GetChildren()) > 0 {
+			d.detail.SetText("Enter opens or closes this area.")
+		}
 		return
 	}
 	var b strings.Builder

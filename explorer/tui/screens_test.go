@@ -140,14 +140,17 @@ func TestDiagnoseShowsTreeAndCancels(t *testing.T) {
 	h.waitFor("cancelled", "(stopped)")
 	close(block)
 	h.key(tcell.KeyEnter)
-	s := h.waitFor("MX", "SPF", "records", "2 MX hosts [primary first]", "no SPF record", "1 passed, 0 info, 0 warnings, 1 failed")
-	if !strings.Contains(s, "✘ fail") || !strings.Contains(s, "✔ ok") {
-		t.Errorf("status icons missing:\n%s", s)
+	// The failing area is open with the cursor on its finding; the
+	// passing one is folded, with its count.
+	s := h.waitFor("MX  1 ok", "SPF  1 failed", "no SPF record", "1 passed, 0 info, 0 warnings, 1 failed", "Fix: publish v=spf1 mx -all", "(RFC 7208 §4)")
+	if !strings.Contains(s, "✘ fail") || strings.Contains(s, "2 MX hosts") {
+		t.Errorf("want the failure shown and the passing MX area folded:\n%s", s)
 	}
-	h.key(tcell.KeyTab)  // to the tree
-	h.key(tcell.KeyDown) // the SPF group
-	h.key(tcell.KeyDown)
-	h.waitFor("Fix: publish v=spf1 mx -all", "(RFC 7208 §4)")
+	h.key(tcell.KeyTab)   // to the tree
+	h.key(tcell.KeyUp)    // SPF
+	h.key(tcell.KeyUp)    // MX
+	h.key(tcell.KeyEnter) // open MX
+	h.waitFor("✔ ok   records 2 MX hosts [primary first]")
 }
 
 func TestPortTakenOffersFreePorts(t *testing.T) {
