@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -97,5 +98,26 @@ func BenchmarkTraceAppendAndRender(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		m.Append(lines[i%len(lines)])
 		v.Draw(sim)
+	}
+}
+
+// BenchmarkTraceMemory100k reports the heap a full 100,000-line trace
+// holds (B/line), the bound the ring keeps however long a session runs.
+func BenchmarkTraceMemory100k(b *testing.B) {
+	lines := benchLines(1024)
+	for i := 0; i < b.N; i++ {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		m := NewTraceModel(DefaultTraceCapacity, nil)
+		for j := 0; j < 2*DefaultTraceCapacity; j++ {
+			e := lines[j%len(lines)]
+			e.Event.Line = strings.Clone(e.Event.Line)
+			m.Append(e)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(m.Len()), "B/line")
+		runtime.KeepAlive(m)
 	}
 }

@@ -90,11 +90,12 @@ func settingsFindings(r *diag.SettingsResult) []Finding {
 		f := Finding{Check: "settings." + kind, Ref: "RFC 8314 §3; RFC 6186"}
 		f.Summary = fmt.Sprintf("%s %s:%d %s (from %s)", s.Protocol, s.Host, s.Port, s.Security, s.Source)
 		switch {
-		case !s.Reachable && s.Source == "guess":
-			f.Status = "info" // most guessed ports are simply not used
-			f.Summary += ": no answer"
+		case !s.Reachable && (s.Source == "srv" || s.Source == "autoconfig"):
+			f.Status = "fail" // published, yet not there
+			f.Summary += ": published but no answer"
+			f.Fix = "fix the " + s.Source + " record or start the service"
 		case !s.Reachable:
-			f.Status = "fail"
+			f.Status = "info" // a guessed port: most are simply not used
 			f.Summary += ": no answer"
 		case s.Security == "plain":
 			f.Status = "warn"
