@@ -3,6 +3,8 @@ package main
 import (
 	"crypto/x509"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/spf13/cobra"
@@ -101,6 +103,18 @@ func runApp(o appOptions) error {
 	if appStarted != nil {
 		appStarted(app)
 	}
+	// A terminal that goes away or a polite kill still stops the lab cleanly.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP)
+	done := make(chan struct{})
+	defer func() { signal.Stop(sigs); close(done) }()
+	go func() {
+		select {
+		case <-sigs:
+			app.Stop()
+		case <-done:
+		}
+	}()
 	if err := app.Run(); err != nil {
 		return failErrorf("%v", err)
 	}

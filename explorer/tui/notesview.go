@@ -18,7 +18,6 @@ type NotesView struct {
 	th      theme
 	shown   uint64
 	shownOK bool
-	gen     int
 	hint    string
 }
 
@@ -30,7 +29,7 @@ func NewNotesView(model *TraceModel, th theme) *NotesView {
 }
 
 // SetHint is shown while nothing is selected.
-func (v *NotesView) SetHint(s string) { v.hint = s; v.shownOK = false; v.gen++ }
+func (v *NotesView) SetHint(s string) { v.hint = s; v.shownOK = false }
 
 // Draw refreshes the text when the selection moved, then draws.
 func (v *NotesView) Draw(screen tcell.Screen) {

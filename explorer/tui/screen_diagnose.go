@@ -20,7 +20,7 @@ type diagnoseScreen struct {
 	top    *tview.TreeNode
 	nodes  map[string]*tview.TreeNode
 	count  int
-	run_   int  // number of the current run
+	runs   int  // number of the current run
 	live   bool // progress of the current run may still be added
 }
 
@@ -93,23 +93,23 @@ func (d *diagnoseScreen) run(target string) {
 	d.top.ClearChildren()
 	d.nodes = map[string]*tview.TreeNode{}
 	d.count = 0
-	d.run_++
+	d.runs++
 	d.live = true
-	run := d.run_
+	run := d.runs
 	d.tree.SetTitle(" findings for " + tview.Escape(target) + " (running) ")
 	var rep Report
 	d.a.Go("checking "+target, func(ctx context.Context) error {
 		var err error
 		rep, err = d.a.opts.Diagnoser.Diagnose(ctx, target, func(f Finding) {
 			d.a.QueueUpdateDraw(func() {
-				if d.live && d.run_ == run {
+				if d.live && d.runs == run {
 					d.add(f)
 				}
 			})
 		})
 		return err
 	}, func(err error) {
-		if d.run_ != run {
+		if d.runs != run {
 			return
 		}
 		d.live = false
