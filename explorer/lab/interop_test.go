@@ -141,31 +141,29 @@ func fixture(t *testing.T, name, content string) string {
 
 // boxWatch finds the messages that arrive in a mailbox.
 type boxWatch struct {
-	dir  string
+	l    *lab.Lab
+	box  string
 	seen map[string]bool
 }
 
 func watchBox(t *testing.T, l *lab.Lab, box string) *boxWatch {
-	w := &boxWatch{dir: filepath.Join(l.DataDir(), "mail", box), seen: map[string]bool{}}
-	for _, f := range w.files(t) {
-		w.seen[f] = true
+	w := &boxWatch{l: l, box: box, seen: map[string]bool{}}
+	for _, id := range w.ids(t) {
+		w.seen[id] = true
 	}
 	return w
 }
 
-// files lists new/ and cur/ by unique name.
-func (w *boxWatch) files(t *testing.T) []string {
+// ids lists the mailbox's unique names, oldest first.
+func (w *boxWatch) ids(t *testing.T) []string {
 	t.Helper()
+	sums, err := w.l.Store().List(w.box)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out []string
-	for _, sub := range []string{"new", "cur"} {
-		des, err := os.ReadDir(filepath.Join(w.dir, sub))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range des {
-			u, _, _ := strings.Cut(d.Name(), ",")
-			out = append(out, sub+"/"+u)
-		}
+	for _, s := range sums {
+		out = append(out, s.ID)
 	}
 	return out
 }
@@ -175,25 +173,22 @@ func (w *boxWatch) take(t *testing.T) []byte {
 	t.Helper()
 	msgs := w.takeAll(t)
 	if len(msgs) != 1 {
-		t.Fatalf("%s: %d new messages, want 1", w.dir, len(msgs))
+		t.Fatalf("%s: %d new messages, want 1", w.box, len(msgs))
 	}
 	return msgs[0]
 }
 
+// takeAll returns the messages that arrived since the last call, in the
+// order they were delivered.
 func (w *boxWatch) takeAll(t *testing.T) [][]byte {
 	t.Helper()
 	var out [][]byte
-	for _, f := range w.files(t) {
-		if w.seen[f] {
+	for _, id := range w.ids(t) {
+		if w.seen[id] {
 			continue
 		}
-		w.seen[f] = true
-		sub, u, _ := strings.Cut(f, "/")
-		m, _ := filepath.Glob(filepath.Join(w.dir, sub, u+"*"))
-		if len(m) != 1 {
-			t.Fatalf("%s: %d files", f, len(m))
-		}
-		b, err := os.ReadFile(m[0])
+		w.seen[id] = true
+		b, err := w.l.Store().Raw(w.box, id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -415,7 +410,6 @@ func TestInteropSmtplib(t *testing.T) {
 				if len(got) != len(order) {
 					t.Fatalf("%s got %d messages, want %d", box, len(got), len(order))
 				}
-				// Names sort by delivery time and counter: the order sent.
 				for i, k := range order {
 					trace := checkStored(t, box+" "+k, got[i], sent[k])
 					if box == lab.Outbox && !strings.Contains(trace, "X-Postlab-Envelope-To: <"+c.to[len(c.to)-1]+">") {
