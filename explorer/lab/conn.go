@@ -1,10 +1,13 @@
 package lab
 
 import (
+	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"postlab/explorer"
 )
 
 // trackedConn is the accepted TCP connection under TLS and the protocol. It
@@ -133,4 +136,47 @@ func hostOf(a net.Addr) string {
 		return a.String()
 	}
 	return h
+}
+
+// limitedListener applies the lab's per-address connection limit to a
+// listener served by another package (pop3d). Refused connections are
+// answered off the accept loop and never reach the server.
+type limitedListener struct {
+	net.Listener
+	lab    *Lab
+	name   string // listener name, for the trace
+	refuse func(c net.Conn, ip string)
+}
+
+func (ll *limitedListener) Accept() (net.Conn, error) {
+	for {
+		c, err := ll.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		ip := hostOf(c.RemoteAddr())
+		if ll.lab.limiter.acquire(ip) {
+			return &limitedConn{Conn: c, release: func() { ll.lab.limiter.release(ip) }}, nil
+		}
+		ll.lab.Emit(ServerEvent{
+			Session: ll.lab.nextSession(), Listener: ll.name, Remote: c.RemoteAddr().String(),
+			Event: explorer.Event{Time: ll.lab.cfg.Clock(), Dir: explorer.Local, Err: true,
+				State: explorer.State{Proto: explorer.POP3, Phase: explorer.PhaseClosed},
+				Line:  fmt.Sprintf("refused: %d connections from %s already open (--max-conns-per-ip)", ll.lab.cfg.MaxConnsPerIP, ip)},
+		})
+		go ll.refuse(c, ip)
+	}
+}
+
+// limitedConn gives its slot back once, when closed.
+type limitedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
 }

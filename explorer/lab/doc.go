@@ -7,5 +7,10 @@
 // users with bcrypt-hashed passwords, a self-signed certificate, and
 // server-side traces of every session for the app to show.
 //
+// Classroom mode (Config.Classroom, Lab.SetupClassroom) serves a class on
+// the teacher's network address: student accounts with random passwords,
+// no practice users, no passwords without TLS, and a certificate that names
+// the address students connect to.
+//
 // Start runs a Lab in-process; `postlab serve` runs one in the foreground.
 package lab

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,6 +41,15 @@ type Config struct {
 	SlowBannerDelay time.Duration // slow-banner scenario: greeting delay, default 10s
 
 	CertFile, KeyFile string // TLS certificate; default a generated one in DATA/tls
+	// CertNames are more host names and IP addresses the generated
+	// certificate must carry as SANs, e.g. the classroom address students
+	// connect to. Specific non-loopback listener IPs are added anyway.
+	CertNames []string
+
+	// Classroom serves a class (postlab serve --classroom): the practice
+	// users and their published passwords are never active, even while
+	// every listener is on loopback, and InsecureAuth is refused.
+	Classroom bool
 
 	Clock Clock                   // default time.Now
 	Logf  func(string, ...any)    // operational messages; default discard
@@ -218,6 +228,9 @@ func (c Config) specs() []listenerSpec {
 // material, Maildirs) and serves. A taken address gives *AddrInUseError.
 func Start(cfg Config) (*Lab, error) {
 	cfg = cfg.withDefaults()
+	if cfg.Classroom && cfg.InsecureAuth {
+		return nil, errors.New("classroom mode never accepts passwords without TLS: drop InsecureAuth")
+	}
 	l := &Lab{cfg: cfg, addrs: make(map[string]string), conns: make(map[*connState]struct{}), done: make(chan struct{})}
 	l.limiter.max = cfg.MaxConnsPerIP
 	l.hub = NewTraceHub(DefaultTraceCapacity)
@@ -243,11 +256,20 @@ func Start(cfg Config) (*Lab, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	if l.users, err = loadUsers(cfg.DataDir, l.loopback); err != nil {
+	if l.users, err = loadUsers(cfg.DataDir, l.loopback && !cfg.Classroom); err != nil {
 		return nil, err
 	}
-	if l.tls, err = loadOrCreateTLS(cfg.DataDir, cfg.CertFile, cfg.KeyFile, labHostNames(cfg.Domain, cfg.Hostname), cfg.Clock()); err != nil {
+	l.users.noWellKnown = cfg.Classroom
+	names := certNames(cfg, b.addrs)
+	if l.tls, err = loadOrCreateTLS(cfg.DataDir, cfg.CertFile, cfg.KeyFile, names, cfg.Clock()); err != nil {
 		return nil, err
+	}
+	if cfg.CertFile != "" {
+		for _, n := range names[len(labHostNames(cfg.Domain, cfg.Hostname)):] {
+			if l.tls.cert.Leaf.VerifyHostname(n) != nil {
+				l.logf("warning: the certificate %s does not name %s: clients connecting to it cannot verify it", cfg.CertFile, n)
+			}
+		}
 	}
 	if l.store, err = newStore(filepath.Join(cfg.DataDir, "mail"), cfg.Hostname, cfg.Clock, l.users.List); err != nil {
 		return nil, err
@@ -374,6 +396,27 @@ func listenErr(s listenerSpec, err error) error {
 		return &AddrInUseError{Flag: s.flag, Addr: s.addr}
 	}
 	return &ListenError{Flag: s.flag, Addr: s.addr, Err: err}
+}
+
+// certNames are the names the certificate must cover: the lab's own, then
+// cfg.CertNames and every specific non-loopback IP a listener is bound to.
+func certNames(cfg Config, bound map[string]string) []string {
+	names := labHostNames(cfg.Domain, cfg.Hostname)
+	add := func(n string) {
+		if n = strings.TrimSuffix(strings.Trim(n, "[]"), "."); n != "" && !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	for _, n := range cfg.CertNames {
+		add(n)
+	}
+	for _, name := range sortedKeys(bound) {
+		h, _, err := net.SplitHostPort(bound[name])
+		if ip := net.ParseIP(h); err == nil && ip != nil && !ip.IsLoopback() && !ip.IsUnspecified() {
+			add(ip.String())
+		}
+	}
+	return names
 }
 
 func isLoopbackAddr(a string) bool {

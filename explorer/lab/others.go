@@ -53,7 +53,9 @@ func (l *Lab) startOthers(b *bound) error {
 			IdleTimeout:       max(l.cfg.IdleTimeout, 10*time.Minute), // RFC 1939 §3: at least 10 minutes
 			Trace:             l.pop3Tracer(p.name),
 		})
-		ln := p.ln
+		// The per-address limit counts POP3 connections too (the wrapper
+		// sits under TLS, so a refusal costs no handshake).
+		var ln net.Listener = &limitedListener{Listener: p.ln, lab: l, name: p.name, refuse: l.refusePOP3(p.name == ListenerPOP3S)}
 		if p.name == ListenerPOP3S {
 			ln = tls.NewListener(ln, tlsCfg)
 		}
@@ -81,6 +83,20 @@ func (l *Lab) startOthers(b *bound) error {
 		l.others = append(l.others, l.stopDNS)
 	}
 	return nil
+}
+
+// refusePOP3 answers a connection over the per-address limit with an -ERR
+// greeting carrying RFC 3206 §4's [SYS/TEMP] (a temporary problem: try
+// later) on the plain port; on the implicit-TLS port no clear text may be
+// sent, so the connection is just closed.
+func (l *Lab) refusePOP3(implicitTLS bool) func(net.Conn, string) {
+	return func(c net.Conn, ip string) {
+		if !implicitTLS {
+			c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			fmt.Fprintf(c, "-ERR [SYS/TEMP] %s: too many connections from %s; try again later\r\n", l.cfg.Hostname, ip)
+		}
+		c.Close()
+	}
 }
 
 // dnsState is the running DNS server; SetDNSFaults replaces it.

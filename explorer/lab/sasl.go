@@ -19,6 +19,11 @@ import (
 // *smtp.SMTPError so the client gets the RFC 4954 §6 code.
 
 var (
+	// authOK is RFC 4954 §6's success reply. go-smtp v0.25 writes
+	// "235 2.0.0" itself when a mechanism finishes without error, so the
+	// mechanisms finish with this "error", which go-smtp sends as is. The
+	// session then refuses a second AUTH itself (go-smtp does not know).
+	authOK        = &smtp.SMTPError{Code: 235, EnhancedCode: smtp.EnhancedCode{2, 7, 0}, Message: "Authentication successful"}
 	errAuthFailed = &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Authentication credentials invalid"}
 	errAuthSyntax = &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 5, 2}, Message: "Malformed SASL response"}
 	errAuthNoIR   = &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 5, 2}, Message: "CRAM-MD5 takes no initial response (RFC 2195)"}
@@ -58,7 +63,7 @@ func (a *authChecker) check(login, password string) error {
 		return a.fail()
 	}
 	a.ok(u)
-	return nil
+	return authOK
 }
 
 // plainServer: one message "authzid NUL authcid NUL passwd" (RFC 4616 §2).
@@ -153,5 +158,5 @@ func (s *cramServer) Next(resp []byte) ([]byte, bool, error) {
 		return nil, false, s.a.fail()
 	}
 	s.a.ok(u)
-	return nil, true, nil
+	return nil, true, authOK
 }

@@ -31,13 +31,14 @@ type smtpListener struct {
 
 // SMTP replies of the lab (code, enhanced code RFC 3463/5248, text).
 var (
-	errAuthRequired = &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required: AUTH first on the submission port (RFC 4954 section 6)"}
-	errAuthNeedsTLS = &smtp.SMTPError{Code: 538, EnhancedCode: smtp.EnhancedCode{5, 7, 11}, Message: "Encryption required for requested authentication mechanism: STARTTLS first (RFC 4954 section 6)"}
-	errNoAuthHere   = &smtp.SMTPError{Code: 502, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "AUTH is not offered on the MX port: use the submission port"}
-	errUnknownMech  = &smtp.SMTPError{Code: 504, EnhancedCode: smtp.EnhancedCode{5, 5, 4}, Message: "Unrecognized authentication type"}
-	errLineTooLong  = &smtp.SMTPError{Code: 500, EnhancedCode: smtp.EnhancedCode{5, 5, 2}, Message: "Line too long: a text line is at most 1000 octets with its CRLF (RFC 5321 section 4.5.3.1.6)"}
-	errBadAddress   = &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Bad recipient address syntax"}
-	errShuttingDown = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "Service shutting down"}
+	errAuthRequired  = &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required: AUTH first on the submission port (RFC 4954 section 6)"}
+	errAuthNeedsTLS  = &smtp.SMTPError{Code: 538, EnhancedCode: smtp.EnhancedCode{5, 7, 11}, Message: "Encryption required for requested authentication mechanism: STARTTLS first (RFC 4954 section 6)"}
+	errNoAuthHere    = &smtp.SMTPError{Code: 502, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "AUTH is not offered on the MX port: use the submission port"}
+	errAlreadyAuthed = &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "Already authenticated: one AUTH per session (RFC 4954 section 4)"}
+	errUnknownMech   = &smtp.SMTPError{Code: 504, EnhancedCode: smtp.EnhancedCode{5, 5, 4}, Message: "Unrecognized authentication type"}
+	errLineTooLong   = &smtp.SMTPError{Code: 500, EnhancedCode: smtp.EnhancedCode{5, 5, 2}, Message: "Line too long: a text line is at most 1000 octets with its CRLF (RFC 5321 section 4.5.3.1.6)"}
+	errBadAddress    = &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Bad recipient address syntax"}
+	errShuttingDown  = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "Service shutting down"}
 )
 
 // maxTextLine is the RFC 5321 §4.5.3.1.6 limit, CRLF included.
@@ -224,6 +225,9 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 	}
 	if !s.cs.isTLS(s.c) && !l.cfg.InsecureAuth {
 		return nil, errAuthNeedsTLS
+	}
+	if s.user != "" {
+		return nil, errAlreadyAuthed
 	}
 	a := &authChecker{users: l.users, domain: l.cfg.Domain, delay: l.cfg.AuthFailDelay, ok: func(u string) { s.user = u }}
 	switch mech {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -52,7 +53,13 @@ type Users struct {
 	mu       sync.RWMutex
 	hashed   map[string][]byte
 	practice map[string]string // nil when practice users are disabled
+	// noWellKnown refuses the practice passwords even for a stored user of
+	// that name (classroom mode: those passwords are printed in the README).
+	noWellKnown bool
 }
+
+// bcryptCost is the cost of stored hashes; tests lower it.
+var bcryptCost = bcrypt.DefaultCost
 
 func loadUsers(dataDir string, practice bool) (*Users, error) {
 	u := &Users{path: filepath.Join(dataDir, usersFile), hashed: make(map[string][]byte)}
@@ -104,28 +111,49 @@ func SetUserPassword(dataDir, name, password string) error {
 }
 
 func (u *Users) set(name, password string) error {
-	if err := ValidUserName(name); err != nil {
-		return err
+	return u.setMany(map[string]string{name: password})
+}
+
+// setMany hashes the passwords (on every core: bcrypt is slow on purpose)
+// and writes the users file once.
+func (u *Users) setMany(pws map[string]string) error {
+	names := sortedKeys(pws)
+	for _, n := range names {
+		if err := ValidUserName(n); err != nil {
+			return err
+		}
+		if pws[n] == "" {
+			return fmt.Errorf("user %s: empty password", n)
+		}
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
-	if err != nil {
+	hashes := make([][]byte, len(names))
+	errs := make([]error, len(names))
+	parallel(len(names), func(i int) {
+		hashes[i], errs[i] = bcrypt.GenerateFromPassword([]byte(pws[names[i]]), bcryptCost)
+	})
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("users: %w", err)
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	u.hashed[name] = h
+	merged := make(map[string][]byte, len(u.hashed)+len(names))
+	for n, h := range u.hashed {
+		merged[n] = h
+	}
+	for i, n := range names {
+		merged[n] = hashes[i]
+	}
 	var b bytes.Buffer
 	b.WriteString("# postlab users: name:bcrypt-hash\n")
-	for _, n := range sortedKeys(u.hashed) {
-		fmt.Fprintf(&b, "%s:%s\n", n, u.hashed[n])
+	for _, n := range sortedKeys(merged) {
+		fmt.Fprintf(&b, "%s:%s\n", n, merged[n])
 	}
-	tmp := u.path + ".tmp"
-	if err := os.WriteFile(tmp, b.Bytes(), 0o600); err != nil {
+	// The file first: a user the lab accepts is one it will still know
+	// after a restart.
+	if err := writeFileAtomic(u.path, b.Bytes(), 0o600); err != nil {
 		return fmt.Errorf("users: %w", err)
 	}
-	if err := os.Rename(tmp, u.path); err != nil {
-		return fmt.Errorf("users: %w", err)
-	}
+	u.hashed = merged
 	return nil
 }
 
@@ -162,23 +190,53 @@ func (u *Users) Exists(name string) bool {
 }
 
 // dummyHash keeps the time of a check for an unknown user close to that of
-// a known one, so timing does not reveal which names exist.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("postlab-dummy"), bcrypt.MinCost)
+// a known one (same cost), so timing does not reveal which names exist.
+// It is made on first use: hashing at the real cost takes a while.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("postlab-dummy"), bcryptCost)
+	return h
+})
 
 // Check implements pop3d.Authenticator.
 func (u *Users) Check(user, password string) bool {
 	u.mu.RLock()
 	h, ok := u.hashed[user]
 	pw, isPractice := u.practice[user]
+	noWellKnown := u.noWellKnown
 	u.mu.RUnlock()
+	if noWellKnown {
+		if wk, isWK := PracticeUsers[user]; isWK && subtle.ConstantTimeCompare([]byte(wk), []byte(password)) == 1 {
+			return false
+		}
+	}
 	if ok {
 		return bcrypt.CompareHashAndPassword(h, []byte(password)) == nil
 	}
 	if isPractice {
 		return subtle.ConstantTimeCompare([]byte(pw), []byte(password)) == 1
 	}
-	bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+	bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
 	return false
+}
+
+// parallel runs f(0..n-1) on GOMAXPROCS goroutines.
+func parallel(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(n, runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f(i)
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }
 
 // Secret implements pop3d.SecretAuthenticator for the practice users.
