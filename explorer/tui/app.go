@@ -11,6 +11,8 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
+
+	"postlab/explorer"
 )
 
 // Options wires the app to the rest of postlab. Every field may be left
@@ -211,6 +213,16 @@ func (a *App) shutdown() {
 	}
 }
 
+// SubscribeSession calls fn (from any goroutine, quickly) with every trace
+// event of the Session screen's conversations; session numbers each
+// connection from 1. Lessons use it as client-side evidence.
+func (a *App) SubscribeSession(fn func(session uint64, ev explorer.Event)) (cancel func()) {
+	return a.session.subscribe(fn)
+}
+
+// Connect opens a session to t on the Session screen (UI goroutine).
+func (a *App) Connect(t Target) { a.session.connect(t) }
+
 // Lab is the running lab, or nil.
 func (a *App) Lab() Lab {
 	a.mu.Lock()
@@ -231,8 +243,9 @@ func (a *App) QueueUpdateDraw(f func()) {
 }
 
 // Go runs work in a goroutine with a context that Esc cancels, showing
-// label and a spinner meanwhile; done runs on the UI goroutine.
-func (a *App) Go(label string, work func(ctx context.Context) error, done func(err error)) {
+// label and a spinner meanwhile; done runs on the UI goroutine. The
+// returned function cancels this work alone.
+func (a *App) Go(label string, work func(ctx context.Context) error, done func(err error)) context.CancelFunc {
 	ctx, cancel := context.WithCancel(context.Background())
 	a.mu.Lock()
 	id := a.cancelID
@@ -263,6 +276,7 @@ func (a *App) Go(label string, work func(ctx context.Context) error, done func(e
 			}
 		})
 	}()
+	return cancel
 }
 
 // Busy reports whether network work is running.

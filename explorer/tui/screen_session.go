@@ -35,15 +35,38 @@ type sessionScreen struct {
 	target Target
 	spill  *spillFile
 
-	mu       sync.Mutex
-	sess     Session
-	queue    []string
-	pumping  bool
-	state    explorer.State
-	caps     []string
-	drawWant atomic.Bool
+	mu         sync.Mutex
+	sess       Session
+	queue      []string
+	pumping    bool
+	connecting bool
+	dialCancel context.CancelFunc
+	state      explorer.State
+	caps       []string
+	drawWant   atomic.Bool
 
 	completing bool
+
+	subMu   sync.Mutex
+	subs    map[int]func(uint64, explorer.Event)
+	subID   int
+	connNum atomic.Uint64 // number of the current connection
+}
+
+func (s *sessionScreen) subscribe(fn func(uint64, explorer.Event)) func() {
+	s.subMu.Lock()
+	defer s.subMu.Unlock()
+	if s.subs == nil {
+		s.subs = map[int]func(uint64, explorer.Event){}
+	}
+	id := s.subID
+	s.subID++
+	s.subs[id] = fn
+	return func() {
+		s.subMu.Lock()
+		delete(s.subs, id)
+		s.subMu.Unlock()
+	}
 }
 
 func newSessionScreen(a *App) *sessionScreen {
@@ -313,6 +336,16 @@ func (s *sessionScreen) apopDigest(password string) string {
 // onEvent receives trace events from any goroutine.
 func (s *sessionScreen) onEvent(ev explorer.Event) {
 	s.trace.Append(Entry{Event: ev})
+	s.subMu.Lock()
+	fns := make([]func(uint64, explorer.Event), 0, len(s.subs))
+	for _, f := range s.subs {
+		fns = append(fns, f)
+	}
+	s.subMu.Unlock()
+	n := s.connNum.Load()
+	for _, f := range fns {
+		f(n, ev)
+	}
 	s.requestDraw()
 }
 
@@ -339,6 +372,10 @@ func (s *sessionScreen) connect(t Target) {
 		}
 	}
 	s.target = t
+	myConn := s.connNum.Add(1)
+	s.mu.Lock()
+	s.connecting = true
+	s.mu.Unlock()
 	s.trace.Clear()
 	if s.spill != nil {
 		s.spill.reset()
@@ -353,11 +390,24 @@ func (s *sessionScreen) connect(t Target) {
 	s.a.Show(0)
 	s.a.tv.SetFocus(s.cmd)
 	var sess Session
-	s.a.Go("connecting to "+t.Addr(), func(ctx context.Context) error {
+	s.dialCancel = s.a.Go("connecting to "+t.Addr(), func(ctx context.Context) error {
 		var err error
 		sess, err = s.a.opts.Dial(ctx, t, s.onEvent)
 		return err
 	}, func(err error) {
+		if s.connNum.Load() != myConn {
+			// The user moved on (a new connection) while this one dialled.
+			if sess != nil {
+				sess.Close()
+			}
+			return
+		}
+		s.mu.Lock()
+		s.connecting = false
+		if sess == nil {
+			s.queue = nil
+		}
+		s.mu.Unlock()
 		if sess == nil {
 			// explorer records its own failures; add one only if it did not.
 			_, end := s.trace.Bounds()
@@ -376,6 +426,7 @@ func (s *sessionScreen) connect(t Target) {
 		s.sess = sess
 		s.mu.Unlock()
 		s.refreshPalette()
+		s.pump() // lines typed while connecting
 		if err == nil {
 			s.a.setStatus("connected to "+t.String()+": pick a command below (Ctrl-P) or type one", false)
 		}
@@ -392,16 +443,24 @@ func errString(err error) string {
 // Send queues one typed line for the session.
 func (s *sessionScreen) Send(line string) {
 	s.mu.Lock()
-	sess := s.sess
-	if sess == nil {
+	if s.sess == nil && !s.connecting {
 		s.mu.Unlock()
 		s.a.setStatus("not connected: Ctrl-N opens the connect form", true)
 		return
 	}
 	s.cmds.Add(line)
 	s.queue = append(s.queue, line)
+	s.mu.Unlock()
 	s.trace.End() // what you send and its reply come into view
-	if s.pumping {
+	s.pump()
+}
+
+// pump sends the queued lines in order, one goroutine at a time; lines
+// typed while connecting wait for the session.
+func (s *sessionScreen) pump() {
+	s.mu.Lock()
+	sess := s.sess
+	if sess == nil || s.pumping || len(s.queue) == 0 {
 		s.mu.Unlock()
 		return
 	}
@@ -443,6 +502,13 @@ func (s *sessionScreen) close() {
 
 func (s *sessionScreen) newConnection() {
 	s.close()
+	s.connNum.Add(1) // a dial still running is abandoned
+	if s.dialCancel != nil {
+		s.dialCancel()
+	}
+	s.mu.Lock()
+	s.connecting = false
+	s.mu.Unlock()
 	s.root.SwitchToPage("connect")
 	s.a.Show(0)
 }

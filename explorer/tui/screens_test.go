@@ -404,3 +404,27 @@ func TestLessonsPlugIn(t *testing.T) {
 	h.rune('5')
 	h.waitFor("Lesson 1: your first SMTP session", "n next step")
 }
+
+func TestSubscribeSessionSeesClientEvents(t *testing.T) {
+	var fs *fakeSession
+	h := startApp(t, fakeOptions(newFakeLab(), &fs), 80, 24)
+	got := make(chan string, 100)
+	cancel := h.app.SubscribeSession(func(n uint64, ev explorer.Event) { got <- fmt.Sprintf("%d %s %s", n, ev.Dir, ev.Line) })
+	defer cancel()
+	h.waitFor("lab: smtp")
+	h.key(tcell.KeyEnter)
+	h.waitFor("S: 220")
+	h.line("EHLO x")
+	h.waitFor("S: 250 STARTTLS")
+	want := []string{"1 s2c 220 mail.postlab.test ESMTP [fake]", "1 c2s EHLO x"}
+	for _, w := range want {
+		select {
+		case g := <-got:
+			if g != w {
+				t.Fatalf("event %q, want %q", g, w)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no event %q", w)
+		}
+	}
+}
