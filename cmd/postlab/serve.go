@@ -5,16 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"postlab/explorer"
 	"postlab/explorer/lab"
@@ -32,12 +35,26 @@ var serveStarted func(*lab.Lab)
 // shutdownGrace bounds how long sessions in a transaction may take to finish.
 const shutdownGrace = 10 * time.Second
 
+// classroomBindHost is for tests only: when set, classroom listeners bind to
+// this host (127.0.0.1) instead of --listen's, because tests cannot bind a
+// non-loopback address on every machine. The loopback rule, the certificate
+// names and the sheet still use --listen.
+var classroomBindHost string
+
+// lookupListenHost resolves a --listen host name; tests replace it.
+var lookupListenHost = func(host string) ([]net.IP, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return net.DefaultResolver.LookupIP(ctx, "ip", host)
+}
+
 func newServeCmd() *cobra.Command {
 	d := lab.DefaultConfig()
 	cfg := d
 	var users, dnsFaults []string
 	var trace bool
 	var scenario string
+	var cls classroomOpts
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the practice mail server (the lab) in the foreground",
@@ -48,13 +65,26 @@ cleanly. Give a listener the address "off" to disable it.
 
 The practice users alice (password wonderland) and bob (password builder)
 exist only while every listener is on loopback. --user NAME adds a user whose
-password comes from POSTLAB_PASSWORD or a prompt.`,
+password comes from POSTLAB_PASSWORD or a prompt.
+
+Classroom mode (--classroom N --listen ADDR) serves a class from this
+machine's network address ADDR: it creates the accounts student01..studentN
+with random passwords, prints a sheet of accounts, passwords, host and ports
+(--sheet FILE also writes it as CSV, readable by you only), and serves every
+listener on ADDR (default ports; --smtp :PORT and the like change one) with a
+certificate that names ADDR. The practice users are never active there and
+passwords are accepted only over TLS. Running it again keeps the accounts and
+their passwords (the sheet file gives them back); --reset-passwords issues
+new ones.`,
 		Example: `  postlab serve
   postlab serve --smtp 127.0.0.1:25025 --dns off
-  POSTLAB_PASSWORD=secret postlab serve --user carol --smtp 0.0.0.0:2525`,
+  POSTLAB_PASSWORD=secret postlab serve --user carol --smtp 0.0.0.0:2525
+  postlab serve --classroom 30 --listen 192.168.1.20 --sheet class.csv`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runServe(cmd, cfg, serveOpts{users: users, trace: trace, scenario: scenario, dnsFaults: dnsFaults})
+			cls.changed = map[string]bool{}
+			cmd.Flags().Visit(func(f *pflag.Flag) { cls.changed[f.Name] = true })
+			return runServe(cmd, cfg, serveOpts{users: users, trace: trace, scenario: scenario, dnsFaults: dnsFaults, classroom: cls})
 		},
 	}
 	f := cmd.Flags()
@@ -71,11 +101,15 @@ password comes from POSTLAB_PASSWORD or a prompt.`,
 	f.StringVar(&cfg.KeyFile, "key", "", "TLS private key file (PEM) for --cert")
 	f.Int64Var(&cfg.MaxMessageBytes, "max-message-size", d.MaxMessageBytes, "largest message in octets (SMTP SIZE)")
 	f.IntVar(&cfg.MaxRecipients, "max-recipients", d.MaxRecipients, "recipients per message")
-	f.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", d.MaxConnsPerIP, "open connections per client address")
+	f.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", d.MaxConnsPerIP, "open connections per client address (SMTP and POP3 together)")
 	f.DurationVar(&cfg.IdleTimeout, "idle-timeout", d.IdleTimeout, "close a session silent this long")
 	f.BoolVar(&trace, "trace", false, "print every session line (credentials masked)")
 	f.StringVar(&scenario, "scenario", "", "start with a fault scenario: "+strings.Join(lab.Scenarios, ", "))
 	f.StringArrayVar(&dnsFaults, "dns-fault", nil, "publish a deliberately broken DNS record (see the lessons); repeatable")
+	f.IntVar(&cls.n, "classroom", 0, "serve a class: create accounts student01..studentN with random passwords (needs --listen)")
+	f.StringVar(&cls.listen, "listen", "", "classroom mode: this machine's network address that students connect to (not loopback)")
+	f.StringVar(&cls.sheet, "sheet", "", "classroom mode: also write the sheet of accounts and passwords to this CSV `FILE` (mode 0600)")
+	f.BoolVar(&cls.reset, "reset-passwords", false, "classroom mode: issue new passwords to existing student accounts")
 	return cmd
 }
 
@@ -83,6 +117,18 @@ type serveOpts struct {
 	users, dnsFaults []string
 	trace            bool
 	scenario         string
+	classroom        classroomOpts
+}
+
+// classroomOpts are the flags of classroom mode.
+type classroomOpts struct {
+	n      int
+	listen string
+	sheet  string
+	reset  bool
+
+	changed map[string]bool // flags given on the command line
+	host    string          // --listen without brackets
 }
 
 func runServe(cmd *cobra.Command, cfg lab.Config, o serveOpts) error {
@@ -95,6 +141,24 @@ func runServe(cmd *cobra.Command, cfg lab.Config, o serveOpts) error {
 	}
 	if cfg.MaxMessageBytes <= 0 || cfg.MaxRecipients <= 0 || cfg.IdleTimeout <= 0 || cfg.MaxConnsPerIP < 0 {
 		return usageErrorf("limits must be positive")
+	}
+	cls := &o.classroom
+	var known map[string]string
+	if cls.active() {
+		var err error
+		if err = cls.configure(&cfg); err != nil {
+			return err
+		}
+		if cls.sheet != "" {
+			// An earlier sheet gives kept accounts their passwords back.
+			if known, err = lab.ReadSheetPasswords(cls.sheet); errors.Is(err, lab.ErrNotASheet) {
+				return usageErrorf("--sheet %s exists and is not a postlab classroom sheet: choose another file", cls.sheet)
+			} else if err != nil {
+				return failErrorf("--sheet: %v", err)
+			}
+		}
+	} else if cls.changed["listen"] || cls.changed["sheet"] || cls.changed["reset-passwords"] {
+		return usageErrorf("--listen, --sheet and --reset-passwords go with --classroom N")
 	}
 	for _, u := range o.users {
 		if err := lab.ValidUserName(u); err != nil {
@@ -129,7 +193,27 @@ func runServe(cmd *cobra.Command, cfg lab.Config, o serveOpts) error {
 			return usageErrorf("--dns-fault: %v", err)
 		}
 	}
-	printBanner(out, errOut, l)
+	var students []lab.Student
+	if cls.active() {
+		// Accounts are made once the listeners are bound, so a failed
+		// start never leaves passwords that were printed nowhere.
+		if students, err = l.SetupClassroom(cls.n, cls.reset, known); err != nil {
+			l.Close(context.Background())
+			return failErrorf("classroom: %v", err)
+		}
+	}
+	printBanner(out, errOut, l, students)
+	if cls.active() {
+		sheet := l.NewSheet(cls.host, students)
+		printSheet(out, l, sheet, cls.sheet)
+		if cls.sheet != "" {
+			if err := sheet.WriteSheetFile(cls.sheet); err != nil {
+				l.Close(context.Background())
+				return failErrorf("%v", err)
+			}
+		}
+	}
+	fmt.Fprintln(out, "press Ctrl-C to stop")
 	if o.trace {
 		cancel := l.Traces().Subscribe(func(ev lab.ServerEvent) { fmt.Fprintln(out, formatServerEvent(ev)) })
 		defer cancel()
@@ -152,7 +236,162 @@ func runServe(cmd *cobra.Command, cfg lab.Config, o serveOpts) error {
 	return nil
 }
 
-func printBanner(out, errOut io.Writer, l *lab.Lab) {
+func (c *classroomOpts) active() bool { return c.n != 0 || c.changed["classroom"] }
+
+// configure checks the classroom flags and puts every listener on the
+// --listen address.
+func (c *classroomOpts) configure(cfg *lab.Config) error {
+	if c.n < 1 || c.n > lab.MaxStudents {
+		return usageErrorf("--classroom %d: give the number of students, 1 to %d", c.n, lab.MaxStudents)
+	}
+	if cfg.InsecureAuth {
+		return usageErrorf("--insecure-auth cannot be used with --classroom: a class on a shared network sends passwords only over TLS")
+	}
+	names, err := checkClassroomHost(c.listen, lookupListenHost)
+	if err != nil {
+		return err
+	}
+	c.host = names[0]
+	bind := c.host
+	if classroomBindHost != "" {
+		bind = classroomBindHost
+	}
+	d := lab.DefaultConfig()
+	for _, l := range []struct {
+		flag string
+		v    *string
+		def  string
+	}{
+		{"smtp", &cfg.SMTP, d.SMTP}, {"submission", &cfg.Submission, d.Submission},
+		{"submissions", &cfg.Submissions, d.Submissions}, {"pop3", &cfg.POP3, d.POP3},
+		{"pop3s", &cfg.POP3S, d.POP3S}, {"dns", &cfg.DNS, d.DNS},
+	} {
+		v := l.def
+		if c.changed[l.flag] {
+			v = *l.v
+		}
+		if strings.EqualFold(v, lab.Off) {
+			continue
+		}
+		if !strings.Contains(v, ":") {
+			v = ":" + v
+		}
+		h, port, err := net.SplitHostPort(v)
+		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+			return usageErrorf("--%s %s: want a port, e.g. --%s :%s", l.flag, *l.v, l.flag, listenPort(l.def))
+		}
+		if c.changed[l.flag] && h != "" && !strings.EqualFold(h, c.host) {
+			return usageErrorf("--%s %s: in classroom mode every listener is on --listen's address; give only the port, e.g. --%s :%s", l.flag, *l.v, l.flag, port)
+		}
+		*l.v = net.JoinHostPort(bind, port)
+	}
+	cfg.Classroom = true
+	cfg.CertNames = names
+	return nil
+}
+
+func listenPort(addr string) string {
+	_, p, _ := net.SplitHostPort(addr)
+	return p
+}
+
+// checkClassroomHost enforces "an explicit non-loopback address" for
+// --listen and returns the names the certificate must carry: the host as
+// given, then the addresses it resolves to.
+func checkClassroomHost(listen string, lookup func(string) ([]net.IP, error)) ([]string, error) {
+	const eg = "e.g. --listen 192.168.1.20"
+	host := strings.TrimSpace(listen)
+	if host == "" {
+		return nil, usageErrorf("--classroom needs --listen ADDR: this machine's network address that students connect to (%s)", eg)
+	}
+	if _, _, err := net.SplitHostPort(host); err == nil {
+		return nil, usageErrorf("--listen %s: give the address without a port (ports are the lab's defaults, or --smtp :PORT and the like)", listen)
+	}
+	host = strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"), "."))
+	check := func(ip net.IP) error {
+		switch {
+		case ip.IsLoopback():
+			what := listen
+			if ip.String() != host {
+				what += " (" + ip.String() + ")"
+			}
+			return usageErrorf("--listen %s is a loopback address: students on other machines cannot reach it; give this machine's network address (%s)", what, eg)
+		case ip.IsUnspecified():
+			return usageErrorf("--listen %s means every address: give the one address students connect to, so the certificate can name it (%s)", listen, eg)
+		}
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		if err := check(ip); err != nil {
+			return nil, err
+		}
+		return []string{ip.String()}, nil
+	}
+	if strings.EqualFold(host, "localhost") {
+		return nil, check(net.IPv4(127, 0, 0, 1))
+	}
+	ips, err := lookup(host)
+	if err != nil || len(ips) == 0 {
+		return nil, usageErrorf("--listen %s: cannot resolve it; give this machine's IP address (%s)", listen, eg)
+	}
+	names := []string{host}
+	for _, ip := range ips {
+		if err := check(ip); err != nil {
+			return nil, err
+		}
+		names = append(names, ip.String())
+	}
+	return names, nil
+}
+
+// printSheet prints the classroom sheet: accounts, passwords and how to
+// reach the lab.
+func printSheet(out io.Writer, l *lab.Lab, sh lab.Sheet, sheetFile string) {
+	fmt.Fprintf(out, "classroom sheet: %d student accounts on %s (domain %s)\n", len(sh.Students), sh.Host, sh.Domain)
+	tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
+	fmt.Fprintf(tw, "  account\tpassword\n")
+	unknown := 0
+	for _, s := range sh.Students {
+		pw := s.Password
+		if pw == "" {
+			pw = "(issued earlier)"
+			unknown++
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", s.Name, pw)
+	}
+	tw.Flush()
+	if unknown > 0 {
+		fmt.Fprintf(out, "%d password(s) were issued by an earlier run and are stored only as hashes: they are in that run's sheet (pass it with --sheet FILE to print them again), or --reset-passwords issues new ones\n", unknown)
+	}
+	host := sh.Host
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	fmt.Fprintf(out, "students connect to %s and log in as their account (or ACCOUNT@%s):\n", host, sh.Domain)
+	tw = tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
+	for _, r := range []struct{ name, label, note string }{
+		{lab.ListenerSubmission, "submission", "STARTTLS, then AUTH PLAIN or LOGIN"},
+		{lab.ListenerSubmissions, "submissions", "implicit TLS, then AUTH"},
+		{lab.ListenerPOP3, "POP3", "STLS, then USER/PASS or AUTH PLAIN"},
+		{lab.ListenerPOP3S, "POP3S", "implicit TLS"},
+		{lab.ListenerSMTP, "SMTP (MX)", "no login; mail for " + sh.Domain + " only"},
+		{lab.ListenerDNS, "DNS", "the " + sh.Domain + " zone (UDP and TCP)"},
+	} {
+		if p := sh.Ports[r.name]; p != "" {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", r.label, p, r.note)
+		}
+	}
+	tw.Flush()
+	fmt.Fprintf(out, "certificate: %s (give it to students: --ca FILE)\n", certPath(l))
+	if p := sh.Ports[lab.ListenerPOP3S]; p != "" {
+		fmt.Fprintf(out, "  e.g. postlab pop3 --tls --ca cert.pem --user %s %s\n", sh.Students[0].Name, net.JoinHostPort(sh.Host, p))
+	}
+	if sheetFile != "" {
+		fmt.Fprintf(out, "sheet written to %s (CSV, readable by you only)\n", sheetFile)
+	}
+}
+
+func printBanner(out, errOut io.Writer, l *lab.Lab, students []lab.Student) {
 	fmt.Fprintf(out, "postlab lab: practice mail server for %s (host %s)\n", l.Domain(), l.Hostname())
 	tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
 	rows := []struct{ name, label, note string }{
@@ -175,12 +414,22 @@ func printBanner(out, errOut io.Writer, l *lab.Lab) {
 	if l.Config().InsecureAuth {
 		fmt.Fprintln(errOut, "warning: --insecure-auth: passwords are accepted without TLS")
 	}
-	if !l.PracticeUsers() {
+	switch {
+	case l.Config().Classroom:
+		fmt.Fprintln(errOut, "classroom mode: practice users alice and bob are disabled; passwords are accepted only over TLS")
+	case !l.PracticeUsers():
 		fmt.Fprintln(errOut, "warning: a listener is reachable beyond loopback: practice users alice and bob are disabled; only users added with --user can log in")
 	}
 	fmt.Fprintln(out, "users:")
-	us := l.Users()
-	if len(us) == 0 {
+	onSheet := make(map[string]bool, len(students))
+	for _, s := range students {
+		onSheet[s.Name] = true
+	}
+	if len(students) > 0 {
+		fmt.Fprintf(out, "  %s..%s@%s  (on the classroom sheet below)\n", students[0].Name, students[len(students)-1].Name, l.Domain())
+	}
+	us := slices.DeleteFunc(l.Users(), func(u string) bool { return onSheet[u] })
+	if len(us) == 0 && len(students) == 0 {
 		fmt.Fprintln(out, "  (none: add one with --user NAME)")
 	}
 	tw = tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
@@ -199,7 +448,6 @@ func printBanner(out, errOut io.Writer, l *lab.Lab) {
 		fmt.Fprintf(out, "DNS faults: %s\n", strings.Join(fs, ", "))
 	}
 	fmt.Fprintf(out, "data: %s (certificate %s)\n", l.DataDir(), certPath(l))
-	fmt.Fprintln(out, "press Ctrl-C to stop")
 }
 
 func certPath(l *lab.Lab) string {

@@ -3,11 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/csv"
 	"errors"
+	"fmt"
 	"net"
 	"net/textproto"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -154,5 +159,360 @@ func TestServeRejectsUnknownScenario(t *testing.T) {
 	}
 	if code := run(serveArgs(t.TempDir(), "--dns-fault", "nonsense")); code != exitUsage {
 		t.Fatalf("--dns-fault: exit code %d, want %d", code, exitUsage)
+	}
+}
+
+// runningServe is a `postlab serve` started by a test.
+type runningServe struct {
+	lab         *lab.Lab
+	out, errOut *syncBuffer
+	stop        func() error
+}
+
+// startServe runs serve with args until the test calls stop (or ends).
+func startServe(t *testing.T, args ...string) *runningServe {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan *lab.Lab, 1)
+	serveContext = func() context.Context { return ctx }
+	serveStarted = func(l *lab.Lab) { started <- l }
+	rs := &runningServe{out: new(syncBuffer), errOut: new(syncBuffer)}
+	root := newRoot()
+	root.SetArgs(args)
+	root.SetOut(rs.out)
+	root.SetErr(rs.errOut)
+	done := make(chan error, 1)
+	go func() { done <- root.Execute() }()
+	stopped := false
+	rs.stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		defer func() { serveContext, serveStarted = context.Background, nil }()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(30 * time.Second):
+			return errors.New("serve did not stop")
+		}
+	}
+	t.Cleanup(func() { rs.stop() })
+	select {
+	case rs.lab = <-started:
+	case err := <-done:
+		t.Fatalf("serve ended early: %v\n%s", err, rs.errOut.String())
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	return rs
+}
+
+// classroomServeArgs puts every listener on port 0 (the host comes from
+// --listen, or classroomBindHost in tests).
+func classroomServeArgs(data string, extra ...string) []string {
+	args := []string{"serve", "--data", data, "--smtp", ":0", "--submission", ":0", "--submissions", ":0",
+		"--pop3", ":0", "--pop3s", ":0", "--dns", ":0"}
+	return append(args, extra...)
+}
+
+// testClassroomIP stands for the teacher's address (TEST-NET-1, RFC 5737).
+const testClassroomIP = "192.0.2.10"
+
+// bindLoopbackForClassroom runs classroom listeners on 127.0.0.1 for one test.
+func bindLoopbackForClassroom(t *testing.T) {
+	classroomBindHost = "127.0.0.1"
+	t.Cleanup(func() { classroomBindHost = "" })
+}
+
+var sheetRow = regexp.MustCompile(`(?m)^  (student\d+)  +([a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}|\(issued earlier\))$`)
+
+// sheetPasswords reads the printed sheet's rows.
+func sheetPasswords(out string) map[string]string {
+	m := map[string]string{}
+	for _, r := range sheetRow.FindAllStringSubmatch(out, -1) {
+		m[r[1]] = r[2]
+	}
+	return m
+}
+
+// popLogin logs in on POP3S trusting only the certificate file students
+// get, verified for the classroom address, and returns the reply to PASS.
+func popLogin(t *testing.T, l *lab.Lab, certFile, user, pass string) string {
+	t.Helper()
+	pem, err := os.ReadFile(certFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		t.Fatalf("%s holds no certificate", certFile)
+	}
+	c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", l.Addr("pop3s"),
+		&tls.Config{RootCAs: pool, ServerName: testClassroomIP})
+	if err != nil {
+		t.Fatalf("POP3S with --ca %s for %s: %v", certFile, testClassroomIP, err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	tp := textproto.NewConn(c)
+	line := func(cmd string) string {
+		t.Helper()
+		if cmd != "" {
+			tp.PrintfLine("%s", cmd)
+		}
+		s, err := tp.ReadLine()
+		if err != nil {
+			t.Fatalf("%s: %v", cmd, err)
+		}
+		return s
+	}
+	line("")
+	line("USER " + user)
+	r := line("PASS " + pass)
+	line("QUIT")
+	return r
+}
+
+func TestServeClassroom(t *testing.T) {
+	bindLoopbackForClassroom(t)
+	data := t.TempDir()
+	sheet := filepath.Join(t.TempDir(), "class.csv")
+	rs := startServe(t, classroomServeArgs(data, "--classroom", "3", "--listen", testClassroomIP, "--sheet", sheet)...)
+	l, out := rs.lab, rs.out.String()
+	pws := sheetPasswords(out)
+	if len(pws) != 3 || pws["student01"] == "" || pws["student01"] == "(issued earlier)" || pws["student01"] == pws["student02"] {
+		t.Fatalf("printed sheet: %v\n%s", pws, out)
+	}
+	_, pop3sPort, _ := net.SplitHostPort(l.Addr("pop3s"))
+	_, subPort, _ := net.SplitHostPort(l.Addr("submission"))
+	cert := filepath.Join(data, "tls", "cert.pem")
+	for _, want := range []string{
+		"classroom sheet: 3 student accounts on 192.0.2.10 (domain postlab.test)",
+		"student01..student03@postlab.test  (on the classroom sheet below)",
+		"students connect to 192.0.2.10",
+		"  submission   " + subPort + "  STARTTLS",
+		"certificate: " + cert + " (give it to students: --ca FILE)",
+		"e.g. postlab pop3 --tls --ca cert.pem --user student01 192.0.2.10:" + pop3sPort,
+		"sheet written to " + sheet,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "wonderland") || strings.Contains(out, "alice") || l.PracticeUsers() {
+		t.Errorf("practice users shown or active in classroom mode:\n%s", out)
+	}
+	if !strings.Contains(rs.errOut.String(), "classroom mode: practice users alice and bob are disabled") {
+		t.Errorf("stderr: %s", rs.errOut.String())
+	}
+
+	// The CSV: mode 0600, the printed passwords, the host and real ports.
+	fi, err := os.Stat(sheet)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("sheet file: %v %v", fi, err)
+	}
+	recs, err := csv.NewReader(mustOpen(t, sheet)).ReadAll()
+	if err != nil || len(recs) != 4 {
+		t.Fatalf("sheet CSV: %v %v", recs, err)
+	}
+	if got := strings.Join(recs[0], ","); got != "account,address,password,host,submission,submissions,pop3,pop3s,smtp,dns" {
+		t.Errorf("CSV header %q", got)
+	}
+	for i, r := range recs[1:] {
+		name := fmt.Sprintf("student%02d", i+1)
+		if r[0] != name || r[1] != name+"@postlab.test" || r[2] != pws[name] || r[3] != testClassroomIP || r[4] != subPort || r[7] != pop3sPort {
+			t.Errorf("CSV row %v", r)
+		}
+	}
+
+	// Students log in over TLS, verifying the certificate for the
+	// classroom address with the file they are given; a wrong password and
+	// the practice password fail.
+	if r := popLogin(t, l, cert, "student01", pws["student01"]); !strings.HasPrefix(r, "+OK") {
+		t.Errorf("student01 POP3S login: %s", r)
+	}
+	if r := popLogin(t, l, cert, "student02", pws["student01"]); !strings.HasPrefix(r, "-ERR [AUTH]") {
+		t.Errorf("student02 with student01's password: %s", r)
+	}
+	if r := popLogin(t, l, cert, "alice", "wonderland"); !strings.HasPrefix(r, "-ERR [AUTH]") {
+		t.Errorf("alice in classroom mode: %s", r)
+	}
+	if err := rs.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Again with the same sheet: the accounts and passwords are kept and
+	// printed again; one more student gets a new password.
+	rs = startServe(t, classroomServeArgs(data, "--classroom", "4", "--listen", testClassroomIP, "--sheet", sheet)...)
+	again := sheetPasswords(rs.out.String())
+	for _, n := range []string{"student01", "student02", "student03"} {
+		if again[n] != pws[n] {
+			t.Errorf("rerun: %s password %q, was %q", n, again[n], pws[n])
+		}
+	}
+	if again["student04"] == "" || again["student04"] == "(issued earlier)" {
+		t.Errorf("rerun: student04 %q", again["student04"])
+	}
+	pws["student04"] = again["student04"]
+	rs.stop()
+
+	// Without the sheet the kept passwords cannot be printed.
+	rs = startServe(t, classroomServeArgs(data, "--classroom", "4", "--listen", testClassroomIP)...)
+	if hidden := sheetPasswords(rs.out.String()); hidden["student01"] != "(issued earlier)" || hidden["student04"] != "(issued earlier)" ||
+		!strings.Contains(rs.out.String(), "4 password(s) were issued by an earlier run") {
+		t.Errorf("rerun without sheet:\n%s", rs.out.String())
+	}
+	if r := popLogin(t, rs.lab, cert, "student04", pws["student04"]); !strings.HasPrefix(r, "+OK") {
+		t.Errorf("student04 after a rerun: %s", r)
+	}
+	rs.stop()
+
+	// --reset-passwords issues new ones and rewrites the sheet.
+	rs = startServe(t, classroomServeArgs(data, "--classroom", "2", "--listen", testClassroomIP, "--sheet", sheet, "--reset-passwords")...)
+	reset := sheetPasswords(rs.out.String())
+	if len(reset) != 2 || reset["student01"] == pws["student01"] || reset["student01"] == "(issued earlier)" {
+		t.Errorf("reset: %v", reset)
+	}
+	if r := popLogin(t, rs.lab, cert, "student01", pws["student01"]); !strings.HasPrefix(r, "-ERR [AUTH]") {
+		t.Errorf("old password after reset: %s", r)
+	}
+	if known, err := lab.ReadSheetPasswords(sheet); err != nil || known["student01"] != reset["student01"] {
+		t.Errorf("sheet after reset: %v %v", known, err)
+	}
+}
+
+func mustOpen(t *testing.T, path string) *os.File {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+func TestServeClassroomUsageErrors(t *testing.T) {
+	lookupListenHost = func(host string) ([]net.IP, error) {
+		switch host {
+		case "debian-box": // Debian maps the host name to 127.0.1.1
+			return []net.IP{net.ParseIP("127.0.1.1")}, nil
+		}
+		return nil, errors.New("no such host")
+	}
+	defer func(old func(string) ([]net.IP, error)) { lookupListenHost = old }(lookupListenHost)
+	data := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--classroom", "30"}, "--classroom needs --listen ADDR"},
+		{[]string{"--classroom", "30", "--listen", ""}, "--classroom needs --listen ADDR"},
+		{[]string{"--classroom", "30", "--listen", "127.0.0.1"}, "--listen 127.0.0.1 is a loopback address: students"},
+		{[]string{"--classroom", "30", "--listen", "127.9.9.9"}, "is a loopback address"},
+		{[]string{"--classroom", "30", "--listen", "::1"}, "is a loopback address"},
+		{[]string{"--classroom", "30", "--listen", "[::1]"}, "is a loopback address"},
+		{[]string{"--classroom", "30", "--listen", "localhost"}, "is a loopback address"},
+		{[]string{"--classroom", "30", "--listen", "debian-box"}, "--listen debian-box (127.0.1.1) is a loopback address"},
+		{[]string{"--classroom", "30", "--listen", "0.0.0.0"}, "means every address"},
+		{[]string{"--classroom", "30", "--listen", "nowhere.invalid"}, "cannot resolve it"},
+		{[]string{"--classroom", "30", "--listen", "192.0.2.10:2525"}, "without a port"},
+		{[]string{"--classroom", "0", "--listen", testClassroomIP}, "--classroom 0: give the number of students"},
+		{[]string{"--classroom", "1000", "--listen", testClassroomIP}, "1 to 999"},
+		{[]string{"--classroom", "3", "--listen", testClassroomIP, "--insecure-auth"}, "--insecure-auth cannot be used with --classroom"},
+		{[]string{"--classroom", "3", "--listen", testClassroomIP, "--smtp", "10.1.1.1:25"}, "every listener is on --listen's address"},
+		{[]string{"--classroom", "3", "--listen", testClassroomIP, "--pop3", "1.2.3"}, "--pop3 1.2.3: want a port"},
+		{[]string{"--listen", testClassroomIP}, "go with --classroom N"},
+		{[]string{"--sheet", "x.csv"}, "go with --classroom N"},
+	} {
+		args := append([]string{"serve", "--data", data}, c.args...)
+		root := newRoot()
+		root.SetArgs(args)
+		root.SetOut(new(bytes.Buffer))
+		root.SetErr(new(bytes.Buffer))
+		err := root.Execute()
+		var ee *exitError
+		if !errors.As(err, &ee) || ee.code != exitUsage || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%v: %v, want a one-line usage error with %q", c.args, err, c.want)
+		}
+	}
+	if code := run([]string{"serve", "--data", data, "--classroom", "30", "--listen", "127.0.0.1"}); code != exitUsage {
+		t.Errorf("exit code %d, want %d", code, exitUsage)
+	}
+	if _, err := os.Stat(filepath.Join(data, "users")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a refused classroom created users: %v", err)
+	}
+
+	// A foreign file is never overwritten as a sheet.
+	foreign := filepath.Join(t.TempDir(), "grades.csv")
+	os.WriteFile(foreign, []byte("name,grade\nann,A\n"), 0o600)
+	if code := run([]string{"serve", "--data", data, "--classroom", "3", "--listen", testClassroomIP, "--sheet", foreign}); code != exitUsage {
+		t.Errorf("foreign --sheet: exit code %d, want %d", code, exitUsage)
+	}
+	if b, _ := os.ReadFile(foreign); string(b) != "name,grade\nann,A\n" {
+		t.Errorf("foreign file changed: %q", b)
+	}
+}
+
+func TestCheckClassroomHost(t *testing.T) {
+	lookup := func(host string) ([]net.IP, error) {
+		if host == "teacher.lan" {
+			return []net.IP{net.ParseIP("192.0.2.10"), net.ParseIP("2001:db8::10")}, nil
+		}
+		return nil, errors.New("no such host")
+	}
+	for in, want := range map[string]string{
+		"192.0.2.10":   "192.0.2.10",
+		"fd00::1":      "fd00::1",
+		"[fd00::1]":    "fd00::1",
+		"teacher.lan":  "teacher.lan 192.0.2.10 2001:db8::10",
+		"Teacher.LAN.": "teacher.lan 192.0.2.10 2001:db8::10",
+	} {
+		got, err := checkClassroomHost(in, lookup)
+		if err != nil || strings.Join(got, " ") != want {
+			t.Errorf("checkClassroomHost(%q) = %v, %v; want %s", in, got, err, want)
+		}
+	}
+}
+
+// TestServeClassroomOnNetworkAddress binds a real non-loopback address of
+// this machine when it has one (connections stay on this host).
+func TestServeClassroomOnNetworkAddress(t *testing.T) {
+	var ip net.IP
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() && !n.IP.IsLinkLocalUnicast() {
+			ip = n.IP.To4()
+			break
+		}
+	}
+	if ip == nil {
+		t.Skip("this machine has no non-loopback IPv4 address")
+	}
+	data := t.TempDir()
+	rs := startServe(t, classroomServeArgs(data, "--classroom", "1", "--listen", ip.String(), "--dns", "off")...)
+	pw := sheetPasswords(rs.out.String())["student01"]
+	for _, name := range []string{"smtp", "submission", "submissions", "pop3", "pop3s"} {
+		if h, _, _ := net.SplitHostPort(rs.lab.Addr(name)); h != ip.String() {
+			t.Errorf("%s listens on %s, want %s", name, rs.lab.Addr(name), ip)
+		}
+	}
+	pem, _ := os.ReadFile(filepath.Join(data, "tls", "cert.pem"))
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	c, err := tls.Dial("tcp", rs.lab.Addr("pop3s"), &tls.Config{RootCAs: pool})
+	if err != nil {
+		t.Fatalf("POP3S on %s verifying the certificate for the address: %v", ip, err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	tp := textproto.NewConn(c)
+	tp.ReadLine()
+	tp.PrintfLine("USER student01")
+	tp.ReadLine()
+	tp.PrintfLine("PASS %s", pw)
+	if r, err := tp.ReadLine(); err != nil || !strings.HasPrefix(r, "+OK") {
+		t.Errorf("student01 on %s: %q %v", ip, r, err)
 	}
 }
