@@ -38,6 +38,10 @@ var (
 	errUnknownMech   = &smtp.SMTPError{Code: 504, EnhancedCode: smtp.EnhancedCode{5, 5, 4}, Message: "Unrecognized authentication type"}
 	errLineTooLong   = &smtp.SMTPError{Code: 500, EnhancedCode: smtp.EnhancedCode{5, 5, 2}, Message: "Line too long: a text line is at most 1000 octets with its CRLF (RFC 5321 section 4.5.3.1.6)"}
 	errBadAddress    = &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Bad recipient address syntax"}
+	// RFC 6531 §3.5: a non-ASCII address needs SMTPUTF8 on MAIL; refused
+	// with 550 on MAIL and 553 on RCPT, both X.6.7 (RFC 5248).
+	errUTF8Sender    = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 7}, Message: "Non-ASCII addresses not permitted for that sender: add SMTPUTF8 to MAIL FROM (RFC 6531 section 3.4)"}
+	errUTF8Recipient = &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 6, 7}, Message: "Non-ASCII addresses not permitted for that recipient: the transaction needs SMTPUTF8 on MAIL FROM (RFC 6531 section 3.4)"}
 	errShuttingDown  = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "Service shutting down"}
 )
 
@@ -246,8 +250,12 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		return errAuthRequired
 	}
 	s.Reset()
+	utf8 := opts != nil && opts.UTF8
+	if !utf8 && !isASCII(from) {
+		return errUTF8Sender
+	}
 	s.from = from
-	s.utf8 = opts != nil && opts.UTF8
+	s.utf8 = utf8
 	s.cs.tc.inTx.Store(true)
 	return nil
 }
@@ -264,6 +272,9 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	}
 	if local == "" || domain == "" {
 		return errBadAddress
+	}
+	if !s.utf8 && !isASCII(to) {
+		return errUTF8Recipient
 	}
 	if wait, ok := l.greylisted(hostOf(s.c.Conn().RemoteAddr()), strings.ToLower(s.from), strings.ToLower(to)); ok {
 		return greylistError(wait)
@@ -300,6 +311,15 @@ func (s *session) markRcpt(k string) {
 		s.rcptSeen = make(map[string]bool)
 	}
 	s.rcptSeen[k] = true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func cutLastAt(addr string) (local, domain string, ok bool) {
