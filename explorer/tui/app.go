@@ -126,6 +126,7 @@ func New(o Options) *App {
 		if len(added) == 1 {
 			var n int
 			if _, err := fmt.Sscan(added[0], &n); err == nil {
+				a.header.Highlight() // so the same tab can be clicked again
 				a.Show(n - 1)
 			}
 		}
@@ -142,13 +143,21 @@ func New(o Options) *App {
 	})
 
 	main := tview.NewFlex().SetDirection(tview.FlexRow).
-		AddItem(a.header, 1, 0, false).
+		AddItem(clickOnly{a.header}, 1, 0, false).
 		AddItem(a.pages, 0, 1, true).
-		AddItem(a.status, 1, 0, false).
-		AddItem(a.hintBar, 1, 0, false)
+		AddItem(clickOnly{a.status}, 1, 0, false).
+		AddItem(clickOnly{a.hintBar}, 1, 0, false)
 	a.layers = tview.NewPages().AddPage("main", main, true, true)
 	a.tv.SetRoot(a.layers, true)
 	a.tv.SetInputCapture(a.capture)
+	// Nothing here uses double clicks: two quick clicks in different places
+	// (a tab, then a hint) must both count as clicks.
+	a.tv.SetMouseCapture(func(ev *tcell.EventMouse, action tview.MouseAction) (*tcell.EventMouse, tview.MouseAction) {
+		if action == tview.MouseLeftDoubleClick {
+			action = tview.MouseLeftClick
+		}
+		return ev, action
+	})
 	a.tv.SetBeforeDrawFunc(func(tcell.Screen) bool { a.refreshChrome(); return false })
 	a.current = -1
 	a.Show(0)
@@ -621,3 +630,14 @@ type boolFlag struct{ v atomic.Bool }
 
 func (b *boolFlag) set() bool { return b.v.CompareAndSwap(false, true) }
 func (b *boolFlag) clear()    { b.v.Store(false) }
+
+// clickOnly is a text bar that reacts to clicks but never takes focus, so
+// clicking a tab or a key hint leaves the keyboard where it was.
+type clickOnly struct{ *tview.TextView }
+
+func (c clickOnly) MouseHandler() func(action tview.MouseAction, event *tcell.EventMouse, setFocus func(p tview.Primitive)) (bool, tview.Primitive) {
+	inner := c.TextView.MouseHandler()
+	return func(action tview.MouseAction, event *tcell.EventMouse, setFocus func(p tview.Primitive)) (bool, tview.Primitive) {
+		return inner(action, event, func(tview.Primitive) {})
+	}
+}

@@ -372,10 +372,38 @@ func TestMouseClicksTabsAndPalette(t *testing.T) {
 	h.waitFor("S: 250 STARTTLS")
 	click("S: 220 mail.postlab.test", -1) // select a line: its note shows
 	h.waitFor("sent by the server", "state greeted")
+	// The wheel moves the selection down from the greeting.
+	before, _ := h.app.session.trace.Selected()
+	h.sim.InjectMouse(10, 3, tcell.WheelDown, tcell.ModNone)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if seq, _ := h.app.session.trace.Selected(); seq > before {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if seq, _ := h.app.session.trace.Selected(); seq <= before {
+		t.Fatalf("wheel down left the selection at %d", seq)
+	}
 	click("3 Server log", 0)
 	h.waitFor("No server-side traffic yet")
 	if h.app.Current() != 2 {
 		t.Fatalf("screen %d after clicking the Server log tab", h.app.Current())
+	}
+	click("1-5 screens", 23) // a hint without an action: the keyboard stays put
+	h.rune('1')
+	h.waitFor("next:")
+	if h.app.Current() != 0 {
+		t.Fatalf("after clicking a hint, '1' did not switch screens (screen %d)", h.app.Current())
+	}
+	click("3 Server log", 0)
+	h.waitFor("No server-side traffic yet")
+	click("q quit", 23) // the key-hint bar is clickable too
+	select {
+	case <-h.done:
+		h.done <- nil
+	case <-time.After(5 * time.Second):
+		t.Fatal("clicking 'q quit' did not quit")
 	}
 }
 
