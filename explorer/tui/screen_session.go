@@ -41,6 +41,7 @@ type sessionScreen struct {
 	pumping    bool
 	connecting bool
 	dialCancel context.CancelFunc
+	templates  map[string]string // palette entry shown -> its template
 	state      explorer.State
 	caps       []string
 	drawWant   atomic.Bool
@@ -227,8 +228,11 @@ func (s *sessionScreen) refreshPalette() {
 	st, caps := s.state, s.caps
 	s.mu.Unlock()
 	items := s.cmds.Palette(st, caps)
+	s.templates = map[string]string{}
 	for i := range items {
-		items[i].Command = s.fill(items[i].Command)
+		shown := s.fill(items[i].Command, false)
+		s.templates[shown] = items[i].Command
+		items[i].Command = shown
 	}
 	if st.Proto == explorer.SMTP && (st.Phase == explorer.PhaseRcpt || st.Phase == explorer.PhaseData) {
 		items = append([]Suggestion{{Command: composeCommand, Why: "write the message with a helper"}}, items...)
@@ -254,7 +258,16 @@ func (s *sessionScreen) pick(sg Suggestion) {
 		s.newConnection()
 		return
 	}
-	s.cmd.SetText(s.fill(sg.Command))
+	if tpl, ok := s.templates[sg.Command]; ok {
+		if secret := s.fill(tpl, true); secret != sg.Command {
+			// The line carries a real password: send it without showing
+			// it or keeping it in the history (the trace masks it).
+			s.a.tv.SetFocus(s.cmd)
+			s.send(secret, false)
+			return
+		}
+	}
+	s.cmd.SetText(s.fill(sg.Command, false))
 	s.a.tv.SetFocus(s.cmd)
 	if sg.Why != "" {
 		s.a.setStatus(sg.Why, false)
@@ -263,8 +276,9 @@ func (s *sessionScreen) pick(sg Suggestion) {
 
 // fill turns a suggestion template into a line that works: placeholders
 // get the connect form's user and password, and the lab's users when the
-// session is with the lab.
-func (s *sessionScreen) fill(c string) string {
+// session is with the lab. Only the lab's practice passwords are put where
+// they show, unless reveal is set.
+func (s *sessionScreen) fill(c string, reveal bool) string {
 	u, p := s.target.User, s.target.Password
 	lab := false
 	if s.target.Host != "" && s.a.Lab() != nil {
@@ -274,9 +288,7 @@ func (s *sessionScreen) fill(c string) string {
 			}
 		}
 	}
-	if !lab {
-		// Only the lab's practice passwords are shown on screen; a real
-		// password is typed by the user where it is needed.
+	if !lab && !reveal {
 		p = ""
 	}
 	if strings.EqualFold(strings.TrimSpace(c), "AUTH PLAIN") && u != "" && p != "" {
@@ -441,14 +453,18 @@ func errString(err error) string {
 }
 
 // Send queues one typed line for the session.
-func (s *sessionScreen) Send(line string) {
+func (s *sessionScreen) Send(line string) { s.send(line, true) }
+
+func (s *sessionScreen) send(line string, remember bool) {
 	s.mu.Lock()
 	if s.sess == nil && !s.connecting {
 		s.mu.Unlock()
 		s.a.setStatus("not connected: Ctrl-N opens the connect form", true)
 		return
 	}
-	s.cmds.Add(line)
+	if remember {
+		s.cmds.Add(line)
+	}
 	s.queue = append(s.queue, line)
 	s.mu.Unlock()
 	s.trace.End() // what you send and its reply come into view

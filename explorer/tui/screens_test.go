@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -454,5 +455,25 @@ func TestSubscribeSessionSeesClientEvents(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatalf("no event %q", w)
 		}
+	}
+}
+
+func TestRealPasswordsAreSentButNeverShown(t *testing.T) {
+	var fs *fakeSession
+	o := fakeOptions(newFakeLab(), &fs)
+	o.Suggest = func(st explorer.State, caps []string) []Suggestion {
+		return []Suggestion{{Command: "AUTH PLAIN", Why: "log in"}, {Command: "QUIT"}}
+	}
+	o.Connect = &Target{Proto: explorer.SMTP, Host: "127.0.0.1", Port: 10587, Security: Plain, User: "carol", Password: "s3cret"}
+	h := startApp(t, o, 80, 24)
+	h.waitFor("S: 220", "next: 1 AUTH PLAIN  2 QUIT")
+	h.key(tcell.KeyCtrlP)
+	h.rune('1')
+	want := "AUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte("\x00carol\x00s3cret"))
+	h.waitFor("C: " + want) // the fake server does not mask; explorer does
+	hist := make(chan []string, 1)
+	h.app.tv.QueueUpdate(func() { hist <- h.app.session.cmds.History() })
+	if strings.Contains(h.cmdText(), "s3cret") || contains(<-hist, want) {
+		t.Fatalf("the password went to the command line or the history")
 	}
 }
