@@ -170,6 +170,14 @@ func (a *App) Application() *tview.Application { return a.tv }
 // Theme-aware tag helpers for screens outside this file.
 func (a *App) tag(role string) string { return a.th.tag(role) }
 
+// Styled returns text escaped for tview and marked with a role of the
+// app's theme ("title", "label", "key", "err", "dim", "ok", "warn", "c2s",
+// "s2c"), for screens plugged in from outside; without colour only bold
+// remains.
+func (a *App) Styled(role, text string) string {
+	return a.th.tag(role) + tview.Escape(text) + a.th.reset()
+}
+
 // SetScreen runs the app on s (tests use tcell.NewSimulationScreen).
 func (a *App) SetScreen(s tcell.Screen) { a.tv.SetScreen(s) }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -250,5 +251,39 @@ func TestSpillFileKeepsWhatMemoryDrops(t *testing.T) {
 	sp.reset()
 	if files, _ := filepath.Glob(filepath.Join(dir, "*")); len(files) != 0 {
 		t.Fatalf("reset left %v", files)
+	}
+}
+
+func TestSaveTranscriptJSONLIncludesSpilledLines(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.jsonl")
+	spilled := []explorer.Event{{Dir: explorer.ServerToClient, Line: "220 old"}}
+	es := []Entry{ev(explorer.ClientToServer, "EHLO [127.0.0.1]")}
+	notes := func(e explorer.Event) []explorer.Note {
+		return []explorer.Note{{Title: "about " + e.Line, Ref: "RFC 5321"}}
+	}
+	if err := saveTranscript(path, true, spilled, es, notes); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines: %s", len(lines), b)
+	}
+	var obj struct {
+		Dir   string          `json:"dir"`
+		Line  string          `json:"line"`
+		Notes []explorer.Note `json:"notes"`
+	}
+	if err := json.Unmarshal([]byte(lines[1]), &obj); err != nil || obj.Dir != "c2s" || obj.Line != "EHLO [127.0.0.1]" || len(obj.Notes) != 1 {
+		t.Fatalf("second line %s: %+v %v", lines[1], obj, err)
+	}
+	if !strings.Contains(lines[0], `"220 old"`) {
+		t.Fatalf("the spilled line is not first: %s", lines[0])
+	}
+	if err := saveTranscript(filepath.Join(t.TempDir(), "no", "such", "dir"), false, nil, es, nil); err == nil {
+		t.Fatal("saving into a missing directory did not fail")
 	}
 }
