@@ -344,6 +344,14 @@ func (a *App) startLab(free bool) {
 	a.Go("starting the lab", func(ctx context.Context) error {
 		var err error
 		lab, err = a.opts.StartLab(free)
+		if err == nil && a.stopped.Load() {
+			// The user quit while the lab started: nobody will show it.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			lab.Close(ctx)
+			lab = nil
+			return context.Canceled
+		}
 		return err
 	}, func(err error) {
 		defer a.connectPending()

@@ -37,9 +37,13 @@ func newTheme(noColor bool) theme {
 	}
 }
 
+// tviewDefaults are tview's own styles, restored for a colour theme.
+var tviewDefaults = tview.Styles
+
 // apply sets tview's global styles: the terminal's own background, and
 // nothing but default colours without colour.
 func (t theme) apply() {
+	tview.Styles = tviewDefaults
 	s := &tview.Styles
 	s.PrimitiveBackgroundColor = tcell.ColorDefault
 	if t.noColor {
