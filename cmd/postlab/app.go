@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/gdamore/tcell/v2"
@@ -78,6 +79,16 @@ func runApp(o appOptions) error {
 	cfg.Logf = func(string, ...any) {} // the screen belongs to the app
 	if !o.noLab {
 		opts.StartLab = tui.StartLabWith(cfg)
+	}
+	if o.noLab {
+		// A lab run by `postlab serve` with the same data dir: trust its
+		// certificate for the lab presets.
+		if pem, err := os.ReadFile(filepath.Join(cfg.DataDir, "tls", "cert.pem")); err == nil {
+			pool := x509.NewCertPool()
+			if pool.AppendCertsFromPEM(pem) {
+				opts.LabRoots = pool
+			}
+		}
 	}
 	var app *tui.App
 	opts.Diagnoser = tui.DiagDiagnoser{

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"strings"
@@ -32,6 +33,9 @@ type Options struct {
 	// SpillDir, when set, keeps session lines beyond TraceCapacity in a
 	// temporary file there so saved transcripts stay complete.
 	SpillDir string
+	// LabRoots verifies the lab's certificate when the lab runs outside
+	// the app (--no-lab with `postlab serve`): the lab presets use it.
+	LabRoots *x509.CertPool
 	// SaveDir is where transcripts are saved by default ("" = the current
 	// directory).
 	SaveDir string

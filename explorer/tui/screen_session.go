@@ -729,8 +729,12 @@ func (f *connectForm) target() (Target, error) {
 	t.Port = n
 	t.User = strings.TrimSpace(f.user.GetText())
 	t.Password = f.pass.GetText()
-	if pi, _ := f.preset.GetCurrentOption(); pi >= 0 && presets[pi].listener != "" && f.lab != nil {
-		t.RootCAs = f.lab.CertPool()
+	if pi, _ := f.preset.GetCurrentOption(); pi >= 0 && presets[pi].listener != "" {
+		if f.lab != nil {
+			t.RootCAs = f.lab.CertPool()
+		} else {
+			t.RootCAs = f.a.opts.LabRoots
+		}
 	}
 	return t, nil
 }

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/base64"
 	"fmt"
 	"os"
@@ -475,5 +476,23 @@ func TestRealPasswordsAreSentButNeverShown(t *testing.T) {
 	h.app.tv.QueueUpdate(func() { hist <- h.app.session.cmds.History() })
 	if strings.Contains(h.cmdText(), "s3cret") || contains(<-hist, want) {
 		t.Fatalf("the password went to the command line or the history")
+	}
+}
+
+func TestNoLabPresetsTrustTheGivenLabRoots(t *testing.T) {
+	roots := x509.NewCertPool()
+	o := fakeOptions(newFakeLab(), nil)
+	o.NoLab = true
+	o.LabRoots = roots
+	h := startApp(t, o, 80, 24)
+	h.waitFor("lab off")
+	ch := make(chan *x509.CertPool, 1)
+	h.app.tv.QueueUpdate(func() {
+		h.app.session.form.preset.SetCurrentOption(1) // submission
+		tg, _ := h.app.session.form.target()
+		ch <- tg.RootCAs
+	})
+	if got := <-ch; got != roots {
+		t.Fatal("a lab preset without the in-app lab does not use LabRoots")
 	}
 }
