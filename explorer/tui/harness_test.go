@@ -77,7 +77,7 @@ func (h *harness) text() string {
 // waitFor polls the screen until every want appears.
 func (h *harness) waitFor(want ...string) string {
 	h.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	var s string
 	for time.Now().Before(deadline) {
 		h.app.tv.QueueUpdateDraw(func() {})
@@ -119,7 +119,7 @@ func (h *harness) line(s string) {
 // prefix (the reply to the line just sent).
 func (h *harness) waitLast(prefix string) {
 	h.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	var last string
 	for time.Now().Before(deadline) {
 		m := h.app.session.trace
