@@ -122,7 +122,9 @@ func dial(ctx context.Context, proto Protocol, opts Options) (*Session, error) {
 	}
 	if err != nil {
 		if ctx.Err() == nil && errors.Is(dctx.Err(), context.DeadlineExceeded) {
-			err = fmt.Errorf("no connection within %s (timeout)", ct)
+			err = fmt.Errorf("no connection to %s within %s (timeout): the host is down, or a firewall drops the traffic", opts.Addr, ct)
+		} else if ctx.Err() == nil {
+			err = explainDial(err, opts.Addr)
 		}
 		return nil, s.fail(&ConnError{"dial", err})
 	}
@@ -213,6 +215,8 @@ func (s *Session) handshake(ctx context.Context, host string) error {
 				s.note("%s", l)
 			}
 			err = fmt.Errorf("certificate verification failed: %v (use --insecure to continue anyway, or --ca FILE to trust its issuer)", verr)
+		} else {
+			err = s.explainTLS(err, s.State().Phase == PhaseConnect)
 		}
 		out := &ConnError{"tls", err}
 		s.broken = out

@@ -116,6 +116,7 @@ type POP3Session struct {
 
 	authSteps  int
 	authPwNext bool
+	authOrphan bool // the last command was AUTH: a base64 line now is a credential
 }
 
 // DialPOP3 connects, reads the greeting and, with StartTLS, sends STLS and
@@ -334,17 +335,20 @@ func (c *POP3Session) recordClient(line string) {
 	st := c.State()
 	if st.Phase == PhaseAuth {
 		c.authSteps++
-		c.emit(Event{Dir: ClientToServer, Line: printable(maskSASL(st.AuthMech, line, c.authSteps, c.authPwNext))})
+		shown, _ := scrubPlain(maskSASL(st.AuthMech, line, c.authSteps, c.authPwNext))
+		c.emit(Event{Dir: ClientToServer, Line: printable(shown)})
+		return
+	}
+	if c.authOrphan && looksLikeSASL(line) {
+		// A SASL response after an AUTH the server refused or never
+		// continued (RFC 5034 §4): still a credential.
+		c.update(func(s *State) { s.Command = MaskedSecret })
+		c.emit(Event{Dir: ClientToServer, Line: printable(maskOrphan(line))})
 		return
 	}
 	verb, arg := splitVerb(line)
-	c.update(func(s *State) {
-		s.Command = verb
-		if verb == "AUTH" {
-			mech, _, _ := strings.Cut(arg, " ")
-			s.AuthMech = strings.ToUpper(mech)
-		}
-	})
+	c.authOrphan = verb == "AUTH"
+	mech, ir, has := cutSpace(arg)
 	shown := line
 	switch verb {
 	case "PASS":
@@ -353,13 +357,25 @@ func (c *POP3Session) recordClient(line string) {
 			shown = line
 		}
 	case "AUTH":
-		mech, ir, has := strings.Cut(arg, " ")
 		c.authSteps, c.authPwNext = 0, false
 		if has {
 			c.authSteps = 1
 			shown = line[:len(line)-len(ir)] + maskSASL(strings.ToUpper(mech), ir, 1, false)
 		}
+		if plainShaped(mech) {
+			mech = MaskedSecret
+		}
 	}
+	shown, scrubbed := scrubPlain(shown)
+	if scrubbed && plainShaped(verb) {
+		verb = MaskedSecret
+	}
+	c.update(func(s *State) {
+		s.Command = verb
+		if verb == "AUTH" {
+			s.AuthMech = strings.ToUpper(mech)
+		}
+	})
 	c.emit(Event{Dir: ClientToServer, Line: printable(shown)})
 }
 
@@ -409,6 +425,7 @@ func (c *POP3Session) tlsUp(ctx context.Context) error {
 		return err
 	}
 	c.caps = nil // RFC 2595 §4: capabilities may change; ask CAPA again
+	c.authOrphan = false
 	c.update(func(s *State) { s.Phase, s.Command = PhaseAuthz, "" })
 	return nil
 }

@@ -242,7 +242,11 @@ func (s *Session) netErr(ctx context.Context, op string, err error) error {
 	case ctx.Err() != nil:
 		out = fmt.Errorf("%s: %w", op, ctx.Err())
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		out = &ConnError{op, fmt.Errorf("no reply within %s (timeout)", s.opts.replyTimeout())}
+		msg := fmt.Sprintf("no reply within %s (timeout)", s.opts.replyTimeout())
+		if st := s.State(); st.Phase == PhaseConnect && !st.TLS && op == "read" {
+			msg = fmt.Sprintf("no greeting within %s (timeout): if this port expects TLS from the first byte (465, 995), add --tls", s.opts.replyTimeout())
+		}
+		out = &ConnError{op, errors.New(msg)}
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		out = &ConnError{op, errors.New("connection closed by the server")}
 	default:

@@ -28,6 +28,7 @@ type SMTPSession struct {
 	bdatLast    bool // the current chunk is the LAST one
 	authSteps   int  // client responses sent in the current SASL exchange
 	authPwNext  bool // the server's last 334 asked for a password (LOGIN)
+	authOrphan  bool // the last command was AUTH: a base64 line now is a credential
 	contentSent int  // content lines sent in the current DATA/BDAT
 	contentHid  int  // of which not recorded as events
 	contentOct  int  // octets not recorded
@@ -272,7 +273,8 @@ func (c *SMTPSession) recordClient(line string) {
 	st := c.State()
 	if st.Phase == PhaseAuth {
 		c.authSteps++
-		c.emit(Event{Dir: ClientToServer, Line: printable(maskSASL(st.AuthMech, line, c.authSteps, c.authPwNext))})
+		shown, _ := scrubPlain(maskSASL(st.AuthMech, line, c.authSteps, c.authPwNext))
+		c.emit(Event{Dir: ClientToServer, Line: printable(shown)})
 		return
 	}
 	if st.Phase == PhaseData && st.Command == "DATA" {
@@ -280,30 +282,54 @@ func (c *SMTPSession) recordClient(line string) {
 		c.emit(Event{Dir: ClientToServer, Line: printable(line)})
 		return
 	}
+	if c.authOrphan && looksLikeSASL(line) {
+		// A SASL response after an AUTH that the server did not take up
+		// (502, 504, 535, a malformed reply): it is still a credential.
+		c.update(func(s *State) { s.Command = MaskedSecret })
+		c.emit(Event{Dir: ClientToServer, Line: printable(maskOrphan(line))})
+		return
+	}
 	verb, arg := splitVerb(line)
-	c.update(func(s *State) {
-		s.Command = verb
-		if verb == "AUTH" {
-			mech, _, _ := strings.Cut(arg, " ")
-			s.AuthMech = strings.ToUpper(mech)
-		}
-	})
+	c.authOrphan = verb == "AUTH"
 	shown := line
+	mech, ir, has := cutSpace(arg)
 	if verb == "AUTH" {
-		mech, ir, has := strings.Cut(arg, " ")
 		c.authSteps, c.authPwNext = 0, false
 		if has {
 			c.authSteps = 1
 			shown = line[:len(line)-len(ir)] + maskSASL(strings.ToUpper(mech), ir, 1, false)
 		}
+		if plainShaped(mech) {
+			mech = MaskedSecret
+		}
 	}
+	shown, scrubbed := scrubPlain(shown)
+	if scrubbed && plainShaped(verb) {
+		verb = MaskedSecret
+	}
+	c.update(func(s *State) {
+		s.Command = verb
+		if verb == "AUTH" {
+			s.AuthMech = strings.ToUpper(mech)
+		}
+	})
 	c.emit(Event{Dir: ClientToServer, Line: printable(shown)})
 }
 
 // splitVerb returns the upper-cased command verb and the rest of the line.
+// A tab separates too: servers refuse it, but the masking must not miss a
+// "PASS<TAB>secret".
 func splitVerb(line string) (string, string) {
-	verb, arg, _ := strings.Cut(strings.TrimLeft(line, " "), " ")
+	verb, arg, _ := cutSpace(strings.TrimLeft(line, " \t"))
 	return strings.ToUpper(verb), arg
+}
+
+// cutSpace cuts s at its first space or tab.
+func cutSpace(s string) (before, after string, found bool) {
+	if i := strings.IndexAny(s, " \t"); i >= 0 {
+		return s[:i], s[i+1:], true
+	}
+	return s, "", false
 }
 
 // MaskedSecret replaces credentials in the trace.
@@ -472,6 +498,7 @@ func (c *SMTPSession) tlsUp(ctx context.Context) error {
 		return err
 	}
 	c.caps = nil
+	c.authOrphan = false
 	c.update(func(s *State) {
 		s.Phase = PhaseGreeted
 		s.Command = ""
@@ -625,6 +652,11 @@ func splitLines(msg []byte) []string {
 	}
 	return strings.Split(s, "\n")
 }
+
+// NormalizeMessage returns msg as Data and Bdat put it on the wire before
+// any dot-stuffing: every line ending CRLF, a final CRLF added when missing.
+// Its length is the message size to declare in MAIL FROM SIZE= (RFC 1870 §3).
+func NormalizeMessage(msg []byte) []byte { return normalizeCRLF(msg) }
 
 // normalizeCRLF turns every line ending into CRLF and ends with one.
 func normalizeCRLF(msg []byte) []byte {

@@ -1,0 +1,125 @@
+package explorer
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+)
+
+func b64s(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// leaks reports the events that show the password (or its base64 or the
+// PLAIN payload) in their line or state.
+func leaks(evs []Event, pass string) []string {
+	plain := b64s("\x00alice\x00" + pass)
+	var out []string
+	for _, e := range evs {
+		for _, s := range []string{e.Line, e.State.Command, e.State.AuthMech} {
+			if strings.Contains(s, pass) || strings.Contains(s, b64s(pass)) || strings.Contains(s, plain) || strings.Contains(s, strings.TrimRight(plain, "=")) {
+				out = append(out, e.Line+" / "+e.State.Command)
+			}
+		}
+	}
+	return out
+}
+
+// Credentials typed after an AUTH the server refused (or answered with a
+// malformed reply) are masked like those inside the exchange.
+func TestSMTPOrphanSASLResponsesMasked(t *testing.T) {
+	const pass = "wonderland"
+	plain := b64s("\x00alice\x00" + pass)
+	cases := []struct {
+		name   string
+		script []string
+		typed  []string
+	}{
+		{"PLAIN refused 502", []string{"C: AUTH PLAIN", "S: 502 5.5.1 AUTH not available", "C: " + plain, "S: 500 5.5.2 unrecognised command"},
+			[]string{"AUTH PLAIN", plain}},
+		{"PLAIN unpadded after 504", []string{"C: AUTH PLAIN", "S: 504 5.5.4 no", "C: " + strings.TrimRight(plain, "="), "S: 500 no"},
+			[]string{"AUTH PLAIN", strings.TrimRight(plain, "=")}},
+		{"LOGIN refused", []string{"C: AUTH LOGIN", "S: 502 no", "C: " + b64s("alice"), "S: 500 no", "C: " + b64s(pass), "S: 500 no"},
+			[]string{"AUTH LOGIN", b64s("alice"), b64s(pass)}},
+		{"LOGIN user refused at once", []string{"C: AUTH LOGIN " + b64s("alice"), "S: 535 5.7.8 no", "C: " + b64s(pass), "S: 500 no"},
+			[]string{"AUTH LOGIN " + b64s("alice"), b64s(pass)}},
+		{"malformed reply", []string{"C: AUTH PLAIN", "S: 33x", "C: " + plain, "S: 500 no"},
+			[]string{"AUTH PLAIN", plain}},
+		{"payload where a command belongs", []string{"C: " + plain, "S: 500 no"},
+			[]string{plain}},
+		{"tab separated", []string{"C: AUTH\tPLAIN\t" + plain, "S: 500 no"},
+			[]string{"AUTH\tPLAIN\t" + plain}},
+		{"payload as the mechanism", []string{"C: AUTH " + plain, "S: 504 no"},
+			[]string{"AUTH " + plain}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake(t, append([]string{"S: 220 mx.test", "C: EHLO c", "S: 250 mx.test"}, append(tc.script, "C: QUIT", "S: 221 bye")...)...)
+			ctx := testCtx(t)
+			c, err := DialSMTP(ctx, testOpts(f.Addr()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range append(append([]string{"EHLO c"}, tc.typed...), "QUIT") {
+				c.SendLine(ctx, l)
+			}
+			if got := strings.Join(f.Lines(), "|"); !strings.Contains(got, tc.typed[len(tc.typed)-1]) {
+				t.Fatalf("the server did not get the line as typed: %s", got)
+			}
+			if l := leaks(c.Events(), pass); len(l) > 0 {
+				t.Errorf("password in the trace: %q", l)
+			}
+			// The QUIT after the credentials is still shown as QUIT.
+			var quit bool
+			for _, e := range c.Events() {
+				quit = quit || e.Dir == ClientToServer && e.Line == "QUIT" && e.State.Command == "QUIT"
+			}
+			if !quit {
+				t.Error("QUIT not recorded as a command")
+			}
+		})
+	}
+}
+
+func TestPOP3OrphanSASLResponsesMasked(t *testing.T) {
+	const pass = "wonderland"
+	plain := b64s("\x00alice\x00" + pass)
+	f := newFake(t, "S: +OK ready", "C: AUTH PLAIN", "S: -ERR not now", "C: "+plain, "S: -ERR unknown command",
+		"C: PASS\t"+pass, "S: -ERR no", "C: QUIT", "S: +OK bye")
+	ctx := testCtx(t)
+	c, err := DialPOP3(ctx, testOpts(f.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{"AUTH PLAIN", plain, "PASS\t" + pass, "QUIT"} {
+		c.SendLine(ctx, l)
+	}
+	if l := leaks(c.Events(), pass); len(l) > 0 {
+		t.Errorf("password in the trace: %q", l)
+	}
+	var shown []string
+	for _, e := range c.Events() {
+		if e.Dir == ClientToServer {
+			shown = append(shown, e.Line)
+		}
+	}
+	if want := "AUTH PLAIN|AGFsaWNl****|PASS\t****|QUIT"; strings.Join(shown, "|") != want {
+		t.Errorf("shown %q, want %q", strings.Join(shown, "|"), want)
+	}
+}
+
+func TestScrubPlain(t *testing.T) {
+	plain := b64s("\x00alice\x00wonderland")
+	for in, want := range map[string]string{
+		"NOOP":                        "NOOP",
+		"QUIT":                        "QUIT",
+		"X " + plain + " y":           "X AGFsaWNl**** y",
+		"MAIL FROM:<a@b.test>":        "MAIL FROM:<a@b.test>",
+		b64s("a\x00b"):                b64s("a\x00b"), // one NUL: not a PLAIN payload
+		b64s("admin\x00bob\x00pw"):    "YWRtaW4AYm9i****",
+		"\t" + plain:                  "\tAGFsaWNl****",
+		strings.TrimRight(plain, "="): "****",
+	} {
+		if got, _ := scrubPlain(in); got != want {
+			t.Errorf("scrubPlain(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
