@@ -13,16 +13,21 @@ type AuthResults struct {
 
 // AuthResult is one method's verdict: spf=pass smtp.mailfrom=example.com.
 type AuthResult struct {
-	Method string            `json:"method"`
-	Result string            `json:"result"`
-	Reason string            `json:"reason,omitempty"`
-	Props  map[string]string `json:"props"`
+	Method string `json:"method"`
+	Result string `json:"result"`
+	Reason string `json:"reason,omitempty"`
+	// Comment is the CFWS comment right after the result, where servers
+	// often say why: "dkim=fail (body hash did not verify)".
+	Comment string            `json:"comment,omitempty"`
+	Props   map[string]string `json:"props"`
 }
 
-// arToken is a word, a quoted string, or one of ; = /.
+// arToken is a word, a quoted string, or one of ; = /; comment is the
+// text of a CFWS comment that directly follows it.
 type arToken struct {
-	s      string
-	quoted bool
+	s       string
+	quoted  bool
+	comment string
 }
 
 // tokenizeAR splits an Authentication-Results value, dropping CFWS
@@ -37,16 +42,30 @@ func tokenizeAR(v string) []arToken {
 		}
 	}
 	depth := 0
+	var com strings.Builder
 	for i := 0; i < len(v) && len(out) < 2000; i++ {
 		c := v[i]
 		if depth > 0 {
 			switch c {
 			case '\\':
 				i++
+				if i < len(v) && com.Len() < 200 {
+					com.WriteByte(v[i])
+				}
+				continue
 			case '(':
 				depth++
 			case ')':
 				depth--
+			}
+			if depth == 0 {
+				// Keep the first comment after a token.
+				if n := len(out); n > 0 && out[n-1].comment == "" {
+					out[n-1].comment = strings.Join(strings.Fields(com.String()), " ")
+				}
+				com.Reset()
+			} else if com.Len() < 200 {
+				com.WriteByte(c)
 			}
 			continue
 		}
@@ -114,6 +133,7 @@ func ParseAuthResults(v string) AuthResults {
 		r := AuthResult{Method: method, Props: map[string]string{}}
 		if i+1 < len(toks) && toks[i].s == "=" {
 			r.Result = strings.ToLower(toks[i+1].s)
+			r.Comment = toks[i+1].comment
 			i += 2
 		} else {
 			// A bare word is no method: Microsoft puts its authserv-id

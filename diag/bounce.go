@@ -35,11 +35,16 @@ type BounceReport struct {
 	// Kind: bounce, delay, auto-reply, feedback, delivered, ordinary.
 	Kind string `json:"kind"`
 	// Format names the layout recognised: rfc3464, postfix, exim, qmail, ...
-	Format       string         `json:"format"`
-	ReportingMTA string         `json:"reporting_mta,omitempty"`
-	Results      []BounceResult `json:"results"`
-	Notes        []string       `json:"notes,omitempty"`
-	Truncated    bool           `json:"truncated,omitempty"`
+	Format       string `json:"format"`
+	ReportingMTA string `json:"reporting_mta,omitempty"`
+	// Results holds one entry per failed recipient (for a report that is no
+	// bounce: per recipient it reports on, e.g. reason vacation).
+	Results []BounceResult `json:"results"`
+	// Delayed holds the recipients of an RFC 3464 "Action: delayed" (or a
+	// textual delay warning): not failed, the sender's server still retries.
+	Delayed   []BounceResult `json:"delayed,omitempty"`
+	Notes     []string       `json:"notes,omitempty"`
+	Truncated bool           `json:"truncated,omitempty"`
 }
 
 // BounceResult is one recipient of a bounce (or of a non-bounce report:
@@ -242,9 +247,6 @@ func parseBounceData(rep *BounceReport, data []byte, depth int) {
 			for i := range raws {
 				raws[i].action = "delayed"
 			}
-			finishBounce(rep, raws, subject)
-			markDelay(rep)
-			return
 		}
 		finishBounce(rep, raws, subject)
 		return
@@ -352,20 +354,7 @@ func finishDSN(rep *BounceReport, raws []rawRecipient, subject, from string) boo
 		keep = append(keep, r)
 	}
 	finishBounce(rep, keep, subject)
-	if failed == 0 {
-		markDelay(rep)
-	}
 	return true
-}
-
-// markDelay labels a delay notification (RFC 3464 action "delayed"): the
-// message has not bounced; the sending server is still retrying.
-func markDelay(rep *BounceReport) {
-	rep.IsBounce, rep.Kind = false, "delay"
-	for i := range rep.Results {
-		rep.Results[i].HardBounce = false
-	}
-	rep.Notes = append(rep.Notes, "a delay notification: the message is still queued and being retried; it has not bounced (yet)")
 }
 
 var (
@@ -394,21 +383,40 @@ func cutOriginal(txt string) string {
 	return txt
 }
 
+// finishBounce classifies the recipients of a bounce: failed ones go to
+// Results, delayed ones (RFC 3464 §2.3.3 action "delayed") to Delayed. A
+// report with delayed recipients only is a delay notification, no bounce.
 func finishBounce(rep *BounceReport, raws []rawRecipient, subject string) {
-	rep.IsBounce, rep.Kind = true, "bounce"
 	seen := map[string]int{}
+	seenDelayed := map[string]int{}
 	for _, r := range raws {
 		res := classifyRaw(r)
+		list, idx := &rep.Results, seen
+		if strings.EqualFold(r.action, "delayed") {
+			list, idx = &rep.Delayed, seenDelayed
+		}
 		key := strings.ToLower(res.Recipient)
-		if i, ok := seen[key]; ok && key != "" {
+		if i, ok := idx[key]; ok && key != "" {
 			// The same recipient twice (text and DSN): keep the richer one.
-			if rep.Results[i].Diagnostic == "" || rep.Results[i].Reason == BounceUndefined {
-				rep.Results[i] = res
+			if (*list)[i].Diagnostic == "" || (*list)[i].Reason == BounceUndefined {
+				(*list)[i] = res
 			}
 			continue
 		}
-		seen[key] = len(rep.Results)
-		rep.Results = append(rep.Results, res)
+		idx[key] = len(*list)
+		*list = append(*list, res)
+	}
+	switch {
+	case len(rep.Results) > 0:
+		rep.IsBounce, rep.Kind = true, "bounce"
+		if len(rep.Delayed) > 0 {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%d more recipient(s) delayed, not failed: the message is still queued and being retried for them", len(rep.Delayed)))
+		}
+	case len(rep.Delayed) > 0:
+		rep.IsBounce, rep.Kind = false, "delay"
+		rep.Notes = append(rep.Notes, "a delay notification: the message is still queued and being retried; it has not bounced (yet)")
+	default:
+		rep.IsBounce, rep.Kind = true, "bounce"
 	}
 }
 

@@ -48,7 +48,6 @@ func TestBounceFixtures(t *testing.T) {
 		{"rfc3464-example.eml", "bounce", "rfc3464/sendmail", true, []want{{"louisl@larry.slip.umd.edu", BounceExpired, "4.0.0", 426, false, ""}}},
 		{"rfc3464-multi.eml", "bounce", "rfc3464/sendmail", true, []want{
 			{"arathib@vnet.ibm.com", BounceOnHold, "5.0.0", 550, true, "vnet.ibm.com"},
-			{"johnh@hpnjld.njd.hp.com", BounceExpired, "4.0.0", 0, false, ""},
 			{"wsnell@sdcc13.ucsd.edu", BounceUserUnknown, "5.0.0", 550, true, "sdcc13.ucsd.edu"}}},
 		{"forwarded.eml", "bounce", "postfix", true, []want{{"zed@example.com", BounceBlocked, "5.7.1", 554, false, "mx.example.com"}}},
 		{"malformed-dsn.eml", "bounce", "rfc3464", true, []want{{"xena@example.com", BounceNoRelaying, "5.7.1", 550, false, "mx.example.com"}}},
@@ -60,7 +59,7 @@ func TestBounceFixtures(t *testing.T) {
 		{"exchange2010.eml", "bounce", "exchange", true, []want{{"dora@fabrikam.com", BounceUserUnknown, "5.1.1", 550, true, "EX01.contoso.com"}}},
 		{"gmail-old.eml", "bounce", "gmail", true, []want{{"fred@example.org", BounceMailboxFull, "5.2.2", 552, false, "mx.example.org"}}},
 		{"gmx.eml", "bounce", "exim", true, []want{{"hank@example.com", BounceBlocked, "5.7.1", 554, false, "mx.example.com"}}},
-		{"postfix-delay.eml", "delay", "rfc3464/postfix", false, []want{{"jack@example.net", BounceExpired, "4.4.1", 0, false, "mx.example.net"}}},
+		{"postfix-delay.eml", "delay", "rfc3464/postfix", false, nil},
 		{"exim-expired.eml", "bounce", "exim", true, []want{{"liam@example.com", BounceExpired, "", 0, false, ""}}},
 		{"human-reply.eml", "ordinary", "rfc5322", false, nil},
 		{"auto-german.eml", "auto-reply", "rfc3834", false, []want{{"otto@example.de", BounceVacation, "", 0, false, ""}}},
@@ -292,5 +291,35 @@ func TestParseDSNGroups(t *testing.T) {
 		if raws[i] != want[i] {
 			t.Errorf("group %d = %+v, want %+v", i, raws[i], want[i])
 		}
+	}
+}
+
+// Delayed recipients (RFC 3464 §2.3.3 "Action: delayed") are still being
+// retried: they are reported apart from the failed ones and never count as
+// bounced.
+func TestBounceDelayedRecipientsApart(t *testing.T) {
+	rep := parseFixture(t, "rfc3464-multi.eml")
+	if !rep.IsBounce || rep.Kind != "bounce" || len(rep.Results) != 2 || len(rep.Delayed) != 1 ||
+		rep.Delayed[0].Recipient != "johnh@hpnjld.njd.hp.com" || rep.Delayed[0].HardBounce {
+		t.Fatalf("mixed report: %+v", rep)
+	}
+	for _, r := range rep.Results {
+		if r.Recipient == "johnh@hpnjld.njd.hp.com" {
+			t.Errorf("delayed recipient among the failed: %+v", r)
+		}
+	}
+	rep = parseFixture(t, "postfix-delay.eml")
+	if rep.IsBounce || rep.Kind != "delay" || len(rep.Results) != 0 || len(rep.Delayed) != 1 ||
+		rep.Delayed[0].Recipient != "jack@example.net" || rep.Delayed[0].Status != "4.4.1" || rep.Delayed[0].RemoteMTA != "mx.example.net" {
+		t.Fatalf("delay only: %+v", rep)
+	}
+	msg := "From: MAILER-DAEMON@mx.example.org\r\nSubject: Delivery Status Notification\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nreport\r\n" +
+		"--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\n" +
+		"Final-Recipient: rfc822; a@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 no such user\r\n\r\n" +
+		"Final-Recipient: rfc822; b@example.com\r\nAction: delayed\r\nStatus: 4.2.2\r\nDiagnostic-Code: smtp; 452 4.2.2 mailbox full\r\n\r\n--b--\r\n"
+	rep, _ = ParseBounce(strings.NewReader(msg))
+	if rep.Kind != "bounce" || len(rep.Results) != 1 || rep.Results[0].Recipient != "a@example.com" || len(rep.Delayed) != 1 || rep.Delayed[0].Reason != BounceMailboxFull {
+		t.Fatalf("failed + delayed: %+v", rep)
 	}
 }

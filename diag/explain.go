@@ -12,7 +12,7 @@ import (
 // is permanent, what a mail server does next and how to fix it.
 type Explanation struct {
 	Input        string   `json:"input"`
-	Kind         string   `json:"kind"` // reply-code, enhanced-code, reply-line, pop3, diagnostic-code, text
+	Kind         string   `json:"kind"` // reply-code, enhanced-code, reply-line, pop3, diagnostic-code, text, unrecognised
 	ReplyCode    int      `json:"reply_code,omitempty"`
 	EnhancedCode string   `json:"enhanced_code,omitempty"`
 	Text         string   `json:"text,omitempty"`
@@ -28,6 +28,10 @@ type Explanation struct {
 	ProviderRule string   `json:"provider_rule,omitempty"`
 	Refs         []string `json:"refs"`
 }
+
+// KindUnrecognised marks input that is no reply code, status code, reply
+// line or known wording: there is nothing to explain.
+const KindUnrecognised = "unrecognised"
 
 var (
 	reReplyOnly    = regexp.MustCompile(`^[2-5][0-9][0-9]$`)
@@ -116,7 +120,7 @@ func Explain(input string) Explanation {
 	if len(in) > 8192 {
 		in = in[:8192]
 	}
-	e := Explanation{Input: in, Fault: "unknown", Outcome: "unknown"}
+	e := Explanation{Input: in, Fault: "unknown", Outcome: "unknown", Refs: []string{}}
 	switch {
 	case in == "":
 		e.Kind = "text"
@@ -146,10 +150,28 @@ func Explain(input string) Explanation {
 		e.ReplyCode, e.EnhancedCode, e.Text = splitReply(line)
 		if e.ReplyCode == 0 && e.EnhancedCode == "" {
 			e.Text = line
+			if e.Kind == "text" && !knownWording(e.Text) {
+				e.Kind = KindUnrecognised
+				e.Meaning = "Not a reply code, status code or reply line: give a reply code (550), an enhanced status code (5.7.1), a whole reply line, a POP3 -ERR line or a Diagnostic-Code line."
+				return e
+			}
 		}
 	}
 	fillExplanation(&e)
 	return e
+}
+
+// knownWording: text without any code that still names a known cause
+// ("User unknown", "Connection timed out", a provider's wording).
+func knownWording(text string) bool {
+	if _, ok := matchProvider(text); ok {
+		return true
+	}
+	if greylistKind(4, text) != greyNone {
+		return true
+	}
+	r := classifyBounce("", 0, text)
+	return r != BounceOnHold && r != BounceUndefined
 }
 
 func firstLine(s string) string {
@@ -261,6 +283,13 @@ func fillExplanation(e *Explanation) {
 	if e.Kind == "reply-code" || e.Kind == "enhanced-code" {
 		text = ""
 	}
+	// Specific wording first: greylisting is a deliberate deferral whatever
+	// code comes with it.
+	grey := greylistKind(class, text)
+	if grey == greyStrong {
+		explainGreylisting(e, true)
+		return
+	}
 	if p, ok := matchProvider(strings.TrimSpace(e.EnhancedCode + " " + text)); ok && text != "" {
 		e.Provider, e.ProviderRule = p.provider, p.name
 		e.Meaning = p.provider + " (" + p.name + "): " + p.meaning
@@ -277,16 +306,31 @@ func fillExplanation(e *Explanation) {
 		}
 		if reason != "" && reason != BounceUndefined {
 			e.Reason = reason
-			info := bounceReasons[reason]
-			if e.Meaning == "" {
-				e.Meaning = info.explanation
-			}
-			if e.Fix == "" {
-				e.Fix = info.fix
-			}
-			if e.Fault == "unknown" && info.fault != "" {
-				e.Fault = info.fault
-			}
+		}
+	}
+	if grey == greyWeak && e.Provider == "" && (e.Reason == "" || e.Reason == BounceOnHold || e.Reason == BounceSystemError) {
+		explainGreylisting(e, false)
+		return
+	}
+	switch {
+	case tooManyRecipients(e, text):
+		explainTooManyRecipients(e, class)
+	case isLoginReply(e, text):
+		explainLogin(e, class, reply, enh, haveReply, haveEnh)
+	case e.ReplyCode == 500 || e.ReplyCode == 502 || e.ReplyCode == 503 || e.ReplyCode == 504:
+		e.Fault = "client"
+		e.NextStep = "This refuses one command (unknown, not offered here, or sent at the wrong moment), not the message: nothing is queued or bounced because of it. The software that sent the command must change it; repeating it unchanged fails again."
+	}
+	if e.Reason != "" {
+		info := bounceReasons[e.Reason]
+		if e.Meaning == "" {
+			e.Meaning = info.explanation
+		}
+		if e.Fix == "" {
+			e.Fix = info.fix
+		}
+		if e.Fault == "unknown" && info.fault != "" {
+			e.Fault = info.fault
 		}
 	}
 	if e.Meaning == "" {

@@ -34,7 +34,9 @@ const (
 )
 
 var (
-	needGmail     = regexp.MustCompile(`gsmtp|google|gmail`)
+	// Gmail's own phrases count too: a log often keeps only the first line
+	// of its multi-line replies, without the final "gsmtp".
+	needGmail     = regexp.MustCompile(`gsmtp|google|gmail|our system has detected|the email account that you tried to reach`)
 	needMicrosoft = regexp.MustCompile(`outlook|microsoft|hotmail|office ?365|exchange|resolver\.|\.prod\.|protection\.`)
 	needYahoo     = regexp.MustCompile(`yahoo|aol|ymail|\[(ts|tss|bl|pw)[0-9]+\]`)
 )

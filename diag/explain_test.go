@@ -82,3 +82,104 @@ func TestFindEnhancedCodeSkipsIPs(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// Greylisting is a deliberate, temporary deferral: the sending server
+// retries by itself and nobody has anything to fix (RFC 6647). Its wording
+// must beat the generic meanings of the codes it comes with (4.2.0, 4.7.1).
+func TestExplainGreylisting(t *testing.T) {
+	for _, in := range []string{
+		"450 4.2.0 <x@y>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/",
+		"451 4.7.1 Greylisted, please try again",
+		"450 4.7.1 <a@example.org>: Recipient address rejected: Greylisted for 300 seconds (see http://isg.ee.ethz.ch/tools/postgrey/help/example.org.html)",
+		"451 4.7.1 Greylisting in action, please come back in 00:05:00",
+		"451 4.7.1 Please try again later (greylisted)",
+		"450 4.2.1 Mailbox temporarily unavailable - graylisted",
+		"Diagnostic-Code: smtp; 450 4.7.1 Service unavailable - greylisted, try again later",
+		"451 Internal resource temporarily unavailable - https://community.mimecast.com/docs/DOC-1369#451",
+		"451 Message temporarily deferred - [160]",
+	} {
+		e := Explain(in)
+		if e.Outcome != "transient" || e.Permanent || e.Reason == BounceUserUnknown || e.Reason == BounceBlocked ||
+			!strings.Contains(strings.ToLower(e.Meaning), "greylist") || !strings.Contains(e.NextStep, "retries by itself") ||
+			!strings.Contains(e.Fix, "Nothing to fix") || e.Fault != "none" || !strings.Contains(strings.Join(e.Refs, " "), "RFC 6647") {
+			t.Errorf("Explain(%q):\n%+v", in, e)
+		}
+	}
+	// Generic "try again later" wording on a 4xx without a more specific
+	// cause: a temporary deferral the server retries by itself.
+	for _, in := range []string{"451 Temporarily deferred, please retry", "450 Try again later", "451 4.3.0 Mail server temporarily rejected message."} {
+		e := Explain(in)
+		if e.Outcome != "transient" || !strings.Contains(e.NextStep, "retries by itself") || strings.Contains(e.Fix, "delisting") || e.Reason == BounceUserUnknown {
+			t.Errorf("Explain(%q):\n%+v", in, e)
+		}
+	}
+	// Specific causes still win over the generic deferral wording.
+	if e := Explain("421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints"); e.Provider != "Yahoo" || e.Reason != BounceBlocked {
+		t.Errorf("Yahoo TSS04: %+v", e)
+	}
+	if e := Explain("452 4.2.2 Mailbox full, try again later"); e.Reason != BounceMailboxFull {
+		t.Errorf("mailbox full: %+v", e)
+	}
+}
+
+// Input that is no reply, code or known wording is not "explained".
+func TestExplainRejectsNonReplies(t *testing.T) {
+	for _, in := range []string{"999", "hello world", "9.9.9", "199", "--bogus-flag", "x"} {
+		if e := Explain(in); e.Kind != KindUnrecognised || e.Reason != "" || e.Outcome != "unknown" {
+			t.Errorf("Explain(%q) = %+v", in, e)
+		}
+	}
+	for _, in := range []string{"User unknown", "Connection timed out", "550", "5.7.26", "Diagnostic-Code: X-Postfix; connect to mx.example.com[192.0.2.1]:25: Connection timed out"} {
+		if e := Explain(in); e.Kind == KindUnrecognised {
+			t.Errorf("Explain(%q) refused: %+v", in, e)
+		}
+	}
+	if e := Explain("hello"); e.Refs == nil {
+		t.Error("Refs is nil: JSON would say null")
+	}
+}
+
+// 452 4.5.3: too many recipients in one transaction. RFC 5321
+// §4.5.3.1.10 and RFC 3463 X.5.3: the client sends the remaining
+// recipients in another transaction, right away; it is no size limit.
+func TestExplainTooManyRecipients(t *testing.T) {
+	for _, in := range []string{"452 4.5.3 Too many recipients", "452 Too many recipients", "4.5.3", "552 5.5.3 Too many recipients"} {
+		e := Explain(in)
+		if e.Reason != BounceTooManyConn || strings.Contains(e.Meaning, "size") || strings.Contains(e.NextStep, "retries later") ||
+			!strings.Contains(e.NextStep, "another transaction") || !strings.Contains(strings.Join(e.Refs, " "), "RFC 5321 §4.5.3.1.10") {
+			t.Errorf("Explain(%q):\n%+v", in, e)
+		}
+	}
+}
+
+// A login failure is not a bounce: nothing is returned to a sender.
+func TestExplainAuthFailureIsNoBounce(t *testing.T) {
+	for _, in := range []string{"535 5.7.8 Authentication credentials invalid", "535", "5.7.8", "534 5.7.9 Authentication mechanism is too weak", "530 5.7.0 Authentication required", "538 5.7.11 Encryption required"} {
+		e := Explain(in)
+		if strings.Contains(e.NextStep, "returns a bounce") || strings.Contains(e.NextStep, "DSN") || e.Fault != "client" ||
+			!strings.Contains(e.NextStep, "login") {
+			t.Errorf("Explain(%q):\n%+v", in, e)
+		}
+	}
+	if e := Explain("454 4.7.0 Temporary authentication failure"); strings.Contains(e.NextStep, "keeps the message in its queue") || e.Outcome != "transient" {
+		t.Errorf("454: %+v", e)
+	}
+	// A syntax error answers one command; nothing is queued or bounced.
+	if e := Explain("503 5.5.1 Bad sequence of commands"); strings.Contains(e.NextStep, "returns a bounce") || strings.Contains(e.NextStep, "queue and retries") {
+		t.Errorf("503: %+v", e)
+	}
+}
+
+// Gmail words its rate limit over several lines; the first line alone
+// (what a log often keeps) must still be recognised.
+func TestExplainGmailMultiLine(t *testing.T) {
+	for _, in := range []string{
+		"421-4.7.28 [192.0.2.1 15] Our system has detected an unusual rate of unsolicited mail originating from your IP address. To protect our users from spam, mail sent from your IP address has been temporarily rate limited. Please visit",
+		"421-4.7.28 [192.0.2.1 15] Our system has detected an unusual rate of\n421-4.7.28 unsolicited mail originating from your IP address. To protect our\n421-4.7.28 users from spam, mail sent from your IP address has been temporarily\n421 4.7.28 rate limited. d2si123 - gsmtp",
+		"452-4.2.2 The email account that you tried to reach is over quota. Please direct",
+	} {
+		if e := Explain(in); e.Provider != "Gmail" || e.Outcome != "transient" {
+			t.Errorf("Explain(%q): %+v", in, e)
+		}
+	}
+}

@@ -235,11 +235,17 @@ func summarizeHeaders(rep *HeaderReport) string {
 				if len(parts) == 0 {
 					s += " at " + who
 				}
-				if m == "dkim" && r.Result != "pass" {
-					if why := dkimWhy(rep.DKIM, firstNonEmpty(r.Props["header.d"], r.Props["header.i"])); why != "" {
+				if r.Result != "pass" {
+					why := ""
+					if m == "dkim" {
+						why = dkimWhy(rep.DKIM, firstNonEmpty(r.Props["header.d"], r.Props["header.i"]))
+					}
+					// Otherwise the server's own words: reason= or the
+					// comment after the result.
+					if why != "" {
 						s += " because " + why
-					} else if r.Reason != "" {
-						s += " (" + r.Reason + ")"
+					} else if d := firstNonEmpty(r.Reason, r.Comment); d != "" {
+						s += " (" + d + ")"
 					}
 				}
 				if m == "dmarc" && (r.Result == "fail" || r.Result == "permerror") {

@@ -426,3 +426,16 @@ func TestHeadersDKIMAndARCWithLFLineEnds(t *testing.T) {
 		t.Errorf("arc with LF: %+v", rep.ARC)
 	}
 }
+
+// The summary keeps the receiving server's own reason, given as reason=
+// or as the comment after the result (RFC 8601 §2.2).
+func TestHeadersSummaryKeepsServerReasons(t *testing.T) {
+	msg := "Authentication-Results: mx.google.com; dkim=fail (body hash did not verify) header.i=@example.com; spf=softfail (google.com: domain of x@example.com does not designate 192.0.2.1 as permitted sender) smtp.mailfrom=x@example.com; dmarc=fail (p=REJECT sp=REJECT dis=NONE) header.from=example.com\r\n" +
+		"From: x@example.com\r\n\r\nhi\r\n"
+	rep := AnalyzeHeaders([]byte(msg), HeadersOptions{})
+	for _, want := range []string{"DKIM failed (body hash did not verify)", "does not designate 192.0.2.1", "p=REJECT"} {
+		if !strings.Contains(rep.Summary, want) {
+			t.Errorf("summary lacks %q: %s", want, rep.Summary)
+		}
+	}
+}

@@ -30,6 +30,9 @@ messages. Auto-replies (RFC 3834), feedback reports (RFC 5965), success
 notifications and ordinary mail are recognised and labelled as not a bounce.
 Only the first 10 MB of the input are read.
 
+Recipients the report lists as delayed (still being retried) are shown apart
+and never counted as failed.
+
 Exit codes: 0 not a bounce (or only delay notices), 1 a bounce (at least one
 recipient failed), 2 usage error or unreadable file.`,
 		Args: cobra.ExactArgs(1),
@@ -74,42 +77,59 @@ func troubleOpen(name string) (io.Reader, func(), error) {
 }
 
 func printBounce(w io.Writer, rep *diag.BounceReport) {
+	// Everything below comes from the message: safef escapes it.
 	switch {
-	case rep.IsBounce && rep.Kind == "delay":
-		fmt.Fprintf(w, "A delay notice (%s): delivery is still being retried.\n", rep.Format)
+	case rep.IsBounce && len(rep.Delayed) > 0:
+		safef(w, "A bounce (%s): %s failed; %s delayed, still being retried.\n", rep.Format, recipients(len(rep.Results)), recipients(len(rep.Delayed)))
 	case rep.IsBounce:
-		fmt.Fprintf(w, "A bounce (%s), %d failed recipient(s).\n", rep.Format, len(rep.Results))
+		safef(w, "A bounce (%s): %s failed.\n", rep.Format, recipients(len(rep.Results)))
+	case rep.Kind == "delay":
+		safef(w, "Not a bounce: a delay notice (%s): delivery to %s is still being retried.\n", rep.Format, recipients(len(rep.Delayed)))
 	default:
-		fmt.Fprintf(w, "Not a bounce: %s (%s).\n", rep.Kind, rep.Format)
+		safef(w, "Not a bounce: %s (%s).\n", rep.Kind, rep.Format)
 	}
 	if rep.ReportingMTA != "" {
-		fmt.Fprintf(w, "Reported by %s.\n", rep.ReportingMTA)
+		safef(w, "Reported by %s.\n", rep.ReportingMTA)
 	}
 	for _, r := range rep.Results {
-		hard := "soft (retrying or fixing may help)"
-		if r.HardBounce {
-			hard = "hard (stop sending to this address)"
-		}
-		fmt.Fprintf(w, "\n%s\n", firstNonEmptyStr(r.Recipient, "(recipient unknown)"))
-		fmt.Fprintf(w, "  fix:        %s\n", r.Fix)
-		fmt.Fprintf(w, "  reason:     %s\n", r.Reason)
-		if r.Status != "" || r.ReplyCode != 0 {
-			fmt.Fprintf(w, "  status:     %s  reply: %d\n", r.Status, r.ReplyCode)
-		}
-		if rep.IsBounce {
-			fmt.Fprintf(w, "  bounce:     %s\n", hard)
-		}
-		if r.RemoteMTA != "" {
-			fmt.Fprintf(w, "  remote:     %s\n", r.RemoteMTA)
-		}
-		if r.Diagnostic != "" {
-			fmt.Fprintf(w, "  diagnostic: %s\n", r.Diagnostic)
-		}
-		fmt.Fprintf(w, "  meaning:    %s\n", r.Explanation)
+		printBounceResult(w, r, rep.IsBounce, "")
+	}
+	for _, r := range rep.Delayed {
+		printBounceResult(w, r, false, " (delayed: still being retried)")
 	}
 	for _, n := range rep.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
+		safef(w, "note: %s\n", n)
 	}
+}
+
+func printBounceResult(w io.Writer, r diag.BounceResult, bounce bool, tag string) {
+	hard := "soft (retrying or fixing may help)"
+	if r.HardBounce {
+		hard = "hard (stop sending to this address)"
+	}
+	safef(w, "\n%s%s\n", firstNonEmptyStr(r.Recipient, "(recipient unknown)"), tag)
+	safef(w, "  fix:        %s\n", r.Fix)
+	safef(w, "  reason:     %s\n", r.Reason)
+	if r.Status != "" || r.ReplyCode != 0 {
+		safef(w, "  status:     %s  reply: %d\n", r.Status, r.ReplyCode)
+	}
+	if bounce {
+		safef(w, "  bounce:     %s\n", hard)
+	}
+	if r.RemoteMTA != "" {
+		safef(w, "  remote:     %s\n", r.RemoteMTA)
+	}
+	if r.Diagnostic != "" {
+		safef(w, "  diagnostic: %s\n", r.Diagnostic)
+	}
+	safef(w, "  meaning:    %s\n", r.Explanation)
+}
+
+func recipients(n int) string {
+	if n == 1 {
+		return "1 recipient"
+	}
+	return fmt.Sprintf("%d recipients", n)
 }
 
 func firstNonEmptyStr(s ...string) string {

@@ -91,8 +91,13 @@ were not checked), 1 a DKIM signature or the ARC chain fails, 2 usage error, 3 e
 }
 
 func printHeaders(w io.Writer, rep *diag.HeaderReport) {
-	fmt.Fprintf(w, "%s\n\n", rep.Summary)
-	fmt.Fprintf(w, "Received chain (%d hops, oldest first):\n", rep.ReceivedCount)
+	// Every value comes from the message: safef escapes control characters.
+	safef(w, "%s\n\n", rep.Summary)
+	hops := "hops"
+	if rep.ReceivedCount == 1 {
+		hops = "hop"
+	}
+	safef(w, "Received chain (%d %s, oldest first):\n", rep.ReceivedCount, hops)
 	for _, h := range rep.Hops {
 		when, delay := "(no valid date)", ""
 		if h.Time != nil {
@@ -101,60 +106,67 @@ func printHeaders(w io.Writer, rep *diag.HeaderReport) {
 		if h.DelayS != nil {
 			delay = fmt.Sprintf("  +%s", time.Duration(*h.DelayS)*time.Second)
 		}
-		fmt.Fprintf(w, "  %d. %s%s\n     from %s\n     by %s", h.N, when, delay, firstNonEmptyStr(h.From, "-"), firstNonEmptyStr(h.By, "-"))
+		safef(w, "  %d. %s%s\n     from %s\n     by %s", h.N, when, delay, firstNonEmptyStr(h.From, "-"), firstNonEmptyStr(h.By, "-"))
 		if h.With != "" {
-			fmt.Fprintf(w, " with %s", h.With)
+			safef(w, " with %s", h.With)
 		}
 		if h.ID != "" {
-			fmt.Fprintf(w, " id %s", h.ID)
+			safef(w, " id %s", h.ID)
 		}
 		if h.For != "" {
-			fmt.Fprintf(w, " for %s", h.For)
+			safef(w, " for %s", h.For)
 		}
 		fmt.Fprintln(w)
 	}
-	if rep.BiggestDelay != nil {
-		fmt.Fprintf(w, "  biggest delay: hop %d, %s\n", rep.BiggestDelay.N, time.Duration(*rep.BiggestDelay.DelayS)*time.Second)
+	if b := rep.BiggestDelay; b != nil {
+		if *b.DelayS > 0 {
+			safef(w, "  biggest delay: hop %d, %s\n", b.N, time.Duration(*b.DelayS)*time.Second)
+		} else {
+			safef(w, "  no measurable delay: every hop took less than the 1 s resolution of the Received dates\n")
+		}
 	}
 	if len(rep.AuthResults) > 0 {
 		fmt.Fprintln(w, "\nAuthentication-Results (newest first):")
 		for _, ar := range rep.AuthResults {
-			fmt.Fprintf(w, "  %s\n", firstNonEmptyStr(ar.AuthservID, "(no authserv-id)"))
+			safef(w, "  %s\n", firstNonEmptyStr(ar.AuthservID, "(no authserv-id)"))
 			for _, r := range ar.Results {
-				fmt.Fprintf(w, "    %s=%s", r.Method, r.Result)
+				safef(w, "    %s=%s", r.Method, r.Result)
+				if r.Comment != "" {
+					safef(w, " (%s)", r.Comment)
+				}
 				keys := make([]string, 0, len(r.Props))
 				for k := range r.Props {
 					keys = append(keys, k)
 				}
 				sort.Strings(keys)
 				for _, k := range keys {
-					fmt.Fprintf(w, " %s=%s", k, r.Props[k])
+					safef(w, " %s=%s", k, r.Props[k])
 				}
 				if r.Reason != "" {
-					fmt.Fprintf(w, " (%s)", r.Reason)
+					safef(w, " reason=%q", r.Reason)
 				}
 				fmt.Fprintln(w)
 			}
 		}
 	}
 	if rep.ARC.Sets > 0 {
-		fmt.Fprintf(w, "\nARC: %d set(s), %s", rep.ARC.Sets, rep.ARC.Verdict)
+		safef(w, "\nARC: %d set(s), %s", rep.ARC.Sets, rep.ARC.Verdict)
 		if rep.ARC.Reason != "" {
-			fmt.Fprintf(w, ": %s", rep.ARC.Reason)
+			safef(w, ": %s", rep.ARC.Reason)
 		}
 		fmt.Fprintln(w)
 	}
 	if len(rep.DKIM) > 0 {
 		fmt.Fprintln(w, "\nDKIM signatures:")
 		for _, d := range rep.DKIM {
-			fmt.Fprintf(w, "  d=%s s=%s: %s", d.Domain, d.Selector, d.Result)
+			safef(w, "  d=%s s=%s: %s", d.Domain, d.Selector, d.Result)
 			if d.Reason != "" {
-				fmt.Fprintf(w, " (%s)", d.Reason)
+				safef(w, " (%s)", d.Reason)
 			}
 			fmt.Fprintln(w)
 		}
 	}
 	for _, x := range rep.Warnings {
-		fmt.Fprintf(w, "warning: %s\n", x)
+		safef(w, "warning: %s\n", x)
 	}
 }

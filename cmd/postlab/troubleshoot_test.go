@@ -125,8 +125,94 @@ func TestExplainCommandPOP3Line(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "IN-USE") || !strings.Contains(out, "RFC 2449") {
 		t.Errorf("code %d out %s", code, out)
 	}
-	code, out = runCapture(t, "explain", "--json", "--", "--json")
-	if code != exitOK || !strings.Contains(out, `"input": "--json"`) {
+	code, out = runCapture(t, "explain", "--json", "--", "-ERR", "--json")
+	if code != exitOK || !strings.Contains(out, `"input": "-ERR --json"`) {
 		t.Errorf("code %d out %s", code, out)
+	}
+}
+
+// Input that is no reply is refused (exit 2), and so are mistyped flags;
+// a POP3 -ERR line works as one quoted argument, and text that starts
+// with '-' works after --.
+func TestExplainCommandRefusesNonReplies(t *testing.T) {
+	for _, args := range [][]string{{"999"}, {"hello", "world"}, {"--bogus-flag"}, {"--jsn", "550"}, {"550", "--bogus"}} {
+		code, out := runCapture(t, append([]string{"explain"}, args...)...)
+		if code != exitUsage || strings.Contains(out, "meaning:") {
+			t.Errorf("explain %q: exit %d, out %s", args, code, out)
+		}
+	}
+	code, out := runCapture(t, "explain", "-ERR [IN-USE] mailbox locked", "--json")
+	if code != exitOK || !strings.Contains(out, `"kind": "pop3"`) || !strings.Contains(out, "IN-USE") {
+		t.Errorf("quoted -ERR: exit %d, out %s", code, out)
+	}
+	code, out = runCapture(t, "explain", "--json", "550")
+	if code != exitOK || !strings.Contains(out, `"refs": [`) || strings.Contains(out, "null") {
+		t.Errorf("refs: exit %d, out %s", code, out)
+	}
+	if code, out := runCapture(t, "explain", "--help"); code != exitOK || !strings.Contains(out, "postlab explain '-ERR [IN-USE] mailbox locked'") {
+		t.Errorf("help: exit %d, out %s", code, out)
+	}
+}
+
+// Untrusted text is never written raw: an escape sequence in the input
+// comes out as visible \x1b escapes.
+func TestExplainCommandEscapesControls(t *testing.T) {
+	code, out := runCapture(t, "explain", "550 5.1.1 \x1b[2J\x1b]0;pwned\x07 user unknown")
+	if code != exitOK || strings.ContainsAny(out, "\x1b\x07") || !strings.Contains(out, `\x1b[2J\x1b]0;pwned\x07`) {
+		t.Errorf("exit %d, out %q", code, out)
+	}
+	if code, out := runCapture(t, "explain", "\x1b[31m"); code != exitUsage || strings.Contains(out, "\x1b") {
+		t.Errorf("unrecognised: exit %d, out %q", code, out)
+	}
+}
+
+// A malformed header line is quoted in a note: its escape sequences must
+// not reach the terminal.
+func TestBounceCommandEscapesControls(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "e.eml")
+	os.WriteFile(p, []byte("Subject: ok\r\n\x1b[2J\x1b]0;pwned\x07 x\r\n\r\nb\r\n"), 0o600)
+	code, out := runCapture(t, "bounce", p)
+	if code != exitOK || strings.ContainsAny(out, "\x1b\x07") || !strings.Contains(out, `\x1b`) {
+		t.Errorf("exit %d, out %q", code, out)
+	}
+}
+
+// Delayed recipients are no failures: not counted, shown apart, and a
+// delay notice alone exits 0.
+func TestBounceCommandDelayed(t *testing.T) {
+	code, out := runCapture(t, "bounce", bounceFixture("rfc3464-multi.eml"))
+	if code != exitFailed || !strings.Contains(out, "2 recipients failed; 1 recipient delayed") || !strings.Contains(out, "johnh@hpnjld.njd.hp.com (delayed") {
+		t.Errorf("mixed: exit %d, out %s", code, out)
+	}
+	code, out = runCapture(t, "bounce", bounceFixture("postfix-delay.eml"))
+	if code != exitOK || !strings.Contains(out, "delay notice") || strings.Contains(out, "failed") {
+		t.Errorf("delay: exit %d, out %s", code, out)
+	}
+	code, out = runCapture(t, "bounce", "--json", bounceFixture("rfc3464-multi.eml"))
+	var rep struct {
+		Results []struct{ Recipient string } `json:"results"`
+		Delayed []struct{ Recipient string } `json:"delayed"`
+	}
+	if json.Unmarshal([]byte(out), &rep) != nil || len(rep.Results) != 2 || len(rep.Delayed) != 1 {
+		t.Errorf("json: exit %d, %+v", code, rep)
+	}
+}
+
+// One hop is "1 hop"; delays of 0 s everywhere are no "biggest delay";
+// header values cannot smuggle escape sequences to the terminal.
+func TestHeadersCommandWording(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "m.eml")
+	os.WriteFile(p, []byte("Received: from a.example by b.example with ESMTP id 1; Mon, 10 Mar 2025 10:00:00 +0000\r\nFrom: x@a.example\r\n\r\nhi\r\n"), 0o600)
+	code, out := runCapture(t, "headers", "--no-dns", p)
+	if code != exitOK || !strings.Contains(out, "(1 hop, oldest first)") {
+		t.Errorf("one hop: exit %d, out %s", code, out)
+	}
+	os.WriteFile(p, []byte("Received: from b.example by c.example with ESMTP id 2; Mon, 10 Mar 2025 10:00:00 +0000\r\n"+
+		"Received: from a.example by b.example with ESMTP id 1\x1b]0;pwned\x07; Mon, 10 Mar 2025 10:00:00 +0000\r\n"+
+		"Authentication-Results: c.example; dkim=fail (body hash did not verify\x1b[2J) header.d=a.example\r\nFrom: x@a.example\r\n\r\nhi\r\n"), 0o600)
+	code, out = runCapture(t, "headers", "--no-dns", p)
+	if code != exitOK || strings.Contains(out, "biggest delay") || !strings.Contains(out, "no measurable delay") ||
+		strings.ContainsAny(out, "\x1b\x07") || !strings.Contains(out, "body hash did not verify") {
+		t.Errorf("zero delays: exit %d, out %q", code, out)
 	}
 }

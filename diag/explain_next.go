@@ -1,0 +1,152 @@
+package diag
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Cases where the generic "4xx: queue and retry later, 5xx: bounce" story
+// of a reply class is wrong: greylisting, too many recipients, and replies
+// to a login, which concern no message at all.
+
+const (
+	greyNone = iota
+	greyStrong
+	greyWeak
+)
+
+var (
+	// Wording that names greylisting (postgrey, sqlgrey, policyd, Exim
+	// greylistd, Mimecast's and Yahoo's greylisting-style deferrals).
+	reGreyStrong = regexp.MustCompile(`(?i)gr[ae]y-?list|postgrey|sqlgrey|come back (later|in )|internal resource temporarily unavailable|message temporarily deferred - \[?[0-9]`)
+	// A deferral that gives no cause: greylisting servers and short
+	// overloads answer like this.
+	reGreyWeak = regexp.MustCompile(`(?i)try (again )?later|please (try again|retry)|temporarily (deferred|rejected)|deferred.{0,20}retry`)
+)
+
+// greylistKind says whether a transient reply (or code-less text) reads as
+// greylisting: greyStrong names it, greyWeak is a deferral without a cause.
+func greylistKind(class int, text string) int {
+	if text == "" || (class != 4 && class != 0) {
+		return greyNone
+	}
+	switch {
+	case reGreyStrong.MatchString(text):
+		return greyStrong
+	case class == 4 && reGreyWeak.MatchString(text):
+		return greyWeak
+	}
+	return greyNone
+}
+
+func explainGreylisting(e *Explanation, named bool) {
+	e.Reason = ""
+	e.Outcome, e.Permanent, e.Fault = "transient", false, "none"
+	if named {
+		e.Meaning = "Greylisting: the receiving server refuses the first attempt from a sender it has not seen before, on purpose and only for a while. Real mail servers retry and get through; many spam programs never retry."
+	} else {
+		e.Meaning = "A temporary deferral without a stated cause: the server asks the sender to come back later. Greylisting servers answer like this to senders they have not seen before, and so does a server that is briefly overloaded."
+	}
+	e.NextStep = "The sending server retries by itself (typically after a few minutes up to half an hour, RFC 5321 §4.5.4.1) and the retry is accepted; nothing is lost, and no bounce is sent unless the retries fail for days. A mail program that shows this error can simply send again a little later."
+	e.Fix = "Nothing to fix: wait for the retry. Only if the message is still not delivered after several hours: check that your server retries from the same IP address and sender (a pool of changing IPs restarts greylisting each time), or ask the recipient's administrator to allowlist your server."
+	addRef(e, "RFC 6647 §2")
+	addRef(e, "RFC 5321 §4.5.4.1")
+}
+
+var reTooManyRcpts = regexp.MustCompile(`(?i)too many (recipients|rcpt)|recipients? (per message|limit) (reached|exceeded)|max(imum)? (number of )?recipients`)
+
+// tooManyRecipients: X.5.3 (RFC 3463 §3.6) or its wording.
+func tooManyRecipients(e *Explanation, text string) bool {
+	st := e.EnhancedCode
+	return strings.HasSuffix(st, ".5.3") && len(st) == 5 || reTooManyRcpts.MatchString(text)
+}
+
+// explainTooManyRecipients: the server took as many RCPT TO as it accepts in
+// one transaction; the client sends the rest in another one at once (RFC
+// 5321 §4.5.3.1.10, RFC 3463 X.5.3).
+func explainTooManyRecipients(e *Explanation, class int) {
+	e.Reason = BounceTooManyConn
+	e.Fault = "client"
+	e.Meaning = "Too many recipients for one transaction: the server accepted as many RCPT TO commands as it takes in one message and refused the rest. This is no verdict on the message or on the refused addresses."
+	if class == 4 || e.ReplyCode == 552 || class == 0 {
+		// RFC 5321 §4.5.3.1.10: a 552 here is to be treated as temporary.
+		e.Outcome, e.Permanent = "transient", false
+	}
+	e.NextStep = "The sending server finishes this message for the recipients already accepted, then sends the refused recipients right away in another transaction (MAIL FROM again, with no more RCPT TO than were accepted); there is no waiting and no bounce. RFC 5321 asks clients to treat even a 552 here as temporary."
+	e.Fix = "Nothing to do when a mail server reports it: it splits the recipients itself. If your mail program shows it, send to fewer recipients at once (every server takes at least 100 per message, RFC 5321 §4.5.3.1.8) or use a mailing list."
+	e.Refs = removeRef(e.Refs, "RFC 5321 §4.5.4.1")
+	e.Refs = removeRef(e.Refs, "RFC 3464")
+	addRef(e, "RFC 5321 §4.5.3.1.10")
+	addRef(e, "RFC 3463 §3.6")
+}
+
+var reLoginText = regexp.MustCompile(`(?i)auth|password|credential|log ?in`)
+
+// isLoginReply: a reply to AUTH (RFC 4954 §6), or the 530/538 that demand a
+// login or TLS first.
+func isLoginReply(e *Explanation, text string) bool {
+	switch e.ReplyCode {
+	case 432, 530, 534, 535, 538:
+		return true
+	case 454:
+		return reLoginText.MatchString(text)
+	case 0:
+		switch e.EnhancedCode {
+		case "5.7.8", "5.7.9", "5.7.11", "4.7.12", "5.7.12":
+			return true
+		}
+	}
+	return false
+}
+
+// explainLogin: a refused login is no delivery failure: nothing is queued
+// or bounced; the person at the mail program fixes the account settings.
+func explainLogin(e *Explanation, class int, reply, enh codeEntry, haveReply, haveEnh bool) {
+	e.Refs = removeRef(e.Refs, "RFC 5321 §4.5.4.1")
+	e.Refs = removeRef(e.Refs, "RFC 3464")
+	addRef(e, "RFC 4954 §6")
+	if e.Provider == "" {
+		switch {
+		case haveReply && reply.Detail != "":
+			e.Meaning = joinTitle(reply)
+			e.Details = removeRef(e.Details, joinTitle(reply))
+		case haveEnh:
+			e.Meaning = joinTitle(enh)
+			e.Details = removeRef(e.Details, joinTitle(enh))
+		}
+	}
+	if class == 4 {
+		e.Fault = "server"
+		e.NextStep = "A temporary failure of the login on the server's side: the user name and password may well be right. Try to log in again in a few minutes; this answers a login, so nothing is queued or bounced."
+		e.Fix = "Wait a few minutes and try again; tell the provider if it lasts."
+		return
+	}
+	e.Fault = "client"
+	switch {
+	case e.ReplyCode == 530 || e.EnhancedCode == "5.7.0" && e.ReplyCode == 0:
+		e.NextStep = "The server wants a login before it takes mail from this client, so nothing was sent and nothing bounces. The mail program must log in first (SMTP authentication, after STARTTLS on port 587 or over TLS on port 465)."
+		e.Fix = "Turn on SMTP authentication (\"my outgoing server requires authentication\") with the same user name and password as for reading mail."
+	case e.ReplyCode == 538 || e.EnhancedCode == "5.7.11":
+		e.NextStep = "The login must happen inside TLS, so the server refused it before any password was checked; nothing was sent and nothing bounces. Connect again with STARTTLS (port 587) or TLS (port 465) and log in then."
+		e.Fix = "Set the outgoing server's security to STARTTLS (port 587) or SSL/TLS (port 465)."
+	case e.ReplyCode == 534 || e.EnhancedCode == "5.7.9":
+		e.NextStep = "The server refused this login mechanism as too weak; nothing was sent and nothing bounces. Log in again with a stronger mechanism (one the server lists after EHLO), usually over TLS."
+		e.Fix = "Choose another authentication method in the mail program (normal password over TLS, or OAuth), or enable TLS."
+	case e.ReplyCode == 432 || strings.HasSuffix(e.EnhancedCode, ".7.12"):
+		e.NextStep = "The login was refused until the password is changed or used once with PLAIN over TLS; nothing was sent and nothing bounces."
+		e.Fix = "Log in once with a plain password over TLS, or change the password as the provider asks."
+	default:
+		e.NextStep = "This answers a login (AUTH), not a message: nothing is queued and nothing bounces. A mail program shows the error and asks for the password again; the same user name and password will fail again."
+		e.Fix = "Check the user name (often the full address) and the password; many providers need an app password, or SMTP AUTH enabled for the account."
+	}
+}
+
+func removeRef(list []string, s string) []string {
+	out := list[:0]
+	for _, v := range list {
+		if v != s {
+			out = append(out, v)
+		}
+	}
+	return out
+}
