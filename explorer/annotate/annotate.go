@@ -22,22 +22,28 @@ func Annotate(ev explorer.Event) []explorer.Note {
 
 // hints is what an Annotator knows from earlier lines.
 type hints struct {
-	known  bool      // the fields below are meaningful
-	inBody bool      // message content: past the blank line after the headers
-	login  loginRole // what the next AUTH LOGIN response carries
+	known    bool      // the fields below are meaningful
+	inBody   bool      // message content: past the blank line after the headers
+	login    loginRole // what the next AUTH LOGIN response carries
+	startTLS bool      // SMTP: a STARTTLS was accepted in this session
+	deletes  int       // POP3: messages marked with DELE and not unmarked by RSET
+	argc     int       // POP3: arguments of the last command sent (-1: unknown)
 }
 
 // Annotator explains the lines of one session in order. It is safe for
 // concurrent use, but lines must be given in the order they happened.
 type Annotator struct {
-	mu     sync.Mutex
-	inData bool // inside message content (DATA/BDAT, POP3 RETR/TOP)
-	inBody bool
-	login  loginRole
+	mu       sync.Mutex
+	inData   bool // inside message content (DATA/BDAT, POP3 RETR/TOP)
+	inBody   bool
+	login    loginRole
+	startTLS bool
+	deletes  int
+	argc     int
 }
 
 // NewAnnotator returns an Annotator for one session.
-func NewAnnotator() *Annotator { return &Annotator{} }
+func NewAnnotator() *Annotator { return &Annotator{argc: -1} }
 
 // Annotate explains ev in the context of the lines given before it.
 func (a *Annotator) Annotate(ev explorer.Event) []explorer.Note {
@@ -50,8 +56,9 @@ func (a *Annotator) Annotate(ev explorer.Event) []explorer.Note {
 	if !content {
 		a.inData = false
 	}
-	h := hints{known: true, inBody: a.inBody, login: a.login}
+	h := hints{known: true, inBody: a.inBody, login: a.login, startTLS: a.startTLS, deletes: a.deletes, argc: a.argc}
 	notes := annotate(ev, h)
+	a.follow(ev)
 	if content && strings.TrimSpace(ev.Line) == "" {
 		a.inBody = true
 	}
@@ -73,6 +80,28 @@ func (a *Annotator) Annotate(ev explorer.Event) []explorer.Note {
 		a.login = roleUnknown
 	}
 	return notes
+}
+
+// follow records what later notes depend on: an accepted STARTTLS (RFC 3207
+// §4.2), the POP3 deletions pending until QUIT (RFC 1939 §5, §6) and the
+// argument count of the last POP3 command.
+func (a *Annotator) follow(ev explorer.Event) {
+	st := ev.State
+	switch {
+	case ev.Dir == explorer.ServerToClient && !isPOP3(ev) && !st.Multi:
+		if code, _, _, ok := parseReply(ev.Line); ok && code == 220 && st.Command == "STARTTLS" {
+			a.startTLS = true
+		}
+	case ev.Dir == explorer.ServerToClient && !st.Multi && strings.HasPrefix(ev.Line, "+OK"):
+		switch st.Command {
+		case "DELE":
+			a.deletes++
+		case "RSET":
+			a.deletes = 0
+		}
+	case ev.Dir == explorer.ClientToServer && isPOP3(ev) && st.Phase != explorer.PhaseAuth:
+		a.argc = len(strings.Fields(ev.Line)) - 1
+	}
 }
 
 // challengeText returns the base64 part of a SASL challenge line.

@@ -5,7 +5,7 @@ package annotate
 // widespread non-standard ones, marked as such.
 var ehloKeywords = map[string]Entry{
 	"PIPELINING":          {Title: "PIPELINING", Detail: "The client may send several commands (MAIL, RCPT..., DATA) without waiting for each reply, saving round trips; the replies come back in the same order.", Ref: "RFC 2920 §3"},
-	"SIZE":                {Title: "SIZE: message size limit", Detail: "The largest message the server accepts, in octets (0 or no number: no fixed limit). A client can declare SIZE= on MAIL FROM to be refused before sending a huge message.", Ref: "RFC 1870 §4"},
+	"SIZE":                {Title: "SIZE: message size limit", Detail: "The largest message the server accepts, in octets. A number is that fixed maximum; 0 means no fixed maximum is in force; no number says nothing about the limit. A client can declare SIZE= on MAIL FROM to be refused before sending a huge message.", Ref: "RFC 1870 §3"},
 	"8BITMIME":            {Title: "8BITMIME", Detail: "The server accepts message bodies with 8-bit bytes (e.g. UTF-8 text) when MAIL FROM says BODY=8BITMIME; otherwise only 7-bit ASCII is allowed.", Ref: "RFC 6152 §2"},
 	"BINARYMIME":          {Title: "BINARYMIME", Detail: "The server accepts raw binary bodies (BODY=BINARYMIME), which must be sent with BDAT, never with DATA.", Ref: "RFC 3030 §3"},
 	"CHUNKING":            {Title: "CHUNKING: BDAT offered", Detail: "The message can be sent in counted chunks with BDAT instead of DATA: no dot-stuffing and no final dot.", Ref: "RFC 3030 §2"},

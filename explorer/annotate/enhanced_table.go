@@ -91,7 +91,7 @@ var enhancedCodes = map[string]Entry{
 	"7.19": {Title: "RRVS test cannot be completed", Detail: "The server cannot tell whether the mailbox changed owner since the given date.", Ref: "IANA SMTP Enhanced Status Codes (RFC 7293)"},
 	"7.20": {Title: "No passing DKIM signature found", Detail: "The receiver's policy wants a valid DKIM signature and the message has none.", Ref: "RFC 7372 §3.1"},
 	"7.21": {Title: "No acceptable DKIM signature found", Detail: "DKIM signatures verified, but none from a domain the receiver accepts.", Ref: "RFC 7372 §3.1"},
-	"7.22": {Title: "No valid author-matched DKIM signature found", Detail: "No valid DKIM signature matches the domain in the From: header.", Ref: "RFC 7372 §3.1"},
+	"7.22": {Title: "No valid author-matched DKIM signature found", Detail: "The receiver found no valid DKIM signature whose domain matches the From: header.", Ref: "RFC 7372 §3.1"},
 	"7.23": {Title: "SPF validation failed", Detail: "The sending IP is not allowed by the SPF record of the MAIL FROM domain.", Ref: "RFC 7372 §3.2"},
 	"7.24": {Title: "SPF validation error", Detail: "SPF could not be evaluated (a DNS error or a broken SPF record).", Ref: "RFC 7372 §3.2"},
 	"7.25": {Title: "Reverse DNS validation failed", Detail: "The client's IP address has no matching reverse DNS (PTR) name, which the receiver requires.", Ref: "RFC 7372 §3.3"},

@@ -2,6 +2,7 @@ package annotate
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -53,10 +54,22 @@ func pop3Client(ev explorer.Event, h hints) []explorer.Note {
 		}
 	case "QUIT":
 		if st.Phase == explorer.PhaseTrans {
-			notes = append(notes, explorer.Note{Title: "QUIT commits the deletions", Detail: "The session now enters the UPDATE state: every message marked with DELE is removed for good.", Ref: "RFC 1939 §6"})
+			notes = append(notes, quitNote(h))
 		}
 	}
 	return notes
+}
+
+// quitNote: QUIT in TRANSACTION enters UPDATE, which removes the messages
+// marked with DELE (RFC 1939 §6); an Annotator knows whether any are.
+func quitNote(h hints) explorer.Note {
+	switch {
+	case h.known && h.deletes > 0:
+		return explorer.Note{Title: "QUIT commits the deletions", Detail: fmt.Sprintf("The session now enters the UPDATE state: the %s marked with DELE %s removed for good.", plural(uint64(h.deletes), "message"), map[bool]string{true: "is", false: "are"}[h.deletes == 1]), Ref: "RFC 1939 §6"}
+	case h.known:
+		return explorer.Note{Title: "QUIT with nothing marked for deletion", Detail: "The session enters the UPDATE state, but no message is marked with DELE now, so the mailbox stays as it is; the lock is released.", Ref: "RFC 1939 §6"}
+	}
+	return explorer.Note{Title: "QUIT enters the UPDATE state", Detail: "Messages still marked with DELE in this session, if any, are now removed for good (RSET before QUIT would have kept them); then the lock is released.", Ref: "RFC 1939 §6"}
 }
 
 func validIn(states []explorer.Phase, p explorer.Phase) bool {
@@ -80,14 +93,14 @@ func pop3Server(ev explorer.Event, h hints) []explorer.Note {
 	}
 	switch {
 	case strings.HasPrefix(line, "+OK"):
-		return pop3OK(strings.TrimSpace(line[3:]), st)
+		return pop3OK(strings.TrimSpace(line[3:]), st, h)
 	case strings.HasPrefix(line, "-ERR"):
-		return pop3Err(strings.TrimSpace(line[4:]), st)
+		return pop3Err(strings.TrimSpace(line[4:]), st, h)
 	}
 	return []explorer.Note{{Title: "Not a valid POP3 status line", Detail: "Every POP3 response starts with +OK or -ERR (or '+ ' inside AUTH).", Ref: "RFC 1939 §3"}}
 }
 
-func pop3OK(text string, st explorer.State) []explorer.Note {
+func pop3OK(text string, st explorer.State, h hints) []explorer.Note {
 	nums := leadingNumbers(text)
 	switch st.Command {
 	case "":
@@ -131,7 +144,13 @@ func pop3OK(text string, st explorer.State) []explorer.Note {
 		return []explorer.Note{{Title: "+OK deletions undone", Detail: "Every message marked with DELE in this session is kept again.", Ref: "RFC 1939 §5"}}
 	case "QUIT":
 		if st.Phase == explorer.PhaseTrans || st.Phase == explorer.PhaseUpdate {
-			return []explorer.Note{{Title: "+OK deletions committed, goodbye", Detail: "The UPDATE state ran: marked messages are gone for good and the mailbox lock is released.", Ref: "RFC 1939 §6"}}
+			switch {
+			case h.known && h.deletes > 0:
+				return []explorer.Note{{Title: "+OK deletions committed, goodbye", Detail: "The UPDATE state ran: the marked messages are gone for good and the mailbox lock is released.", Ref: "RFC 1939 §6"}}
+			case h.known:
+				return []explorer.Note{{Title: "+OK goodbye, mailbox unchanged", Detail: "The UPDATE state ran with nothing marked for deletion; the mailbox lock is released.", Ref: "RFC 1939 §6"}}
+			}
+			return []explorer.Note{{Title: "+OK goodbye after UPDATE", Detail: "The UPDATE state ran: messages marked with DELE, if any, are gone for good, and the mailbox lock is released.", Ref: "RFC 1939 §6"}}
 		}
 		return []explorer.Note{{Title: "+OK goodbye", Detail: "The session ended before login; nothing was changed.", Ref: "RFC 1939 §4"}}
 	case "STLS":
@@ -171,13 +190,43 @@ func leadingNumbers(text string) []uint64 {
 	return nums
 }
 
-func pop3Err(text string, st explorer.State) []explorer.Note {
+// pop3Usage is what each message command takes (RFC 1939 §5, §7): the
+// fewest and most arguments, and how to write it.
+var pop3Usage = map[string]struct {
+	min, max int
+	usage    string
+}{
+	"RETR": {1, 1, "RETR takes one message number (RETR 1)"},
+	"DELE": {1, 1, "DELE takes one message number (DELE 1)"},
+	"TOP":  {2, 2, "TOP takes a message number and a number of body lines (TOP 1 10)"},
+	"LIST": {0, 1, "LIST takes no argument or one message number"},
+	"UIDL": {0, 1, "UIDL takes no argument or one message number"},
+}
+
+var reNoSuchMessage = regexp.MustCompile(`(?i)no such message|not found|deleted|does not exist|doesn't exist|invalid message|unknown message|out of range|no message`)
+var reSyntaxText = regexp.MustCompile(`(?i)syntax|invalid (command|argument)|argument|usage|unknown command|not (understood|recognized)`)
+
+func pop3Err(text string, st explorer.State, h hints) []explorer.Note {
 	var notes []explorer.Note
+	low := strings.ToLower(text)
 	switch st.Command {
 	case "PASS", "APOP", "AUTH", "USER":
+		if st.Phase == explorer.PhaseTrans || strings.Contains(low, "already") && (strings.Contains(low, "auth") || strings.Contains(low, "logged")) {
+			notes = append(notes, explorer.Note{Title: "-ERR not valid after login", Detail: "The session is already logged in (TRANSACTION state); " + st.Command + " is only valid in the AUTHORIZATION state, so the server refused it and nothing changed.", Ref: "RFC 1939 §3"})
+			break
+		}
 		notes = append(notes, explorer.Note{Title: "-ERR login refused", Detail: "Wrong user name or password, a mailbox locked by another session, or logins too frequent; a [CODE] in the text says which when the server supports RESP-CODES. The session stays in AUTHORIZATION.", Ref: "RFC 1939 §4"})
 	case "RETR", "DELE", "TOP", "LIST", "UIDL":
-		notes = append(notes, explorer.Note{Title: "-ERR no such message", Detail: "The number does not exist or the message is already marked as deleted.", Ref: "RFC 1939 §5"})
+		u := pop3Usage[st.Command]
+		ref := pop3Commands[st.Command].Ref
+		switch {
+		case reSyntaxText.MatchString(text) || h.known && h.argc >= 0 && (h.argc < u.min || h.argc > u.max):
+			notes = append(notes, explorer.Note{Title: "-ERR syntax error", Detail: "The server did not accept the command's arguments: " + u.usage + ".", Ref: ref})
+		case reNoSuchMessage.MatchString(text):
+			notes = append(notes, explorer.Note{Title: "-ERR no such message", Detail: "The number does not exist or the message is already marked as deleted.", Ref: "RFC 1939 §5"})
+		default:
+			notes = append(notes, explorer.Note{Title: "-ERR " + st.Command + " refused", Detail: "Most often the message number does not exist or the message is marked as deleted; the text after -ERR says why.", Ref: ref})
+		}
 	case "STLS":
 		notes = append(notes, explorer.Note{Title: "-ERR TLS not available", Detail: "The server refused STLS (not supported, or already in TLS).", Ref: "RFC 2595 §4"})
 	default:

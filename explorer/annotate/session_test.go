@@ -45,7 +45,7 @@ var typicalSMTP = []step{
 	{s2c, false, "250-PIPELINING", multi(smtpSt(explorer.PhaseGreeted, "EHLO")),
 		[]string{"PIPELINING"}, []string{"RFC 2920 §3"}},
 	{s2c, false, "250-SIZE 10485760", multi(smtpSt(explorer.PhaseGreeted, "EHLO")),
-		[]string{"SIZE: message size limit"}, []string{"RFC 1870 §4"}},
+		[]string{"SIZE: message size limit"}, []string{"RFC 1870 §3"}},
 	{s2c, false, "250-ENHANCEDSTATUSCODES", multi(smtpSt(explorer.PhaseGreeted, "EHLO")),
 		[]string{"ENHANCEDSTATUSCODES"}, []string{"RFC 2034 §3"}},
 	{s2c, false, "250 STARTTLS", multi(smtpSt(explorer.PhaseGreeted, "EHLO")),

@@ -44,7 +44,7 @@ func smtpClient(ev explorer.Event, h hints) []explorer.Note {
 		if strings.TrimSpace(arg) == "" {
 			notes = append(notes, explorer.Note{Title: "Missing host name", Detail: verb + " needs the client's host name or an address literal such as [192.0.2.1]; expect 501.", Ref: "RFC 5321 §4.1.1.1"})
 		} else if st.TLS && st.Phase == explorer.PhaseGreeted {
-			notes = append(notes, explorer.Note{Title: "EHLO again inside TLS", Detail: "After STARTTLS the client must start over with EHLO: the server may now offer different extensions, such as AUTH.", Ref: "RFC 3207 §4.2"})
+			notes = append(notes, ehloInTLSNote(h))
 		}
 	case "MAIL":
 		notes = append(notes, envelopeNotes(verb, arg)...)
@@ -63,6 +63,19 @@ func smtpClient(ev explorer.Event, h hints) []explorer.Note {
 		notes = append(notes, n)
 	}
 	return notes
+}
+
+// ehloInTLSNote: after STARTTLS the client must send EHLO again (RFC 3207
+// §4.2); on an implicit-TLS port the first EHLO is simply sent encrypted
+// (RFC 8314 §3.3). Without the session's history, say both.
+func ehloInTLSNote(h hints) explorer.Note {
+	switch {
+	case h.known && h.startTLS:
+		return explorer.Note{Title: "EHLO again inside TLS", Detail: "After STARTTLS the client must start over with EHLO: the server forgets what was said before the handshake and may now offer different extensions, such as AUTH.", Ref: "RFC 3207 §4.2"}
+	case h.known:
+		return explorer.Note{Title: "EHLO over implicit TLS", Detail: "This connection was encrypted from its first byte (implicit TLS, as on port 465), so this first EHLO already travels inside TLS; no STARTTLS is needed.", Ref: "RFC 8314 §3.3"}
+	}
+	return explorer.Note{Title: "EHLO inside TLS", Detail: "This EHLO travels encrypted. If it follows STARTTLS, it is the required fresh start: the server forgets what was said before the handshake and may now offer other extensions, such as AUTH. On an implicit-TLS port (465) it is simply the first EHLO.", Ref: "RFC 3207 §4.2"}
 }
 
 // splitCommand returns the upper-case verb and the rest of a command line.
@@ -295,7 +308,7 @@ func smtpServer(ev explorer.Event, h hints) []explorer.Note {
 		text = rest
 	}
 	if code >= 400 {
-		notes = append(notes, outcomeNote(code, st))
+		notes = append(notes, outcomeNote(code, st, text, enhancedOf(ev.Line)))
 		if n, ok := variantNote(code, text); ok {
 			notes = append(notes, n)
 		}
@@ -327,9 +340,9 @@ func replyNote(code int, sep byte, text string, st explorer.State) explorer.Note
 	case code == 220:
 		return explorer.Note{Title: "220 Greeting: service ready", Detail: "The server is ready and usually names itself. The client answers with EHLO and its own host name.", Ref: "RFC 5321 §4.2.3"}
 	case code == 250 && cmd == "EHLO":
-		d := "EHLO accepted. The first line greets the client; each following line names one service extension the client may use."
+		d := "The first line greets the client; each following line names one service extension the client may use."
 		if sep == ' ' {
-			d = "EHLO accepted, with no extensions listed: only the basic commands of RFC 5321 can be used."
+			d = "No extensions are listed: only the basic commands of RFC 5321 can be used."
 		}
 		return explorer.Note{Title: "250 EHLO accepted", Detail: d, Ref: "RFC 5321 §4.1.1.1"}
 	case code == 250 && cmd == "HELO":
@@ -368,10 +381,39 @@ func replyNote(code int, sep byte, text string, st explorer.State) explorer.Note
 	return n
 }
 
-// outcomeNote says what a real client does after a 4xx or 5xx reply.
-func outcomeNote(code int, st explorer.State) explorer.Note {
+// enhancedOf returns the enhanced status code at the start of a reply's
+// text, or "".
+func enhancedOf(line string) string {
+	if _, _, text, ok := parseReply(line); ok {
+		if enh, _, ok := enhancedPrefix(text); ok {
+			return enh
+		}
+	}
+	return ""
+}
+
+// outcomeNote says what a real client does after a 4xx or 5xx reply; text
+// is the reply text after any enhanced code enh.
+func outcomeNote(code int, st explorer.State, text, enh string) explorer.Note {
 	cmd := st.Command
 	afterDot := cmd == "." || (cmd == "DATA" && st.Phase == explorer.PhaseData)
+	low := strings.ToLower(text)
+	authCmd := cmd == "AUTH" || st.Phase == explorer.PhaseAuth
+	switch {
+	case (code/100 == 4 || code == 552) && (strings.HasSuffix(enh, ".5.3") || strings.Contains(low, "too many recipients")):
+		return explorer.Note{Title: "Next: send the other recipients in another transaction", Detail: "The server takes no more recipients in this transaction. The recipients already accepted stay; after this message is sent, a real client sends the refused ones right away in a new transaction (MAIL FROM again). No waiting is needed, and even a 552 here counts as temporary.", Ref: "RFC 5321 §4.5.3.1.10"}
+	case authCmd && code == 503:
+		if st.Authed || strings.Contains(low, "already") {
+			return explorer.Note{Title: "Next: nothing to fix, the session is already logged in", Detail: "A second AUTH in one session is a bad sequence of commands; the first login still holds, so carry on with MAIL FROM.", Ref: "RFC 4954 §4"}
+		}
+		return explorer.Note{Title: "Next: send AUTH at the right moment", Detail: "AUTH came out of order: before EHLO, inside a mail transaction, or after a successful login. The credentials were not checked.", Ref: "RFC 4954 §4"}
+	case authCmd && code == 504:
+		return explorer.Note{Title: "Next: choose a mechanism the server offers", Detail: "The server does not support this SASL mechanism; pick one from the AUTH line of its EHLO reply. The credentials were not checked.", Ref: "RFC 4954 §4"}
+	case code == 530:
+		return explorer.Note{Title: "Next: log in first", Detail: "The server wants AUTH before it takes this command: send STARTTLS if offered, then AUTH, then repeat the command. Nothing was refused for good.", Ref: "RFC 4954 §6"}
+	case code == 538:
+		return explorer.Note{Title: "Next: STARTTLS, then log in", Detail: "This mechanism may only be used inside TLS: send STARTTLS, EHLO again, then AUTH. The password was not checked.", Ref: "RFC 4954 §6"}
+	}
 	if code/100 == 4 {
 		switch {
 		case code == 421:
@@ -447,13 +489,13 @@ func capabilityNotes(text string, ev explorer.Event) []explorer.Note {
 	n := e.note()
 	switch kw {
 	case "SIZE":
-		if len(args) > 0 {
-			if v, err := strconv.ParseUint(args[0], 10, 64); err == nil {
-				if v == 0 {
-					n.Detail += " Here: no fixed limit."
-				} else {
-					n.Detail += " Here: at most " + octets(v) + "."
-				}
+		if len(args) == 0 {
+			n.Detail += " Here: no number, so the server says nothing about its limit."
+		} else if v, err := strconv.ParseUint(args[0], 10, 64); err == nil {
+			if v == 0 {
+				n.Detail += " Here: 0, no fixed maximum is in force (a message can still be refused for lack of storage)."
+			} else {
+				n.Detail += " Here: at most " + octets(v) + "."
 			}
 		}
 	case "LIMITS":

@@ -156,7 +156,7 @@ func TestContextualReplies(t *testing.T) {
 		}
 	}
 	n := Annotate(explorer.Event{Dir: s2c, Line: "250 mx.example", State: smtpSt(explorer.PhaseGreeted, "EHLO")})
-	if !strings.Contains(n[0].Detail, "no extensions") {
+	if !strings.Contains(n[0].Detail, "No extensions") {
 		t.Errorf("single-line EHLO: %s", titles(n))
 	}
 }
