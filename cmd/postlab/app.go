@@ -5,15 +5,19 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"postlab/diag"
 	"postlab/explorer/annotate"
 	"postlab/explorer/lab"
 	"postlab/explorer/tui"
+	"postlab/lessons"
 )
 
 // appScreen, when set, is where the app draws instead of the terminal, and
@@ -31,6 +35,9 @@ type appOptions struct {
 	noColor  bool
 	helo     string
 	lab      lab.Config
+	lessons  string // --lessons DIR: a teacher's own lessons
+	labHost  string // --lab-host: a teacher's lab instead of our own
+	ca       string // --ca: the teacher's lab certificate
 }
 
 func init() {
@@ -51,6 +58,9 @@ func init() {
 		f.StringVar(&o.resolver, "resolver", "", "DNS server HOST:PORT for Diagnose (default: the system's; the lab's for postlab.test)")
 		f.StringVar(&o.helo, "helo", "client.postlab.test", "name sent in the EHLO before STARTTLS")
 		f.BoolVar(&o.noColor, "no-color", false, "no colour (also with NO_COLOR set)")
+		f.StringVar(&o.lessons, "lessons", "", "add a teacher's own lessons from DIR to the Lessons screen")
+		f.StringVar(&o.labHost, "lab-host", "", "use the teacher's lab at ADDR (postlab serve --classroom) instead of starting one here")
+		f.StringVar(&o.ca, "ca", "", "the teacher's lab certificate (cert.pem) to trust with --lab-host")
 	}
 	rootRun = func(cmd *cobra.Command, args []string) error { return runApp(o) }
 }
@@ -72,15 +82,44 @@ func runApp(o appOptions) error {
 		}
 		opts.Connect = &t
 	}
+	if o.labHost != "" {
+		h, err := tui.ParseLabHost(o.labHost)
+		if err != nil {
+			return usageErrorf("--lab-host: %v", err)
+		}
+		opts.LabHost, opts.NoLab = h, true
+		if o.ca != "" {
+			pool, err := tui.LoadCA(o.ca)
+			if err != nil {
+				return usageErrorf("--ca: %v", err)
+			}
+			opts.LabRoots = pool
+		}
+	} else if o.ca != "" {
+		return usageErrorf("--ca goes with --lab-host (the certificate of the teacher's lab)")
+	}
+	if o.lessons != "" {
+		c, err := lessons.Load(o.lessons)
+		if err != nil {
+			first, _, _ := strings.Cut(err.Error(), "\n")
+			return usageErrorf("--lessons %s: %s (see 'postlab lessons validate %s')", o.lessons, first, o.lessons)
+		}
+		opts.Course = c
+	}
 	if appScreen == nil && !term.IsTerminal(int(os.Stdout.Fd())) {
 		return usageErrorf("the app needs a terminal; for scripts use the subcommands (see 'postlab --help')")
 	}
 	cfg := o.lab
 	cfg.Logf = func(string, ...any) {} // the screen belongs to the app
-	if !o.noLab {
+	opts.DataDir = cfg.DataDir         // lesson progress
+	if r, err := diag.NewHeadersResolver(o.resolver, 5*time.Second); err == nil {
+		opts.LookupTXT = r.LookupTXT // DKIM keys for the Troubleshoot screen
+	}
+	if !o.noLab || o.labHost != "" {
+		// With --lab-host the app may still go back to a lab of its own.
 		opts.StartLab = tui.StartLabWith(cfg)
 	}
-	if o.noLab {
+	if o.noLab && o.labHost == "" {
 		// A lab run by `postlab serve` with the same data dir: trust its
 		// certificate for the lab presets.
 		if pem, err := os.ReadFile(filepath.Join(cfg.DataDir, "tls", "cert.pem")); err == nil {

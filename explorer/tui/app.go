@@ -14,6 +14,8 @@ import (
 	"github.com/rivo/tview"
 
 	"postlab/explorer"
+	"postlab/explorer/lab"
+	"postlab/lessons"
 )
 
 // Options wires the app to the rest of postlab. Every field may be left
@@ -26,8 +28,22 @@ type Options struct {
 	NoLab     bool
 	Connect   *Target // open straight into a session with this target
 	Diagnoser Diagnoser
-	// Lessons builds the Lessons screen; nil shows a placeholder.
-	Lessons       func(a *App) Screen
+	// Lessons builds the Lessons screen instead of the built-in one.
+	Lessons func(a *App) Screen
+	// Course is the course the Lessons screen lists (nil: the built-in
+	// one); CourseErr says why a teacher's lessons did not load.
+	Course    *lessons.Course
+	CourseErr error
+	// DataDir keeps lesson progress ("" keeps it in memory).
+	DataDir string
+	// LabHost is a teacher's lab (postlab serve --classroom): the lab
+	// presets point at it with the lab's default ports, no practice
+	// password is filled in, and no lab starts here. LabRoots then
+	// verifies its certificate.
+	LabHost string
+	// LookupTXT resolves DKIM keys for the Troubleshoot screen (nil: the
+	// signatures are not checked).
+	LookupTXT     func(name string) ([]string, error)
 	NoColor       bool
 	TraceCapacity int
 	// SpillDir, when set, keeps session lines beyond TraceCapacity in a
@@ -70,10 +86,13 @@ type App struct {
 	screens []Screen
 	current int
 
-	session *sessionScreen
-	mail    *mailboxScreen
-	slog    *serverLogScreen
-	diag    *diagnoseScreen
+	session     *sessionScreen
+	mail        *mailboxScreen
+	slog        *serverLogScreen
+	diag        *diagnoseScreen
+	lessons     *lessonsScreen // nil when Options.Lessons replaces it
+	trouble     *troubleScreen
+	labHostAddr string // the teacher's lab in use ("" = local)
 
 	mu      sync.Mutex
 	lab     Lab
@@ -106,6 +125,7 @@ func New(o Options) *App {
 	a := &App{opts: o, tv: tview.NewApplication(), th: newTheme(o.NoColor), cancels: map[int]context.CancelFunc{}}
 	a.th.apply()
 	a.tv.EnableMouse(true)
+	a.tv.EnablePaste(true)
 	a.header = tview.NewTextView().SetDynamicColors(true).SetRegions(true).SetWrap(false)
 	a.status = tview.NewTextView().SetDynamicColors(true).SetWrap(false)
 	a.hintBar = tview.NewTextView().SetDynamicColors(true).SetRegions(true).SetWrap(false)
@@ -115,14 +135,25 @@ func New(o Options) *App {
 	a.mail = newMailboxScreen(a)
 	a.slog = newServerLogScreen(a)
 	a.diag = newDiagnoseScreen(a)
-	var lessons Screen
+	a.labHostAddr = o.LabHost
+	var ls Screen
 	if o.Lessons != nil {
-		lessons = o.Lessons(a)
+		ls = o.Lessons(a)
 	}
-	if lessons == nil {
-		lessons = newLessonsPlaceholder(a)
+	if ls == nil {
+		course, err := o.Course, o.CourseErr
+		if course == nil {
+			var berr error
+			course, berr = lessons.Builtin()
+			if err == nil {
+				err = berr
+			}
+		}
+		a.lessons = newLessonsScreen(a, course, err)
+		ls = a.lessons
 	}
-	a.screens = []Screen{a.session, a.mail, a.slog, a.diag, lessons}
+	a.trouble = newTroubleScreen(a)
+	a.screens = []Screen{a.session, a.mail, a.slog, a.diag, ls, a.trouble}
 	for i, s := range a.screens {
 		a.pages.AddPage(fmt.Sprint(i), s.Root(), true, i == 0)
 	}
@@ -192,7 +223,10 @@ func (a *App) Run() error {
 		a.pendingConnect = a.opts.Connect
 		a.session.form.fill(*a.opts.Connect)
 	}
-	if a.opts.StartLab != nil && !a.opts.NoLab {
+	if a.labHostAddr != "" {
+		a.useLabHost(a.labHostAddr, a.opts.LabRoots)
+		a.connectPending()
+	} else if a.opts.StartLab != nil && !a.opts.NoLab {
 		a.startLab(false) // connects when the lab is up: it may be the target
 	} else {
 		a.setLabMsg("lab off (--no-lab)", false)
@@ -384,6 +418,9 @@ func (a *App) startLab(free bool) {
 		a.session.labChanged(lab)
 		a.mail.labChanged(lab)
 		a.slog.labChanged(lab)
+		if a.lessons != nil {
+			a.lessons.labChanged()
+		}
 	})
 }
 
@@ -406,16 +443,11 @@ func (a *App) Show(i int) {
 func (a *App) Current() int { return a.current }
 
 func (a *App) refreshChrome() {
-	var h strings.Builder
-	h.WriteString(a.th.tag("title") + " postlab " + a.th.reset())
-	for i, s := range a.screens {
-		if i == a.current {
-			fmt.Fprintf(&h, `["%d"]%s %d %s %s[""] `, i+1, a.th.tag("key"), i+1, s.Name(), a.th.reset())
-		} else {
-			fmt.Fprintf(&h, `["%d"] %d %s [""] `, i+1, i+1, s.Name())
-		}
+	_, _, hw, _ := a.header.GetRect()
+	a.header.SetText(a.tabs(false))
+	if tview.TaggedStringWidth(a.header.GetText(false)) > hw {
+		a.header.SetText(a.tabs(true))
 	}
-	a.header.SetText(h.String())
 
 	var st strings.Builder
 	if a.busy.Load() > 0 {
@@ -466,9 +498,9 @@ func (a *App) currentHints() []Hint {
 		hs = append(hs, Hint{"Esc", "cancel", func() { a.cancelAll() }})
 	}
 	if a.typingChrome() {
-		return append(hs, Hint{"Esc", "out", nil}, Hint{"Alt-1..5", "screens", nil}, Hint{"^C", "quit", a.Stop})
+		return append(hs, Hint{"Esc", "out", nil}, Hint{"Alt-1..6", "screens", nil}, Hint{"^C", "quit", a.Stop})
 	}
-	return append(hs, Hint{"1-5", "screens", nil}, Hint{"?", "help", a.showHelp}, Hint{"q", "quit", a.Stop})
+	return append(hs, Hint{"1-6", "screens", nil}, Hint{"?", "help", a.showHelp}, Hint{"q", "quit", a.Stop})
 }
 
 // typing reports whether the focused widget takes text, so plain keys
@@ -523,13 +555,19 @@ func (a *App) capture(ev *tcell.EventKey) *tcell.EventKey {
 			a.closeDialog()
 			return nil
 		}
-		return ev
+		return a.screenCapture(ev)
 	case tcell.KeyF1:
 		a.showHelp()
 		return nil
 	}
 	if a.dialog != "" {
 		return ev
+	}
+	// A screen's own keys come first: tview.Pages hands keys to whichever
+	// page holds the focus, visible or not, and the Lessons screen shows
+	// the Session screen's command line.
+	if ev = a.screenCapture(ev); ev == nil {
+		return nil
 	}
 	if ev.Key() == tcell.KeyRune && ev.Modifiers()&tcell.ModAlt != 0 && ev.Rune() >= '1' && ev.Rune() <= '9' {
 		a.Show(int(ev.Rune() - '1'))
@@ -632,7 +670,7 @@ func (a *App) showHelp() {
 	t := a.th.tag("title")
 	r := a.th.reset()
 	fmt.Fprintf(&b, "%sEverywhere%s\n", t, r)
-	b.WriteString("  1-5 / Alt+1-5   switch screen (also click the tabs)\n  Tab, Shift-Tab   move between panes\n  Esc              cancel running network work / leave a field / close a dialog\n  ?, F1            this help\n  q, Ctrl-C        quit (stops the lab)\n  mouse            click to focus and select, wheel to scroll\n\n")
+	b.WriteString("  1-6 / Alt+1-6   switch screen (also click the tabs)\n  Tab, Shift-Tab   move between panes\n  Esc              cancel running network work / leave a field / close a dialog\n  ?, F1            this help\n  q, Ctrl-C        quit (stops the lab)\n  mouse            click to focus and select, wheel to scroll\n\n")
 	fmt.Fprintf(&b, "%sSession%s\n", t, r)
 	b.WriteString("  Enter           send the command line (connect from the form)\n  Up/Down         command history\n  Tab             complete a command valid now (empty line: next pane)\n  Ctrl-P          pick from the palette of next commands (or click it)\n  Ctrl-O          compose a message for DATA (dot-stuffing shown)\n  Ctrl-S          save the transcript (text or JSON Lines)\n  Ctrl-N          new connection\n  trace: Up/Down j/k PgUp/PgDn Home/End g/G move; the notes follow\n\n")
 	fmt.Fprintf(&b, "%sMailboxes%s\n", t, r)
@@ -640,7 +678,11 @@ func (a *App) showHelp() {
 	fmt.Fprintf(&b, "%sServer log%s\n", t, r)
 	b.WriteString("  the lab's side of every session, live; move as in the trace\n\n")
 	fmt.Fprintf(&b, "%sDiagnose%s\n", t, r)
-	b.WriteString("  type a domain or address, Enter runs the checks; Esc cancels\n")
+	b.WriteString("  type a domain or address, Enter runs the checks; Esc cancels\n\n")
+	fmt.Fprintf(&b, "%sLessons%s\n", t, r)
+	b.WriteString("  Enter opens a lesson beside a session; Tab moves between them\n  n / p           next / previous step\n  h               reveal the next hint\n  a               answer the step's question\n  r               reset my lab mailbox for this lesson\n  s               set the lab up for this step (fault scenario, DNS)\n  l               back to the list\n  Alt+letter      the same from the command line; Esc leaves it\n\n")
+	fmt.Fprintf(&b, "%sTroubleshoot%s\n", t, r)
+	b.WriteString("  paste a reply line, a bounce or a whole message, then Ctrl-R;\n  or type a file path and Enter. The fix comes first, then the tree.\n")
 	tv.SetText(b.String())
 	a.showDialog("help", tv, 78, 30, tv)
 }
@@ -660,4 +702,140 @@ func (c clickOnly) MouseHandler() func(action tview.MouseAction, event *tcell.Ev
 	return func(action tview.MouseAction, event *tcell.EventMouse, setFocus func(p tview.Primitive)) (bool, tview.Primitive) {
 		return inner(action, event, func(tview.Primitive) {})
 	}
+}
+
+// lessonsIndex is the Lessons screen's index.
+func (a *App) lessonsIndex() int { return 4 }
+
+// showSession brings the session into view: beside the lesson when one is
+// open on the Lessons screen, else the Session screen.
+func (a *App) showSession() {
+	if a.hostedSession() {
+		a.Show(a.current)
+		return
+	}
+	a.Show(0)
+}
+
+// hostedSession reports whether the Lessons screen shows the session now.
+func (a *App) hostedSession() bool {
+	return a.lessons != nil && a.lessons.hosting()
+}
+
+// localLab is the lab running in this process, or nil (none, a fake, or a
+// teacher's lab elsewhere).
+func (a *App) localLab() *lab.Lab {
+	if rl, ok := a.Lab().(realLab); ok {
+		return rl.l
+	}
+	return nil
+}
+
+// labHost is the teacher's lab in use ("" when the lab is local).
+func (a *App) labHost() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.labHostAddr
+}
+
+// labListener names the lab listener t talks to ("" when t is not the lab).
+func (a *App) labListener(t Target) string {
+	if l := a.Lab(); l != nil {
+		for _, n := range []string{"smtp", "submission", "submissions", "pop3", "pop3s"} {
+			if ad := l.Addr(n); ad != "" && ad == t.Addr() {
+				return n
+			}
+		}
+		return ""
+	}
+	if h := a.labHost(); h != "" && strings.EqualFold(h, t.Host) {
+		for _, p := range presets {
+			if p.listener != "" && p.defPort == t.Port {
+				return p.listener
+			}
+		}
+	}
+	return ""
+}
+
+// useLabHost switches the app to a teacher's lab at host (UI goroutine):
+// a lab running here stops, the presets point at host with the lab's
+// default ports, and roots verify its certificate. host "" goes back to a
+// lab of our own.
+func (a *App) useLabHost(host string, roots *x509.CertPool) {
+	a.mu.Lock()
+	old := a.lab
+	a.lab = nil
+	a.labHostAddr = host
+	subs := a.labSubs
+	a.labSubs = nil
+	a.mu.Unlock()
+	for _, c := range subs {
+		c()
+	}
+	if old != nil {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			old.Close(ctx)
+		}()
+	}
+	a.opts.LabRoots = roots
+	if host == "" {
+		a.session.form.remote = ""
+		a.mail.remoteLab("")
+		a.slog.remoteLab("")
+		if a.opts.StartLab != nil {
+			a.startLab(false)
+		} else {
+			a.setLabMsg("lab off", false)
+		}
+		if a.lessons != nil {
+			a.lessons.labChanged()
+		}
+		return
+	}
+	a.setLabMsg("teacher's lab: "+host, false)
+	a.session.form.remote = host
+	a.session.form.labChanged(nil)
+	a.mail.remoteLab(host)
+	a.slog.remoteLab(host)
+	if a.lessons != nil {
+		a.lessons.labChanged()
+	}
+}
+
+// shortNames fit all the tabs in 80 columns.
+var shortNames = map[string]string{"Mailboxes": "Mail", "Server log": "Log", "Troubleshoot": "Trouble"}
+
+// tabs is the header line: the screens, the current one marked.
+func (a *App) tabs(short bool) string {
+	var h strings.Builder
+	h.WriteString(a.th.tag("title") + " postlab " + a.th.reset())
+	for i, s := range a.screens {
+		name := s.Name()
+		if n, ok := shortNames[name]; ok && short {
+			name = n
+		}
+		if i == a.current {
+			fmt.Fprintf(&h, `["%d"]%s %d %s %s[""] `, i+1, a.th.tag("key"), i+1, name, a.th.reset())
+		} else {
+			fmt.Fprintf(&h, `["%d"] %d %s [""] `, i+1, i+1, name)
+		}
+	}
+	return h.String()
+}
+
+// screenCapture gives the current screen its own keys first, when it has
+// any.
+func (a *App) screenCapture(ev *tcell.EventKey) *tcell.EventKey {
+	if a.current < 0 {
+		return ev
+	}
+	if c, ok := a.screens[a.current].(interface {
+		capture(*tcell.EventKey) *tcell.EventKey
+	}); ok {
+		return c.capture(ev)
+	}
+	return ev
 }

@@ -292,3 +292,21 @@ func decodeHeader(d *mime.WordDecoder, v string) string {
 	}
 	return v
 }
+
+// remoteLab says the mailboxes are out of reach while the app uses a
+// teacher's lab ("" when it no longer does).
+func (m *mailboxScreen) remoteLab(host string) {
+	if m.cancel != nil {
+		m.cancel()
+		m.cancel = nil
+	}
+	m.src = nil
+	m.names, m.msgs, m.current = nil, nil, ""
+	m.boxes.Clear()
+	m.table.Clear()
+	if host != "" {
+		m.setEmpty("Mailboxes are available only with a local lab. This app uses the teacher's lab at " + tview.Escape(host) + ": read your mail with a POP3 session (screen 1) instead.")
+	} else {
+		m.setEmpty("The lab is not running: there are no mailboxes to show.")
+	}
+}

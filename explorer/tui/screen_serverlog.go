@@ -68,3 +68,18 @@ func (s *serverLogScreen) labChanged(l Lab) {
 	s.a.labSubs = append(s.a.labSubs, s.cancel)
 	s.a.mu.Unlock()
 }
+
+// remoteLab says the server log is out of reach while the app uses a
+// teacher's lab ("" when it no longer does).
+func (s *serverLogScreen) remoteLab(host string) {
+	if s.cancel != nil {
+		s.cancel()
+		s.cancel = nil
+	}
+	s.trace.Clear()
+	if host != "" {
+		s.view.SetEmptyText("The server log is available only with a local lab. This app uses the\nteacher's lab at " + host + ": the server's side of your sessions stays there.")
+	} else {
+		s.view.SetEmptyText("No server-side traffic yet. Connect from the Session screen (press 1)\nand the lab's side of the conversation appears here, line by line.")
+	}
+}

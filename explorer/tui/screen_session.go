@@ -48,6 +48,11 @@ type sessionScreen struct {
 
 	completing bool
 
+	// onPage is told when the screen switches between "connect" and
+	// "session" (the Lessons screen shows the same session beside a lesson).
+	onPage    func(name string)
+	curTarget Target // the target of the current connection, under mu
+
 	subMu   sync.Mutex
 	subs    map[int]func(uint64, explorer.Event)
 	subID   int
@@ -115,7 +120,9 @@ func newSessionScreen(a *App) *sessionScreen {
 			s.cmd.SetText("")
 			s.Send(line)
 		case tcell.KeyEscape:
-			a.tv.SetFocus(s.view)
+			if !a.hostedSession() {
+				a.tv.SetFocus(s.view)
+			}
 		}
 	})
 	s.view.onEnter = func(uint64) { a.tv.SetFocus(s.cmd) }
@@ -124,7 +131,7 @@ func newSessionScreen(a *App) *sessionScreen {
 	session := tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(s.body, 0, 1, false).
 		AddItem(s.palette, 1, 0, false).
-		AddItem(s.cmd, 1, 0, true)
+		AddItem(&pasteLines{s.cmd, s.Send}, 1, 0, true)
 	session.SetInputCapture(s.sessionKeys)
 	s.form = newConnectForm(a, s.connect)
 	s.root.AddPage("connect", s.form.root, true, true)
@@ -280,15 +287,9 @@ func (s *sessionScreen) pick(sg Suggestion) {
 // they show, unless reveal is set.
 func (s *sessionScreen) fill(c string, reveal bool) string {
 	u, p := s.target.User, s.target.Password
-	lab := false
-	if s.target.Host != "" && s.a.Lab() != nil {
-		for _, n := range []string{"smtp", "submission", "submissions", "pop3", "pop3s"} {
-			if s.a.Lab().Addr(n) == s.target.Addr() {
-				lab = true
-			}
-		}
-	}
-	if !lab && !reveal {
+	lab := s.target.Host != "" && s.a.labListener(s.target) != ""
+	remote := lab && s.a.Lab() == nil // a teacher's lab: no practice users
+	if (!lab || remote) && !reveal {
 		p = ""
 	}
 	if strings.EqualFold(strings.TrimSpace(c), "AUTH PLAIN") && u != "" && p != "" {
@@ -300,14 +301,22 @@ func (s *sessionScreen) fill(c string, reveal bool) string {
 		}
 	}
 	from, to, other := "sender@example.org", "recipient@example.org", "another@example.org"
-	if lab {
+	if remote && u != "" {
+		me := u
+		if !strings.Contains(me, "@") {
+			me += "@postlab.test"
+		}
+		from, to, other = me, me, me
+	} else if remote {
+		from, to, other = "student@postlab.test", "student@postlab.test", "student@postlab.test"
+	} else if lab {
 		from, to, other = "alice@postlab.test", "bob@postlab.test", "alice@postlab.test"
 		if u == "bob" {
 			from, to, other = "bob@postlab.test", "alice@postlab.test", "bob@postlab.test"
 		}
 	}
 	name := u
-	if name == "" && lab {
+	if name == "" && lab && !remote {
 		name = "bob"
 	}
 	r := []string{
@@ -375,6 +384,9 @@ func (s *sessionScreen) connect(t Target) {
 		return
 	}
 	s.close()
+	if h := s.a.labHost(); h != "" && t.RootCAs == nil && strings.EqualFold(h, t.Host) {
+		t.RootCAs = s.a.opts.LabRoots // the certificate the teacher handed out
+	}
 	if l := s.a.Lab(); l != nil && t.RootCAs == nil {
 		// The lab's certificate is its own: trust it for the lab's addresses.
 		for _, n := range []string{"smtp", "submission", "submissions", "pop3", "pop3s"} {
@@ -384,6 +396,9 @@ func (s *sessionScreen) connect(t Target) {
 		}
 	}
 	s.target = t
+	s.mu.Lock()
+	s.curTarget = t
+	s.mu.Unlock()
 	myConn := s.connNum.Add(1)
 	s.mu.Lock()
 	s.connecting = true
@@ -398,8 +413,8 @@ func (s *sessionScreen) connect(t Target) {
 	s.mu.Unlock()
 	s.refreshPalette()
 	s.view.SetTitle(" " + tview.Escape(t.String()) + " ")
-	s.root.SwitchToPage("session")
-	s.a.Show(0)
+	s.setPage("session")
+	s.a.showSession()
 	s.a.tv.SetFocus(s.cmd)
 	var sess Session
 	s.dialCancel = s.a.Go("connecting to "+t.Addr(), func(ctx context.Context) error {
@@ -438,10 +453,10 @@ func (s *sessionScreen) connect(t Target) {
 		s.sess = sess
 		s.mu.Unlock()
 		s.refreshPalette()
-		s.pump() // lines typed while connecting
 		if err == nil {
 			s.a.setStatus("connected to "+t.String()+": pick a command below (Ctrl-P) or type one", false)
 		}
+		s.pump() // lines typed while connecting
 	})
 }
 
@@ -525,20 +540,43 @@ func (s *sessionScreen) newConnection() {
 	s.mu.Lock()
 	s.connecting = false
 	s.mu.Unlock()
-	s.root.SwitchToPage("connect")
-	s.a.Show(0)
+	s.setPage("connect")
+	s.a.showSession()
+}
+
+// setPage shows the connect form ("connect") or the session ("session").
+func (s *sessionScreen) setPage(name string) {
+	s.root.SwitchToPage(name)
+	if s.onPage != nil {
+		s.onPage(name)
+	}
+}
+
+// pageName is the page shown: "connect" or "session".
+func (s *sessionScreen) pageName() string {
+	name, _ := s.root.GetFrontPage()
+	return name
+}
+
+// connTarget is the target of the current connection (any goroutine).
+func (s *sessionScreen) connTarget() Target {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.curTarget
 }
 
 // labChanged points the connect form at a (re)started lab.
 func (s *sessionScreen) labChanged(l Lab) { s.form.labChanged(l) }
 
 // responsiveSplit puts the notes beside the trace on wide terminals and
-// below it otherwise (80x24 keeps 4 lines of note).
+// below it otherwise (80x24 keeps 4 lines of note). With sideShare the
+// side gets about half the room (a lesson beside its session).
 type responsiveSplit struct {
 	*tview.Flex
 	main, side tview.Primitive
 	wide       bool
 	init       bool
+	sideShare  bool
 }
 
 func newResponsiveSplit(main, side tview.Primitive) *responsiveSplit {
@@ -555,12 +593,18 @@ func (r *responsiveSplit) Draw(screen tcell.Screen) {
 		r.wide, r.init = wide, true
 		if wide {
 			r.SetDirection(tview.FlexColumn)
-			r.ResizeItem(r.side, w*2/5, 0)
 		} else {
 			r.SetDirection(tview.FlexRow)
-			r.ResizeItem(r.side, max(4, min(10, h/3)), 0)
 		}
-	} else if !wide {
+	}
+	switch {
+	case wide && r.sideShare:
+		r.ResizeItem(r.side, w*11/20, 0)
+	case wide:
+		r.ResizeItem(r.side, w*2/5, 0)
+	case r.sideShare:
+		r.ResizeItem(r.side, max(6, h/2), 0)
+	default:
 		r.ResizeItem(r.side, max(4, min(10, h/3)), 0)
 	}
 	r.Flex.Draw(screen)
@@ -582,6 +626,7 @@ type connectForm struct {
 	onGo     func(Target)
 	lab      Lab
 	ready    bool
+	remote   string // a teacher's lab host, or ""
 }
 
 type preset struct {
@@ -651,7 +696,8 @@ func newConnectForm(a *App, onGo func(Target)) *connectForm {
 	}
 	f.form.AddFormItem(f.preset).AddFormItem(f.proto).AddFormItem(f.host).AddFormItem(f.port).
 		AddFormItem(f.security).AddFormItem(f.user).AddFormItem(f.pass).
-		AddButton("Connect", f.submit)
+		AddButton("Connect", f.submit).
+		AddButton("Teacher's lab…", func() { a.labHostDialog() })
 	f.form.SetBorder(true).SetTitle(" connect ").SetTitleAlign(tview.AlignLeft)
 	f.root = tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(f.intro, 2, 0, false).
@@ -663,6 +709,9 @@ func newConnectForm(a *App, onGo func(Target)) *connectForm {
 }
 
 func (f *connectForm) labAddr(p preset) (string, int) {
+	if f.remote != "" && p.listener != "" {
+		return f.remote, p.defPort
+	}
 	if f.lab != nil && p.listener != "" {
 		if host, port, err := net.SplitHostPort(f.lab.Addr(p.listener)); err == nil {
 			n, _ := strconv.Atoi(port)
@@ -681,6 +730,9 @@ func (f *connectForm) applyPreset(i int) {
 	}
 	p := presets[i]
 	host, port := f.labAddr(p)
+	if f.remote != "" {
+		p.user, p.pass = "", "" // students type their own account
+	}
 	f.fill(Target{Proto: p.proto, Host: host, Port: port, Security: p.sec, User: p.user, Password: p.pass})
 }
 
@@ -730,7 +782,7 @@ func (f *connectForm) target() (Target, error) {
 	t.User = strings.TrimSpace(f.user.GetText())
 	t.Password = f.pass.GetText()
 	if pi, _ := f.preset.GetCurrentOption(); pi >= 0 && presets[pi].listener != "" {
-		if f.lab != nil {
+		if f.lab != nil && f.remote == "" {
 			t.RootCAs = f.lab.CertPool()
 		} else {
 			t.RootCAs = f.a.opts.LabRoots
@@ -746,4 +798,24 @@ func (f *connectForm) submit() {
 		return
 	}
 	f.onGo(t)
+}
+
+// pasteLines is the command line as a paste target: a pasted text of
+// several lines is sent line by line, as if each were typed and Entered.
+type pasteLines struct {
+	*tview.InputField
+	send func(string)
+}
+
+func (p *pasteLines) PasteHandler() func(string, func(tview.Primitive)) {
+	inner := p.InputField.PasteHandler()
+	return func(text string, setFocus func(tview.Primitive)) {
+		lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
+		for _, l := range lines[:len(lines)-1] {
+			line := p.GetText() + l
+			p.SetText("")
+			p.send(line)
+		}
+		inner(lines[len(lines)-1], setFocus)
+	}
 }

@@ -57,10 +57,11 @@ func TestEveryScreenRendersAt80x24(t *testing.T) {
 		'2': {"mailboxes", "alice", "bob", "outbox", "messages"},
 		'3': {"server log", "No server-side traffic yet"},
 		'4': {"Domain or address:", "findings"},
-		'5': {"Lessons are coming", "1 start a session"},
+		'5': {"lessons: 0 of 14 done", "Your first SMTP session by hand", "Enter open lesson"},
+		'6': {"paste (Ctrl-R explains)", "Open file:", "^R explain"},
 		'1': {"connect", "Server", "Password"},
 	}
-	for _, k := range "23451" {
+	for _, k := range "234561" {
 		h.key(tcell.KeyEscape) // leave a text field, so digits switch screens
 		h.rune(k)
 		s := h.waitFor(want[k]...)
@@ -387,18 +388,18 @@ func TestMouseClicksTabsAndPalette(t *testing.T) {
 	if seq, _ := h.app.session.trace.Selected(); seq <= before {
 		t.Fatalf("wheel down left the selection at %d", seq)
 	}
-	click("3 Server log", 0)
+	click("3 Log", 0)
 	h.waitFor("No server-side traffic yet")
 	if h.app.Current() != 2 {
 		t.Fatalf("screen %d after clicking the Server log tab", h.app.Current())
 	}
-	click("1-5 screens", 23) // a hint without an action: the keyboard stays put
+	click("1-6 screens", 23) // a hint without an action: the keyboard stays put
 	h.rune('1')
 	h.waitFor("next:")
 	if h.app.Current() != 0 {
 		t.Fatalf("after clicking a hint, '1' did not switch screens (screen %d)", h.app.Current())
 	}
-	click("3 Server log", 0)
+	click("3 Log", 0)
 	h.waitFor("No server-side traffic yet")
 	click("q quit", 23) // the key-hint bar is clickable too
 	select {

@@ -67,7 +67,7 @@ func (t theme) apply() {
 func (t theme) tag(role string) string {
 	if t.noColor {
 		switch role {
-		case "title", "key", "label", "err":
+		case "title", "key", "label", "err", "code":
 			return "[::b]"
 		}
 		return ""
@@ -89,6 +89,8 @@ func (t theme) tag(role string) string {
 		return "[green]"
 	case "warn":
 		return "[yellow]"
+	case "code":
+		return "[green]"
 	}
 	return ""
 }

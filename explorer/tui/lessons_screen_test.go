@@ -1,0 +1,201 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
+
+	"postlab/lessons"
+)
+
+func TestLessonsListRendersAt80x24(t *testing.T) {
+	o := fakeOptions(newFakeLab(), nil)
+	h := startApp(t, o, 80, 24)
+	h.rune('5')
+	s := h.waitFor("lessons: 0 of 14 done", "Your first SMTP session by hand", "new", "Enter open lesson", "6 Trouble")
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) != 24 || !strings.Contains(lines[23], "quit") {
+		t.Fatalf("the Lessons screen does not fit 80x24 with its key hints:\n%s", s)
+	}
+	// The first lesson's summary is shown under the list.
+	h.waitFor("what-happens", "steps, about")
+}
+
+// TestLessonFlowAgainstTheLab opens lesson 2 beside a session with the
+// real lab, performs its steps on the command line and sees the check
+// marks appear; reveals a hint, answers the question, resets bob's
+// mailbox, and finds the progress kept in the data dir.
+func TestLessonFlowAgainstTheLab(t *testing.T) {
+	o := realLabOptions(t)
+	o.DataDir = t.TempDir()
+	h := startApp(t, o, 80, 24)
+	h.waitFor("lab: smtp 127.0.0.1:")
+	h.rune('5')
+	h.waitFor("Your first SMTP session by hand")
+	h.key(tcell.KeyDown)
+	h.key(tcell.KeyEnter)
+	s := h.waitFor("lesson 2: Your first SMTP session by hand", "Step 1 of 5: Say hello", "☐ EHLO answered with 250", "not connected")
+	if !strings.Contains(s, "▶○○○○") {
+		t.Errorf("no step progress shown:\n%s", s)
+	}
+
+	// A hint, revealed on h.
+	h.rune('h')
+	h.waitFor("Hint 1", "EHLO student.example")
+
+	// Connect from the list beside the lesson: the lab's SMTP preset.
+	h.key(tcell.KeyTab)
+	h.key(tcell.KeyEnter)
+	h.waitFor("S: 220 ")
+	if h.app.Current() != 4 {
+		t.Fatalf("connecting left the Lessons screen for screen %d", h.app.Current()+1)
+	}
+	h.line("EHLO student.example")
+	h.waitFor("✔ EHLO answered with 250")
+
+	// The question: a wrong answer, then the right one.
+	h.key(tcell.KeyEscape) // out of the command line, to the lesson
+	h.rune('a')
+	h.waitFor("answer (Esc closes)", "Which reply code did the server greet you with?")
+	h.line("250")
+	h.waitFor("Not quite (250)")
+	h.rune('a')
+	h.waitFor("answer (Esc closes)")
+	h.line("220")
+	h.waitFor("✔ answer: Which reply code", "Step passed", "✔○○○○")
+
+	// The following steps, typed on the command line.
+	h.rune('n')
+	h.waitFor("Step 2 of 5: Say who is sending", "☐ MAIL FROM accepted (250)")
+	h.key(tcell.KeyTab) // lesson -> command line
+	h.line("MAIL FROM:<alice@postlab.test>")
+	h.waitFor("✔ MAIL FROM accepted (250)")
+	h.rune('n') // typed into the command line: not a step key
+	h.waitFor("> n")
+	h.key(tcell.KeyBackspace2)
+	h.sim.InjectKey(tcell.KeyRune, 'n', tcell.ModAlt) // Alt-n works from the command line
+	h.waitFor("Step 3 of 5: Say who receives it")
+	h.line("RCPT TO:<bob@postlab.test>")
+	h.waitFor("✔ RCPT TO bob accepted (250)")
+	h.sim.InjectKey(tcell.KeyRune, 'n', tcell.ModAlt)
+	h.waitFor("Step 4 of 5: Send the message")
+	h.line("DATA")
+	h.waitLast("354")
+	for _, l := range []string{"Subject: My first SMTP message", "From: alice@postlab.test", "", "Hello Bob.", "."} {
+		h.line(l)
+	}
+	h.waitFor("✔ DATA answered with 354", "✔ the final dot answered with 250", "✔ bob holds")
+
+	// Reset bob's mailbox: the message goes away.
+	store := h.app.localLab().Store()
+	if ms, _ := store.List("bob"); len(ms) != 1 {
+		t.Fatalf("bob holds %d messages before the reset, want 1", len(ms))
+	}
+	h.key(tcell.KeyEscape)
+	h.rune('r')
+	h.waitFor("bob's lab mailbox is empty again")
+	if ms, _ := store.List("bob"); len(ms) != 0 {
+		t.Fatalf("bob holds %d messages after the reset, want 0", len(ms))
+	}
+
+	// Progress shows in the list and is kept in the data dir.
+	h.rune('l')
+	h.waitFor("lessons: 0 of 14 done", "4/5 steps")
+	c, err := lessons.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := lessons.NewModel(c, o.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range m.List() {
+		if it.ID == "smtp-by-hand" && it.Passed != 4 {
+			t.Errorf("saved progress of smtp-by-hand: %d steps passed, want 4", it.Passed)
+		}
+	}
+}
+
+// TestLessonStepSetUp applies a step's lab set-up on s.
+func TestLessonStepSetUp(t *testing.T) {
+	o := realLabOptions(t)
+	h := startApp(t, o, 100, 30)
+	h.waitFor("lab: smtp 127.0.0.1:")
+	var id string
+	var step int
+	for _, l := range h.app.lessons.model.Course().Lessons {
+		for i, st := range l.Steps {
+			if id == "" && len(st.Lab) > 0 {
+				id, step = l.ID, i
+			}
+		}
+	}
+	if id == "" {
+		t.Skip("no lesson step has a lab set-up")
+	}
+	h.app.tv.QueueUpdateDraw(func() { h.app.lessons.open(id) })
+	h.waitFor("Step 1 of")
+	for i := 0; i < step; i++ {
+		h.rune('n')
+	}
+	h.waitFor("lab set-up:", "(s applies it again)")
+	h.rune('s')
+	s := h.waitFor("lab set up: ")
+	if strings.Contains(s, "lab set-up: the lab cannot") {
+		t.Errorf("the lab refused the set-up:\n%s", s)
+	}
+}
+
+func TestMarkdownRendering(t *testing.T) {
+	th := newTheme(true)
+	md := "# Title\n\nSome *emphasis*, **bold** and `EHLO [127.0.0.1]` here.\n\n" +
+		"- one item that is long enough to wrap around the narrow width\n- two\n\n" +
+		"    MAIL FROM:<a@b>\n\n```\nRCPT TO:<[x]>\n```\n\nsnake_case_name and [a link](https://example.org).\n"
+	out := renderMarkdown(md, 30, th)
+	plain := stripTags(out)
+	flat := strings.Join(strings.Fields(plain), " ")
+	for _, want := range []string{"Title", "Some emphasis, bold and EHLO [127.0.0.1] here.", "• one item that is long", "• two", "snake_case_name", "a link (https://example.org)"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("rendered text lacks %q:\n%s", want, plain)
+		}
+	}
+	for _, want := range []string{"\n  to wrap around", "\n  MAIL FROM:<a@b>\n", "\n  RCPT TO:<[x]>\n"} {
+		if !strings.Contains(plain, want) {
+			t.Errorf("no hanging indent or code line %q:\n%s", want, plain)
+		}
+	}
+	for _, l := range strings.Split(plain, "\n") {
+		if w := len([]rune(l)); w > 30 {
+			t.Errorf("line wider than 30: %q (%d)", l, w)
+		}
+	}
+	if strings.Contains(plain, "*") || strings.Contains(plain, "`") || strings.Contains(plain, "# ") {
+		t.Errorf("Markdown marks left in:\n%s", plain)
+	}
+}
+
+// stripTags draws tagged text onto a simulation screen to read what shows.
+func stripTags(s string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		sim := tcell.NewSimulationScreen("UTF-8")
+		sim.Init()
+		sim.SetSize(200, 1)
+		tview.Print(sim, l, 0, 0, 200, tview.AlignLeft, tcell.ColorDefault)
+		sim.Show()
+		cells, w, _ := sim.GetContents()
+		var b strings.Builder
+		for x := 0; x < w; x++ {
+			if len(cells[x].Runes) == 0 {
+				b.WriteByte(' ')
+			} else {
+				b.WriteString(string(cells[x].Runes))
+			}
+		}
+		out = append(out, strings.TrimRight(b.String(), " "))
+		sim.Fini()
+	}
+	return strings.Join(out, "\n")
+}
