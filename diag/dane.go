@@ -47,6 +47,9 @@ func checkDANE(ctx context.Context, e *env) []Finding {
 	if m == nil {
 		return fs
 	}
+	if nc := m.notChecked("dane.tlsa", "DANE (TLSA records of the MX hosts)"); nc != nil {
+		return nc
+	}
 	var hosts []string
 	for _, h := range m.Hosts {
 		if h.Host != "." && h.Error != "IP literal" {

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/mail"
 	"net/netip"
 	"strings"
 	"sync"
@@ -46,10 +47,19 @@ type Target struct {
 	Address string // the whole address, when one was given
 }
 
-// ParseTarget accepts "example.com" or "user@example.com" (IDNs become A-labels).
+// ParseTarget accepts "example.com", "user@example.com" or an address with
+// a display name, "Alice <alice@example.com>" (RFC 5322 §3.4, as copied
+// from a mail client); IDNs become A-labels.
 func ParseTarget(s string) (Target, error) {
 	s = strings.TrimSpace(s)
 	var t Target
+	if strings.ContainsAny(s, "<>") {
+		a, err := mail.ParseAddress(s)
+		if err != nil {
+			return t, fmt.Errorf("bad address %q: %v; want user@domain or \"Name <user@domain>\"", s, strings.TrimPrefix(err.Error(), "mail: "))
+		}
+		s = a.Address
+	}
 	dom := s
 	if i := strings.LastIndexByte(s, '@'); i >= 0 {
 		if i == 0 || i == len(s)-1 {
@@ -241,6 +251,18 @@ func parallel(n int, f func(i int)) {
 		}(i)
 	}
 	wg.Wait()
+}
+
+// notChecked reports a check that depends on the MX hosts when the MX
+// lookup failed: nothing is known about them, which is not "none".
+func (m *MXResult) notChecked(check, what string) []Finding {
+	if m.Err == nil {
+		return nil
+	}
+	return []Finding{{Check: check, Status: StatusError,
+		Summary: what + " not checked: the MX hosts could not be looked up",
+		Detail:  m.Err.Error(),
+		Fix:     "Fix the MX lookup first (see MX above), then run again."}}
 }
 
 // mxHostsAndAddrs waits for the MX stage and returns it, or a finding saying why not.

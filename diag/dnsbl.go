@@ -32,6 +32,9 @@ type DNSBLResult struct {
 	Status  DNSBLStatus
 	Codes   []netip.Addr
 	Reasons []string
+	// ReasonErr is set when the TXT lookup for the reason failed (so the
+	// reason is unknown, not missing).
+	ReasonErr error
 }
 
 const dnsblNote = "Blocklists often refuse queries from public resolvers (8.8.8.8, 1.1.1.1, ...): an answer of 127.255.255.x means \"query refused\", not \"listed\"; use your own recursive resolver with --resolver."
@@ -48,12 +51,12 @@ func QueryDNSBL(ctx context.Context, r Resolver, ip netip.Addr, zone string) (*D
 	name := dnsblName(ip, zone)
 	var addrs []netip.Addr
 	var txts []string
-	var aerr error
+	var aerr, terr error
 	parallel(2, func(i int) {
 		if i == 0 {
 			addrs, _, aerr = lookupAddrs(ctx, r, name, dns.TypeA)
 		} else {
-			txts, _, _ = LookupTXT(ctx, r, name)
+			txts, _, terr = LookupTXT(ctx, r, name)
 		}
 	})
 	if aerr != nil {
@@ -76,6 +79,7 @@ func QueryDNSBL(ctx context.Context, r Resolver, ip netip.Addr, zone string) (*D
 	}
 	if res.Status == DNSBLListed {
 		res.Reasons = txts
+		res.ReasonErr = terr
 	}
 	return res, nil
 }
@@ -84,6 +88,9 @@ func checkDNSBL(ctx context.Context, e *env) []Finding {
 	m, fs := e.waitMX(ctx, "dnsbl.listing")
 	if m == nil {
 		return fs
+	}
+	if nc := m.notChecked("dnsbl.listing", "Blocklist listing of the MX addresses"); nc != nil {
+		return nc
 	}
 	zones := e.opts.DNSBLZones
 	if zones == nil {
@@ -105,15 +112,23 @@ func checkDNSBL(ctx context.Context, e *env) []Finding {
 	}
 	results := make([]*DNSBLResult, len(jobs))
 	errs := make([]error, len(jobs))
+	// Blocklists list Internet senders; an address that cannot be one
+	// (loopback, private, link-local, CGNAT...) is not looked up.
+	local := func(ip netip.Addr) (AddrScope, bool) {
+		sc, ok := SpecialScope(ip)
+		return sc, ok && sc.Local
+	}
 	parallel(len(jobs), func(i int) {
-		if !jobs[i].ip.IsLoopback() && !jobs[i].ip.IsPrivate() {
+		if _, skip := local(jobs[i].ip); !skip {
 			results[i], errs[i] = QueryDNSBL(ctx, e.r, jobs[i].ip, jobs[i].zone)
 		}
 	})
 	for _, ip := range addrs {
-		if ip.IsLoopback() || ip.IsPrivate() {
+		if sc, skip := local(ip); skip {
 			fs = append(fs, Finding{Check: "dnsbl.listing", Status: StatusInfo,
-				Summary: fmt.Sprintf("%s is a private address: blocklists not checked", ip), Ref: "RFC 5782"})
+				Summary: fmt.Sprintf("%s is %s: blocklists not checked", ip, sc.AName()),
+				Detail:  sc.Describe(ip) + ". " + sc.Means + " Blocklists only list addresses that send on the Internet.",
+				Ref:     sc.Ref + "; RFC 5782"})
 			continue
 		}
 		var clean []string
@@ -133,8 +148,11 @@ func checkDNSBL(ctx context.Context, e *env) []Finding {
 				clean = append(clean, j.zone)
 			case DNSBLListed:
 				reason := "no reason given (no TXT record)"
-				if len(r.Reasons) > 0 {
+				switch {
+				case len(r.Reasons) > 0:
 					reason = strings.Join(r.Reasons, "\n")
+				case r.ReasonErr != nil:
+					reason = "the reason (TXT record) could not be looked up: " + r.ReasonErr.Error()
 				}
 				fs = append(fs, Finding{Check: "dnsbl.listing", Status: StatusFail,
 					Summary: fmt.Sprintf("%s is listed on %s (%s)", ip, j.zone, joinAddrs(r.Codes)),

@@ -2,6 +2,7 @@ package diag
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -22,6 +23,9 @@ type MXResult struct {
 	Findings []Finding `json:"findings"`
 	// Err is set when the MX query itself failed.
 	Err error `json:"-"`
+	// Error is set (by the command) when the lookup could not be made at
+	// all, e.g. the resolver did not answer; the rest is then empty.
+	Error string `json:"error,omitempty"`
 }
 
 // MXHost is one mail exchanger with its addresses.
@@ -132,14 +136,16 @@ func LookupMailExchangers(ctx context.Context, r Resolver, domain string) *MXRes
 			Ref:     "RFC 5321 §5.1"})
 		res.Hosts = res.Hosts[:n]
 	}
-	withAddr := 0
+	withAddr, unknown := 0, 0
 	for i, h := range res.Hosts[:n] {
 		res.Findings = append(res.Findings, hostFindings[i]...)
 		if len(h.Addresses) > 0 {
 			withAddr++
+		} else if h.Error != "" && h.Error != "no address" && h.Error != "IP literal" {
+			unknown++ // a failed lookup says nothing about the addresses
 		}
 	}
-	if withAddr == 0 {
+	if withAddr == 0 && unknown == 0 {
 		res.Findings = append(res.Findings, Finding{Check: "mx.records", Status: StatusFail,
 			Summary: "no MX host of " + domain + " has an address: mail cannot be delivered",
 			Fix:     "Give the MX hosts A/AAAA records, or point the MX records at hosts that have them.",
@@ -197,6 +203,22 @@ func resolveMXHost(ctx context.Context, r Resolver, h *MXHost) []Finding {
 		h.Error = a4.err.Error()
 		return []Finding{dnsErrorFinding("mx.host", "the address of MX "+host, a4.err)}
 	}
+	// One family failed: its addresses are unknown, not absent.
+	for _, x := range []struct {
+		kind string
+		err  error
+	}{{"A", a4.err}, {"AAAA", a6.err}} {
+		if x.err == nil {
+			continue
+		}
+		if len(h.Addresses) == 0 {
+			h.Error = x.err.Error()
+		}
+		fs = append(fs, dnsErrorFinding("mx.host", "the "+x.kind+" records of MX "+host, x.err))
+	}
+	if len(h.Addresses) == 0 && h.Error != "" {
+		return fs
+	}
 	if h.CNAME != "" {
 		fs = append(fs, Finding{Check: "mx.host", Status: StatusWarn,
 			Summary: fmt.Sprintf("MX %s is an alias (CNAME) for %s", host, h.CNAME),
@@ -232,6 +254,7 @@ func implicitMX(ctx context.Context, r Resolver, res *MXResult, validated string
 	fs := resolveMXHost(ctx, r, &h)
 	if len(h.Addresses) == 0 {
 		if h.Error != "" && h.Error != "no address" {
+			res.Err = errors.New(h.Error)
 			res.Findings = fs
 			return res
 		}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"postlab/explorer"
@@ -245,10 +246,11 @@ func probeSMTP(ctx context.Context, host string, ip netip.Addr, port int, servic
 		sec = explorer.ImplicitTLS
 	}
 	var ptr *FCrDNS
+	var ptrErr error
 	ptrDone := make(chan struct{})
 	go func() {
 		defer close(ptrDone)
-		ptr, _ = LookupFCrDNS(ctx, o.Resolver, ip)
+		ptr, ptrErr = LookupFCrDNS(ctx, o.Resolver, ip)
 	}()
 
 	start := time.Now()
@@ -256,8 +258,7 @@ func probeSMTP(ctx context.Context, host string, ip netip.Addr, port int, servic
 	if err != nil {
 		p.Error = err.Error()
 		<-ptrDone
-		add(Finding{Check: ar + ".connect", Status: StatusFail, Summary: where + ": cannot connect: " + err.Error(),
-			Fix: "Check that the server listens on port " + strconv.Itoa(port) + " and that no firewall drops it.", Ref: "RFC 5321 §3.1"})
+		add(connectFailure(ar+".connect", where, service, ip, port, err))
 		return p
 	}
 	defer c.Close()
@@ -282,7 +283,7 @@ func probeSMTP(ctx context.Context, host string, ip netip.Addr, port int, servic
 		p.BannerHost = strings.ToLower(strings.TrimSuffix(f[0], "."))
 	}
 	if ar == "smtp" {
-		add(bannerFinding(where, p.BannerHost, ptr, host))
+		add(bannerFinding(where, p.BannerHost, ptr, ptrErr, host))
 	}
 
 	// EHLO, or HELO when the server is not ESMTP.
@@ -350,6 +351,8 @@ func probeSMTP(ctx context.Context, host string, ip netip.Addr, port int, servic
 			if recs, _, err := LookupTLSA(ctx, o.Resolver, host, port); err == nil && len(recs) > 0 {
 				st = StatusFail
 				detail = fmt.Sprintf("_%d._tcp.%s has TLSA records: DANE senders will not deliver here at all.", port, host)
+			} else if err != nil {
+				detail = fmt.Sprintf("Whether DANE senders refuse it too is unknown: the TLSA lookup of _%d._tcp.%s failed (%v).", port, host, err)
 			}
 			add(Finding{Check: "tls.starttls", Status: st, Summary: where + ": STARTTLS not offered: mail to this server travels in clear text",
 				Detail: detail, Fix: "Enable STARTTLS with a certificate for " + host + ".", Ref: "RFC 3207; RFC 8461 §4.2; RFC 7672 §2.2"})
@@ -374,6 +377,35 @@ func probeSMTP(ctx context.Context, host string, ip netip.Addr, port int, servic
 	return p
 }
 
+// connectFailure explains a connection that could not be made. Refused
+// and timed out mean different things, and on port 25 the block is often
+// on the prober's own network, not at the server.
+func connectFailure(check, where, service string, ip netip.Addr, port int, err error) Finding {
+	f := Finding{Check: check, Status: StatusFail, Summary: where + ": cannot connect: " + err.Error(),
+		Fix: "Check that the server listens on port " + strconv.Itoa(port) + " and that no firewall drops it.", Ref: "RFC 5321 §3.1"}
+	refused := errors.Is(err, syscall.ECONNREFUSED)
+	var ne net.Error
+	timeout := errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() || strings.Contains(err.Error(), "timeout")
+	switch {
+	case refused:
+		f.Detail = "Connection refused: the host answered that nothing listens on port " + strconv.Itoa(port) + " (or a firewall on the way rejects the connection)."
+	case timeout:
+		f.Detail = "Timeout: no answer at all. A firewall drops the packets (at the server, or on your own network), or the host is down."
+	}
+	if sc, ok := SpecialScope(ip); ok && sc.Name == "loopback address" && refused {
+		f.Detail += " " + sc.Describe(ip) + ": no server runs on this machine on that port."
+		f.Fix = "Start the server, or probe the port it really uses with --port " + service + "=PORT (the lab's SMTP is on 2525: --port smtp=2525)."
+		return f
+	}
+	if port == 25 && (refused || timeout) {
+		f.Detail += "\nOutbound port 25 is often blocked by home and mobile ISPs and by cloud providers (AWS, Google Cloud, Azure...) to stop spam, so the block may be on your side, not the server's." +
+			"\nTo tell the difference: probe another domain's mail server from here (postlab diag gmail.com); if it cannot connect either, your network blocks port 25." +
+			" Or run the probe from another network or a server that sends mail. A timeout is typical of a blocked port 25; a refusal usually comes from the server itself."
+		f.Fix = "If your network blocks port 25, run postlab diag --no-probe here (DNS checks only) and probe from elsewhere; otherwise check that the server listens on port 25 and that its firewall lets it through."
+	}
+	return f
+}
+
 func fillCaps(p *Probe, c *explorer.SMTPSession) {
 	p.Capabilities = p.Capabilities[:0]
 	for _, k := range c.Capabilities() {
@@ -385,8 +417,16 @@ func fillCaps(p *Probe, c *explorer.SMTPSession) {
 	}
 }
 
-func bannerFinding(where, bannerHost string, ptr *FCrDNS, mxHost string) Finding {
+func bannerFinding(where, bannerHost string, ptr *FCrDNS, ptrErr error, mxHost string) Finding {
 	f := Finding{Check: "smtp.banner", Ref: "RFC 5321 §4.3.1; RFC 1912 §2.1"}
+	if ptrErr != nil {
+		// Unknown is not "no PTR name".
+		f.Status = StatusError
+		f.Summary = where + ": banner host " + bannerHost + "; the PTR name of the address could not be looked up to compare"
+		f.Detail = ptrErr.Error()
+		f.Fix = "Retry; if it persists, the reverse zone's name servers or the resolver are failing (try --resolver)."
+		return f
+	}
 	var names []string
 	if ptr != nil {
 		names = ptr.Names
@@ -416,10 +456,15 @@ func capsFinding(check, where string, caps []explorer.Capability) Finding {
 	if strings.HasPrefix(check, "pop3.") {
 		verb, ref = "CAPA lists", "RFC 2449 §5"
 	}
+	pop3 := strings.HasPrefix(check, "pop3.")
 	var lines, kws []string
 	for _, k := range caps {
 		kws = append(kws, k.Keyword)
 		line := strings.TrimSpace(k.Keyword + " " + strings.Join(k.Params, " "))
+		if pop3 {
+			lines = append(lines, line+" — "+pop3CapNote(line))
+			continue
+		}
 		if e, ok := annotate.Capability(k.Keyword); ok {
 			line += " — " + e.Title
 			if e.Ref != "" {
@@ -432,6 +477,26 @@ func capsFinding(check, where string, caps []explorer.Capability) Finding {
 	}
 	return Finding{Check: check, Status: StatusInfo, Summary: where + ": " + verb + " " + strings.Join(kws, " "),
 		Detail: strings.Join(lines, "\n"), Ref: ref}
+}
+
+// pop3CapNote explains a CAPA line with annotate's POP3 entries (RFC 2449
+// §6): annotate.Capability prefers the SMTP keyword of the same name
+// (PIPELINING, SASL...), so ask for the line as part of a CAPA response.
+func pop3CapNote(line string) string {
+	notes := annotate.Annotate(explorer.Event{Dir: explorer.ServerToClient, Line: line,
+		State: explorer.State{Proto: explorer.POP3, Phase: explorer.PhaseAuthz, Command: "CAPA", Multi: true}})
+	if len(notes) == 0 {
+		return "not in postlab's tables"
+	}
+	n := notes[0]
+	text := n.Detail
+	if text == "" {
+		text = n.Title
+	}
+	if n.Ref != "" {
+		text += " (" + n.Ref + ")"
+	}
+	return text
 }
 
 func sizeFinding(p *Probe, where string, c *explorer.SMTPSession) {
@@ -585,6 +650,9 @@ func tlsFindings(ctx context.Context, p *Probe, ti *explorer.TLSInfo, where, hos
 	// DANE: TLSA at _port._tcp.host, matched against a freshly fetched chain.
 	if o.Resolver != nil {
 		recs, ans, err := LookupTLSA(ctx, o.Resolver, host, port)
+		if err != nil {
+			add(dnsErrorFinding("tls.dane", fmt.Sprintf("_%d._tcp.%s TLSA (DANE not checked)", port, host), err))
+		}
 		if err == nil && len(recs) > 0 {
 			proto := "smtp"
 			if area(service) == "pop3" {
@@ -655,7 +723,9 @@ func probePOP3(ctx context.Context, host string, ip netip.Addr, port int, servic
 	c, err := explorer.DialPOP3(ctx, o.sessionOpts(host, ip, port, sec, rec))
 	if err != nil {
 		p.Error = err.Error()
-		add(Finding{Check: "pop3.connect", Status: StatusFail, Summary: where + ": " + err.Error(), Ref: "RFC 1939 §4"})
+		f := connectFailure("pop3.connect", where, service, ip, port, err)
+		f.Ref = "RFC 1939 §4"
+		add(f)
 		if c != nil {
 			c.Close()
 		}

@@ -18,6 +18,10 @@ type FCrDNS struct {
 	IP        netip.Addr
 	Names     []string // PTR names
 	Confirmed []string // the names whose A/AAAA include IP
+	// Unknown are the names whose forward lookup failed: neither
+	// confirmed nor refuted.
+	Unknown []string
+	Err     error // the first forward-lookup error
 }
 
 // LookupFCrDNS looks up the PTR names of ip and confirms each forward.
@@ -38,9 +42,11 @@ func LookupFCrDNS(ctx context.Context, r Resolver, ip netip.Addr) (*FCrDNS, erro
 		qt = dns.TypeAAAA
 	}
 	ok := make([]bool, len(res.Names))
+	errs := make([]error, len(res.Names))
 	parallel(len(res.Names), func(i int) {
 		addrs, _, err := lookupAddrs(ctx, r, res.Names[i], qt)
 		if err != nil {
+			errs[i] = err
 			return
 		}
 		for _, a := range addrs {
@@ -52,6 +58,11 @@ func LookupFCrDNS(ctx context.Context, r Resolver, ip netip.Addr) (*FCrDNS, erro
 	for i, n := range res.Names {
 		if ok[i] {
 			res.Confirmed = append(res.Confirmed, n)
+		} else if errs[i] != nil {
+			res.Unknown = append(res.Unknown, n)
+			if res.Err == nil {
+				res.Err = errs[i]
+			}
 		}
 	}
 	return res, nil
@@ -61,6 +72,9 @@ func checkPTR(ctx context.Context, e *env) []Finding {
 	m, fs := e.waitMX(ctx, "ptr.fcrdns")
 	if m == nil {
 		return fs
+	}
+	if nc := m.notChecked("ptr.fcrdns", "Reverse DNS of the MX addresses"); nc != nil {
+		return nc
 	}
 	addrs := m.addrs()
 	out := make([]Finding, len(addrs))
@@ -75,7 +89,6 @@ func ptrFinding(ctx context.Context, r Resolver, ip netip.Addr) Finding {
 	if err != nil {
 		return dnsErrorFinding("ptr.fcrdns", "the PTR record of "+ip.String(), err)
 	}
-	local := ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast()
 	arpa, _ := dns.ReverseAddr(ip.String())
 	switch {
 	case len(res.Names) == 0:
@@ -84,10 +97,19 @@ func ptrFinding(ctx context.Context, r Resolver, ip netip.Addr) Finding {
 			Detail:  "Many receivers reject or penalize mail from addresses without reverse DNS.",
 			Fix:     fmt.Sprintf("Ask whoever owns the address (your provider) to set PTR %s to the server's name.", trimDot(arpa)),
 			Ref:     "RFC 1912 §2.1; RFC 8601 §3"}
-		if local {
-			f.Detail += " This is a private or loopback address, so only the local resolver can answer for it."
+		if sc, ok := SpecialScope(ip); ok {
+			f.Detail += " " + sc.Describe(ip) + ". " + sc.Means
+			if sc.Local {
+				f.Detail += " Only a resolver on that network can have a PTR record for it."
+			}
 		}
 		return f
+	case len(res.Confirmed) == 0 && len(res.Unknown) > 0:
+		return Finding{Check: "ptr.fcrdns", Status: StatusError,
+			Summary: fmt.Sprintf("%s -> %s, but its address could not be looked up to confirm it", ip, strings.Join(res.Names, ", ")),
+			Detail:  res.Err.Error(),
+			Fix:     "Retry; if it persists, the name servers of " + res.Unknown[0] + " or the resolver are failing (try --resolver).",
+			Ref:     "RFC 8601 §3"}
 	case len(res.Confirmed) == 0:
 		return Finding{Check: "ptr.fcrdns", Status: StatusWarn,
 			Summary: fmt.Sprintf("%s -> %s, which does not resolve back to %s", ip, strings.Join(res.Names, ", "), ip),
