@@ -88,15 +88,23 @@ func TestParseTarget(t *testing.T) {
 		"bob@example.com":     {Domain: "example.com", Address: "bob@example.com"},
 		"bücher.example":      {Domain: "xn--bcher-kva.example"},
 		"\"a@b\"@example.org": {Domain: "example.org", Address: "\"a@b\"@example.org"},
+		// The display-name form, as copied from a mail client (RFC 5322 §3.4).
+		"Alice <alice@postlab.test>":       {Domain: "postlab.test", Address: "alice@postlab.test"},
+		" \"Smith, J\" <J@Example.com> ":   {Domain: "example.com", Address: "J@Example.com"},
+		"<bob@example.com>":                {Domain: "example.com", Address: "bob@example.com"},
+		"=?utf-8?q?J=C3=B6rg?= <j@x.test>": {Domain: "x.test", Address: "j@x.test"},
 	} {
 		got, err := ParseTarget(in)
 		if err != nil || got != want {
 			t.Errorf("ParseTarget(%q) = %+v, %v", in, got, err)
 		}
 	}
-	for _, bad := range []string{"", "@example.com", "bob@", "exa mple.com", "a..b", strings.Repeat("a", 64) + ".com"} {
+	for _, bad := range []string{"", "@example.com", "bob@", "exa mple.com", "a..b", strings.Repeat("a", 64) + ".com", "Alice <alice@postlab.test", "Alice <>"} {
 		if _, err := ParseTarget(bad); err == nil {
 			t.Errorf("ParseTarget(%q) succeeded", bad)
 		}
+	}
+	if _, err := ParseTarget("Alice <alice@postlab.test"); err == nil || !strings.Contains(err.Error(), `"Name <user@domain>"`) {
+		t.Errorf("error %v does not show the accepted forms", err)
 	}
 }

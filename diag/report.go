@@ -63,6 +63,9 @@ type Report struct {
 	Resolver   string    `json:"resolver"`
 	DurationMS int64     `json:"duration_ms"`
 	Findings   []Finding `json:"findings"`
+	// Error is one line when the diagnosis could not be made at all (the
+	// resolver did not answer): the findings then say nothing about the domain.
+	Error string `json:"error,omitempty"`
 
 	// MX is the MX stage's result, for the parts that run after the DNS
 	// checks (server probes connect to these hosts). Not in the JSON.
@@ -133,6 +136,9 @@ func (r *Report) WriteJSON(w io.Writer) error {
 		return enc.Encode(out)
 	}
 	m := map[string]any{"target": out.Target, "resolver": out.Resolver, "duration_ms": out.DurationMS, "findings": out.Findings}
+	if out.Error != "" {
+		m["error"] = out.Error
+	}
 	for k, v := range r.Extra {
 		if _, taken := m[k]; taken {
 			return fmt.Errorf("report: extra JSON key %q clashes with a field", k)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -99,11 +100,13 @@ type Client struct {
 	mu sync.Mutex // serialises Trace output
 }
 
-// NewClient returns a Client for server ("HOST:PORT" or "HOST"; port 53 by
-// default) or, when server is empty, for the servers in /etc/resolv.conf.
+// NewClient returns a Client for server or, when server is empty, for the
+// servers in /etc/resolv.conf. server is an IP address (port 53), IP:PORT,
+// [IPv6]:PORT, or HOST[:PORT] with a host name that the system resolves;
+// see ParseResolverAddr.
 func NewClient(server string) (*Client, error) {
 	if server != "" {
-		addr, err := normalizeServer(server)
+		addr, err := ParseResolverAddr(context.Background(), server)
 		if err != nil {
 			return nil, err
 		}
@@ -126,24 +129,74 @@ func NewClient(server string) (*Client, error) {
 	return c, nil
 }
 
-func normalizeServer(s string) (string, error) {
+// ResolverAddrError is a --resolver value that cannot be used: not an
+// address, or a host name that does not resolve.
+type ResolverAddrError struct {
+	Value  string
+	Reason string
+}
+
+func (e *ResolverAddrError) Error() string {
+	return fmt.Sprintf("--resolver %q: %s; want IP, IP:PORT or HOST:PORT, e.g. --resolver 127.0.0.1:2553 (the lab) or --resolver 9.9.9.9", e.Value, e.Reason)
+}
+
+// LookupResolverHost resolves a host name given as the resolver, with the
+// system's resolver (there is no other to ask yet). Tests replace it.
+var LookupResolverHost = func(ctx context.Context, host string) ([]netip.Addr, error) {
+	return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+}
+
+// ParseResolverAddr turns a --resolver value into IP:PORT. An IP alone
+// gets port 53; a host name must resolve (within 5 seconds), and its first
+// IPv4 address (else its first address) is used.
+func ParseResolverAddr(ctx context.Context, s string) (string, error) {
+	bad := func(reason string) (string, error) { return "", &ResolverAddrError{Value: s, Reason: reason} }
 	if ap, err := netip.ParseAddrPort(s); err == nil {
+		if ap.Port() == 0 {
+			return bad("port 0 is not a port")
+		}
 		return ap.String(), nil
 	}
 	if a, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
 		return netip.AddrPortFrom(a, 53).String(), nil
 	}
-	host, port, err := net.SplitHostPort(s)
-	if err != nil {
-		if strings.Contains(s, ":") {
-			return "", fmt.Errorf("bad resolver address %q: want HOST:PORT", s)
+	host, port := s, "53"
+	if strings.Contains(s, ":") {
+		h, p, err := net.SplitHostPort(s)
+		if err != nil {
+			return bad("not an address")
 		}
-		host, port = s, "53"
+		host, port = h, p
 	}
-	if host == "" || port == "" {
-		return "", fmt.Errorf("bad resolver address %q: want HOST:PORT", s)
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
+		return bad(fmt.Sprintf("%q is not a port number", port))
 	}
-	return net.JoinHostPort(host, port), nil
+	if a, err := netip.ParseAddr(host); err == nil {
+		return netip.AddrPortFrom(a, uint16(n)).String(), nil
+	}
+	if host == "" || !validDomain(host) || strings.Contains(host, "_") {
+		return bad("not an IP address or a host name")
+	}
+	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	addrs, err := LookupResolverHost(lctx, host)
+	if err != nil || len(addrs) == 0 {
+		why := "no such host"
+		var de *net.DNSError
+		if errors.As(err, &de) && !de.IsNotFound {
+			why = "the system resolver could not look it up (" + de.Err + ")"
+		}
+		return bad(fmt.Sprintf("host name %q does not resolve: %s", host, why))
+	}
+	a := addrs[0].Unmap()
+	for _, x := range addrs {
+		if x.Unmap().Is4() {
+			a = x.Unmap()
+			break
+		}
+	}
+	return netip.AddrPortFrom(a, uint16(n)).String(), nil
 }
 
 // Name implements Resolver.

@@ -102,16 +102,33 @@ func TestClientUnreachable(t *testing.T) {
 }
 
 func TestNewClientAddresses(t *testing.T) {
+	// Host names go to the system resolver: a fake one here.
+	saved := LookupResolverHost
+	defer func() { LookupResolverHost = saved }()
+	LookupResolverHost = func(ctx context.Context, host string) ([]netip.Addr, error) {
+		switch host {
+		case "dns.example":
+			return []netip.Addr{netip.MustParseAddr("2001:db8::53"), netip.MustParseAddr("192.0.2.53")}, nil
+		case "v6.example":
+			return []netip.Addr{netip.MustParseAddr("2001:db8::53")}, nil
+		}
+		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}
 	for in, want := range map[string]string{"127.0.0.1:2553": "127.0.0.1:2553", "192.0.2.1": "192.0.2.1:53", "::1": "[::1]:53",
-		"[2001:db8::1]:5353": "[2001:db8::1]:5353", "dns.example": "dns.example:53", "dns.example:5353": "dns.example:5353"} {
+		"[2001:db8::1]:5353": "[2001:db8::1]:5353", "[::1]": "[::1]:53", "dns.example": "192.0.2.53:53", "dns.example:5353": "192.0.2.53:5353",
+		"v6.example:54": "[2001:db8::53]:54"} {
 		c, err := NewClient(in)
 		if err != nil || c.Name() != want {
 			t.Errorf("NewClient(%q) = %v, %v; want %s", in, c, err, want)
 		}
 	}
-	for _, bad := range []string{"a:b:c", ":53", "host:"} {
-		if _, err := NewClient(bad); err == nil {
-			t.Errorf("NewClient(%q) succeeded", bad)
+	for bad, why := range map[string]string{"a:b:c": "not an address", ":53": "not an IP address or a host name", "host:": `"" is not a port number`,
+		"127.0.0.1:99999": "not a port number", "127.0.0.1:0": "port 0", "nonsense": `host name "nonsense" does not resolve: no such host`,
+		"no such.example": "not an IP address or a host name", "http://x": "not a port number", "dns.example:dns": "not a port number"} {
+		_, err := NewClient(bad)
+		var re *ResolverAddrError
+		if !errors.As(err, &re) || !strings.Contains(err.Error(), why) || !strings.Contains(err.Error(), "e.g. --resolver 127.0.0.1:2553") {
+			t.Errorf("NewClient(%q) = %v; want a ResolverAddrError saying %q", bad, err, why)
 		}
 	}
 }

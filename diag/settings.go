@@ -68,6 +68,9 @@ type SettingsResult struct {
 	Incoming    []*Setting  `json:"incoming"`
 	Outgoing    []*Setting  `json:"outgoing"`
 	Recommended Recommended `json:"recommended"`
+	// Error is one line when the search could not be made (the resolver did
+	// not answer); set by the command.
+	Error string `json:"error,omitempty"`
 
 	Discovery []string `json:"-"` // what each source said
 	// DNSUnreachable: no SRV or MX query got any response (resolver down).

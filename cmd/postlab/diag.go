@@ -43,10 +43,16 @@ means, how to fix it and the RFC behind it:
   PTR       forward-confirmed reverse DNS of each MX address
   DNSBL     each MX address on the --dnsbl zones (RFC 5782)
 
+With --json it prints one object: {"target", "resolver", "duration_ms",
+"findings": [{"check", "status", "summary", "detail", "fix", "ref"}],
+"probes": [...]}, and "error" (one line) when the resolver could not be
+reached at all (exit 3).
+
 Exit codes: 0 no finding is fail or error, 1 some are, 2 usage error,
 3 the resolver could not be reached at all.`,
-		Example: "  postlab diag example.com\n  postlab diag --ip 192.0.2.7 --dkim-selector s1 --json bob@example.com\n  postlab diag --resolver 127.0.0.1:2553 --dkim-selector lab postlab.test",
-		Args:    cobra.ExactArgs(1),
+		Example: "  postlab diag example.com\n  postlab diag --no-probe --ip 192.0.2.7 --dkim-selector s1 --json bob@example.com\n" +
+			"  postlab diag --resolver 127.0.0.1:2553 --port smtp=2525 --ca ~/.local/share/postlab/tls/cert.pem --dkim-selector lab postlab.test",
+		Args: oneTarget("a DOMAIN or an ADDRESS", "postlab diag example.com"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, err := diag.ParseTarget(args[0]); err != nil {
 				return usageErrorf("%v", err)
@@ -71,6 +77,10 @@ Exit codes: 0 no finding is fail or error, 1 some are, 2 usage error,
 			}
 			c, err := f.client(cmd.ErrOrStderr())
 			if err != nil {
+				var ee *exitError
+				if f.asJSON && errors.As(err, &ee) && ee.code == exitNetwork {
+					(&diag.Report{Target: args[0], Error: err.Error()}).WriteJSON(cmd.OutOrStdout())
+				}
 				return err
 			}
 			opts.Resolver = c
@@ -87,6 +97,9 @@ Exit codes: 0 no finding is fail or error, 1 some are, 2 usage error,
 				}
 			}
 			out := cmd.OutOrStdout()
+			if ue != nil {
+				rep.Error = ue.Error()
+			}
 			if f.asJSON {
 				if err := rep.WriteJSON(out); err != nil {
 					return err

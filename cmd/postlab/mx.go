@@ -34,6 +34,29 @@ func (f *dnsFlags) add(cmd *cobra.Command, timeoutHelp string) {
 	cmd.Flags().BoolVar(&f.trace, "trace", false, "print every DNS query and answer, dig-style, on stderr")
 }
 
+// oneTarget is the Args check of mx, diag and settings: exactly one
+// target, with a usage line and an example when it is missing.
+func oneTarget(what, example string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		switch len(args) {
+		case 1:
+			return nil
+		case 0:
+			return usageErrorf("%s needs %s, e.g. %s (see '%s --help')", cmd.Name(), what, example, cmd.CommandPath())
+		}
+		return usageErrorf("%s takes one %s, got %d arguments; quote an address with a name: %s", cmd.Name(), strings.TrimPrefix(strings.TrimPrefix(what, "an "), "a "), len(args),
+			cmd.CommandPath()+" 'Alice <alice@example.com>'")
+	}
+}
+
+// writeJSON prints v as indented JSON (no HTML escaping: addresses have <>).
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
 // client builds the resolver; a bad --resolver is a usage error.
 func (f *dnsFlags) client(stderr io.Writer) (*diag.Client, error) {
 	if f.timeout <= 0 {
@@ -76,17 +99,28 @@ implicit MX of RFC 5321 §5.1), a null MX (RFC 7505), an MX that is a CNAME, an
 IP literal or has no address. It says which resolver answered and whether the
 answer was DNSSEC-validated (the AD bit).
 
+With --json it prints one object: {"domain", "resolver", "dnssec_validated",
+"null_mx", "implicit", "mx": [{"preference", "host", "ttl", "cname",
+"addresses": [{"ip", "ttl"}], "error"}], "findings": [{"check", "status",
+"summary", "detail", "fix", "ref"}]}, and "error" (one line) when the lookup
+could not be made at all, e.g. the resolver did not answer (exit 3).
+
 Exit codes: 0 mail can be delivered, 1 a problem was found, 2 usage error,
 3 the resolver could not be reached.`,
-		Example: "  postlab mx example.com\n  postlab mx --resolver 127.0.0.1:2553 --trace alice@postlab.test",
-		Args:    cobra.ExactArgs(1),
+		Example: "  postlab mx example.com\n  postlab mx 'Alice <alice@example.com>'\n  postlab mx --resolver 127.0.0.1:2553 --trace alice@postlab.test",
+		Args:    oneTarget("a DOMAIN or an ADDRESS", "postlab mx example.com"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t, err := diag.ParseTarget(args[0])
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
+			out := cmd.OutOrStdout()
 			c, err := f.client(cmd.ErrOrStderr())
 			if err != nil {
+				var ee *exitError
+				if f.asJSON && errors.As(err, &ee) && ee.code == exitNetwork {
+					writeJSON(out, &diag.MXResult{Domain: t.Domain, Hosts: []diag.MXHost{}, Findings: []diag.Finding{}, Error: err.Error()})
+				}
 				return err
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
@@ -94,13 +128,17 @@ Exit codes: 0 mail can be delivered, 1 a problem was found, 2 usage error,
 			m := diag.LookupMailExchangers(ctx, c, t.Domain)
 			var de *diag.DNSError
 			if m.Err != nil && errors.As(m.Err, &de) && de.Unreachable() {
-				return netErrorf("no answer from resolver %s: %v (check the network or pick another with --resolver HOST:PORT)", c.Name(), m.Err)
+				nerr := netErrorf("no answer from resolver %s: %v (check the network or pick another with --resolver HOST:PORT)", c.Name(), m.Err)
+				if f.asJSON {
+					m.Error = nerr.Error()
+					if err := writeJSON(out, m); err != nil {
+						return err
+					}
+				}
+				return nerr
 			}
-			out := cmd.OutOrStdout()
 			if f.asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(m); err != nil {
+				if err := writeJSON(out, m); err != nil {
 					return err
 				}
 			} else {

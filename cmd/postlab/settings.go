@@ -2,7 +2,7 @@ package main
 
 import (
 	"crypto/x509"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -66,9 +66,14 @@ over TLS with a trusted certificate. It never sends a message.
 The recommendation prefers implicit TLS over STARTTLS, never plain text.
 
 Exit codes: 0 a working incoming and outgoing setting was found, 1 not,
-2 usage error, 3 the resolver could not be reached.`,
+2 usage error, 3 the resolver could not be reached.
+
+With --json it prints {"address", "incoming": [...], "outgoing": [...],
+"recommended": {"incoming", "outgoing"}}, each setting with protocol, host,
+port, security, source, reachable, tls, cert_ok, auth_mechanisms, login and
+error; and "error" (one line) when the resolver could not be reached (exit 3).`,
 		Example: "  postlab settings alice@example.com\n  POSTLAB_PASSWORD=wonderland postlab settings --resolver 127.0.0.1:2553 --ca ~/.local/share/postlab/tls/cert.pem alice@postlab.test",
-		Args:    cobra.ExactArgs(1),
+		Args:    oneTarget("an ADDRESS", "postlab settings alice@example.com"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t, err := diag.ParseTarget(args[0])
 			if err != nil {
@@ -81,8 +86,13 @@ Exit codes: 0 a working incoming and outgoing setting was found, 1 not,
 			if err != nil {
 				return err
 			}
+			out := cmd.OutOrStdout()
 			c, err := f.client(cmd.ErrOrStderr())
 			if err != nil {
+				var ee *exitError
+				if f.asJSON && errors.As(err, &ee) && ee.code == exitNetwork {
+					writeJSON(out, &diag.SettingsResult{Address: t.Address, Incoming: []*diag.Setting{}, Outgoing: []*diag.Setting{}, Error: err.Error()})
+				}
 				return err
 			}
 			opts := diag.SettingsOptions{Resolver: c, RootCAs: roots, Timeout: f.timeout}
@@ -97,12 +107,13 @@ Exit codes: 0 a working incoming and outgoing setting was found, 1 not,
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
-			out := cmd.OutOrStdout()
+			var unreachable error
+			if !res.Works() && res.DNSUnreachable {
+				unreachable = netErrorf("no answer from resolver %s (check the network or pick another with --resolver HOST:PORT)", c.Name())
+				res.Error = unreachable.Error()
+			}
 			if f.asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				enc.SetEscapeHTML(false)
-				if err := enc.Encode(res); err != nil {
+				if err := writeJSON(out, res); err != nil {
 					return err
 				}
 			} else {
@@ -111,10 +122,10 @@ Exit codes: 0 a working incoming and outgoing setting was found, 1 not,
 					writeSettingsTraces(out, res)
 				}
 			}
+			if unreachable != nil {
+				return unreachable
+			}
 			if !res.Works() {
-				if res.DNSUnreachable {
-					return netErrorf("no answer from resolver %s (check the network or pick another with --resolver HOST:PORT)", c.Name())
-				}
 				return silentExit(exitFailed)
 			}
 			return nil
