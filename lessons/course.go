@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -22,6 +23,19 @@ type Course struct {
 
 // Lesson returns the lesson with this id, or nil.
 func (c *Course) Lesson(id string) *Lesson { return c.byID[id] }
+
+// Find returns the lesson named by ref: its id or, failing that, its
+// number in the course (the # column of `postlab lessons list`); nil if none.
+func (c *Course) Find(ref string) *Lesson {
+	ref = strings.TrimSpace(ref)
+	if l := c.byID[ref]; l != nil {
+		return l
+	}
+	if n, err := strconv.Atoi(strings.TrimPrefix(ref, "#")); err == nil && n >= 1 && n <= len(c.Lessons) {
+		return c.Lessons[n-1]
+	}
+	return nil
+}
 
 // Builtin is the embedded course.
 func Builtin() (*Course, error) { return Load("") }

@@ -306,9 +306,15 @@ func (p *parser) frontMatter() int {
 			p.errorf(n, "front matter line %q: want \"key: value\"", raw)
 			continue
 		}
+		// The value is everything after the first colon, so an unquoted
+		// "title: POP3: the basics" is the whole "POP3: the basics".
+		// Double quotes around it are optional and removed.
 		k, v = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(v)
-		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' && !strings.HasSuffix(v, `\"`) {
 			v = strings.ReplaceAll(v[1:len(v)-1], `\"`, `"`)
+		} else if strings.HasPrefix(v, `"`) {
+			p.errorf(n, "%s: the quote opened here is never closed (quotes are optional: %s: %s)", k, k, strings.TrimPrefix(v, `"`))
+			continue
 		}
 		if prev, dup := seen[k]; dup && k != "seed" {
 			p.errorf(n, "%s: given twice (first on line %d)", k, prev)
@@ -359,7 +365,7 @@ func (p *parser) frontMatter() int {
 	}
 	for _, k := range []string{"id", "title", "summary"} {
 		if _, ok := seen[k]; !ok {
-			p.errorf(1, "front matter has no %s:", k)
+			p.errorf(1, "front matter has no %q line", k+":")
 		}
 	}
 	if l.Minutes == 0 {

@@ -489,3 +489,48 @@ func FuzzEvidence(f *testing.F) {
 		}
 	})
 }
+
+// The front-matter value is everything after the first colon: quotes are
+// optional, an unclosed one is reported, a missing key is named cleanly.
+func TestFrontMatterValues(t *testing.T) {
+	body := "## Step: one\nDo it.\n```check\ndns type=MX name=postlab.test\n```\n"
+	for front, want := range map[string]string{
+		"id: a\ntitle: POP3: the basics\nsummary: x: y: z":                "POP3: the basics|x: y: z",
+		"id: a\ntitle: \"POP3: the basics\"\nsummary: \"say \\\"hi\\\"\"": `POP3: the basics|say "hi"`,
+		"id: a\ntitle: The \"best\" one\nsummary: s":                      `The "best" one|s`,
+	} {
+		l, err := Parse("t.md", []byte("---\n"+front+"\n---\n"+body))
+		if err != nil {
+			t.Errorf("%q: %v", front, err)
+			continue
+		}
+		if got := l.Title + "|" + l.Summary; got != want {
+			t.Errorf("%q: got %q, want %q", front, got, want)
+		}
+	}
+	_, err := Parse("t.md", []byte("---\nid: a\ntitle: \"POP3: the basics\nsummary: s\n---\n"+body))
+	if err == nil || !strings.Contains(err.Error(), "t.md:3: title: the quote opened here is never closed") {
+		t.Errorf("unclosed quote: %v", err)
+	}
+	_, err = Parse("t.md", []byte("---\nid: a\ntitle: t\n---\n"+body))
+	if err == nil || !strings.HasSuffix(err.Error(), `t.md:1: front matter has no "summary:" line`) {
+		t.Errorf("missing summary: %v", err)
+	}
+}
+
+func TestCourseFind(t *testing.T) {
+	c, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ref, want := range map[string]string{"1": c.Lessons[0].ID, "2": "smtp-by-hand", "#14": c.Lessons[13].ID, "smtp-by-hand": "smtp-by-hand", " 3 ": c.Lessons[2].ID} {
+		if l := c.Find(ref); l == nil || l.ID != want {
+			t.Errorf("Find(%q) = %v, want %s", ref, l, want)
+		}
+	}
+	for _, ref := range []string{"0", "15", "-1", "", "nope"} {
+		if l := c.Find(ref); l != nil {
+			t.Errorf("Find(%q) = %s", ref, l.ID)
+		}
+	}
+}

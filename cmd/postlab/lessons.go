@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -40,7 +42,26 @@ func newLessonsCmd() *cobra.Command {
 	return cmd
 }
 
+// lessonDir checks a lessons DIR (or file) given on the command line: a
+// path that is not there is a usage error, not a problem in the lessons.
+func lessonDir(flag, dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if _, err := os.Stat(dir); err != nil {
+		why := "cannot read it"
+		if errors.Is(err, fs.ErrNotExist) {
+			why = "no such directory or file"
+		}
+		return usageErrorf("%s%s: %s (give a directory of lesson .md files, e.g. postlab lessons validate ./my-lessons)", flag, dir, why)
+	}
+	return nil
+}
+
 func (f *lessonsFlags) course() (*lessons.Course, error) {
+	if err := lessonDir("--lessons ", f.extra); err != nil {
+		return nil, err
+	}
 	c, err := lessons.Load(f.extra)
 	if err != nil {
 		return nil, failErrorf("%s", firstLine(err))
@@ -106,11 +127,12 @@ func writeLessonList(w io.Writer, items []lessons.Item) {
 func newLessonsShowCmd(f *lessonsFlags) *cobra.Command {
 	var teacher bool
 	cmd := &cobra.Command{
-		Use:   "show ID",
-		Short: "Print a lesson: its steps, instructions and checks",
+		Use:     "show ID|NUMBER",
+		Short:   "Print a lesson: its steps, instructions and checks",
+		Example: "  postlab lessons show 2\n  postlab lessons show smtp-by-hand --teacher",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usageErrorf("show takes one lesson ID (see 'postlab lessons list')")
+				return usageErrorf("show takes one lesson ID or number, e.g. postlab lessons show 2 (see 'postlab lessons list')")
 			}
 			return nil
 		},
@@ -119,9 +141,9 @@ func newLessonsShowCmd(f *lessonsFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			l := c.Lesson(args[0])
+			l := c.Find(args[0])
 			if l == nil {
-				return usageErrorf("no lesson %q: see 'postlab lessons list'", args[0])
+				return usageErrorf("no lesson %q: give an ID or a number from 'postlab lessons list' (1 to %d)", args[0], len(c.Lessons))
 			}
 			writeLesson(cmd.OutOrStdout(), l, teacher)
 			return nil
@@ -176,7 +198,8 @@ func newLessonsValidateCmd() *cobra.Command {
 		Short: "Check lesson files; prints FILE:LINE: problem for each mistake",
 		Long: "Without DIR it checks the built-in course. With DIR (or one file) it checks\n" +
 			"those lessons together with the course, so that requires: may name course\n" +
-			"lessons and ids must not clash. Exit status 1 when anything is wrong.",
+			"lessons and ids must not clash. Exit status 1 when anything is wrong,\n" +
+			"2 when DIR does not exist.",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return usageErrorf("validate takes at most one DIR")
@@ -188,10 +211,14 @@ func newLessonsValidateCmd() *cobra.Command {
 			if len(args) == 1 {
 				dir = args[0]
 			}
+			flag := ""
 			if dir == "" {
 				if f, _ := cmd.Flags().GetString("lessons"); f != "" {
-					dir = f
+					dir, flag = f, "--lessons "
 				}
+			}
+			if err := lessonDir(flag, dir); err != nil {
+				return err
 			}
 			c, err := lessons.Load(dir)
 			if err != nil {

@@ -127,7 +127,29 @@ func TestLessonsValidate(t *testing.T) {
 	if _, out, _ := runCaptured(t, "lessons", "list", "--lessons", dir, "--data", t.TempDir()); !strings.Contains(out, "teacher-one") {
 		t.Errorf("--lessons not listed:\n%s", out)
 	}
-	if code, _, errs := runCaptured(t, "lessons", "validate", filepath.Join(dir, "missing")); code != exitFailed || !strings.Contains(errs, "cannot read lessons") {
+	// A directory that is not there is a usage error (2), not a lesson problem.
+	missing := filepath.Join(dir, "missing")
+	if code, _, errs := runCaptured(t, "lessons", "validate", missing); code != exitUsage || !strings.Contains(errs, missing+": no such directory or file") {
 		t.Errorf("missing dir: exit %d %q", code, errs)
+	}
+	if code, _, errs := runCaptured(t, "lessons", "list", "--lessons", missing, "--data", t.TempDir()); code != exitUsage || !strings.Contains(errs, "--lessons "+missing+": no such directory or file") {
+		t.Errorf("missing --lessons dir: exit %d %q", code, errs)
+	}
+}
+
+// show takes the number of the # column of list as well as the id.
+func TestLessonsShowByNumber(t *testing.T) {
+	_, byID, _ := runCaptured(t, "lessons", "show", "smtp-by-hand")
+	for _, ref := range []string{"2", "#2"} {
+		code, out, errs := runCaptured(t, "lessons", "show", ref)
+		if code != exitOK || out != byID || !strings.HasPrefix(out, "2. ") {
+			t.Errorf("show %s: exit %d %q\n%.200s", ref, code, errs, out)
+		}
+	}
+	for _, ref := range []string{"0", "99", "nope"} {
+		code, _, errs := runCaptured(t, "lessons", "show", ref)
+		if code != exitUsage || !strings.Contains(errs, "an ID or a number") {
+			t.Errorf("show %s: exit %d %q", ref, code, errs)
+		}
 	}
 }
