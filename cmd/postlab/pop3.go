@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -64,32 +65,87 @@ func runPOP3(cmd *cobra.Command, target string, cf *connFlags, tf *traceFlags, m
 		return sessionExit(err)
 	}
 	defer s.Close()
-	if err != nil && cf.starttls && !s.State().TLS && !s.Closed() {
-		// Asked for TLS: never go on in clear text.
-		s.Quit(ctx)
+	stop := func(err error, stage string) error {
+		if !s.Closed() && !explorer.IsNetwork(err) {
+			s.Quit(ctx)
+		}
 		r.Close()
-		return failErrorf("STLS failed, not continuing without TLS: %v", err)
+		return stageError(stage, err)
+	}
+	auto := cf.starttls || cf.user != ""
+	if err != nil && (auto || explorer.IsNetwork(err) || s.Closed()) {
+		if s.State().Command == "STLS" {
+			if !explorer.IsNetwork(err) {
+				return withSuffix(stop(err, "tls"), " (not continuing without TLS)")
+			}
+			return stop(err, "tls")
+		}
+		return stop(err, "banner")
 	}
 	if err == nil && cf.user != "" {
+		if err := pop3AuthGuard(ctx, s, mech, cf.allowPlain); err != nil {
+			return stop(err, "auth")
+		}
 		switch mech {
 		case "USER":
 			_, err = s.Login(ctx, cf.user, pass)
 		case "APOP":
 			_, err = s.Apop(ctx, cf.user, pass)
-			if err != nil && !explorer.IsNetwork(err) && s.State().Phase == explorer.PhaseAuthz && s.Timestamp == "" {
-				s.Note("error: " + err.Error())
-			}
 		case "PLAIN":
 			_, err = s.AuthPlain(ctx, cf.user, pass)
 		}
+		if err != nil {
+			return stop(err, "auth")
+		}
 	}
-	if err != nil && (explorer.IsNetwork(err) || s.Closed()) {
-		r.Close()
-		return sessionExit(err)
-	}
-	err = interact(ctx, cmd.InOrStdin(), s.Session, s.Line)
+	err = interact(ctx, cmd.InOrStdin(), s.Session, s.Line, s.WatchIdle, err)
 	if cerr := r.Close(); err == nil {
 		err = cerr
 	}
 	return err
+}
+
+// pop3AuthGuard asks CAPA (RFC 2449) when it has not been asked since the
+// last STLS and decides whether the automatic login may go ahead: only
+// inside TLS (RFC 8314 §3) unless --allow-plaintext-auth, and only with a
+// method the server offers (USER, SASL PLAIN, the APOP timestamp).
+func pop3AuthGuard(ctx context.Context, s *explorer.POP3Session, mech string, allowPlain bool) error {
+	capa := s.Capabilities() != nil
+	if !capa {
+		if _, err := s.Capa(ctx); err != nil && (explorer.IsNetwork(err) || s.Closed()) {
+			return err
+		}
+		capa = s.Capabilities() != nil // a -ERR: an old server, nothing to check
+	}
+	inTLS := s.State().TLS
+	_, hasSTLS := s.Supports("STLS")
+	offered := true
+	what := map[string]string{"USER": "USER/PASS", "PLAIN": "AUTH PLAIN", "APOP": "APOP"}[mech]
+	switch mech {
+	case "USER":
+		_, offered = s.Supports("USER")
+	case "PLAIN":
+		sasl, _ := s.Supports("SASL")
+		offered = false
+		for _, m := range sasl.Params {
+			offered = offered || strings.EqualFold(m, "PLAIN")
+		}
+	case "APOP":
+		offered = s.Timestamp != ""
+	}
+	switch {
+	case !offered && mech == "APOP":
+		return failErrorf("auth: this server's greeting has no <timestamp>, so it does not offer APOP (RFC 1939 §7): use --auth USER or PLAIN")
+	case !inTLS && capa && !offered && hasSTLS:
+		return usageErrorf("auth: this server offers %s only after STLS (its CAPA on a clear connection lacks it): add --starttls", what)
+	case !inTLS && !allowPlain:
+		hint := ""
+		if mech == "APOP" {
+			hint = " (APOP sends a digest, not the password, but whoever records it can try passwords against it)"
+		}
+		return usageErrorf("auth: not sending credentials over a connection without TLS%s: add --starttls (or --tls on port 995); --allow-plaintext-auth sends them anyway, for practice against postlab serve --insecure-auth", hint)
+	case capa && !offered:
+		return failErrorf("auth: this server does not offer %s (see its CAPA): try another --auth (USER, PLAIN or APOP)", what)
+	}
+	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/miekg/dns"
 	"github.com/spf13/cobra"
@@ -80,7 +81,7 @@ Examples:
 	fl.StringVar(&f.from, "from", "", "envelope sender and From: `ADDRESS` (default: --user when it is an address)")
 	fl.StringArrayVar(&f.to, "to", nil, "recipient `ADDRESS` (repeatable)")
 	fl.StringVar(&f.mech, "auth", "", "SASL `MECH` for --user: PLAIN (default), LOGIN or CRAM-MD5")
-	fl.StringVar(&f.cf.helo, "helo", "", "`NAME` sent in EHLO (default: this host's name)")
+	fl.StringVar(&f.cf.helo, "helo", "", heloHelp("sent in EHLO"))
 	fl.StringArrayVar(&f.headers, "header", nil, "add or replace a header, `'Name: value'` (repeatable)")
 	fl.StringVar(&f.subject, "subject", "", "Subject: header (default: a test subject with the date)")
 	fl.StringVar(&f.body, "body", "This is a test message sent by postlab.", "message body: `TEXT`, @FILE, or - for stdin")
@@ -112,7 +113,10 @@ type rcptResult struct {
 	Address  string `json:"address"`
 	Accepted bool   `json:"accepted"`
 	Code     int    `json:"code,omitempty"`
+	Enhanced string `json:"enhanced,omitempty"`
 	Reply    string `json:"reply,omitempty"`
+
+	reply *explorer.Reply
 }
 
 type tlsResult struct {
@@ -131,9 +135,14 @@ func (f *sendFlags) validate() error {
 	if len(f.to) == 0 {
 		return usageErrorf("--to is required: who should receive the message?")
 	}
-	for _, a := range append([]string{f.from}, f.to...) {
-		if strings.ContainsAny(a, "<>\r\n \t") {
-			return usageErrorf("address %q: give a bare address like alice@postlab.test", a)
+	for _, a := range f.to {
+		if err := checkAddress(a, true); err != nil {
+			return usageErrorf("--to %q: %v", a, err)
+		}
+	}
+	if f.from != "" {
+		if err := checkAddress(f.from, false); err != nil {
+			return usageErrorf("--from %q: %v", f.from, err)
 		}
 	}
 	if f.from == "" {
@@ -157,6 +166,13 @@ func (f *sendFlags) validate() error {
 		f.quitAfter = strings.ToLower(f.quitAfter)
 		if stageIndex(f.quitAfter) < 0 {
 			return usageErrorf("--quit-after %s: use one of %s", f.quitAfter, strings.Join(sendStages, ", "))
+		}
+		// A stage that is never reached would stop silently somewhere else.
+		if f.quitAfter == "tls" && !f.cf.tls && !f.cf.starttls {
+			return usageErrorf("--quit-after tls needs --starttls (or --tls): without it there is no TLS stage")
+		}
+		if f.quitAfter == "auth" && f.cf.user == "" {
+			return usageErrorf("--quit-after auth needs --user: without it there is no AUTH stage")
 		}
 	}
 	if f.data != "" && (f.bodyChanged || f.subject != "" || len(f.headers) > 0) {
@@ -317,32 +333,29 @@ func runSend(cmd *cobra.Command, f *sendFlags) error {
 			return err
 		}
 	}
+	// SIZE= must be the octets DATA and BDAT will send (RFC 1870 §3):
+	// CRLF line endings and a final CRLF, before dot-stuffing.
+	msg = explorer.NormalizeMessage(msg)
 	ctx, cancel := signalContext()
 	defer cancel()
 
-	// Where to connect: --server, or the MX hosts of the first recipient.
-	var targets []target
+	// Flag checks before anything goes out.
+	var domain string
 	if f.server != "" {
-		o, err := f.cf.options(f.server, defPort, tlsPort)
-		if err != nil {
+		if _, err := f.cf.options(f.server, defPort, tlsPort); err != nil {
 			return err
 		}
-		targets = []target{{addr: o.Addr}}
 	} else {
 		if _, err := f.cf.options("localhost", defPort, tlsPort); err != nil {
-			return err // flag checks
-		}
-		_, domain, _ := strings.Cut(f.to[0], "@")
-		if domain == "" {
-			return usageErrorf("--to %s has no domain to look up: give --server", f.to[0])
-		}
-		port := defPort
-		if f.cf.tls {
-			port = tlsPort
-		}
-		targets, err = lookupMX(ctx, domain, f.resolver, port, f.cf.timeout)
-		if err != nil {
 			return err
+		}
+		if _, domain, _ = strings.Cut(f.to[0], "@"); domain == "" || strings.HasPrefix(domain, "[") {
+			return usageErrorf("--to %s has no domain name to look up: give --server", f.to[0])
+		}
+		if f.resolver != "" {
+			if _, _, err := net.SplitHostPort(f.resolver); err != nil {
+				return usageErrorf("--resolver %q: want HOST:PORT, like 127.0.0.1:2553", f.resolver)
+			}
 		}
 	}
 
@@ -357,7 +370,24 @@ func runSend(cmd *cobra.Command, f *sendFlags) error {
 	x := &sender{f: f, r: r, stageT: time.Now()}
 	x.res.Recipients = []rcptResult{}
 	x.res.Steps = []stepTime{}
-	err = x.run(ctx, targets, msg, pass)
+	err = func() error {
+		// Where to connect: --server, or the MX hosts of the first recipient.
+		if f.server != "" {
+			o, _ := f.cf.options(f.server, defPort, tlsPort)
+			return x.run(ctx, []target{{addr: o.Addr}}, msg, pass)
+		}
+		port := defPort
+		if f.cf.tls {
+			port = tlsPort
+		}
+		targets, err := lookupMX(ctx, domain, f.resolver, port, f.cf.timeout, x.local)
+		if err != nil {
+			x.res.Stage = "mx"
+			x.local("error: " + err.Error())
+			return err
+		}
+		return x.run(ctx, targets, msg, pass)
+	}()
 	if cerr := r.Close(); err == nil {
 		err = cerr
 	}
@@ -372,9 +402,25 @@ func runSend(cmd *cobra.Command, f *sendFlags) error {
 	return err
 }
 
-// target is one address to try, with the name its certificate should carry.
+// local prints a note of send's own (the MX lookup, the host it tries) in
+// the trace, like the session's notes, and in --trace-out.
+func (x *sender) local(line string) {
+	x.r.Event(explorer.Event{Time: time.Now(), Dir: explorer.Local, Line: line, Err: strings.HasPrefix(line, "error: ")})
+}
+
+// target is one address to try, with the name its certificate should
+// carry and, for an MX host, its preference.
 type target struct {
 	addr, name string
+	pref       int
+	mx         bool
+}
+
+func (t target) String() string {
+	if !t.mx {
+		return t.addr
+	}
+	return fmt.Sprintf("MX %s (preference %d) at %s", t.name, t.pref, t.addr)
 }
 
 func (x *sender) run(ctx context.Context, targets []target, msg []byte, pass string) error {
@@ -394,15 +440,19 @@ func (x *sender) run(ctx context.Context, targets []target, msg []byte, pass str
 		}
 		opts.OnEvent = x.r.Event
 		x.res.Server = t.addr
+		if t.mx {
+			x.local("trying " + t.String())
+		}
 		s, err = explorer.DialSMTPConn(ctx, opts)
 		if err == nil {
 			break
 		}
-		if i+1 < len(targets) {
-			x.r.Printf("== trying the next MX host\n")
+		if i+1 < len(targets) && ctx.Err() == nil {
+			x.local(fmt.Sprintf("no connection to %s; falling back to the next one, %s (RFC 5321 §5.1)", t.addr, targets[i+1]))
 		}
 	}
 	if err != nil {
+		x.res.Stage = "connect"
 		return sessionExit(err)
 	}
 	x.s = s
@@ -420,17 +470,10 @@ func (x *sender) run(ctx context.Context, targets []target, msg []byte, pass str
 		if r != nil {
 			x.res.Code, x.res.Enhanced, x.res.Reply = r.Code, r.Enhanced, r.Text()
 		}
-		if explorer.IsNetwork(err) {
-			return netErrorf("%s: %v", stage, err)
-		}
-		if !s.Closed() {
+		if !explorer.IsNetwork(err) && !s.Closed() {
 			s.Quit(ctx)
 		}
-		var re *explorer.ReplyError
-		if errors.As(err, &re) {
-			return failErrorf("%s refused: %s", stage, re.Reply)
-		}
-		return failErrorf("%s: %v", stage, err)
+		return stageError(stage, err)
 	}
 	if r, err := s.ReadGreeting(ctx); err != nil {
 		return fail("banner", r, err)
@@ -468,6 +511,9 @@ func (x *sender) run(ctx context.Context, targets []target, msg []byte, pass str
 		return nil
 	}
 	if f.cf.user != "" {
+		if err := smtpAuthGuard(s, f.mech, f.cf.allowPlain); err != nil {
+			return fail("auth", nil, err)
+		}
 		if r, err := s.Auth(ctx, f.mech, f.cf.user, pass); err != nil {
 			return fail("auth", r, err)
 		}
@@ -574,7 +620,7 @@ func (x *sender) partial(data *explorer.Reply) error {
 	var refused []string
 	for _, r := range x.res.Recipients {
 		if !r.Accepted {
-			refused = append(refused, fmt.Sprintf("<%s> %d %s", r.Address, r.Code, r.Reply))
+			refused = append(refused, fmt.Sprintf("<%s> %s", r.Address, r.reply))
 		}
 	}
 	if data != nil {
@@ -594,8 +640,9 @@ func (x *sender) noteRcpts(replies []*explorer.Reply) int {
 	for i, to := range x.f.to {
 		rr := rcptResult{Address: to}
 		if i < len(replies) && replies[i] != nil {
-			rr.Code, rr.Reply = replies[i].Code, replies[i].Text()
+			rr.Code, rr.Enhanced, rr.Reply = replies[i].Code, replies[i].Enhanced, replies[i].Text()
 			rr.Accepted = replies[i].Class() == 2
+			rr.reply = replies[i]
 		}
 		if rr.Accepted {
 			n++
@@ -614,11 +661,10 @@ func (x *sender) rcptFailure(ctx context.Context, fail func(string, *explorer.Re
 		}
 	}
 	x.res.Stage = "rcpt"
-	r := &explorer.Reply{Code: last.Code, Lines: []string{last.Reply}}
-	if last.Code == 0 {
+	if last.reply == nil {
 		return fail("rcpt", nil, errors.New("no recipient was accepted"))
 	}
-	return fail("rcpt", r, &explorer.ReplyError{Command: "RCPT", Reply: r})
+	return fail("rcpt", last.reply, &explorer.ReplyError{Command: "RCPT", Reply: last.reply})
 }
 
 func isASCII(b []byte) bool {
@@ -634,7 +680,7 @@ func isASCII(b []byte) bool {
 // preference, a null MX (RFC 7505) as an error, and the domain itself when
 // there is no MX. Host names are resolved with the same DNS server so that
 // a practice zone works end to end.
-func lookupMX(ctx context.Context, domain, resolver string, port int, timeout time.Duration) ([]target, error) {
+func lookupMX(ctx context.Context, domain, resolver string, port int, timeout time.Duration, note func(string)) ([]target, error) {
 	server := resolver
 	if server == "" {
 		cfg, err := dns.ClientConfigFromFile("/etc/resolv.conf")
@@ -663,6 +709,7 @@ func lookupMX(ctx context.Context, domain, resolver string, port int, timeout ti
 		}
 		return in, nil
 	}
+	note(fmt.Sprintf("looking up the MX records of %s via %s (RFC 5321 §5.1)", domain, server))
 	in, err := query(domain, dns.TypeMX)
 	if err != nil {
 		return nil, err
@@ -682,34 +729,155 @@ func lookupMX(ctx context.Context, domain, resolver string, port int, timeout ti
 	}
 	sort.SliceStable(mxs, func(i, j int) bool { return mxs[i].Preference < mxs[j].Preference })
 	hosts := []string{}
+	prefs := []int{}
+	var list []string
 	for _, mx := range mxs {
 		if mx.Mx == "." {
 			return nil, failErrorf("mx: %s publishes a null MX: it accepts no mail (RFC 7505)", domain)
 		}
 		hosts = append(hosts, strings.TrimSuffix(mx.Mx, "."))
+		prefs = append(prefs, int(mx.Preference))
+		list = append(list, fmt.Sprintf("%d %s", mx.Preference, strings.TrimSuffix(mx.Mx, ".")))
 	}
 	if len(hosts) == 0 {
-		hosts = []string{domain} // implicit MX, RFC 5321 §5.1
+		note(fmt.Sprintf("%s has no MX record: mail goes to the domain itself (implicit MX, RFC 5321 §5.1)", domain))
+		hosts, prefs = []string{domain}, []int{0}
+	} else {
+		note(fmt.Sprintf("MX records of %s, lowest preference first: %s", domain, strings.Join(list, ", ")))
 	}
 	var out []target
-	for _, h := range hosts {
+	for i, h := range hosts {
+		var addrs []string
 		for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
 			in, err := query(h, t)
 			if err != nil {
 				continue
 			}
 			for _, rr := range in.Answer {
+				var ip string
 				switch a := rr.(type) {
 				case *dns.A:
-					out = append(out, target{net.JoinHostPort(a.A.String(), strconv.Itoa(port)), h})
+					ip = a.A.String()
 				case *dns.AAAA:
-					out = append(out, target{net.JoinHostPort(a.AAAA.String(), strconv.Itoa(port)), h})
+					ip = a.AAAA.String()
+				default:
+					continue
 				}
+				addrs = append(addrs, ip)
+				out = append(out, target{addr: net.JoinHostPort(ip, strconv.Itoa(port)), name: h, pref: prefs[i], mx: true})
 			}
+		}
+		if len(addrs) == 0 {
+			note(fmt.Sprintf("%s has no address (A or AAAA): skipped", h))
+		} else {
+			note(fmt.Sprintf("%s has address %s", h, strings.Join(addrs, ", ")))
 		}
 	}
 	if len(out) == 0 {
 		return nil, failErrorf("mx: no address found for the mail hosts of %s (%s)", domain, strings.Join(hosts, ", "))
 	}
 	return out, nil
+}
+
+// checkAddress accepts a Mailbox of RFC 5321 §4.1.2 (Local-part "@"
+// Domain or address-literal), with the UTF-8 of RFC 6531 §3.3 in both
+// parts; rcpt also accepts the bare "Postmaster" of §4.1.1.3. It rejects
+// what no server could take, so that --from and --to fail alike, before
+// connecting.
+func checkAddress(a string, rcpt bool) error {
+	const want = "want local@domain, like bob@postlab.test"
+	if rcpt && strings.EqualFold(a, "postmaster") {
+		return nil
+	}
+	if !utf8.ValidString(a) {
+		return errors.New("not valid UTF-8")
+	}
+	at := strings.LastIndexByte(a, '@')
+	if at < 0 {
+		return errors.New("no @: " + want)
+	}
+	local, domain := a[:at], a[at+1:]
+	switch {
+	case local == "":
+		return errors.New("nothing before the @: " + want)
+	case domain == "":
+		return errors.New("nothing after the @: " + want)
+	case len(local) > 64:
+		return errors.New("the part before the @ is longer than 64 octets (RFC 5321 §4.5.3.1.1)")
+	}
+	if err := checkLocal(local); err != nil {
+		return fmt.Errorf("%v (RFC 5321 §4.1.2): %s", err, want)
+	}
+	if err := checkDomain(domain); err != nil {
+		return fmt.Errorf("%v (RFC 5321 §4.1.2): %s", err, want)
+	}
+	return nil
+}
+
+const atextSpecials = "!#$%&'*+-/=?^_`{|}~"
+
+func checkLocal(l string) error {
+	if len(l) >= 2 && l[0] == '"' && l[len(l)-1] == '"' {
+		q := l[1 : len(l)-1]
+		for i := 0; i < len(q); i++ {
+			c := q[i]
+			switch {
+			case c == '\\':
+				if i+1 >= len(q) || q[i+1] < 32 || q[i+1] > 126 {
+					return errors.New("a backslash in the quoted local part escapes nothing")
+				}
+				i++
+			case c == '"':
+				return errors.New("a quote inside the quoted local part must be escaped")
+			case c < 32 || c == 127:
+				return errors.New("a control character in the local part")
+			}
+		}
+		return nil
+	}
+	for _, atom := range strings.Split(l, ".") {
+		if atom == "" {
+			return errors.New("the local part has an empty piece between dots (quote it if the server must see it)")
+		}
+		for _, r := range atom {
+			if r < 0x80 && !isAlnum(byte(r)) && !strings.ContainsRune(atextSpecials, r) {
+				return fmt.Errorf("%q is not allowed in a local part unless it is quoted", r)
+			}
+		}
+	}
+	return nil
+}
+
+func checkDomain(d string) error {
+	if strings.HasPrefix(d, "[") && strings.HasSuffix(d, "]") {
+		lit := d[1 : len(d)-1]
+		if ip := net.ParseIP(lit); ip != nil && ip.To4() != nil && !strings.Contains(lit, ":") {
+			return nil
+		}
+		if v6, ok := strings.CutPrefix(lit, "IPv6:"); ok && net.ParseIP(v6) != nil {
+			return nil
+		}
+		return fmt.Errorf("address literal %s is neither [IPv4] nor [IPv6:...]", d)
+	}
+	if len(d) > 255 {
+		return errors.New("the domain is longer than 255 octets")
+	}
+	for _, label := range strings.Split(d, ".") {
+		if label == "" || len(label) > 63 {
+			return fmt.Errorf("domain %q has an empty or overlong label", d)
+		}
+		if label[0] == '-' || label[len(label)-1] == '-' {
+			return fmt.Errorf("domain label %q starts or ends with a hyphen", label)
+		}
+		for _, r := range label {
+			if r < 0x80 && !isAlnum(byte(r)) && r != '-' {
+				return fmt.Errorf("%q is not allowed in a domain name", r)
+			}
+		}
+	}
+	return nil
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -119,14 +120,22 @@ func TestSendFailures(t *testing.T) {
 		code int
 		last string // in the last line of the output
 	}{
-		{"unknown recipient", []string{"--server", l.Addr("smtp"), "--to", "nobody@postlab.test"}, exitFailed, "rcpt refused"},
-		{"unknown recipient, no pipelining", []string{"--server", l.Addr("smtp"), "--no-pipelining", "--to", "nobody@postlab.test"}, exitFailed, "rcpt refused"},
-		{"one of two refused", []string{"--server", l.Addr("smtp"), "--to", "bob@postlab.test", "--to", "nobody@postlab.test"}, exitFailed, "1 of 2 recipients"},
+		{"unknown recipient", []string{"--server", l.Addr("smtp"), "--to", "nobody@postlab.test"}, exitFailed, "rcpt refused: 550 5.1.1 "},
+		{"unknown recipient, no pipelining", []string{"--server", l.Addr("smtp"), "--no-pipelining", "--to", "nobody@postlab.test"}, exitFailed, "rcpt refused: 550 5.1.1 "},
+		{"one of two refused", []string{"--server", l.Addr("smtp"), "--to", "bob@postlab.test", "--to", "nobody@postlab.test"}, exitFailed, "1 of 2 recipients: <nobody@postlab.test> 550 5.1.1 "},
 		{"relay denied", []string{"--server", l.Addr("smtp"), "--to", "someone@example.com"}, exitFailed, "rcpt refused: 5"},
-		{"auth refused, json", []string{"--server", l.Addr("submission"), "--user", "alice", "--to", "bob@postlab.test", "--json"}, exitFailed, "auth refused"},
-		{"auth without TLS", []string{"--server", l.Addr("submission"), "--user", "alice", "--to", "bob@postlab.test"}, exitFailed, "auth refused"},
+		{"auth refused, json", []string{"--server", l.Addr("submission"), "--starttls", "--insecure", "--user", "mallory", "--to", "bob@postlab.test", "--json"}, exitFailed, "auth refused: 535 5.7.8"},
+		{"auth without TLS", []string{"--server", l.Addr("submission"), "--user", "alice", "--to", "bob@postlab.test"}, exitUsage, "offers AUTH only after STARTTLS (its EHLO lists no AUTH on a clear connection): add --starttls"},
+		{"auth on the MX port", []string{"--server", l.Addr("smtp"), "--starttls", "--insecure", "--user", "alice", "--to", "bob@postlab.test"}, exitFailed, "offers no AUTH here"},
+		{"plain text on the TLS port", []string{"--server", l.Addr("submissions"), "--to", "bob@postlab.test", "--timeout", "300ms"}, exitNetwork, "add --tls"},
+		{"TLS on the plain port", []string{"--server", l.Addr("smtp"), "--tls", "--to", "bob@postlab.test"}, exitNetwork, "speaks plain text on this port; use --starttls"},
 		{"untrusted certificate", []string{"--server", l.Addr("submissions"), "--tls", "--to", "bob@postlab.test"}, exitNetwork, "certificate"},
-		{"refused connection", []string{"--server", dead, "--to", "bob@postlab.test"}, exitNetwork, "connection refused"},
+		{"refused connection", []string{"--server", dead, "--to", "bob@postlab.test"}, exitNetwork, "nothing listens on " + dead + " (connection refused): check the host and the port"},
+		{"not an address", []string{"--server", dead, "--to", "x"}, exitUsage, `--to "x": no @`},
+		{"space in the sender", []string{"--server", dead, "--from", "bad addr@postlab.test", "--to", "b@x"}, exitUsage, `--from "bad addr@postlab.test"`},
+		{"quit after tls without TLS", []string{"--server", dead, "--to", "b@x", "--quit-after", "tls"}, exitUsage, "--quit-after tls needs --starttls"},
+		{"quit after auth without user", []string{"--server", dead, "--to", "b@x", "--quit-after", "auth"}, exitUsage, "--quit-after auth needs --user"},
+		{"bad server address", []string{"--server", "a:b:c", "--to", "b@x"}, exitUsage, "bad address"},
 		{"no --to", []string{"--server", dead}, exitUsage, "--to"},
 		{"bad stage", []string{"--server", dead, "--to", "b@x", "--quit-after", "lunch"}, exitUsage, "quit-after"},
 		{"data and body", []string{"--server", dead, "--to", "b@x", "--data", "f", "--body", "x"}, exitUsage, "--data"},
@@ -147,6 +156,9 @@ func TestSendFailures(t *testing.T) {
 func TestSendQuitAfterAndJSON(t *testing.T) {
 	l, _ := startTestLab(t)
 	for _, stage := range sendStages {
+		if stage == "tls" || stage == "auth" {
+			continue // need --starttls and --user (TestSendFailures)
+		}
 		out, code := runIO(t, "", "send", "--server", l.Addr("smtp"), "--from", "a@postlab.test", "--to", "bob@postlab.test", "--quit-after", stage, "--json")
 		if code != exitOK {
 			t.Fatalf("%s: exit %d:\n%s", stage, code, out)
@@ -158,11 +170,7 @@ func TestSendQuitAfterAndJSON(t *testing.T) {
 		if res.Accepted || res.Server != l.Addr("smtp") {
 			t.Errorf("%s: %+v", stage, res)
 		}
-		want := stage
-		if stage == "tls" || stage == "auth" {
-			want = "ehlo" // neither step was asked for
-		}
-		if res.Stage != want {
+		if want := stage; res.Stage != want {
 			t.Errorf("--quit-after %s stopped at %q", stage, res.Stage)
 		}
 	}
@@ -180,11 +188,38 @@ func TestSendQuitAfterAndJSON(t *testing.T) {
 	t.Setenv("POSTLAB_PASSWORD", "wonderland")
 	out, code = runIO(t, "", "send", "--server", l.Addr("submission"), "--user", "alice", "--from", "alice@postlab.test", "--to", "bob@postlab.test", "--json")
 	var authRes sendResult
-	if err := json.NewDecoder(strings.NewReader(out)).Decode(&authRes); err != nil || code != exitFailed || authRes.Stage != "auth" || authRes.Code/100 != 5 || authRes.Error == "" {
+	if err := json.NewDecoder(strings.NewReader(out)).Decode(&authRes); err != nil || code != exitUsage || authRes.Stage != "auth" || authRes.Code != 0 || !strings.Contains(authRes.Error, "STARTTLS") {
 		t.Errorf("AUTH without TLS: exit %d, %+v, %v", code, authRes, err)
 	}
-	if res.Accepted || len(res.Recipients) != 2 || !res.Recipients[0].Accepted || res.Recipients[1].Accepted || res.Recipients[1].Code != 550 || res.Code != 250 {
+	if res.Accepted || len(res.Recipients) != 2 || !res.Recipients[0].Accepted || res.Recipients[1].Accepted || res.Recipients[1].Code != 550 || res.Recipients[1].Enhanced != "5.1.1" || res.Code != 250 || res.Enhanced != "2.0.0" {
 		t.Errorf("summary %+v", res)
+	}
+	// A refused recipient keeps its enhanced code; a failed connection names its stage.
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead := ln.Addr().String()
+	ln.Close()
+	for _, tc := range []struct {
+		args                       []string
+		code                       int
+		stage                      string
+		reply, enhanced, errorText string
+	}{
+		{[]string{"--server", l.Addr("smtp"), "--to", "nobody@postlab.test"}, exitFailed, "rcpt", "No such user here", "5.1.1", "rcpt refused: 550 5.1.1 No such user here"},
+		{[]string{"--server", dead, "--to", "bob@postlab.test"}, exitNetwork, "connect", "", "", "nothing listens on"},
+	} {
+		out, code := runIO(t, "", append([]string{"send", "--from", "a@postlab.test", "--json"}, tc.args...)...)
+		var res sendResult
+		if err := json.NewDecoder(strings.NewReader(out)).Decode(&res); err != nil || code != tc.code {
+			t.Fatalf("%v: exit %d, %v:\n%s", tc.args, code, err, out)
+		}
+		if res.Stage != tc.stage || res.Enhanced != tc.enhanced || !strings.HasPrefix(res.Reply, tc.reply) || !strings.Contains(res.Error, tc.errorText) {
+			t.Errorf("%v: %+v", tc.args, res)
+		}
+		var raw map[string]any
+		json.Unmarshal([]byte(out[:strings.LastIndex(out, "}")+1]), &raw)
+		if _, ok := raw["stage"]; !ok {
+			t.Errorf("no stage in %s", out)
+		}
 	}
 }
 
@@ -200,6 +235,8 @@ func startDNS(t *testing.T, port string) string {
 		"mx.postlab.test. A":     {"mx.postlab.test. 60 IN A 127.0.0.1"},
 		"backup.postlab.test. A": {"backup.postlab.test. 60 IN A 127.0.0.2"},
 		"null.test. MX":          {"null.test. 60 IN MX 0 ."},
+		"fallback.test. MX":      {"fallback.test. 60 IN MX 20 mx.postlab.test.", "fallback.test. 60 IN MX 10 dead.fallback.test."},
+		"dead.fallback.test. A":  {"dead.fallback.test. 60 IN A 127.0.0.2"},
 	}
 	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
 		m := new(dns.Msg)
@@ -236,6 +273,29 @@ func TestSendViaMX(t *testing.T) {
 	}
 	if !strings.Contains(out, "connected to 127.0.0.1:"+port) {
 		t.Errorf("did not use the preferred MX:\n%s", out)
+	}
+	// The lookup is shown: records by preference, addresses, the host tried.
+	for _, want := range []string{
+		"== looking up the MX records of postlab.test via " + resolver,
+		"== MX records of postlab.test, lowest preference first: 10 mx.postlab.test, 20 backup.postlab.test\n",
+		"== mx.postlab.test has address 127.0.0.1\n",
+		"== trying MX mx.postlab.test (preference 10) at 127.0.0.1:" + port + "\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// The preferred MX is down: the next one is tried, and said so.
+	out, _ = runIO(t, "", "send", "--resolver", resolver, "--port", port, "--from", "alice@postlab.test", "--to", "bob@fallback.test", "--no-notes", "--timeout", "5s")
+	for _, want := range []string{
+		"== trying MX dead.fallback.test (preference 10) at 127.0.0.2:" + port + "\n",
+		"nothing listens on 127.0.0.2:" + port,
+		"== no connection to 127.0.0.2:" + port + "; falling back to the next one, MX mx.postlab.test (preference 20) at 127.0.0.1:" + port,
+		"== connected to 127.0.0.1:" + port,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("fallback: output lacks %q:\n%s", want, out)
+		}
 	}
 	if len(bobMessages(t, l)) != 1 {
 		t.Error("message not delivered")
@@ -275,5 +335,68 @@ func TestBuildMessage(t *testing.T) {
 	b, _ = f.buildMessage(strings.NewReader("from stdin\n"), now)
 	if !strings.HasSuffix(string(b), "\r\n\r\nfrom stdin\r\n") {
 		t.Errorf("stdin body: %q", b)
+	}
+}
+
+// SIZE= declares the octets DATA sends, also for a --data file with bare
+// LFs and no final newline (RFC 1870 §3); EHLO uses the documented default.
+func TestSendSizeAndHelo(t *testing.T) {
+	srv := newLineServer(t, "220 mx.test ESMTP\r\n", func(l string, inData *bool) string {
+		if strings.HasPrefix(strings.ToUpper(l), "EHLO") {
+			return "250-mx.test\r\n250 SIZE 1000000\r\n"
+		}
+		return smtpReply(l, inData)
+	})
+	data := filepath.Join(t.TempDir(), "msg.eml")
+	os.WriteFile(data, []byte("Subject: x\n\n.dot\nbody"), 0o644)
+	out, code := runIO(t, "", "send", "--server", srv.Addr(), "--from", "a@postlab.test", "--to", "b@postlab.test", "--data", data, "--no-notes")
+	if code != exitOK {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	lines := srv.Lines()
+	var size, sent int
+	inData := false
+	for _, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "MAIL FROM:"):
+			fmt.Sscanf(l[strings.Index(l, "SIZE=")+5:], "%d", &size)
+		case l == "DATA":
+			inData = true
+		case inData && l == ".":
+			inData = false
+		case inData:
+			sent += len(strings.TrimPrefix(l, ".")) + 2 // dot-stuffing is not counted
+		}
+	}
+	if want := len("Subject: x\r\n\r\n.dot\r\nbody\r\n"); size != want || sent != want {
+		t.Errorf("SIZE=%d, content %d octets, want both %d; server got %q", size, sent, want, lines)
+	}
+	if lines[0] != "EHLO "+defaultHelo() {
+		t.Errorf("EHLO %q, want the default %q", lines[0], defaultHelo())
+	}
+	help, _ := runIO(t, "", "send", "--help")
+	if !strings.Contains(help, fmt.Sprintf("here %q", defaultHelo())) {
+		t.Errorf("--helo help does not say what it sends:\n%s", help)
+	}
+}
+
+func TestCheckAddress(t *testing.T) {
+	good := []string{"bob@postlab.test", "b@x", "first.last+tag@example.com", `"john doe"@example.com`, `"a@b"@example.com`,
+		"用户@例子.广告", "jörg@müller.example", "x@[127.0.0.1]", "x@[IPv6:2001:db8::1]", "o'brien@example.com", "Postmaster"}
+	bad := []string{"x", "bad addr@example.com", "@example.com", "bob@", "a..b@example.com", ".a@example.com", "a.@example.com",
+		"bob@exa mple.com", "bob@-example.com", "bob@example..com", "bob@[not-an-ip]", "a<b@example.com", `"unterminated@example.com`,
+		"bob@example.com\r\nRCPT TO:<x@y>", strings.Repeat("a", 65) + "@example.com", "bob@ex_ample.com", "\xff@example.com"}
+	for _, a := range good {
+		if err := checkAddress(a, true); err != nil {
+			t.Errorf("%q refused: %v", a, err)
+		}
+	}
+	for _, a := range bad {
+		if err := checkAddress(a, true); err == nil {
+			t.Errorf("%q accepted", a)
+		}
+	}
+	if checkAddress("postmaster", false) == nil {
+		t.Error("a bare postmaster accepted as the sender")
 	}
 }

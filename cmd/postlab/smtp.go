@@ -27,6 +27,7 @@ type connFlags struct {
 	ca, serverName, helo    string
 	timeout                 time.Duration
 	user                    string
+	allowPlain              bool
 }
 
 func (f *connFlags) add(cmd *cobra.Command, starttlsName string) {
@@ -37,7 +38,8 @@ func (f *connFlags) add(cmd *cobra.Command, starttlsName string) {
 	fl.StringVar(&f.ca, "ca", "", "trust the CA certificates in PEM `FILE` too")
 	fl.StringVar(&f.serverName, "servername", "", "`NAME` to verify the certificate against and send as SNI (default: the host)")
 	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "connect timeout and per-reply timeout")
-	fl.StringVar(&f.user, "user", "", "log in as `USER` (password from POSTLAB_PASSWORD or a prompt)")
+	fl.StringVar(&f.user, "user", "", "log in as `USER` (password from POSTLAB_PASSWORD or a prompt); only inside TLS")
+	fl.BoolVar(&f.allowPlain, "allow-plaintext-auth", false, "let --user log in on a connection without TLS (for practice against `postlab serve --insecure-auth`: the trace shows the password cross in clear)")
 	fl.BoolVarP(&f.ipv4, "ipv4", "4", false, "connect over IPv4 only")
 	fl.BoolVarP(&f.ipv6, "ipv6", "6", false, "connect over IPv6 only")
 }
@@ -91,10 +93,21 @@ func (f *connFlags) heloName() string {
 	if f.helo != "" {
 		return f.helo
 	}
-	if h, err := os.Hostname(); err == nil && strings.Contains(h, ".") {
-		return h
+	return defaultHelo()
+}
+
+// defaultHelo is this host's name when it is fully qualified (RFC 5321
+// §4.1.1.1 asks for the client's FQDN), else "localhost".
+func defaultHelo() string {
+	if h, err := os.Hostname(); err == nil && strings.Contains(strings.Trim(h, "."), ".") && !strings.ContainsAny(h, " \t[]") {
+		return strings.TrimSuffix(h, ".")
 	}
 	return "localhost"
+}
+
+// heloHelp documents --helo with the name it would send here.
+func heloHelp(what string) string {
+	return fmt.Sprintf("`NAME` %s (default: this host's name when it is fully qualified, else localhost; here %q)", what, defaultHelo())
 }
 
 // hostPort accepts HOST, HOST:PORT, [V6]:PORT and a bare IPv6 literal.
@@ -104,27 +117,112 @@ func hostPort(target string, def int) (string, error) {
 	}
 	if h, p, err := net.SplitHostPort(target); err == nil {
 		n, perr := strconv.Atoi(p)
-		if h == "" || perr != nil || n <= 0 || n > 65535 {
+		if h == "" || perr != nil || n <= 0 || n > 65535 || strings.ContainsAny(h, "[]/ \t") {
 			return "", usageErrorf("bad address %q: want HOST[:PORT] with a port from 1 to 65535", target)
+		}
+		if strings.Contains(h, ":") && net.ParseIP(h) == nil {
+			return "", usageErrorf("bad address %q: %q is not an IPv6 address", target, h)
 		}
 		return target, nil
 	}
 	h := strings.TrimSuffix(strings.TrimPrefix(target, "["), "]")
-	if strings.ContainsAny(h, "[]/ ") {
+	if strings.ContainsAny(h, "[]/ \t") || h == "" {
 		return "", usageErrorf("bad address %q: want HOST[:PORT]", target)
+	}
+	if strings.Contains(h, ":") && net.ParseIP(h) == nil {
+		// Not HOST:PORT and not an IPv6 literal: a typo like a:b:c.
+		return "", usageErrorf("bad address %q: want HOST[:PORT], or [IPv6]:PORT for an IPv6 address", target)
 	}
 	return net.JoinHostPort(h, strconv.Itoa(def)), nil
 }
 
-// sessionExit maps a session error to the command's exit.
+// sessionExit maps a session error to the command's exit: 3 for a
+// network, TLS or protocol failure, 1 otherwise.
 func sessionExit(err error) error {
 	if err == nil {
 		return nil
 	}
-	if explorer.IsNetwork(err) {
+	var pe *explorer.ProtocolError
+	if explorer.IsNetwork(err) || errors.As(err, &pe) {
 		return netErrorf("%v", err)
 	}
 	return failErrorf("%v", err)
+}
+
+// stageError is the one line that ends a failed automatic step: the stage
+// and the server's reply (exit 1), or the network, TLS or protocol failure
+// (exit 3). Errors that already carry an exit code pass through.
+func stageError(stage string, err error) error {
+	var ee *exitError
+	var re *explorer.ReplyError
+	var pe *explorer.POP3Error
+	var proto *explorer.ProtocolError
+	switch {
+	case errors.As(err, &ee):
+		return err
+	case errors.As(err, &re):
+		return failErrorf("%s refused: %s", stage, re.Reply)
+	case errors.As(err, &pe):
+		return failErrorf("%s refused: %s (%s)", stage, pe.Resp, pe.Command)
+	case explorer.IsNetwork(err), errors.As(err, &proto):
+		return netErrorf("%s: %v", stage, err)
+	}
+	return failErrorf("%s: %v", stage, err)
+}
+
+// withSuffix adds words to the message of an exit error.
+func withSuffix(err error, suffix string) error {
+	var ee *exitError
+	if errors.As(err, &ee) && ee.err != errSilent {
+		return &exitError{ee.code, fmt.Errorf("%v%s", ee.err, suffix)}
+	}
+	return err
+}
+
+// smtpStage names the step an SMTP session was at, for stageError.
+func smtpStage(s *explorer.SMTPSession, err error) string {
+	var ce *explorer.ConnError
+	if errors.As(err, &ce) && ce.Op == "tls" {
+		return "tls"
+	}
+	switch s.State().Command {
+	case "":
+		return "banner"
+	case "EHLO", "HELO":
+		return "ehlo"
+	case "STARTTLS":
+		return "tls"
+	case "AUTH":
+		return "auth"
+	}
+	return strings.ToLower(s.State().Command)
+}
+
+// smtpAuthGuard decides, from the EHLO reply, whether the automatic login
+// may send credentials: only inside TLS (RFC 8314 §3; a server answers 538
+// otherwise, RFC 4954 §6) unless --allow-plaintext-auth, and only when the
+// server offers AUTH and the mechanism (RFC 4954 §3).
+func smtpAuthGuard(s *explorer.SMTPSession, mech string, allowPlain bool) error {
+	_, hasAuth := s.Supports("AUTH")
+	_, hasTLS := s.Supports("STARTTLS")
+	inTLS := s.State().TLS
+	switch {
+	case !inTLS && !hasAuth && hasTLS:
+		return usageErrorf("auth: this server offers AUTH only after STARTTLS (its EHLO lists no AUTH on a clear connection): add --starttls")
+	case !inTLS && !hasAuth:
+		return usageErrorf("auth: this server offers no AUTH on a clear connection, and no STARTTLS: try its submission ports (587 with --starttls, 465 with --tls), or drop --user")
+	case !inTLS && !allowPlain:
+		return usageErrorf("auth: not sending the password over a connection without TLS: add --starttls (or --tls on port 465); --allow-plaintext-auth sends it anyway, for practice against postlab serve --insecure-auth")
+	case !hasAuth:
+		return failErrorf("auth: this server offers no AUTH here (its EHLO lists none): drop --user, or use its submission port (587 with --starttls, 465 with --tls)")
+	}
+	mechs := s.AuthMechanisms()
+	for _, m := range mechs {
+		if m == mech {
+			return nil
+		}
+	}
+	return failErrorf("auth: this server does not offer AUTH %s (it offers %s): pick one of those with --auth", mech, strings.Join(mechs, " "))
 }
 
 // signalContext is cancelled by Ctrl-C.
@@ -154,7 +252,7 @@ Port 25 by default, 465 with --tls.`,
 	}
 	cf.add(cmd, "STARTTLS")
 	tf.add(cmd)
-	cmd.Flags().StringVar(&cf.helo, "helo", "", "`NAME` for the automatic EHLO of --starttls/--user (default: this host's name)")
+	cmd.Flags().StringVar(&cf.helo, "helo", "", heloHelp("for the automatic EHLO of --starttls/--user"))
 	cmd.Flags().StringVar(&mech, "auth", "PLAIN", "SASL `MECH` for --user: PLAIN, LOGIN or CRAM-MD5")
 	return cmd
 }
@@ -187,28 +285,44 @@ func runSMTP(cmd *cobra.Command, target string, cf *connFlags, tf *traceFlags, m
 		return sessionExit(err)
 	}
 	defer s.Close()
-	if err != nil && cf.starttls && !s.State().TLS && !s.Closed() {
-		// Asked for TLS: never go on in clear text.
-		s.Quit(ctx)
+	// An automatic step that fails ends the session: QUIT, and one line
+	// naming the stage and the reply.
+	stop := func(err error, stage string) error {
+		if !s.Closed() && !explorer.IsNetwork(err) {
+			s.Quit(ctx)
+		}
 		r.Close()
-		return failErrorf("STARTTLS failed, not continuing without TLS: %v", err)
+		return stageError(stage, err)
+	}
+	auto := cf.starttls || cf.user != ""
+	if err != nil && (auto || explorer.IsNetwork(err) || s.Closed()) {
+		stage := smtpStage(s, err)
+		if cf.starttls && !s.State().TLS && !explorer.IsNetwork(err) {
+			return withSuffix(stop(err, stage), " (not continuing without TLS)")
+		}
+		return stop(err, stage)
 	}
 	if err == nil && cf.starttls {
-		_, err = s.Ehlo(ctx, opts.Helo)
+		if _, err := s.Ehlo(ctx, opts.Helo); err != nil {
+			return stop(err, "ehlo")
+		}
 	}
 	if err == nil && cf.user != "" {
 		if s.State().Phase == explorer.PhaseGreeted {
-			_, err = s.Ehlo(ctx, opts.Helo)
+			if _, err := s.Ehlo(ctx, opts.Helo); err != nil {
+				return stop(err, "ehlo")
+			}
 		}
-		if err == nil {
-			_, err = s.Auth(ctx, mech, cf.user, pass)
+		if err := smtpAuthGuard(s, mech, cf.allowPlain); err != nil {
+			return stop(err, "auth")
+		}
+		if _, err := s.Auth(ctx, mech, cf.user, pass); err != nil {
+			return stop(err, "auth")
 		}
 	}
-	if err != nil && (explorer.IsNetwork(err) || s.Closed()) {
-		r.Close()
-		return sessionExit(err)
-	}
-	err = interact(ctx, cmd.InOrStdin(), s.Session, s.Line)
+	// Without automatic steps a refused or malformed greeting is the user's
+	// to answer (QUIT); a malformed one still sets the exit code.
+	err = interact(ctx, cmd.InOrStdin(), s.Session, s.Line, s.WatchIdle, err)
 	if cerr := r.Close(); err == nil {
 		err = cerr
 	}
@@ -217,8 +331,13 @@ func runSMTP(cmd *cobra.Command, target string, cf *connFlags, tf *traceFlags, m
 
 // interact feeds stdin lines to send until input ends, the server closes
 // or Ctrl-C (which ends the session like the end of input: it is how one
-// leaves an interactive session).
-func interact(ctx context.Context, in io.Reader, s *explorer.Session, send func(context.Context, string) error) error {
+// leaves an interactive session). While it waits for input, watch shows
+// what the server sends unprompted. The exit: 3 after a network failure or
+// a malformed reply (earlier is the greeting's error, if any), 1 when the
+// server closed the session without QUIT (a 421), 0 otherwise: replies to
+// typed commands, 5xx included, are what the user asked to see.
+func interact(ctx context.Context, in io.Reader, s *explorer.Session, send func(context.Context, string) error,
+	watch func(context.Context) *explorer.IdleWatch, earlier error) error {
 	lines := make(chan string)
 	scanErr := make(chan error, 1)
 	go func() {
@@ -234,27 +353,63 @@ func interact(ctx context.Context, in io.Reader, s *explorer.Session, send func(
 		}
 		scanErr <- sc.Err()
 	}()
+	var protoErr error
+	noteErr := func(err error) {
+		var pe *explorer.ProtocolError
+		if protoErr == nil && errors.As(err, &pe) {
+			protoErr = err
+		}
+	}
+	noteErr(earlier)
+	quitSent := false
+	inputEnded := false
 	for !s.Closed() {
+		var w *explorer.IdleWatch
+		var idle <-chan struct{}
+		if watch != nil {
+			w = watch(ctx)
+			idle = w.Done()
+		}
 		var line string
-		var ok bool
+		var ok, got bool
 		select {
 		case line, ok = <-lines:
+			got = true
 		case <-ctx.Done():
+		case <-idle:
+		}
+		if w != nil {
+			w.Stop()
+			if err := w.Err(); err != nil {
+				if explorer.IsNetwork(err) && ctx.Err() == nil {
+					return sessionExit(err)
+				}
+				noteErr(err)
+			}
 		}
 		if ctx.Err() != nil {
 			s.Note("interrupted: closing the connection without QUIT")
 			s.Close()
 			return nil
 		}
+		if !got {
+			continue // the server spoke unprompted: the loop sees whether it closed
+		}
 		if !ok {
+			inputEnded = true
 			break
 		}
-		if err := send(ctx, line); err != nil && explorer.IsNetwork(err) {
-			if ctx.Err() != nil {
-				s.Note("interrupted while waiting for the server")
-				return nil
+		verb, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+		quitSent = strings.EqualFold(verb, "QUIT")
+		if err := send(ctx, line); err != nil {
+			if explorer.IsNetwork(err) {
+				if ctx.Err() != nil {
+					s.Note("interrupted while waiting for the server")
+					return nil
+				}
+				return sessionExit(err)
 			}
-			return sessionExit(err)
+			noteErr(err)
 		}
 	}
 	select {
@@ -265,8 +420,29 @@ func interact(ctx context.Context, in io.Reader, s *explorer.Session, send func(
 	default:
 	}
 	if !s.Closed() {
-		s.Note("input ended: closing the connection without QUIT")
+		if quitSent {
+			s.Note("no proper reply to QUIT: closing the connection")
+		} else {
+			s.Note("input ended: closing the connection without QUIT")
+		}
 		s.Close()
 	}
+	switch {
+	case protoErr != nil:
+		return netErrorf("the server broke the protocol: %v", protoErr)
+	case !inputEnded && !quitSent:
+		return failErrorf("the server closed the session: %s", lastReply(s))
+	}
 	return nil
+}
+
+// lastReply is the last line the server sent, for the closing message.
+func lastReply(s *explorer.Session) string {
+	evs := s.Events()
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i].Dir == explorer.ServerToClient {
+			return evs[i].Line
+		}
+	}
+	return "without a reply"
 }

@@ -205,7 +205,7 @@ func TestSMTPCommandNoNotesAndEOF(t *testing.T) {
 func TestSMTPCommandAuthMasked(t *testing.T) {
 	srv := newLineServer(t, "220 mx.test ESMTP\r\n", smtpReply)
 	t.Setenv("POSTLAB_PASSWORD", "wonderland")
-	out, code := runIO(t, "QUIT\n", "smtp", "--user", "alice", "--helo", "me.test", srv.Addr())
+	out, code := runIO(t, "QUIT\n", "smtp", "--user", "alice", "--allow-plaintext-auth", "--helo", "me.test", srv.Addr())
 	if code != exitOK {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
@@ -275,7 +275,7 @@ func TestInteractInterrupted(t *testing.T) {
 	in, w := io.Pipe() // input that never ends
 	defer w.Close()
 	done := make(chan error)
-	go func() { done <- interact(ctx, in, s.Session, s.Line) }()
+	go func() { done <- interact(ctx, in, s.Session, s.Line, s.WatchIdle, nil) }()
 	w.Write([]byte("NOOP\n"))
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		if evs := s.Events(); strings.HasPrefix(evs[len(evs)-1].Line, "502") {
@@ -298,5 +298,143 @@ func TestInteractInterrupted(t *testing.T) {
 	got := strings.Join(lines, "\n")
 	if !strings.Contains(got, "502 5.5.2") || !strings.Contains(got, "interrupted") || !s.Closed() {
 		t.Errorf("trace:\n%s", got)
+	}
+}
+
+func lastLine(out string) string {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	return lines[len(lines)-1]
+}
+
+// The automatic login never sends credentials without TLS unless
+// --allow-plaintext-auth, and checks what the server offers first.
+func TestAutoLoginNeedsTLS(t *testing.T) {
+	l, _ := startTestLab(t)
+	t.Setenv("POSTLAB_PASSWORD", "wonderland")
+	smtpSrv := newLineServer(t, "220 mx.test ESMTP\r\n", smtpReply) // offers AUTH in clear
+	popSrv := newLineServer(t, "+OK POP3 ready\r\n", pop3Reply)     // USER in CAPA, no STLS
+	cases := []struct {
+		name string
+		args []string
+		code int
+		last string
+	}{
+		{"smtp, AUTH only after STARTTLS", []string{"smtp", "--user", "alice", l.Addr("submission")}, exitUsage, "this server offers AUTH only after STARTTLS (its EHLO lists no AUTH on a clear connection): add --starttls"},
+		{"smtp, AUTH offered in clear", []string{"smtp", "--user", "alice", smtpSrv.Addr()}, exitUsage, "not sending the password over a connection without TLS: add --starttls"},
+		{"smtp, no AUTH on the MX port", []string{"smtp", "--starttls", "--insecure", "--user", "alice", l.Addr("smtp")}, exitFailed, "offers no AUTH here"},
+		{"smtp, mechanism not offered", []string{"smtp", "--user", "alice", "--auth", "CRAM-MD5", "--allow-plaintext-auth", smtpSrv.Addr()}, exitFailed, "does not offer AUTH CRAM-MD5 (it offers PLAIN LOGIN)"},
+		{"pop3 PLAIN, only after STLS", []string{"pop3", "--user", "alice", "--auth", "PLAIN", l.Addr("pop3")}, exitUsage, "offers AUTH PLAIN only after STLS"},
+		{"pop3 USER in clear", []string{"pop3", "--user", "alice", popSrv.Addr()}, exitUsage, "not sending credentials over a connection without TLS"},
+		{"pop3 APOP in clear", []string{"pop3", "--user", "alice", "--auth", "APOP", l.Addr("pop3")}, exitUsage, "APOP sends a digest"},
+		{"pop3 PLAIN not offered", []string{"pop3", "--user", "alice", "--auth", "PLAIN", "--allow-plaintext-auth", popSrv.Addr()}, exitFailed, "does not offer AUTH PLAIN"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out, code := runIO(t, "QUIT\n", tc.args...)
+			if code != tc.code || !strings.Contains(lastLine(out), tc.last) {
+				t.Errorf("exit %d (want %d), last line %q lacks %q:\n%s", code, tc.code, lastLine(out), tc.last, out)
+			}
+			for _, leak := range []string{"-> AUTH", "~> AUTH", "-> PASS", "-> APOP", "-> USER"} {
+				if strings.Contains(out, leak) {
+					t.Errorf("sent %q:\n%s", leak, out)
+				}
+			}
+		})
+	}
+	for _, got := range append(smtpSrv.Lines(), popSrv.Lines()...) {
+		if v, _, _ := strings.Cut(got, " "); v == "AUTH" || v == "PASS" || v == "USER" {
+			t.Errorf("a server got %q", got)
+		}
+	}
+}
+
+// A failed automatic login ends the session with exit 1 and the reply.
+func TestAutoLoginFailureExits(t *testing.T) {
+	l, ca := startTestLab(t)
+	t.Setenv("POSTLAB_PASSWORD", "wrong")
+	tlsArgs := []string{"--starttls", "--ca", ca, "--servername", l.Hostname(), "--user", "alice"}
+	out, code := runIO(t, "QUIT\r\n", append(append([]string{"smtp"}, tlsArgs...), l.Addr("submission"))...)
+	if code != exitFailed || !strings.HasPrefix(lastLine(out), "postlab: auth refused: 535 5.7.8") || !strings.Contains(out, "~> QUIT") {
+		t.Errorf("smtp: exit %d, last line %q:\n%s", code, lastLine(out), out)
+	}
+	out, code = runIO(t, "QUIT\r\n", append(append([]string{"pop3"}, tlsArgs...), l.Addr("pop3"))...)
+	if code != exitFailed || !strings.HasPrefix(lastLine(out), "postlab: auth refused: -ERR [AUTH]") {
+		t.Errorf("pop3: exit %d, last line %q:\n%s", code, lastLine(out), out)
+	}
+}
+
+// A malformed reply sets exit 3, and a QUIT that was sent is not called missing.
+func TestInteractMalformedReplyExit(t *testing.T) {
+	srv := newLineServer(t, "220 mx.test ESMTP\r\n", func(l string, inData *bool) string {
+		if strings.EqualFold(l, "QUIT") {
+			return "221Bye\r\n"
+		}
+		return smtpReply(l, inData)
+	})
+	out, code := runIO(t, "NOOP\r\nQUIT\r\n", "smtp", "--no-notes", srv.Addr())
+	if code != exitNetwork || !strings.Contains(lastLine(out), "the server broke the protocol: malformed reply: no space or hyphen after the reply code") {
+		t.Errorf("exit %d, last line %q:\n%s", code, lastLine(out), out)
+	}
+	if strings.Contains(out, "without QUIT") || !strings.Contains(out, "== no proper reply to QUIT: closing the connection") {
+		t.Errorf("closing note:\n%s", out)
+	}
+}
+
+// A 421 the server sends while the user types nothing is shown at once,
+// and the session ends with exit 1.
+func TestInteractShowsUnpromptedClose(t *testing.T) {
+	srv := newLineServer(t, "220 mx.test ESMTP\r\n", func(l string, inData *bool) string {
+		if strings.EqualFold(l, "NOOP") {
+			return "250 2.0.0 ok\r\n421 4.4.2 mx.test idle for too long\r\n"
+		}
+		return smtpReply(l, inData)
+	})
+	in, w := io.Pipe() // input that never ends
+	defer w.Close()
+	go w.Write([]byte("NOOP\r\n"))
+	root := newRoot()
+	root.SetArgs([]string{"smtp", "--no-notes", srv.Addr()})
+	root.SetIn(in)
+	var out bytes.Buffer
+	root.SetOut(&out)
+	done := make(chan error, 1)
+	go func() { done <- root.Execute() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the 421 was not shown until more input came")
+	}
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != exitFailed || !strings.Contains(ee.Error(), "the server closed the session: 421 4.4.2 mx.test idle for too long") {
+		t.Errorf("err = %v", err)
+	}
+	if !strings.Contains(out.String(), "<- 421 4.4.2 mx.test idle for too long\n") || !strings.Contains(out.String(), "unprompted") {
+		t.Errorf("output:\n%s", out.String())
+	}
+}
+
+// Credentials typed after a refused AUTH stay masked on screen and in --trace-out.
+func TestSMTPCommandMasksOrphanCredentials(t *testing.T) {
+	srv := newLineServer(t, "220 mx.test ESMTP\r\n", func(l string, inData *bool) string {
+		if strings.HasPrefix(strings.ToUpper(l), "AUTH") {
+			return "502 5.5.1 AUTH not available on this port\r\n"
+		}
+		return smtpReply(l, inData)
+	})
+	trace := filepath.Join(t.TempDir(), "trace.jsonl")
+	payload := "AGFsaWNlAHdvbmRlcmxhbmQ=" // \0alice\0wonderland
+	out, code := runIO(t, "EHLO x\r\nAUTH PLAIN\r\n"+payload+"\r\nQUIT\r\n", "smtp", "--trace-out", trace, srv.Addr())
+	b, _ := os.ReadFile(trace)
+	for name, text := range map[string]string{"output": out, "trace": string(b)} {
+		if strings.Contains(text, payload) || strings.Contains(text, "d29uZGVybGFuZA") || strings.Contains(text, "wonderland") {
+			t.Errorf("password in the %s:\n%s", name, text)
+		}
+	}
+	if code != exitOK || !strings.Contains(out, "-> AGFsaWNl****\n") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+	if got := srv.Lines(); len(got) < 3 || got[2] != payload {
+		t.Errorf("the server did not get the line as typed: %q", got)
 	}
 }
