@@ -27,7 +27,7 @@ func init() {
 	diagFlagHooks = append(diagFlagHooks, func(cmd *cobra.Command) {
 		pf = probeFlags{}
 		fl := cmd.Flags()
-		fl.BoolVar(&pf.noProbe, "no-probe", false, "DNS checks only: do not connect to the MX servers")
+		fl.BoolVar(&pf.noProbe, "no-probe", false, "DNS checks only: do not connect to the MX servers (e.g. where your network blocks outbound port 25)")
 		fl.StringSliceVar(&pf.ports, "port", nil, "probe these services and ports on each MX address, e.g. smtp=2525,submission=2587,pop3s (default smtp=25)")
 		fl.StringVar(&pf.caFile, "ca", "", "also trust the CA certificates in this PEM file")
 		fl.BoolVar(&pf.relayTest, "relay-test", false, "also test for an open relay: MAIL FROM and RCPT TO two outside addresses (never sends DATA)")
@@ -70,11 +70,17 @@ func init() {
 			Helo: pf.helo, RelayTest: pf.relayTest, Domain: t.Domain}
 		// The MTA-STS policy, when the domain has one, for "MTA-STS satisfied".
 		pctx, cancel := context.WithTimeout(ctx, timeout)
-		pol, _ := diag.LookupMTASTSPolicy(pctx, r, diag.HTTPClientVia(r, roots, timeout), "", t.Domain)
+		pol, perr := diag.LookupMTASTSPolicy(pctx, r, diag.HTTPClientVia(r, roots, timeout), "", t.Domain)
 		cancel()
 		opts.MTASTS = pol
 		probes, fs := diag.ProbeServers(ctx, rep.MX, opts)
 		rep.Add(fs...)
+		if perr != nil && probes != nil {
+			// Unknown, not "no policy": the servers were not held to it.
+			rep.Add(diag.Finding{Check: "tls.mta-sts", Status: diag.StatusInfo,
+				Summary: "MTA-STS not checked on the servers: the policy could not be looked up or fetched",
+				Detail:  perr.Error() + "\nSee MTA-STS above for the record and the policy.", Ref: "RFC 8461 §3, §4"})
+		}
 		if rep.Extra == nil {
 			rep.Extra = map[string]any{}
 		}

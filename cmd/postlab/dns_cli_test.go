@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/miekg/dns"
+
 	"postlab/diag"
 	"postlab/explorer/lab"
 )
@@ -122,5 +124,60 @@ func TestDiagLabCleanWithProbes(t *testing.T) {
 				t.Errorf("--port %s: output has %q:\n%s", p, bad, out)
 			}
 		}
+	}
+}
+
+// serveZone answers from zone text on a UDP port of 127.0.0.1 (NXDOMAIN for
+// names it does not hold, NODATA for other types).
+func serveZone(t *testing.T, text string) string {
+	t.Helper()
+	rrs := map[string][]dns.RR{}
+	zp := dns.NewZoneParser(strings.NewReader("$TTL 300\n"+text), ".", "")
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		n := strings.ToLower(rr.Header().Name)
+		rrs[n] = append(rrs[n], rr)
+	}
+	if err := zp.Err(); err != nil {
+		t.Fatal(err)
+	}
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(req)
+		q := req.Question[0]
+		have, ok := rrs[strings.ToLower(q.Name)]
+		if !ok {
+			m.Rcode = dns.RcodeNameError
+		}
+		for _, rr := range have {
+			if rr.Header().Rrtype == q.Qtype {
+				m.Answer = append(m.Answer, rr)
+			}
+		}
+		w.WriteMsg(m)
+	})}
+	go srv.ActivateAndServe()
+	t.Cleanup(func() { srv.Shutdown() })
+	return pc.LocalAddr().String()
+}
+
+// A policy that cannot be fetched is not "no policy": the probes say they
+// did not hold the servers to it.
+func TestDiagProbeSaysMTASTSUnchecked(t *testing.T) {
+	l, ca := startDNSLab(t)
+	addr := serveZone(t, `
+postlab.test.              MX 10 mail.postlab.test.
+mail.postlab.test.         A 127.0.0.1
+_mta-sts.postlab.test.     TXT "v=STSv1; id=20260101"
+`)
+	_, out, errs := runCaptured(t, "diag", "--resolver", addr, "--port", "smtp="+portOf(l.Addr(lab.ListenerSMTP)), "--ca", ca, "--dnsbl", "", "--timeout", "5s", "postlab.test")
+	if !strings.Contains(out, "MTA-STS not checked on the servers: the policy could not be looked up or fetched") {
+		t.Errorf("no MTA-STS note:\n%s%s", out, errs)
+	}
+	if !strings.Contains(out, "STARTTLS offered and the upgrade worked") {
+		t.Errorf("the probe did not run:\n%s", out)
 	}
 }
