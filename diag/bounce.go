@@ -454,6 +454,17 @@ func classifyRaw(r rawRecipient) BounceResult {
 			res.Reason = BounceExpired
 		}
 	}
+	// Greylisting (RFC 6647) is a deliberate temporary refusal, whatever
+	// the code and other words ("Recipient address rejected") suggest.
+	if res.ReplyCode < 500 && !strings.HasPrefix(res.Status, "5.") && greylistKind(4, diag) == greyStrong {
+		if act == "delayed" {
+			res.Reason = BounceOnHold
+			res.Explanation = "The receiving server greylisted the message: it refuses the first attempts of senders it has not seen before, on purpose and for a while. Your server is still retrying and the message usually gets through within the hour (RFC 6647)."
+		} else {
+			res.Reason = BounceExpired
+			res.Explanation = "The receiving server greylisted the message (a deliberate temporary refusal of unknown senders, RFC 6647) and your server's retries never got through before the message expired, often because each retry came from another IP address of a pool."
+		}
+	}
 	if res.Reason == BounceUndefined && diag == "" && res.Status == "" {
 		res.Explanation = bounceReasons[BounceUndefined].explanation + " (the bounce gives no status code and no diagnostic text)"
 	}

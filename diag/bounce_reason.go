@@ -272,6 +272,11 @@ func classifyBounce(status string, reply int, text string) string {
 	if strings.HasPrefix(status, "2.") {
 		return BounceDelivered
 	}
+	// Greylisting wording beats the code and the rest of the text (a
+	// postgrey reply reads "Recipient address rejected: Greylisted").
+	if reply < 500 && !strings.HasPrefix(status, "5.") && greylistKind(4, text) == greyStrong {
+		return BounceOnHold
+	}
 	if p, ok := matchProvider(status + " " + text); ok && p.reason != "" {
 		return p.reason
 	}

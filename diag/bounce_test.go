@@ -323,3 +323,20 @@ func TestBounceDelayedRecipientsApart(t *testing.T) {
 		t.Fatalf("failed + delayed: %+v", rep)
 	}
 }
+
+// A greylisting deferral in a DSN is no unknown user: a delayed recipient
+// is still being retried, a failed one expired while greylisted.
+func TestBounceGreylisted(t *testing.T) {
+	msg := "From: MAILER-DAEMON@mx.example.org\r\nSubject: Delivery Status Notification\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nreport\r\n" +
+		"--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\n" +
+		"Final-Recipient: rfc822; a@example.com\r\nAction: failed\r\nStatus: 4.2.0\r\nDiagnostic-Code: smtp; 450 4.2.0 <a@example.com>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.com.html\r\n\r\n" +
+		"Final-Recipient: rfc822; b@example.com\r\nAction: delayed\r\nStatus: 4.2.0\r\nDiagnostic-Code: smtp; 450 4.2.0 <b@example.com>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.com.html\r\n\r\n--b--\r\n"
+	rep, _ := ParseBounce(strings.NewReader(msg))
+	if len(rep.Results) != 1 || rep.Results[0].Reason != BounceExpired || rep.Results[0].HardBounce || !strings.Contains(rep.Results[0].Explanation, "greylisted") {
+		t.Errorf("failed: %+v", rep.Results)
+	}
+	if len(rep.Delayed) != 1 || rep.Delayed[0].Reason == BounceUserUnknown || !strings.Contains(rep.Delayed[0].Explanation, "still retrying") {
+		t.Errorf("delayed: %+v", rep.Delayed)
+	}
+}

@@ -47,8 +47,13 @@ func explainGreylisting(e *Explanation, named bool) {
 	} else {
 		e.Meaning = "A temporary deferral without a stated cause: the server asks the sender to come back later. Greylisting servers answer like this to senders they have not seen before, and so does a server that is briefly overloaded."
 	}
-	e.NextStep = "The sending server retries by itself (typically after a few minutes up to half an hour, RFC 5321 §4.5.4.1) and the retry is accepted; nothing is lost, and no bounce is sent unless the retries fail for days. A mail program that shows this error can simply send again a little later."
-	e.Fix = "Nothing to fix: wait for the retry. Only if the message is still not delivered after several hours: check that your server retries from the same IP address and sender (a pool of changing IPs restarts greylisting each time), or ask the recipient's administrator to allowlist your server."
+	if named {
+		e.NextStep = "The sending server retries by itself (RFC 5321 §4.5.4.1 asks for at least 30 minutes between tries; many servers retry sooner), and the greylisting server accepts a retry once its delay has passed; nothing is lost, and no bounce is sent unless the retries fail for days. A mail program that shows this error can simply send again a little later."
+		e.Fix = "Nothing to fix: wait for the retry. Only if the message is still not delivered after several hours: check that your server retries from the same IP address and sender (a pool of changing IPs restarts greylisting each time), or ask the recipient's administrator to allowlist your server."
+	} else {
+		e.NextStep = "The sending server retries by itself later (RFC 5321 §4.5.4.1 asks for at least 30 minutes between tries); nothing is lost, and no bounce is sent unless the retries fail for days. A mail program that shows this error can simply send again a little later."
+		e.Fix = "Nothing to fix: wait for the retry. Only if it persists for hours: look for a cause in the server's text or its postmaster pages (a rate limit, a block), or ask the recipient's administrator."
+	}
 	addRef(e, "RFC 6647 §2")
 	addRef(e, "RFC 5321 §4.5.4.1")
 }

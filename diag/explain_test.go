@@ -183,3 +183,15 @@ func TestExplainGmailMultiLine(t *testing.T) {
 		}
 	}
 }
+
+func FuzzExplain(f *testing.F) {
+	for _, s := range []string{"550", "5.7.26", "452 4.5.3 Too many recipients", "451 4.7.1 Greylisted", "-ERR [IN-USE] x", "Diagnostic-Code: smtp; 550 5.1.1 x", "421-4.7.28 a\n421 4.7.28 b gsmtp", "535"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		e := Explain(s)
+		if e.Meaning == "" || e.Kind == "" || e.Refs == nil {
+			t.Fatalf("Explain(%q) = %+v", s, e)
+		}
+	})
+}
