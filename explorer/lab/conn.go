@@ -81,9 +81,10 @@ func (c *trackedConn) drain() {
 // blocks until that connection is closed. It lets each session have its
 // own smtp.Server and so its own Debug trace writer.
 type oneConnListener struct {
-	c    net.Conn
-	tc   *trackedConn
-	once sync.Once
+	c        net.Conn
+	tc       *trackedConn
+	released <-chan struct{} // go-smtp let go of c (STARTTLS hands it on)
+	once     sync.Once
 }
 
 func (l *oneConnListener) Accept() (net.Conn, error) {
@@ -92,7 +93,10 @@ func (l *oneConnListener) Accept() (net.Conn, error) {
 	if c != nil {
 		return c, nil
 	}
-	<-l.tc.done
+	select {
+	case <-l.tc.done:
+	case <-l.released:
+	}
 	return nil, net.ErrClosed
 }
 

@@ -48,10 +48,6 @@ var (
 // maxTextLine is the RFC 5321 §4.5.3.1.6 limit, CRLF included.
 const maxTextLine = 1000
 
-// maxCommandLine bounds any line go-smtp reads: RFC 4954 §4 lets an AUTH
-// line carry 12288 octets of initial response. Longer lines end the session.
-const maxCommandLine = 16 << 10
-
 // serveSMTP accepts connections on one SMTP port until the listener closes.
 func (l *Lab) serveSMTP(sl *smtpListener) {
 	defer l.wg.Done()
@@ -80,6 +76,7 @@ type connState struct {
 	sl     *smtpListener
 	id     uint64
 	tc     *trackedConn
+	f      *smtpFilter
 	tr     *smtpTracer
 	remote string
 }
@@ -123,30 +120,67 @@ func (l *Lab) startSMTPSession(sl *smtpListener, raw net.Conn) {
 		tlsCfg.GetConfigForClient = l.scenarioTLS(tlsCfg, cs.tr)
 	}
 	var conn net.Conn = tc
-	srv := smtp.NewServer(smtp.BackendFunc(cs.newSession))
-	srv.Domain = l.cfg.Hostname
-	srv.MaxMessageBytes = l.cfg.MaxMessageBytes
-	srv.MaxRecipients = l.cfg.MaxRecipients
-	srv.MaxLineLength = maxCommandLine
-	srv.EnableSMTPUTF8 = true
-	srv.AllowInsecureAuth = true // the session decides, to answer 538 (RFC 4954 §6)
-	srv.Debug = cs.tr
-	srv.ErrorLog = log.New(tracerLog{cs.tr}, "", 0)
 	if sl.implicitTLS {
 		if tlsCfg == nil {
 			tc.Close()
 			return
 		}
 		conn = tls.Server(tc, tlsCfg)
-	} else {
-		srv.TLSConfig = tlsCfg
+		tlsCfg = nil // no STARTTLS inside TLS
 	}
+	f := newSMTPFilter(cs, conn, tlsCfg, l.cfg.Domain)
+	cs.f = f
 	cs.tr.note("connection from %s to %s (%s)", cs.remote, sl.ln.Addr(), roleOf(sl))
 	go func() {
 		l.waitBanner(tc, cs.tr)
-		srv.Serve(&oneConnListener{c: conn, tc: tc})
+		var debug io.Writer = cs.tr
+		for {
+			srv := l.newSMTPServer(cs, f.tlsCfg != nil, debug)
+			srv.Serve(&oneConnListener{c: f, tc: tc, released: f.released})
+			if !f.handoff {
+				break
+			}
+			// STARTTLS: a fresh go-smtp conversation on the TLS connection,
+			// whose greeting the filter and the trace drop.
+			f.restart()
+			debug = &skipFirstWrite{w: cs.tr}
+		}
 		cs.tr.closed()
 	}()
+}
+
+// newSMTPServer is the go-smtp server of one conversation. The filter
+// enforces the line limits, so go-smtp's own (which answers a long line
+// in DATA a second time and then hangs up) is off.
+func (l *Lab) newSMTPServer(cs *connState, offerTLS bool, debug io.Writer) *smtp.Server {
+	srv := smtp.NewServer(smtp.BackendFunc(cs.newSession))
+	srv.Domain = l.cfg.Hostname
+	srv.MaxMessageBytes = l.cfg.MaxMessageBytes
+	srv.MaxRecipients = l.cfg.MaxRecipients
+	srv.MaxLineLength = 0
+	srv.EnableSMTPUTF8 = true
+	srv.AllowInsecureAuth = true // the session decides, to answer 538 (RFC 4954 §6)
+	srv.Debug = debug
+	srv.ErrorLog = log.New(tracerLog{cs.tr}, "", 0)
+	if offerTLS {
+		// Only for the STARTTLS keyword in EHLO: the filter runs STARTTLS.
+		srv.TLSConfig = &tls.Config{}
+	}
+	return srv
+}
+
+// skipFirstWrite drops go-smtp's greeting from the trace after STARTTLS.
+type skipFirstWrite struct {
+	w       io.Writer
+	skipped bool
+}
+
+func (s *skipFirstWrite) Write(p []byte) (int, error) {
+	if !s.skipped {
+		s.skipped = true
+		return len(p), nil
+	}
+	return s.w.Write(p)
 }
 
 func roleOf(sl *smtpListener) string {
@@ -169,12 +203,13 @@ func (w tracerLog) Write(p []byte) (int, error) {
 }
 
 func (cs *connState) isTLS(c *smtp.Conn) bool {
-	_, ok := c.TLSConnectionState()
+	_, ok := cs.f.TLS()
 	return ok
 }
 
 func (cs *connState) newSession(c *smtp.Conn) (smtp.Session, error) {
 	if cs.tc.draining.Load() {
+		cs.tc.hangUp.Store(true)
 		return nil, errShuttingDown
 	}
 	if cs.lab.Scenario() == ScenarioClosing421 {
@@ -459,7 +494,7 @@ func (s *session) received(now time.Time, id string) string {
 	if s.utf8 {
 		proto = "UTF8SMTP"
 	}
-	cst, isTLS := s.c.TLSConnectionState()
+	cst, isTLS := s.cs.f.TLS()
 	if proto != "SMTP" { // RFC 3848 registers the S and A forms for ESMTP only
 		if isTLS {
 			proto += "S"

@@ -504,9 +504,9 @@ func TestHELOAndCommandErrors(t *testing.T) {
 	l := startLab(t)
 	c := dial(t, l.Addr("smtp"))
 	c.expect("220 mail.postlab.test")
-	c.cmd("502", "MAIL FROM:<carol@example.com>") // before HELO
+	c.cmd("503 5.5.1", "MAIL FROM:<carol@example.com>") // before HELO
 	c.cmd("250", "HELO old.example")
-	c.cmd("502 5.5.1", "DATA")
+	c.cmd("503 5.5.1", "DATA")
 	c.cmd("250", "MAIL FROM:<carol@example.com>")
 	c.cmd("501", "RCPT TO:<x y>")
 	c.cmd("250", "RSET")
@@ -592,8 +592,8 @@ func TestCloseLetsTransactionFinish(t *testing.T) {
 		defer cancel()
 		closed <- l.Close(ctx)
 	}()
-	// The idle session ends at once.
-	idle.expect("421")
+	// The idle session ends at once, told why (RFC 3463 X.3.2).
+	idle.expect("421 4.3.2 Service shutting down")
 	// New connections are refused.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -610,6 +610,7 @@ func TestCloseLetsTransactionFinish(t *testing.T) {
 	// The transaction in progress completes.
 	busy.raw(testMsg + ".\r\n")
 	busy.expect("250")
+	busy.expect("421 4.3.2")
 	if err := <-closed; err != nil {
 		t.Errorf("Close: %v", err)
 	}

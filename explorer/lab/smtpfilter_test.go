@@ -1,0 +1,197 @@
+package lab
+
+import (
+	"crypto/tls"
+	"net/textproto"
+	"strings"
+	"testing"
+
+	"postlab/explorer"
+)
+
+// RFC 5321 §4.5.3.1.4-5: command lines of at most 512 octets with their
+// CRLF, refused with 500 5.5.2; the session goes on.
+func TestCommandLineLimits(t *testing.T) {
+	l := startLab(t)
+	c := dial(t, l.Addr("smtp"))
+	c.expect("220")
+	msg := c.cmd("500 5.5.2", "EHLO %s", strings.Repeat("a", 5000))
+	if strings.Contains(msg, "aaaa") {
+		t.Errorf("reply echoes the long line: %.80q", msg)
+	}
+	// The longest domain (255 octets) gets a reply whose lines fit 512.
+	c.send("EHLO %s", strings.Repeat("d", 255))
+	for {
+		line, err := c.tp.ReadLine()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(line)+2 > 512 {
+			t.Errorf("reply line of %d octets", len(line)+2)
+		}
+		if !strings.HasPrefix(line, "250") {
+			t.Fatalf("EHLO reply %q", line)
+		}
+		if line[3] == ' ' {
+			break
+		}
+	}
+	c.cmd("501 5.5.2", "EHLO %s", strings.Repeat("d", 256))
+	// 512 octets with CRLF pass, 513 do not.
+	c.cmd("250", "NOOP %s", strings.Repeat("x", 512-len("NOOP ")-2))
+	c.cmd("500 5.5.2", "NOOP %s", strings.Repeat("x", 513-len("NOOP ")-2))
+	// A 100 KB line is read to its end and answered once.
+	c.cmd("500 5.5.2", "%s", strings.Repeat("x", 100<<10))
+	c.cmd("250", "NOOP")
+	// AUTH lines may be longer (RFC 4954 §4): not a line-length error.
+	c.cmd("502 5.5.1", "AUTH PLAIN %s", strings.Repeat("A", 1000))
+	c.cmd("221", "QUIT")
+}
+
+// One over-long text line in DATA gets exactly one reply, and the session
+// goes on (before, go-smtp added "500 5.4.0 Too long line" and hung up).
+func TestDataLongLineOneReply(t *testing.T) {
+	l := startLab(t)
+	c := dial(t, l.Addr("smtp"))
+	c.greet()
+	c.cmd("250", "MAIL FROM:<carol@example.com>")
+	c.cmd("250", "RCPT TO:<alice@postlab.test>")
+	c.cmd("354", "DATA")
+	c.raw("Subject: long\r\n\r\n" + strings.Repeat("b", 100<<10) + "\r\nend\r\n.\r\n")
+	c.expect("500 5.5.2")
+	c.cmd("250", "NOOP")
+	if n := len(newFiles(t, l, "alice")); n != 0 {
+		t.Errorf("stored %d messages", n)
+	}
+}
+
+func TestSequenceAndParameterCodes(t *testing.T) {
+	l := startLab(t)
+	c := dial(t, l.Addr("smtp"))
+	c.expect("220")
+	c.cmd("503 5.5.1", "MAIL FROM:<carol@example.com>")
+	c.cmd("250", "EHLO client.example")
+	c.cmd("503 5.5.1", "RCPT TO:<alice@postlab.test>")
+	c.cmd("503 5.5.1", "DATA")
+	c.cmd("555 5.5.4", "MAIL FROM:<carol@example.com> FOO=BAR")
+	c.cmd("555 5.5.4", "MAIL FROM:<carol@example.com> RET=HDRS")
+	c.cmd("250", "MAIL FROM:<carol@example.com> SIZE=100 BODY=8BITMIME")
+	c.cmd("555 5.5.4", "RCPT TO:<alice@postlab.test> NOTIFY=NEVER")
+	c.cmd("250", "RSET")
+	// Pipelined, every RCPT refused: DATA gets 554 (RFC 2920 §3.1).
+	c.raw("MAIL FROM:<carol@example.com>\r\nRCPT TO:<nobody@postlab.test>\r\nDATA\r\n")
+	c.expect("250")
+	c.expect("550 5.1.1")
+	c.expect("554 5.5.1")
+	// The same with BDAT: the refused chunk is not read as commands.
+	c.raw("BDAT 6 LAST\r\nQUIT\r\n")
+	c.expect("554 5.5.1")
+	c.cmd("250", "RSET")
+	c.cmd("500 5.5.1", "ABC")
+	c.cmd("500 5.5.1", "XYZZY now")
+	c.cmd("502 5.5.1", "EXPN staff")
+	c.cmd("221", "QUIT")
+}
+
+// RFC 5321 §4.5.1: <Postmaster> without a domain must be accepted.
+func TestPostmasterWithoutDomain(t *testing.T) {
+	l := startLab(t)
+	c := dial(t, l.Addr("smtp"))
+	c.greet()
+	c.cmd("250", "MAIL FROM:<carol@example.com>")
+	c.cmd("250", "RCPT TO:<Postmaster>")
+	c.cmd("354", "DATA")
+	c.raw(testMsg + ".\r\n")
+	c.expect("250")
+	// The postmaster alias is the first user (alice).
+	if got := bodyAfterTrace(t, readNew(t, l, "alice")); got != testMsg {
+		t.Errorf("stored %q", got)
+	}
+}
+
+// Control bytes are refused and never echoed.
+func TestControlBytesRefused(t *testing.T) {
+	l := startLab(t)
+	c := dial(t, l.Addr("smtp"))
+	c.expect("220")
+	if msg := c.cmd("501 5.5.2", "EHLO a\x00b"); strings.ContainsAny(msg, "\x00") {
+		t.Errorf("echoed NUL: %q", msg)
+	}
+	c.cmd("250", "EHLO client.example")
+	if msg := c.cmd("501 5.5.2", "MAIL FROM:<a\x00@b.example>"); strings.ContainsAny(msg, "\x00") {
+		t.Errorf("echoed NUL: %q", msg)
+	}
+	c.cmd("250", "MAIL FROM:<a@b.example>")
+	c.cmd("221", "QUIT")
+	evs := sessionEvents(t, l, ListenerSMTP)
+	found := false
+	for _, ev := range evs {
+		if strings.ContainsRune(ev.Line, 0) {
+			t.Errorf("trace carries a NUL: %q", ev.Line)
+		}
+		found = found || ev.Dir == explorer.ClientToServer && ev.Line == `EHLO a\x00b`
+	}
+	if !found {
+		t.Errorf("refused line not traced:\n%s", dump(evs))
+	}
+}
+
+// MAIL FROM without angle brackets is accepted, with a note in the trace.
+func TestMailFromWithoutBrackets(t *testing.T) {
+	l := startLab(t)
+	c := dial(t, l.Addr("smtp"))
+	c.greet()
+	c.cmd("250", "MAIL FROM:carol@example.com")
+	c.cmd("221", "QUIT")
+	for _, ev := range sessionEvents(t, l, ListenerSMTP) {
+		if ev.Dir == explorer.Local && strings.Contains(ev.Line, "without angle brackets") {
+			return
+		}
+	}
+	t.Errorf("no note about the missing angle brackets")
+}
+
+func TestTooManyErrors(t *testing.T) {
+	l := startLab(t)
+	c := dial(t, l.Addr("smtp"))
+	c.expect("220")
+	for range maxSMTPErrors - 1 {
+		c.cmd("500 5.5.1", "FOO")
+	}
+	c.send("FOO")
+	c.expect("500 5.5.1")
+	msg := c.expect("421 4.5.0 Too many errors")
+	if strings.Contains(msg, "Quiting") {
+		t.Errorf("%q", msg)
+	}
+	if _, err := c.tp.ReadLine(); err == nil {
+		t.Errorf("connection still open")
+	}
+}
+
+// STARTTLS starts the session over (RFC 3207 §4.2) and ignores what was
+// pipelined after it in clear (§6).
+func TestStartTLSResetsAndDropsPipelined(t *testing.T) {
+	l := startLab(t)
+	c := dial(t, l.Addr("submission"))
+	c.greet()
+	c.cmd("501 5.5.4", "STARTTLS now")
+	c.raw("STARTTLS\r\nNOOP\r\n")
+	c.expect("220")
+	tc := tls.Client(c.conn, l.ClientTLSConfig())
+	if err := tc.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	c.conn, c.tp = tc, textproto.NewConn(tc)
+	c.cmd("503 5.5.1", "MAIL FROM:<alice@postlab.test>")
+	if ehlo := c.cmd("250", "EHLO client.example"); strings.Contains(ehlo, "STARTTLS") {
+		t.Errorf("STARTTLS offered under TLS:\n%s", ehlo)
+	}
+	c.cmd("502 5.5.1", "STARTTLS")
+	c.login("alice", "wonderland")
+	c.sendMail("alice@postlab.test", []string{"bob@postlab.test"}, testMsg)
+	b := string(readNew(t, l, "bob"))
+	if !strings.Contains(b, "with ESMTPSA") {
+		t.Errorf("Received does not show TLS and AUTH:\n%s", b)
+	}
+}
