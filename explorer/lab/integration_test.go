@@ -109,3 +109,34 @@ func TestDNSPublishesRealPorts(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// The lab's POP3 logs in only its own domain's users: alice@other.test is
+// not alice (SMTP AUTH refuses the same name with 535).
+func TestPOP3LoginOtherDomainRefused(t *testing.T) {
+	l := startLab(t)
+	for _, tc := range []struct{ user, pass, want string }{
+		{"alice@other.test", "wonderland", "-ERR [AUTH]"},
+		{"alice@postlab.test", "wonderland", "+OK"},
+		{"bob@mail.postlab.test", "builder", "+OK"},
+	} {
+		p := dialTLS(t, l, l.Addr("pop3s"))
+		p.expectPOP("+OK")
+		p.send("USER %s", tc.user)
+		p.expectPOP("+OK")
+		p.send("PASS %s", tc.pass)
+		p.expectPOP(tc.want)
+		p.send("QUIT")
+		p.expectPOP("+OK")
+	}
+}
+
+func (c *client) expectPOP(want string) {
+	c.t.Helper()
+	s, err := c.tp.ReadLine()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if !strings.HasPrefix(s, want) {
+		c.t.Fatalf("got %q, want %q", s, want)
+	}
+}

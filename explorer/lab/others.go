@@ -45,6 +45,7 @@ func (l *Lab) startOthers(b *bound) error {
 		tlsCfg.GetConfigForClient = l.scenarioTLS(tlsCfg, nil)
 		srv := pop3d.NewServer(pop3d.Config{
 			Hostname:          l.cfg.Hostname,
+			Domains:           []string{l.cfg.Domain, l.cfg.Hostname},
 			TLSConfig:         tlsCfg,
 			Auth:              l.users,
 			Store:             l.store,

@@ -36,6 +36,22 @@ func NormalizeUser(name string) (user string, ok bool) {
 	return user, true
 }
 
+// loginName is NormalizeUser for this server: a name with a domain must
+// name one of cfg.Domains, so alice@other.test is not alice.
+func (s *session) loginName(name string) (string, bool) {
+	if at := strings.LastIndexByte(strings.TrimSpace(name), '@'); at >= 0 {
+		dom := strings.TrimSuffix(strings.TrimSpace(name)[at+1:], ".")
+		found := false
+		for _, d := range s.srv.cfg.Domains {
+			found = found || strings.EqualFold(dom, strings.TrimSuffix(d, "."))
+		}
+		if !found {
+			return "", false
+		}
+	}
+	return NormalizeUser(name)
+}
+
 // handleStls upgrades the connection (RFC 2595 §4).
 func (s *session) handleStls(c Command) error {
 	if len(c.Args) != 0 {
@@ -201,8 +217,8 @@ func (s *session) handleAuth(c Command) error {
 	if authz != "" {
 		// Logging in as someone else is not supported: the authorization
 		// identity, if given, must name the same user.
-		a, ok1 := NormalizeUser(authz)
-		b, ok2 := NormalizeUser(authc)
+		a, ok1 := s.loginName(authz)
+		b, ok2 := s.loginName(authc)
 		if !ok1 || !ok2 || a != b {
 			return s.authFailed(errAuthFailed)
 		}
@@ -231,7 +247,7 @@ func (s *session) authFailed(e *Error) error {
 // enters TRANSACTION (RFC 1939 §4).
 func (s *session) login(name string, fail *Error, check func(user string) bool) error {
 	s.user = ""
-	user, ok := NormalizeUser(name)
+	user, ok := s.loginName(name)
 	if !ok || s.srv.cfg.Auth == nil || !check(user) {
 		return s.authFailed(fail)
 	}

@@ -260,6 +260,7 @@ func startServer(t testing.TB, mod func(*Config)) *testServer {
 	tr := &traceLog{}
 	cfg := Config{
 		Hostname:      "mail.postlab.test",
+		Domains:       []string{"postlab.test"},
 		TLSConfig:     tcfg,
 		Auth:          store,
 		Store:         store,

@@ -25,6 +25,10 @@ type Config struct {
 	AuthFailDelay     time.Duration // pause before answering bad credentials; default 1s, <0 for none
 	IdleTimeout       time.Duration // autologout timer; default 10 min, the minimum of RFC 1939 §3
 	MaxLineLength     int           // octets per command line including CRLF; default 255 (RFC 2449 §4)
+	// Domains are the mail domains whose users log in here: a login name
+	// "user@domain" must name one of them (a bare "user" always may).
+	// Empty: no name with a domain is accepted.
+	Domains []string
 	// Trace receives every line in both directions, credentials masked. It
 	// is called from the session's goroutine and must not block.
 	Trace func(session uint64, remote string, ev explorer.Event)

@@ -287,6 +287,24 @@ func TestUserNormalised(t *testing.T) {
 	c.expect("PASS wonderland", "-ERR [AUTH]")
 }
 
+// Only the server's own domains (or a bare name) log in: alice@other.test
+// is somebody else, for USER/PASS, APOP and AUTH PLAIN alike.
+func TestUserOtherDomainRefused(t *testing.T) {
+	ts := withMail(startServer(t, insecure))
+	for _, name := range []string{"alice@other.test", "alice@postlab.test.evil", "alice@"} {
+		c := dial(t, ts.addr)
+		c.expect("USER "+name, "+OK")
+		c.expect("PASS wonderland", "-ERR [AUTH]")
+		c.expect("AUTH PLAIN "+base64.StdEncoding.EncodeToString([]byte("\x00"+name+"\x00wonderland")), "-ERR [AUTH]")
+		c.expect("QUIT", "+OK")
+	}
+	if ts.store.isLocked("alice") {
+		t.Errorf("alice's maildrop was opened")
+	}
+	c := dial(t, ts.addr)
+	c.expect("AUTH PLAIN "+base64.StdEncoding.EncodeToString([]byte("\x00alice@postlab.test.\x00wonderland")), "+OK")
+}
+
 func TestNormalizeUser(t *testing.T) {
 	for in, want := range map[string]string{
 		"alice": "alice", "Bob": "bob", "alice@postlab.test": "alice", " bob ": "bob",
