@@ -102,7 +102,7 @@ new ones.`,
 	f.Int64Var(&cfg.MaxMessageBytes, "max-message-size", d.MaxMessageBytes, "largest message in octets (SMTP SIZE)")
 	f.IntVar(&cfg.MaxRecipients, "max-recipients", d.MaxRecipients, "recipients per message")
 	f.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", d.MaxConnsPerIP, "open connections per client address (SMTP and POP3 together)")
-	f.DurationVar(&cfg.IdleTimeout, "idle-timeout", d.IdleTimeout, "close a session silent this long")
+	f.DurationVar(&cfg.IdleTimeout, "idle-timeout", d.IdleTimeout, "close an SMTP session silent this long; POP3 waits at least 10m (RFC 1939 section 3)")
 	f.BoolVar(&trace, "trace", false, "print every session line (credentials masked)")
 	f.StringVar(&scenario, "scenario", "", "start with a fault scenario: "+strings.Join(lab.Scenarios, ", "))
 	f.StringArrayVar(&dnsFaults, "dns-fault", nil, "publish a deliberately broken DNS record (see the lessons); repeatable")

@@ -516,3 +516,15 @@ func TestServeClassroomOnNetworkAddress(t *testing.T) {
 		t.Errorf("student01 on %s: %q %v", ip, r, err)
 	}
 }
+
+// --idle-timeout says how it applies to POP3, whose autologout timer RFC
+// 1939 §3 wants at least 10 minutes (the lab uses max(idle, 10m) there).
+func TestServeIdleTimeoutHelp(t *testing.T) {
+	fl := newServeCmd().Flags().Lookup("idle-timeout")
+	if fl == nil {
+		t.Fatal("no --idle-timeout flag")
+	}
+	if !strings.Contains(fl.Usage, "POP3") || !strings.Contains(fl.Usage, "10m") {
+		t.Errorf("--idle-timeout help does not say what happens for POP3: %q", fl.Usage)
+	}
+}
