@@ -22,7 +22,12 @@
 //     LOGIN's password response "****", and AUTH PLAIN's payload cut to the
 //     base64 of "authzid NUL user NUL" followed by "****" (so the user can
 //     still be decoded, State.AuthMech says how). CRAM-MD5 and APOP digests
-//     are kept: they are not the password.
+//     are kept: they are not the password. A base64 line typed after an
+//     AUTH the server refused is masked too, and an AUTH PLAIN payload is
+//     cut wherever it appears outside message content (even echoed back
+//     in a server's error reply).
+//   - IdleWatch shows what a server sends unprompted while a line-mode
+//     session waits for the user (a 421 before an idle close).
 //   - Message content (DATA, BDAT, RETR, TOP and long listings) is the wire
 //     and is recorded, but only its first Options.TraceContentLines lines
 //     (DefaultTraceContentLines); the rest is counted in one Local note, so

@@ -67,9 +67,10 @@ func maskOrphan(line string) string {
 	return MaskedSecret
 }
 
-// scrubPlain masks every whitespace-separated token of a command line that
-// is an AUTH PLAIN payload, wherever it was typed. It reports whether it
-// changed anything.
+// scrubPlain masks every run of base64 characters in a line that is an
+// AUTH PLAIN payload, wherever it stands: typed where a command belongs,
+// or echoed back by a server in an error reply ("500 unknown command
+// 'AGFsaWNl...'"). It reports whether it changed anything.
 func scrubPlain(line string) (string, bool) {
 	changed := false
 	var b strings.Builder
@@ -84,13 +85,15 @@ func scrubPlain(line string) (string, bool) {
 		start = -1
 	}
 	for i := 0; i < len(line); i++ {
-		if c := line[i]; c == ' ' || c == '\t' {
+		if c := line[i]; isB64(c) {
+			if start < 0 {
+				start = i
+			}
+		} else {
 			if start >= 0 {
 				flush(i)
 			}
 			b.WriteByte(c)
-		} else if start < 0 {
-			start = i
 		}
 	}
 	if start >= 0 {
@@ -100,4 +103,8 @@ func scrubPlain(line string) (string, bool) {
 		return line, false
 	}
 	return b.String(), true
+}
+
+func isB64(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '='
 }

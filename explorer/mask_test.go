@@ -109,17 +109,34 @@ func TestPOP3OrphanSASLResponsesMasked(t *testing.T) {
 func TestScrubPlain(t *testing.T) {
 	plain := b64s("\x00alice\x00wonderland")
 	for in, want := range map[string]string{
-		"NOOP":                        "NOOP",
-		"QUIT":                        "QUIT",
-		"X " + plain + " y":           "X AGFsaWNl**** y",
-		"MAIL FROM:<a@b.test>":        "MAIL FROM:<a@b.test>",
-		b64s("a\x00b"):                b64s("a\x00b"), // one NUL: not a PLAIN payload
-		b64s("admin\x00bob\x00pw"):    "YWRtaW4AYm9i****",
-		"\t" + plain:                  "\tAGFsaWNl****",
-		strings.TrimRight(plain, "="): "****",
+		"NOOP":                                "NOOP",
+		"QUIT":                                "QUIT",
+		"X " + plain + " y":                   "X AGFsaWNl**** y",
+		"MAIL FROM:<a@b.test>":                "MAIL FROM:<a@b.test>",
+		b64s("a\x00b"):                        b64s("a\x00b"), // one NUL: not a PLAIN payload
+		b64s("admin\x00bob\x00pw"):            "YWRtaW4AYm9i****",
+		"\t" + plain:                          "\tAGFsaWNl****",
+		strings.TrimRight(plain, "="):         "****",
+		"500 unknown command '" + plain + "'": "500 unknown command 'AGFsaWNl****'",
 	} {
 		if got, _ := scrubPlain(in); got != want {
 			t.Errorf("scrubPlain(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A server that echoes the payload in its reply does not put it in the trace.
+func TestSMTPEchoedPayloadMasked(t *testing.T) {
+	plain := b64s("\x00alice\x00wonderland")
+	f := newFake(t, "S: 220 mx.test", "C: "+plain, "S: 500 5.5.2 unknown command '"+plain+"'", "C: NOOP", "S: 250 ok")
+	ctx := testCtx(t)
+	c, err := DialSMTP(ctx, testOpts(f.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SendLine(ctx, plain)
+	c.SendLine(ctx, "NOOP")
+	if l := leaks(c.Events(), "wonderland"); len(l) > 0 {
+		t.Errorf("password in the trace: %q", l)
 	}
 }

@@ -148,6 +148,14 @@ func (s *Session) emitWith(ev Event, st State) Event {
 }
 
 func (s *Session) emitLocked(ev Event) Event {
+	// Last line of defence: an AUTH PLAIN payload never reaches the trace,
+	// whatever path brought it (message content excepted: it is the
+	// message, and base64 attachments can look alike).
+	content := ev.Dir == ClientToServer && ev.State.Phase == PhaseData ||
+		ev.Dir == ServerToClient && ev.State.Multi && ev.State.Proto == POP3
+	if !content {
+		ev.Line, _ = scrubPlain(ev.Line)
+	}
 	ev.Time = s.now()
 	ev.TLS = ev.State.TLS
 	s.events = append(s.events, ev)
