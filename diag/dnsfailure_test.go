@@ -287,3 +287,24 @@ func TestConnectFailureExplainsPort25(t *testing.T) {
 		t.Errorf("live refused: %+v", fs)
 	}
 }
+
+// When the MX lookup fails, the checks that need the MX hosts say they
+// were not made instead of going quiet.
+func TestChecksAfterFailedMXSayNotChecked(t *testing.T) {
+	fe := newFixtureEnv(t)
+	opts := fe.opts
+	opts.Resolver = &failResolver{r: opts.Resolver, fail: map[string]bool{"good.test MX": true}}
+	rep, err := Diagnose(context.Background(), "good.test", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, check := range []string{"spf.eval", "mta-sts.mx", "dane.tlsa", "ptr.fcrdns", "dnsbl.listing"} {
+		fs := findingsOf(rep, check)
+		if len(fs) != 1 || fs[0].Status != StatusError || !strings.Contains(fs[0].Summary, "not checked: the MX hosts could not be looked up") {
+			t.Errorf("%s: %+v", check, fs)
+		}
+	}
+	if fs := findingsOf(rep, "spf.record"); len(fs) != 1 || fs[0].Status != StatusPass {
+		t.Errorf("spf.record: %+v", fs)
+	}
+}

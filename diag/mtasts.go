@@ -285,6 +285,9 @@ func checkMTASTS(ctx context.Context, e *env) []Finding {
 	if m == nil {
 		return append(fs, wf...)
 	}
+	if nc := m.notChecked("mta-sts.mx", "The policy's mx lines against the MX hosts"); nc != nil {
+		return append(fs, nc...)
+	}
 	var bad []string
 	for _, h := range m.Hosts {
 		if !pol.Matches(h.Host) {

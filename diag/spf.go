@@ -995,6 +995,7 @@ func checkSPF(ctx context.Context, e *env) []Finding {
 		jobs = append(jobs, job{ip, "--ip"})
 	}
 	if m, err := e.mxResult(ctx); err == nil {
+		fs = append(fs, m.notChecked("spf.eval", "SPF for the MX addresses")...)
 		for _, ip := range m.addrs() {
 			jobs = append(jobs, job{ip, "MX"})
 		}
