@@ -26,8 +26,8 @@ It recognises the wording of the big providers' common rejections (Gmail,
 Microsoft, Yahoo/AOL, iCloud, Mimecast, Proofpoint) and DNS blocklists.
 
 The words of TEXT are joined into one input; quote a whole line to be safe.
-A POP3 '-ERR ...' line is taken as text; any other text that starts with '-'
-goes after -- so that it is not read as a flag.
+A POP3 '-ERR ...' line is taken as text, quoted or not; after -- every
+argument is text, even one that starts with '-'.
 
 Exit codes: 0 explained (whatever the code means), 2 usage error (including
 input that is no reply code, status code or reply line).`,
@@ -36,7 +36,7 @@ input that is no reply code, status code or reply line).`,
   postlab explain '550 5.7.1 <x@example.com>: Relay access denied'
   postlab explain '-ERR [IN-USE] mailbox locked'
   postlab explain --json 'Diagnostic-Code: smtp; 421 4.7.0 [TSS04] Messages temporarily deferred'
-  postlab explain -- '-weird text that starts with a dash'`,
+  postlab explain --json -- '-ERR [SYS/TEMP] try again later'`,
 		// cobra's parser would read a POP3 "-ERR ..." argument as the
 		// shorthand flags -E -R -R: the arguments go to this command's own
 		// flag set instead, with each -ERR argument set aside first.

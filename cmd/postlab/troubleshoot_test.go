@@ -216,3 +216,53 @@ func TestHeadersCommandWording(t *testing.T) {
 		t.Errorf("zero delays: exit %d, out %q", code, out)
 	}
 }
+
+// Every example in the help of explain, bounce and headers runs as shown.
+func TestTroubleshootHelpExamplesWork(t *testing.T) {
+	root := newRoot()
+	for _, name := range []string{"explain"} {
+		c, _, err := root.Find([]string{name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(c.Example, "\n") {
+			args := shellWords(t, strings.TrimSpace(line))
+			if len(args) < 2 || args[0] != "postlab" {
+				continue
+			}
+			if code, out := runCapture(t, args[1:]...); code != exitOK || !strings.Contains(out, "meaning") {
+				t.Errorf("%s: exit %d, out %s", line, code, out)
+			}
+		}
+	}
+}
+
+// shellWords splits a help example like a POSIX shell would for the
+// quoting the examples use (single quotes only).
+func shellWords(t *testing.T, s string) []string {
+	var out []string
+	var b strings.Builder
+	in, have := false, false
+	for _, r := range s {
+		switch {
+		case r == '\'':
+			in, have = !in, true
+		case r == ' ' && !in:
+			if have {
+				out = append(out, b.String())
+			}
+			b.Reset()
+			have = false
+		default:
+			b.WriteRune(r)
+			have = true
+		}
+	}
+	if have {
+		out = append(out, b.String())
+	}
+	if in {
+		t.Fatalf("unbalanced quote in %q", s)
+	}
+	return out
+}
