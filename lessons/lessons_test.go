@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -532,5 +533,36 @@ func TestCourseFind(t *testing.T) {
 		if l := c.Find(ref); l != nil {
 			t.Errorf("Find(%q) = %s", ref, l.ID)
 		}
+	}
+}
+
+// Commands the course tells students to run must work against the lab:
+// diag probes port 25 by default (the lab's SMTP is on 2525), and settings
+// needs the lab's certificate to recommend anything.
+func TestCourseCommandsFitTheLab(t *testing.T) {
+	c, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmdRE := regexp.MustCompile("`(postlab (?:diag|settings)[^`]*)`")
+	n := 0
+	for _, l := range c.Lessons {
+		text := l.Intro
+		for _, s := range l.Steps {
+			text += "\n" + s.Text + "\n" + strings.Join(s.Hints, "\n") + "\n" + s.Explanation
+		}
+		for _, m := range cmdRE.FindAllStringSubmatch(strings.ReplaceAll(text, "\n", " "), -1) {
+			n++
+			cmd := m[1]
+			switch {
+			case strings.HasPrefix(cmd, "postlab diag") && !strings.Contains(cmd, "--no-probe") && !strings.Contains(cmd, "--port smtp=2525"):
+				t.Errorf("%s: %q probes port 25, where the lab does not listen (add --no-probe or --port smtp=2525)", l.File, cmd)
+			case strings.HasPrefix(cmd, "postlab settings") && !strings.Contains(cmd, "--ca "):
+				t.Errorf("%s: %q does not trust the lab's certificate (add --ca ~/.local/share/postlab/tls/cert.pem)", l.File, cmd)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no postlab diag/settings command found in the course")
 	}
 }
