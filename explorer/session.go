@@ -250,7 +250,7 @@ func (s *Session) netErr(ctx context.Context, op string, err error) error {
 	case ctx.Err() != nil:
 		out = fmt.Errorf("%s: %w", op, ctx.Err())
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		msg := fmt.Sprintf("no reply within %s (timeout)", s.opts.replyTimeout())
+		msg := fmt.Sprintf("no reply within %s (timeout): the server is slow or stuck; --timeout sets how long to wait", s.opts.replyTimeout())
 		if st := s.State(); st.Phase == PhaseConnect && !st.TLS && op == "read" {
 			msg = fmt.Sprintf("no greeting within %s (timeout): if this port expects TLS from the first byte (465, 995), add --tls", s.opts.replyTimeout())
 		}

@@ -25,7 +25,16 @@ typed, printing the conversation with an explanation under each line:
 Multi-line answers (CAPA, LIST, UIDL, RETR, TOP) are read up to the final ".";
 long messages are shown in part, with a note counting the rest.
 Input can be piped: printf 'USER alice\r\nPASS wonderland\r\nLIST\r\nQUIT\r\n' | postlab pop3 127.0.0.1:2110
-Port 110 by default, 995 with --tls.`,
+Port 110 by default, 995 with --tls.
+
+--user logs in before the first typed line (CAPA, then USER/PASS, APOP or
+AUTH PLAIN as --auth says), but only inside TLS (--starttls or --tls) and
+only with a method the server offers; --allow-plaintext-auth lifts the TLS
+rule for practice against postlab serve --insecure-auth.
+
+Exit status: 0 the session ran, 1 an automatic step (STLS, the login) was
+refused or the server closed the session without QUIT, 2 usage error,
+3 network or TLS failure, or a malformed response.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPOP3(cmd, args[0], &cf, &tf, mech)

@@ -121,7 +121,7 @@ func TestStartTLSRefusedStops(t *testing.T) {
 	}
 	smtp := newLineServer(t, "220 mx.test\r\n", smtpReply)
 	out, code = runIO(t, "MAIL FROM:<a@b>\n", "smtp", "--starttls", smtp.Addr())
-	if code != exitFailed || !strings.Contains(out, "tls refused: 502") || !strings.Contains(out, "not continuing without TLS") || strings.Contains(out, "-> MAIL") || !strings.Contains(out, "-> QUIT") {
+	if code != exitFailed || !strings.Contains(out, "tls refused: 502") || !strings.Contains(out, "not continuing without TLS; its EHLO does not offer STARTTLS") || strings.Contains(out, "-> MAIL") || !strings.Contains(out, "-> QUIT") {
 		t.Errorf("smtp: exit %d:\n%s", code, out)
 	}
 }

@@ -496,7 +496,7 @@ func (x *sender) run(ctx context.Context, targets []target, msg []byte, pass str
 		if err := s.StartTLS(ctx); err != nil {
 			var re *explorer.ReplyError
 			if errors.As(err, &re) {
-				return fail("tls", re.Reply, err)
+				return withSuffix(fail("tls", re.Reply, err), " (not continuing without TLS)")
 			}
 			return fail("tls", nil, err)
 		}
@@ -705,7 +705,7 @@ func lookupMX(ctx context.Context, domain, resolver string, port int, timeout ti
 			in, _, err = tc.ExchangeContext(ctx, m, server)
 		}
 		if err != nil {
-			return nil, netErrorf("DNS %s %s via %s: %v", dns.TypeToString[t], name, server, err)
+			return nil, netErrorf("DNS %s query for %s to %s failed: %v (check --resolver, or give --server to skip the lookup)", dns.TypeToString[t], name, server, err)
 		}
 		return in, nil
 	}

@@ -243,7 +243,17 @@ typed, printing the conversation with an explanation under each line:
   ==  a note    **  an error
 After DATA is answered with 354, lines are message content until a lone ".".
 Input can be piped: printf 'EHLO x\r\nQUIT\r\n' | postlab smtp 127.0.0.1:2525
-Port 25 by default, 465 with --tls.`,
+Port 25 by default, 465 with --tls.
+
+--user logs in before the first typed line (EHLO, then AUTH), but only
+inside TLS (--starttls or --tls) and only with a mechanism the server
+offers; --allow-plaintext-auth lifts the TLS rule for practice against
+postlab serve --insecure-auth. Lines you type are sent as typed.
+
+Exit status: 0 the session ran (replies to typed commands, 5xx included,
+are yours to read), 1 an automatic step (STARTTLS, the login) was refused
+or the server closed the session without QUIT (421), 2 usage error,
+3 network or TLS failure, or a malformed reply.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cf.helo = strings.TrimSpace(cf.helo)
@@ -298,7 +308,11 @@ func runSMTP(cmd *cobra.Command, target string, cf *connFlags, tf *traceFlags, m
 	if err != nil && (auto || explorer.IsNetwork(err) || s.Closed()) {
 		stage := smtpStage(s, err)
 		if cf.starttls && !s.State().TLS && !explorer.IsNetwork(err) {
-			return withSuffix(stop(err, stage), " (not continuing without TLS)")
+			suffix := " (not continuing without TLS)"
+			if _, ok := s.Supports("STARTTLS"); !ok && stage == "tls" {
+				suffix = " (not continuing without TLS; its EHLO does not offer STARTTLS: try --tls on port 465, or drop --starttls)"
+			}
+			return withSuffix(stop(err, stage), suffix)
 		}
 		return stop(err, stage)
 	}
