@@ -161,6 +161,17 @@ func Explain(input string) Explanation {
 	return e
 }
 
+// textSays reports whether one of reason's wording rules matches text.
+func textSays(reason, text string) bool {
+	low := strings.ToLower(text)
+	for _, r := range reasonTextRules {
+		if r.reason == reason && r.re.MatchString(low) {
+			return true
+		}
+	}
+	return false
+}
+
 // knownWording: text without any code that still names a known cause
 // ("User unknown", "Connection timed out", a provider's wording).
 func knownWording(text string) bool {
@@ -306,6 +317,12 @@ func fillExplanation(e *Explanation) {
 		}
 		if reason != "" && reason != BounceUndefined {
 			e.Reason = reason
+		}
+		// "expired" is what a bounce says after days of retries; a live 4xx
+		// reply with a routing code (4.4.1 no answer from host) is no such
+		// verdict unless its text says so.
+		if class == 4 && e.Reason == BounceExpired && e.Kind != "diagnostic-code" && !textSays(BounceExpired, text) {
+			e.Reason = BounceNetworkError
 		}
 	}
 	if grey == greyWeak && e.Provider == "" && (e.Reason == "" || e.Reason == BounceOnHold || e.Reason == BounceSystemError) {

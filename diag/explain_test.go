@@ -195,3 +195,17 @@ func FuzzExplain(f *testing.F) {
 		}
 	})
 }
+
+// A live 4xx reply with a routing code has not "expired": only a bounce
+// after days of retries says that.
+func TestExplainLiveRoutingCodeIsNotExpired(t *testing.T) {
+	if e := Explain("451 4.4.1 No answer from host"); e.Reason == BounceExpired || e.Outcome != "transient" {
+		t.Errorf("451 4.4.1: %+v", e)
+	}
+	if e := Explain("Diagnostic-Code: smtp; 451 4.4.1 No answer from host"); e.Reason != BounceExpired {
+		t.Errorf("in a DSN: %+v", e)
+	}
+	if e := Explain("451 4.4.7 Message expired, retry timeout exceeded"); e.Reason != BounceExpired {
+		t.Errorf("says expired: %+v", e)
+	}
+}

@@ -18,7 +18,7 @@ import (
 type HeaderReport struct {
 	ReceivedCount int           `json:"received_count"`
 	Hops          []Hop         `json:"hops"`
-	BiggestDelay  *Hop          `json:"biggest_delay,omitempty"`
+	BiggestDelay  *Hop          `json:"biggest_delay,omitempty"` // nil when no hop took a measurable time
 	AuthResults   []AuthResults `json:"authentication_results"`
 	ARC           ARCResult     `json:"arc"`
 	DKIM          []DKIMCheck   `json:"dkim"`
@@ -94,7 +94,8 @@ func AnalyzeHeaders(raw []byte, opt HeadersOptions) *HeaderReport {
 		rep.Hops = append(rep.Hops, h)
 	}
 	for i := range rep.Hops {
-		if rep.Hops[i].DelayS != nil && *rep.Hops[i].DelayS == biggest && biggest >= 0 {
+		// Received dates have one-second resolution: 0 s is no delay.
+		if rep.Hops[i].DelayS != nil && *rep.Hops[i].DelayS == biggest && biggest > 0 {
 			b := rep.Hops[i]
 			rep.BiggestDelay = &b
 			break

@@ -439,3 +439,12 @@ func TestHeadersSummaryKeepsServerReasons(t *testing.T) {
 		}
 	}
 }
+
+// Delays of 0 s (the resolution of Received dates) are no "biggest delay".
+func TestHeadersNoMeasurableDelay(t *testing.T) {
+	msg := "Received: from b by c; Mon, 10 Mar 2025 10:00:00 +0000\r\nReceived: from a by b; Mon, 10 Mar 2025 10:00:00 +0000\r\nFrom: x@a\r\n\r\nhi\r\n"
+	rep := AnalyzeHeaders([]byte(msg), HeadersOptions{})
+	if rep.BiggestDelay != nil || strings.Contains(rep.Summary, "longest delay") {
+		t.Errorf("biggest %+v, summary %q", rep.BiggestDelay, rep.Summary)
+	}
+}

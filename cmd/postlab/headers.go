@@ -118,12 +118,15 @@ func printHeaders(w io.Writer, rep *diag.HeaderReport) {
 		}
 		fmt.Fprintln(w)
 	}
-	if b := rep.BiggestDelay; b != nil {
-		if *b.DelayS > 0 {
-			safef(w, "  biggest delay: hop %d, %s\n", b.N, time.Duration(*b.DelayS)*time.Second)
-		} else {
-			safef(w, "  no measurable delay: every hop took less than the 1 s resolution of the Received dates\n")
-		}
+	measured := false
+	for _, h := range rep.Hops {
+		measured = measured || h.DelayS != nil
+	}
+	switch b := rep.BiggestDelay; {
+	case b != nil:
+		safef(w, "  biggest delay: hop %d, %s\n", b.N, time.Duration(*b.DelayS)*time.Second)
+	case measured:
+		safef(w, "  no measurable delay: every hop took less than the 1 s resolution of the Received dates\n")
 	}
 	if len(rep.AuthResults) > 0 {
 		fmt.Fprintln(w, "\nAuthentication-Results (newest first):")
