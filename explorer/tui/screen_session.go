@@ -651,9 +651,7 @@ var securities = []Security{Plain, StartTLS, TLS}
 func newConnectForm(a *App, onGo func(Target)) *connectForm {
 	f := &connectForm{a: a, onGo: onGo}
 	f.intro = tview.NewTextView().SetDynamicColors(true).SetWrap(true).SetWordWrap(true)
-	k := func(s string) string { return a.th.tag("label") + s + a.th.reset() }
-	f.intro.SetText(a.th.tag("title") + "postlab" + a.th.reset() + " runs real SMTP and POP3 sessions and explains every line, with its RFC.\n" +
-		k("Enter") + " connects to the lab (a practice mail server here) · " + k("Tab") + " moves · " + k("?") + " help")
+	f.setIntro()
 	f.form = tview.NewForm()
 	f.form.SetItemPadding(0).SetButtonsAlign(tview.AlignLeft)
 	f.form.SetFieldBackgroundColor(tcell.ColorDefault)
@@ -667,6 +665,12 @@ func newConnectForm(a *App, onGo func(Target)) *connectForm {
 	f.preset = tview.NewDropDown().SetLabel("Server   ").SetOptions(labels, func(_ string, i int) {
 		f.applyPreset(i)
 		if f.ready && presets[i].listener != "" && f.form.HasFocus() {
+			if f.remote != "" && presets[i].user != "" {
+				// On a teacher's lab the account is the student's own.
+				f.form.SetFocus(5)
+				a.tv.SetFocus(f.form)
+				return
+			}
 			// A lab preset is complete: Enter connects.
 			f.form.SetFocus(f.form.GetFormItemCount())
 			a.tv.SetFocus(f.form)
@@ -690,7 +694,9 @@ func newConnectForm(a *App, onGo func(Target)) *connectForm {
 		}
 		in.SetDoneFunc(func(k tcell.Key) {
 			if k == tcell.KeyEnter {
-				f.submit()
+				// After the form has moved its own focus on Enter, so the
+				// session's command line keeps the focus connect gives it.
+				a.QueueUpdateDraw(f.submit)
 			}
 		})
 	}
@@ -754,7 +760,20 @@ func (f *connectForm) fill(t Target) {
 	f.pass.SetText(t.Password)
 }
 
+// setIntro says what postlab is and what Enter does.
+func (f *connectForm) setIntro() {
+	a := f.a
+	k := func(s string) string { return a.th.tag("label") + s + a.th.reset() }
+	where := "the lab (a practice mail server here)"
+	if f.remote != "" {
+		where = "the teacher's lab at " + tview.Escape(f.remote)
+	}
+	f.intro.SetText(a.th.tag("title") + "postlab" + a.th.reset() + " runs real SMTP and POP3 sessions and explains every line, with its RFC.\n" +
+		k("Enter") + " connects to " + where + " · " + k("Tab") + " moves · " + k("?") + " help")
+}
+
 func (f *connectForm) labChanged(l Lab) {
+	f.setIntro()
 	f.lab = l
 	i, _ := f.preset.GetCurrentOption()
 	f.applyPreset(i)

@@ -362,11 +362,6 @@ func containsStr(list []string, s string) bool {
 
 // headerTree adds hops, authentication results, DKIM, ARC and warnings.
 func (t *troubleScreen) headerTree(h *diag.HeaderReport, withSummary bool) {
-	if withSummary && h.Summary != "" {
-		s := t.branch("Summary")
-		s.AddChild(t.node(tview.Escape(sanitize(h.Summary)), h.Summary))
-		t.top.AddChild(s)
-	}
 	if !withSummary && len(h.Hops) == 0 && len(h.AuthResults) == 0 && len(h.DKIM) == 0 && h.ARC.Sets == 0 {
 		return // a bounce without a header worth showing
 	}
