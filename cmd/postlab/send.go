@@ -397,6 +397,7 @@ func runSend(cmd *cobra.Command, f *sendFlags) error {
 		}
 		enc := json.NewEncoder(cmd.OutOrStdout())
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false) // replies quote <addresses>
 		enc.Encode(x.res)
 	}
 	return err

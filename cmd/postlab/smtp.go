@@ -110,6 +110,12 @@ func heloHelp(what string) string {
 	return fmt.Sprintf("`NAME` %s (default: this host's name when it is fully qualified, else localhost; here %q)", what, defaultHelo())
 }
 
+// isIPv6 accepts an IPv6 literal with an optional zone (fe80::1%eth0).
+func isIPv6(h string) bool {
+	addr, _, _ := strings.Cut(h, "%")
+	return net.ParseIP(addr) != nil
+}
+
 // hostPort accepts HOST, HOST:PORT, [V6]:PORT and a bare IPv6 literal.
 func hostPort(target string, def int) (string, error) {
 	if target == "" {
@@ -120,7 +126,7 @@ func hostPort(target string, def int) (string, error) {
 		if h == "" || perr != nil || n <= 0 || n > 65535 || strings.ContainsAny(h, "[]/ \t") {
 			return "", usageErrorf("bad address %q: want HOST[:PORT] with a port from 1 to 65535", target)
 		}
-		if strings.Contains(h, ":") && net.ParseIP(h) == nil {
+		if strings.Contains(h, ":") && !isIPv6(h) {
 			return "", usageErrorf("bad address %q: %q is not an IPv6 address", target, h)
 		}
 		return target, nil
@@ -129,7 +135,7 @@ func hostPort(target string, def int) (string, error) {
 	if strings.ContainsAny(h, "[]/ \t") || h == "" {
 		return "", usageErrorf("bad address %q: want HOST[:PORT]", target)
 	}
-	if strings.Contains(h, ":") && net.ParseIP(h) == nil {
+	if strings.Contains(h, ":") && !isIPv6(h) {
 		// Not HOST:PORT and not an IPv6 literal: a typo like a:b:c.
 		return "", usageErrorf("bad address %q: want HOST[:PORT], or [IPv6]:PORT for an IPv6 address", target)
 	}

@@ -250,13 +250,15 @@ func TestHostPort(t *testing.T) {
 		"[::1]:2525":     "[::1]:2525",
 		"192.0.2.1:587":  "192.0.2.1:587",
 		"2001:db8::1:25": "[2001:db8::1:25]:25",
+		"fe80::1%eth0":   "[fe80::1%eth0]:25",
+		"[fe80::1%lo]:2": "[fe80::1%lo]:2",
 	}
 	for in, want := range cases {
 		if got, err := hostPort(in, 25); err != nil || got != want {
 			t.Errorf("hostPort(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"", "h:0", "h:x", ":25"} {
+	for _, bad := range []string{"", "h:0", "h:x", ":25", "a:b:c", "[a:b]:25", "mx test:25", "h:"} {
 		if _, err := hostPort(bad, 25); err == nil {
 			t.Errorf("hostPort(%q) accepted", bad)
 		}
