@@ -224,6 +224,18 @@ func explainPOP3(e Explanation, m []string) Explanation {
 	}
 	low := strings.ToLower(e.Text)
 	switch {
+	case strings.Contains(low, "already") && (strings.Contains(low, "auth") || strings.Contains(low, "logged")):
+		e.Fault, e.Outcome = "client", "permanent"
+		e.Details = append(e.Details, "The session is already logged in (TRANSACTION state): USER, PASS, APOP and AUTH are valid only before login, in the AUTHORIZATION state (RFC 1939 §3).")
+		e.Fix = "Nothing to fix: the session stays logged in; go on with STAT, LIST or RETR."
+		e.NextStep = "Nothing changed: the session carries on as before."
+		return e
+	case strings.Contains(low, "syntax") || strings.Contains(low, "invalid command") || strings.Contains(low, "unknown command"):
+		e.Fault, e.Outcome = "client", "permanent"
+		e.Fix = "Fix the command: RETR and DELE take a message number, TOP a message number and a line count (TOP 1 10); CAPA lists the optional commands."
+		e.NextStep = "Nothing changed: the session carries on; the same command fails again."
+		addRef(&e, "RFC 1939 §5")
+		return e
 	case strings.Contains(low, "lock") || strings.Contains(low, "in use") || strings.Contains(low, "busy"):
 		p := pop3Codes["IN-USE"]
 		e.Details = append(e.Details, "The wording matches [IN-USE]: "+p.meaning)

@@ -209,3 +209,16 @@ func TestExplainLiveRoutingCodeIsNotExpired(t *testing.T) {
 		t.Errorf("says expired: %+v", e)
 	}
 }
+
+// A POP3 -ERR after login or after a malformed command is no login failure.
+func TestExplainPOP3SequenceAndSyntax(t *testing.T) {
+	if e := Explain("-ERR already authenticated"); strings.Contains(e.Fix, "password") || !strings.Contains(strings.Join(e.Details, " "), "AUTHORIZATION") {
+		t.Errorf("already authenticated: %+v", e)
+	}
+	if e := Explain("-ERR invalid command syntax"); !strings.Contains(e.Fix, "TOP 1 10") {
+		t.Errorf("syntax: %+v", e)
+	}
+	if e := Explain("-ERR invalid password"); !strings.Contains(e.Fix, "password") {
+		t.Errorf("password: %+v", e)
+	}
+}
