@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 
+	"postlab/explorer/lab"
 	"postlab/explorer/tui"
 )
 
@@ -203,6 +207,16 @@ func TestEndToEndInTmux(t *testing.T) {
 	if strings.Contains(s, "No messages in bob") {
 		t.Fatalf("bob's mailbox looks empty:\n%s", s)
 	}
+	// The course, and lesson 2 beside the session.
+	p.keys("5")
+	p.waitFor("lessons: 0 of 14 done", "Your first SMTP session by hand", "Enter open lesson")
+	p.keys("Down")
+	p.keys("Enter")
+	p.waitFor("lesson 2: Your first SMTP session by hand", "Step 1 of 5: Say hello", "☐ EHLO answered with 250")
+	p.keys("h")
+	p.waitFor("Hint 1")
+	p.keys("l")
+	p.waitFor("lessons: 0 of 14 done")
 	p.keys("q")
 	p.waitFor("POSTLAB-EXIT=0")
 }
@@ -211,4 +225,129 @@ type netDialer struct{}
 
 func (netDialer) dial(addr string) (interface{ Close() error }, error) {
 	return net.DialTimeout("tcp", addr, time.Second)
+}
+
+func TestAppFlagsForATeachersLabAndLessons(t *testing.T) {
+	// A screen, so that only the flags can make postlab refuse to start.
+	appScreen = tcell.NewSimulationScreen("UTF-8")
+	appStarted = func(a *tui.App) {
+		t.Error("the app started")
+		go a.Application().QueueUpdate(a.Stop)
+	}
+	defer func() { appScreen, appStarted = nil, nil }()
+	for _, args := range [][]string{
+		{"--lab-host", "192.0.2.10:2525"},                             // a port: the lab's are its defaults
+		{"--ca", "cert.pem"},                                          // --ca without --lab-host
+		{"--lab-host", "192.0.2.10", "--ca", "/nonexistent/cert.pem"}, // unreadable certificate
+		{"--lessons", "../../lessons/testdata/bad", "--no-lab"},       // malformed lessons
+	} {
+		if code := run(args); code != exitUsage {
+			t.Errorf("postlab %s: exit %d, want %d", strings.Join(args, " "), code, exitUsage)
+		}
+	}
+}
+
+// startApp runs postlab with args on a simulation screen and waits until
+// its screen shows every want.
+func startAppWith(t *testing.T, args []string, want ...string) (*tui.App, tcell.SimulationScreen, chan int) {
+	t.Helper()
+	sim := tcell.NewSimulationScreen("UTF-8")
+	started := make(chan *tui.App, 1)
+	appScreen, appStarted = sim, func(a *tui.App) { started <- a }
+	t.Cleanup(func() { appScreen, appStarted = nil, nil })
+	done := make(chan int, 1)
+	go func() { done <- run(args) }()
+	var app *tui.App
+	select {
+	case app = <-started:
+	case code := <-done:
+		t.Fatalf("postlab exited %d before the app started", code)
+	}
+	waitScreen(t, app, sim, want...)
+	return app, sim, done
+}
+
+func waitScreen(t *testing.T, app *tui.App, sim tcell.SimulationScreen, want ...string) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var s string
+	for time.Now().Before(deadline) {
+		app.Application().QueueUpdateDraw(func() {})
+		s = screenText(app, sim)
+		ok := true
+		for _, w := range want {
+			ok = ok && strings.Contains(s, w)
+		}
+		if ok {
+			return s
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("the screen never showed %q:\n%s", want, s)
+	return s
+}
+
+func quitApp(t *testing.T, sim tcell.SimulationScreen, done chan int) {
+	t.Helper()
+	sim.InjectKey(tcell.KeyRune, 'q', tcell.ModNone)
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d after q, want 0", code)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("q did not quit")
+	}
+}
+
+// TestLabHostFlag: postlab --lab-host ADDR --ca cert.pem uses a lab that
+// runs elsewhere (here on the default ports of a loopback address of its
+// own) and starts none.
+func TestLabHostFlag(t *testing.T) {
+	var ip, dir string
+	for try := 0; try < 20 && ip == ""; try++ {
+		cand := fmt.Sprintf("127.%d.%d.%d", 1+rand.IntN(250), 1+rand.IntN(250), 2+rand.IntN(250))
+		at := func(port int) string { return fmt.Sprintf("%s:%d", cand, port) }
+		dir = t.TempDir()
+		l, err := lab.Start(lab.Config{DataDir: dir, SMTP: at(2525), Submission: at(2587), Submissions: at(2465),
+			POP3: at(2110), POP3S: at(2995), DNS: lab.Off, Classroom: true, CertNames: []string{cand}})
+		if err != nil {
+			continue
+		}
+		t.Cleanup(func() { l.Close(context.Background()) })
+		ip = cand
+	}
+	if ip == "" {
+		t.Fatal("no loopback address free for the teacher's lab")
+	}
+	app, sim, done := startAppWith(t, []string{"--lab-host", ip, "--ca", filepath.Join(dir, "tls", "cert.pem"), "--data", t.TempDir()},
+		"teacher's lab: "+ip, "Enter connects to the teacher's lab")
+	if app.Lab() != nil {
+		t.Error("a lab was started here too")
+	}
+	sim.InjectKey(tcell.KeyRune, '2', tcell.ModNone)
+	waitScreen(t, app, sim, "Mailboxes are available only with a local lab")
+	sim.InjectKey(tcell.KeyRune, '1', tcell.ModNone)
+	waitScreen(t, app, sim, "Teacher's lab…")
+	sim.InjectKey(tcell.KeyEnter, 0, tcell.ModNone) // the SMTP preset of the teacher's lab
+	waitScreen(t, app, sim, "smtp://"+ip+":2525", "S: 220 ")
+	sim.InjectKey(tcell.KeyEscape, 0, tcell.ModNone)
+	quitApp(t, sim, done)
+}
+
+// TestLessonsFlagAddsATeachersLesson: --lessons DIR puts a teacher's own
+// lesson after the course on the Lessons screen.
+func TestLessonsFlagAddsATeachersLesson(t *testing.T) {
+	dir := t.TempDir()
+	lesson := "---\nid: our-relay\ntitle: Our school's relay\nsummary: Where the school's mail goes.\n---\n\nIntro.\n\n" +
+		"## Step: Greet it\n\nSay EHLO.\n\n```check\nsent command=EHLO reply=250\n```\n"
+	if err := os.WriteFile(filepath.Join(dir, "90-relay.md"), []byte(lesson), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	app, sim, done := startAppWith(t, []string{"--lessons", dir, "--no-lab", "--data", t.TempDir()}, "postlab")
+	sim.InjectKey(tcell.KeyRune, '5', tcell.ModNone)
+	waitScreen(t, app, sim, "of 15 done", "Your first SMTP session by hand")
+	sim.InjectKey(tcell.KeyEnd, 0, tcell.ModNone)
+	waitScreen(t, app, sim, "Our school's relay", "Where the school's mail goes.")
+	quitApp(t, sim, done)
 }
