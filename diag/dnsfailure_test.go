@@ -308,3 +308,25 @@ func TestChecksAfterFailedMXSayNotChecked(t *testing.T) {
 		t.Errorf("spf.record: %+v", fs)
 	}
 }
+
+// A candidate host whose address lookup fails is not "not in DNS".
+func TestSettingsLookupFailureIsNotUnresolved(t *testing.T) {
+	z := newTestZone(t, `
+example.test.                      MX 10 mx.example.test.
+_submissions._tcp.example.test.    SRV 0 1 465 smtp.example.test.
+_pop3s._tcp.example.test.          SRV 0 1 995 nohost.example.test.
+smtp.example.test.                 A 127.0.0.1
+`)
+	r := &failResolver{r: testClient(z.start(t)), fail: map[string]bool{"smtp.example.test A": true, "smtp.example.test AAAA": true}}
+	res, err := DiscoverSettings(context.Background(), "alice@example.test", SettingsOptions{Resolver: r, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.LookupFailed) != 1 || !strings.HasPrefix(res.LookupFailed[0], "smtp.example.test: ") || !strings.Contains(res.LookupFailed[0], "SERVFAIL") {
+		t.Errorf("LookupFailed = %q", res.LookupFailed)
+	}
+	joined := "," + strings.Join(res.Unresolved, ",") + ","
+	if strings.Contains(joined, ",smtp.example.test,") || !strings.Contains(joined, ",nohost.example.test,") {
+		t.Errorf("Unresolved = %q", res.Unresolved)
+	}
+}

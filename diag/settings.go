@@ -76,6 +76,9 @@ type SettingsResult struct {
 	// DNSUnreachable: no SRV or MX query got any response (resolver down).
 	DNSUnreachable bool     `json:"-"`
 	Unresolved     []string `json:"-"` // candidate names with no address
+	// LookupFailed are candidate names whose address lookup failed ("name:
+	// error"): unknown, not absent.
+	LookupFailed []string `json:"-"`
 	DurationMS     int64    `json:"-"`
 }
 
@@ -248,11 +251,17 @@ func DiscoverSettings(ctx context.Context, address string, opts SettingsOptions)
 	sortSettings(res.Incoming)
 	sortSettings(res.Outgoing)
 	for h, ha := range d.hosts {
-		if ha.err != nil {
+		var de *DNSError
+		switch {
+		case ha.err == nil:
+		case errors.As(ha.err, &de):
+			res.LookupFailed = append(res.LookupFailed, h+": "+de.Error())
+		default:
 			res.Unresolved = append(res.Unresolved, h)
 		}
 	}
 	sort.Strings(res.Unresolved)
+	sort.Strings(res.LookupFailed)
 	sort.Strings(res.Discovery)
 	res.DNSUnreachable = d.dnsAsked > 0 && d.dnsDead == d.dnsAsked
 	res.Recommended = recommend(res, opts.HavePassword)

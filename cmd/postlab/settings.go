@@ -196,6 +196,12 @@ func writeSettings(w io.Writer, res *diag.SettingsResult, resolver string, haveP
 	if len(res.Unresolved) > 0 {
 		fmt.Fprintf(w, "\n%s %s\n", dim("not in DNS:"), dim(strings.Join(res.Unresolved, ", ")))
 	}
+	if len(res.LookupFailed) > 0 {
+		fmt.Fprintf(w, "\n%s\n", bold("DNS lookup failed (so these were not tried; retry or use another --resolver):"))
+		for _, f := range res.LookupFailed {
+			fmt.Fprintln(w, "  "+f)
+		}
+	}
 	if len(res.Discovery) > 0 {
 		fmt.Fprintf(w, "\n%s\n", bold("Discovery"))
 		for _, d := range res.Discovery {
