@@ -79,7 +79,7 @@ type SettingsResult struct {
 	// LookupFailed are candidate names whose address lookup failed ("name:
 	// error"): unknown, not absent.
 	LookupFailed []string `json:"-"`
-	DurationMS     int64    `json:"-"`
+	DurationMS   int64    `json:"-"`
 }
 
 // Works reports whether a working incoming and outgoing setting was found.
