@@ -37,7 +37,7 @@ var (
 	// Gmail's own phrases count too: a log often keeps only the first line
 	// of its multi-line replies, without the final "gsmtp".
 	needGmail     = regexp.MustCompile(`gsmtp|google|gmail|our system has detected|the email account that you tried to reach`)
-	needMicrosoft = regexp.MustCompile(`outlook|microsoft|hotmail|office ?365|exchange|resolver\.|\.prod\.|protection\.`)
+	needMicrosoft = regexp.MustCompile(`outlook|microsoft|hotmail|office ?365|exchange|resolver\.|\.prod\.|protection\.|\(as[0-9]{3,}\)|\(s[0-9]{4,}\)|rate limited due to ip reputation`)
 	needYahoo     = regexp.MustCompile(`yahoo|aol|ymail|\[(ts|tss|bl|pw)[0-9]+\]`)
 )
 

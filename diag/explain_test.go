@@ -222,3 +222,16 @@ func TestExplainPOP3SequenceAndSyntax(t *testing.T) {
 		t.Errorf("password: %+v", e)
 	}
 }
+
+// Microsoft's throttling replies name no product, only their (ASnnn) or
+// (Snnnn) rule: "Server busy" is Microsoft's rate limit, not greylisting.
+func TestExplainMicrosoftThrottling(t *testing.T) {
+	for _, in := range []string{
+		"451 4.7.500 Server busy. Please try again later from [192.0.2.1]. (AS761)",
+		"451 4.7.650 The mail server [192.0.2.1] has been temporarily rate limited due to IP reputation.",
+	} {
+		if e := Explain(in); e.Provider != "Microsoft" || e.Outcome != "transient" {
+			t.Errorf("Explain(%q): %+v", in, e)
+		}
+	}
+}
