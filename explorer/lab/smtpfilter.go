@@ -75,6 +75,7 @@ const (
 	maxCommandLine = 512
 	maxAuthLine    = 12288
 	maxReplyLine   = 512
+	maxPath        = 256 // RFC 5321 §4.5.3.1.3, with the angle brackets
 )
 
 // maxSMTPErrors is how many bad command lines a session may send before
@@ -428,6 +429,9 @@ func (f *smtpFilter) check(raw []byte, total int, tooLong bool) ([]byte, error) 
 			if bad := unknownParam(params, "SIZE", "BODY", "SMTPUTF8", "AUTH"); bad != "" {
 				return nil, f.refuse(raw, total, 555, "5.5.4", "MAIL FROM parameter "+bad+" not recognized or not implemented (RFC 5321 section 4.1.1.11)", false)
 			}
+			if len(path) > maxPath {
+				return nil, f.refuse(raw, total, 501, "5.1.7", "Path too long: a reverse-path is at most 256 octets (RFC 5321 section 4.5.3.1.3)", false)
+			}
 			if path != "" && path[0] != '<' {
 				f.cs.tr.note("note: MAIL FROM without angle brackets; RFC 5321 section 4.1.2 requires <%s>. The lab accepts it as Postfix does by default (strict_rfc821_envelopes = no); a strict server answers 501", printable([]byte(path), 256))
 			}
@@ -440,6 +444,9 @@ func (f *smtpFilter) check(raw []byte, total int, tooLong bool) ([]byte, error) 
 			path, params := splitPath(strings.TrimSpace(rest))
 			if bad := unknownParam(params); bad != "" {
 				return nil, f.refuse(raw, total, 555, "5.5.4", "RCPT TO parameter "+bad+" not recognized or not implemented (RFC 5321 section 4.1.1.11)", false)
+			}
+			if len(path) > maxPath {
+				return nil, f.refuse(raw, total, 501, "5.1.3", "Path too long: a forward-path is at most 256 octets (RFC 5321 section 4.5.3.1.3)", false)
 			}
 			if strings.EqualFold(path, "<postmaster>") {
 				// RFC 5321 §4.5.1: <Postmaster> with no domain must be

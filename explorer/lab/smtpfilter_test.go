@@ -1,10 +1,14 @@
 package lab
 
 import (
+	"bytes"
 	"crypto/tls"
+	"io"
+	"net"
 	"net/textproto"
 	"strings"
 	"testing"
+	"time"
 
 	"postlab/explorer"
 )
@@ -75,6 +79,10 @@ func TestSequenceAndParameterCodes(t *testing.T) {
 	c.cmd("503 5.5.1", "DATA")
 	c.cmd("555 5.5.4", "MAIL FROM:<carol@example.com> FOO=BAR")
 	c.cmd("555 5.5.4", "MAIL FROM:<carol@example.com> RET=HDRS")
+	c.cmd("501 5.1.7", "MAIL FROM:<%s@example.com>", strings.Repeat("c", 256-len("<@example.com>")+1))
+	c.cmd("250", "MAIL FROM:<%s@example.com>", strings.Repeat("c", 256-len("<@example.com>")))
+	c.cmd("501 5.1.3", "RCPT TO:<%s@postlab.test>", strings.Repeat("a", 256-len("<@postlab.test>")+1))
+	c.cmd("250", "RSET")
 	c.cmd("250", "MAIL FROM:<carol@example.com> SIZE=100 BODY=8BITMIME")
 	c.cmd("555 5.5.4", "RCPT TO:<alice@postlab.test> NOTIFY=NEVER")
 	c.cmd("250", "RSET")
@@ -194,4 +202,55 @@ func TestStartTLSResetsAndDropsPipelined(t *testing.T) {
 	if !strings.Contains(b, "with ESMTPSA") {
 		t.Errorf("Received does not show TLS and AUTH:\n%s", b)
 	}
+}
+
+// FuzzSMTPSession runs whatever a client sends through a real session
+// (filter, go-smtp, the lab's session): it must end, and every reply line
+// must be a reply of at most 512 octets without control bytes.
+func FuzzSMTPSession(f *testing.F) {
+	l := startLab(f, func(c *Config) { c.IdleTimeout = 100 * time.Millisecond })
+	var sl *smtpListener
+	for _, x := range l.smtpLns {
+		if x.name == ListenerSMTP {
+			sl = x
+		}
+	}
+	for _, seed := range []string{
+		"EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<alice@postlab.test>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n",
+		"EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<Postmaster>\r\nBDAT 3 LAST\r\nabcQUIT\r\n",
+		"EHLO a\x00b\r\nHELO " + strings.Repeat("h", 300) + "\r\nNOOP " + strings.Repeat("n", 600) + "\r\n",
+		"EHLO x\r\nMAIL FROM:<a@b> X=1\r\nRCPT TO:<x>\r\nDATA\r\nSTARTTLS\r\nAUTH PLAIN\r\n*\r\nBDAT x\r\n",
+		"EHLO x\r\nSTARTTLS\r\n\x16\x03\x01garbage\r\nQUIT\r\n",
+		"EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<alice@postlab.test>\r\nDATA\r\n" + strings.Repeat("L", 3000) + "\r\n.\r\nQUIT\r\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		srv, cli := net.Pipe()
+		l.startSMTPSession(sl, srv)
+		go cli.Write(in)
+		cli.SetReadDeadline(time.Now().Add(20 * time.Second)) // a hang, not a speed limit
+		out, err := io.ReadAll(cli)
+		cli.Close()
+		if err != nil {
+			t.Fatalf("session did not end: %v", err)
+		}
+		for _, line := range bytes.SplitAfter(out, []byte("\r\n")) {
+			if len(line) == 0 {
+				continue
+			}
+			if len(line) > maxReplyLine {
+				t.Fatalf("reply line of %d octets: %.80q", len(line), line)
+			}
+			body := bytes.TrimSuffix(line, []byte("\r\n"))
+			if len(body) < 4 || body[0] < '2' || body[0] > '5' || body[3] != ' ' && body[3] != '-' {
+				t.Fatalf("not a reply line: %q", line)
+			}
+			for _, c := range body {
+				if c < 0x20 || c == 0x7f {
+					t.Fatalf("control byte in reply %q", line)
+				}
+			}
+		}
+	})
 }
