@@ -171,6 +171,9 @@ func stageError(stage string, err error) error {
 	case errors.As(err, &pe):
 		return failErrorf("%s refused: %s (%s)", stage, pe.Resp, pe.Command)
 	case explorer.IsNetwork(err), errors.As(err, &proto):
+		if strings.HasPrefix(err.Error(), stage+": ") {
+			return netErrorf("%v", err) // "tls: ..." already names the stage
+		}
 		return netErrorf("%s: %v", stage, err)
 	}
 	return failErrorf("%s: %v", stage, err)

@@ -440,3 +440,18 @@ func TestSMTPCommandMasksOrphanCredentials(t *testing.T) {
 		t.Errorf("the server did not get the line as typed: %q", got)
 	}
 }
+
+// A failed handshake names its stage once, with what to do.
+func TestTLSFailureOneLine(t *testing.T) {
+	l, _ := startTestLab(t)
+	for _, args := range [][]string{
+		{"smtp", "--starttls", l.Addr("smtp")},
+		{"send", "--starttls", "--server", l.Addr("smtp"), "--from", "a@postlab.test", "--to", "bob@postlab.test"},
+	} {
+		out, code := runIO(t, "QUIT\n", args...)
+		last := lastLine(out)
+		if code != exitNetwork || strings.Contains(last, "tls: tls:") || !strings.Contains(last, "tls: certificate verification failed") || !strings.Contains(last, "--insecure") {
+			t.Errorf("%v: exit %d, last line %q", args, code, last)
+		}
+	}
+}
