@@ -38,13 +38,22 @@ func decodeB64(s string) ([]byte, bool) {
 }
 
 // plainShaped reports whether tok is base64 of an AUTH PLAIN message
-// "authzid NUL authcid NUL passwd" (RFC 4616 §2).
+// "authzid NUL authcid NUL passwd" (RFC 4616 §2) with a password in it
+// (the masked form keeps "authzid NUL authcid NUL" only).
 func plainShaped(tok string) bool {
 	if len(tok) < 8 {
 		return false
 	}
 	b, ok := decodeB64(tok)
-	return ok && bytes.Count(b, []byte{0}) >= 2
+	if !ok {
+		return false
+	}
+	i := bytes.IndexByte(b, 0)
+	if i < 0 {
+		return false
+	}
+	j := bytes.IndexByte(b[i+1:], 0)
+	return j >= 0 && i+1+j+1 < len(b)
 }
 
 // looksLikeSASL reports whether a typed line can be a SASL client response:

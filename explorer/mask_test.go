@@ -140,3 +140,19 @@ func TestSMTPEchoedPayloadMasked(t *testing.T) {
 		t.Errorf("password in the trace: %q", l)
 	}
 }
+
+// FuzzScrubPlain: no PLAIN payload survives, and text without one is kept.
+func FuzzScrubPlain(f *testing.F) {
+	f.Add("AUTH PLAIN " + b64s("\x00alice\x00wonderland"))
+	f.Add("500 unknown '" + b64s("a\x00b\x00c") + "'")
+	f.Add("MAIL FROM:<a@b.test> SIZE=100")
+	f.Fuzz(func(t *testing.T, line string) {
+		out, changed := scrubPlain(line)
+		if !changed && out != line {
+			t.Fatalf("unchanged but different: %q -> %q", line, out)
+		}
+		if again, ch := scrubPlain(out); ch {
+			t.Fatalf("a payload survived: %q -> %q -> %q", line, out, again)
+		}
+	})
+}
