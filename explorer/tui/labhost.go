@@ -70,7 +70,7 @@ func (a *App) labHostDialog() {
 		}
 		a.closeDialog()
 		a.useLabHost(h, pool)
-		a.setStatus("Using the teacher's lab at "+h+": pick a preset and type your own account and password.", false)
+		a.setStatus("Using the teacher's lab at "+h+": log in with your own account", false)
 	}
 	form.AddFormItem(host).AddFormItem(ca).AddButton("Use the teacher's lab", use)
 	form.AddButton("Use my own lab", func() {
@@ -81,9 +81,10 @@ func (a *App) labHostDialog() {
 		a.useLabHost("", nil)
 		a.setStatus("Back to a lab of your own.", false)
 	})
-	form.SetBorder(true).SetTitle(" teacher's lab (Esc closes) ").SetTitleAlign(tview.AlignLeft)
 	intro := tview.NewTextView().SetWrap(true).SetWordWrap(true).
-		SetText("In a class, your teacher runs the lab (postlab serve --classroom) and gives you its address, an account sheet and cert.pem.")
-	box := tview.NewFlex().SetDirection(tview.FlexRow).AddItem(intro, 2, 0, false).AddItem(form, 0, 1, true)
-	a.showDialog("teacher's lab", box, 64, 8, form)
+		SetText("In a class, your teacher runs the lab (postlab serve --classroom) and hands out its address, your account and cert.pem.")
+	box := tview.NewFlex().SetDirection(tview.FlexRow).AddItem(intro, 3, 0, false).AddItem(form, 0, 1, true)
+	box.SetBorder(true).SetTitle(" teacher's lab (Esc closes) ").SetTitleAlign(tview.AlignLeft)
+	form.SetBorderPadding(0, 0, 1, 1)
+	a.showDialog("teacher's lab", box, 64, 10, form)
 }

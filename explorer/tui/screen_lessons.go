@@ -160,10 +160,11 @@ func (ls *lessonsScreen) Hints() []Hint {
 	if q := openQuestion(v); q != nil {
 		hs = append(hs, Hint{"a", "answer", ls.answer})
 	}
-	if r.Lesson().Mailbox != "" || len(r.Lesson().Seeds) > 0 {
+	local := ls.a.localLab() != nil // a teacher's lab is not ours to reset
+	if local && (r.Lesson().Mailbox != "" || len(r.Lesson().Seeds) > 0) {
 		hs = append(hs, Hint{"r", "reset mailbox", ls.resetLab})
 	}
-	if len(v.Lab) > 0 {
+	if local && len(v.Lab) > 0 {
 		hs = append(hs, Hint{"s", "set up lab", ls.prepare})
 	}
 	return append(hs, Hint{"l", "list", ls.backToList})
@@ -316,7 +317,7 @@ func (ls *lessonsScreen) open(id string) {
 	ls.text.dirty = true
 	ls.a.Show(ls.a.lessonsIndex())
 	ls.a.tv.SetFocus(ls.text)
-	ls.a.setStatus("Read the step, then act in the session beside it (Tab moves there). n next step, h hint.", false)
+	ls.a.setStatus("Read the step, act in the session (Tab goes there); n next step", false)
 	ls.prepareQuiet()
 }
 
@@ -515,16 +516,16 @@ func (ls *lessonsScreen) answer() {
 		ls.a.setStatus("This step asks no open question.", false)
 		return
 	}
-	give := func(ans string) {
+	give := func(ans, shown string) {
 		ls.a.closeDialog()
 		ok, err := r.Answer(q.ID, ans)
 		switch {
 		case err != nil:
 			ls.a.setStatus(err.Error(), true)
 		case ok:
-			ls.a.setStatus("Right: "+ans, false)
+			ls.a.setStatus("Right: "+shown, false)
 		default:
-			ls.a.setStatus("Not quite ("+ans+"). Try again; h shows a hint.", true)
+			ls.a.setStatus("Not quite ("+shown+"). Try again; h shows a hint.", true)
 		}
 		ls.text.dirty = true
 		ls.a.tv.SetFocus(ls.text)
@@ -542,7 +543,7 @@ func (ls *lessonsScreen) answer() {
 		list.SetSelectedStyle(ls.a.th.sel).SetMainTextStyle(ls.a.th.base)
 		for i, c := range q.Choices {
 			letter := string(rune('a' + i))
-			list.AddItem(letter+") "+tview.Escape(c), "", rune('a'+i), func() { give(letter) })
+			list.AddItem(tview.Escape(c), "", rune('a'+i), func() { give(letter, c) })
 		}
 		box.AddItem(list, len(q.Choices), 0, true)
 		height += len(q.Choices)
@@ -552,7 +553,7 @@ func (ls *lessonsScreen) answer() {
 		in.SetFieldStyle(tcell.StyleDefault.Underline(true)).SetLabelStyle(ls.a.th.label)
 		in.SetDoneFunc(func(k tcell.Key) {
 			if k == tcell.KeyEnter && strings.TrimSpace(in.GetText()) != "" {
-				give(strings.TrimSpace(in.GetText()))
+				give(strings.TrimSpace(in.GetText()), strings.TrimSpace(in.GetText()))
 			}
 		})
 		box.AddItem(in, 1, 0, true)

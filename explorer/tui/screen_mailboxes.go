@@ -304,6 +304,7 @@ func (m *mailboxScreen) remoteLab(host string) {
 	m.names, m.msgs, m.current = nil, nil, ""
 	m.boxes.Clear()
 	m.table.Clear()
+	m.table.SetTitle(" messages ")
 	if host != "" {
 		m.setEmpty("Mailboxes are available only with a local lab. This app uses the teacher's lab at " + tview.Escape(host) + ": read your mail with a POP3 session (screen 1) instead.")
 	} else {
