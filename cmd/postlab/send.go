@@ -620,7 +620,11 @@ func (x *sender) run(ctx context.Context, targets []target, msg []byte, pass str
 func (x *sender) partial(data *explorer.Reply) error {
 	var refused []string
 	for _, r := range x.res.Recipients {
-		if !r.Accepted {
+		switch {
+		case r.Accepted:
+		case r.reply == nil:
+			refused = append(refused, fmt.Sprintf("<%s> no reply", r.Address))
+		default:
 			refused = append(refused, fmt.Sprintf("<%s> %s", r.Address, r.reply))
 		}
 	}
