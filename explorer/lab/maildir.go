@@ -43,6 +43,7 @@ type Store struct {
 	pid   int
 	seq   atomic.Uint64
 	users func() []string
+	anon  bool // unnamed files (O_TMPFILE) can be created and linked here
 
 	mu     sync.Mutex
 	boxes  map[string]*maildir
@@ -71,7 +72,23 @@ func newStore(root, host string, clock Clock, users func() []string) (*Store, er
 		users:  users,
 		boxes:  make(map[string]*maildir),
 		locked: make(map[string]bool),
+		anon:   anonWorks(root),
 	}, nil
+}
+
+// anonWorks probes whether unnamed files can be created and linked in dir
+// (file system, kernel and /proc all have to play along).
+func anonWorks(dir string) bool {
+	f, err := openAnon(dir)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	probe := filepath.Join(dir, fmt.Sprintf(".probe-%d-%d", os.Getpid(), time.Now().UnixNano()))
+	if err := linkAnon(f, probe); err != nil {
+		return false
+	}
+	return os.Remove(probe) == nil
 }
 
 // nameHost makes a host name safe for a Maildir name: the convention
@@ -184,6 +201,13 @@ func (s *Store) create(mailbox string) (*spoolFile, error) {
 		return nil, err
 	}
 	name := s.newName()
+	if s.anon {
+		// Written unnamed in new/, named there once durable (commit).
+		f, err := openAnon(filepath.Join(m.path, "new"))
+		if err == nil {
+			return &spoolFile{store: s, mailbox: mailbox, box: m, name: name, f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+		}
+	}
 	tmp := filepath.Join(m.path, "tmp", name)
 	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -205,7 +229,9 @@ func (sf *spoolFile) abort() {
 	}
 	sf.done = true
 	sf.f.Close()
-	os.Remove(sf.tmp)
+	if sf.tmp != "" { // an unnamed file just goes away
+		os.Remove(sf.tmp)
+	}
 }
 
 // fileName is the final name with the size suffix.
@@ -215,7 +241,8 @@ func (sf *spoolFile) fileName() string {
 
 // commit makes the message durable and visible in its own mailbox and, by
 // hard links (copies across file systems), in the extra mailboxes: flush,
-// fsync the file, link/rename into new/, fsync every new/ directory.
+// fsync the file, link (an unnamed O_TMPFILE file) or rename (from tmp/)
+// into new/, fsync every new/ directory.
 // Only after commit returns nil may the server acknowledge the message.
 func (sf *spoolFile) commit(extra []string) error {
 	if sf.done {
@@ -236,20 +263,32 @@ func (sf *spoolFile) commit(extra []string) error {
 			return fail(err)
 		}
 		dst := filepath.Join(m.path, "new", final)
-		if err := os.Link(sf.tmp, dst); err != nil {
-			if err := copyFileSync(sf.tmp, filepath.Join(m.path, "tmp", final), dst); err != nil {
+		if err := sf.link(dst); err != nil {
+			if err := copyFileSync(io.NewSectionReader(sf.f, 0, sf.size), filepath.Join(m.path, "tmp", final), dst); err != nil {
 				return fail(err)
 			}
 		}
 		syncs = append(syncs, m.newSync)
 	}
+	own := filepath.Join(sf.box.path, "new", final)
+	if sf.tmp == "" {
+		// The unnamed file gets its name; tmp/ is never touched.
+		if err := linkAnon(sf.f, own); err != nil {
+			return fail(err)
+		}
+	}
 	if err := sf.f.Close(); err != nil {
+		if sf.tmp == "" {
+			os.Remove(own)
+		}
 		return fail(err)
 	}
 	sf.done = true
-	if err := os.Rename(sf.tmp, filepath.Join(sf.box.path, "new", final)); err != nil {
-		os.Remove(sf.tmp)
-		return fmt.Errorf("mail store: %w", err)
+	if sf.tmp != "" {
+		if err := os.Rename(sf.tmp, own); err != nil {
+			os.Remove(sf.tmp)
+			return fmt.Errorf("mail store: %w", err)
+		}
 	}
 	syncs = append(syncs, sf.box.newSync)
 	for _, d := range syncs {
@@ -260,14 +299,17 @@ func (sf *spoolFile) commit(extra []string) error {
 	return nil
 }
 
-// copyFileSync copies src to tmp, fsyncs it and renames it to dst (used when
-// a hard link is not possible).
-func copyFileSync(src, tmp, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
+// link gives the message one more name (a hard link to another mailbox).
+func (sf *spoolFile) link(dst string) error {
+	if sf.tmp == "" {
+		return linkAnon(sf.f, dst)
 	}
-	defer in.Close()
+	return os.Link(sf.tmp, dst)
+}
+
+// copyFileSync copies in to tmp, fsyncs it and renames it to dst (used when
+// a hard link is not possible).
+func copyFileSync(in io.Reader, tmp, dst string) error {
 	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err

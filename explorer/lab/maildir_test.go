@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -264,5 +265,71 @@ func TestCleanTmp(t *testing.T) {
 	}
 	if _, err := os.Stat(fresh); err != nil {
 		t.Errorf("fresh tmp file removed")
+	}
+}
+
+// Where O_TMPFILE works, a message being written has no name anywhere:
+// neither tmp/ nor new/ shows it until commit, and commit names it in new/
+// (and in the extra mailboxes) without touching tmp/.
+func TestUnnamedSpoolFile(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("O_TMPFILE is Linux only")
+	}
+	s, err := newStore(filepath.Join(t.TempDir(), "mail"), "mail.postlab.test", time.Now, func() []string { return []string{"alice", "bob"} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.anon {
+		t.Skip("this file system does not support O_TMPFILE")
+	}
+	sf, err := s.create("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(sf, "Subject: x\r\n\r\nhello\r\n")
+	sf.w.Flush()
+	for _, sub := range []string{"tmp", "new"} {
+		if es, _ := os.ReadDir(filepath.Join(s.root, "alice", sub)); len(es) != 0 {
+			t.Errorf("message in progress visible in %s/: %v", sub, es)
+		}
+	}
+	if err := sf.commit([]string{"bob"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, box := range []string{"alice", "bob"} {
+		es, _ := os.ReadDir(filepath.Join(s.root, box, "new"))
+		if len(es) != 1 || es[0].Name() != sf.fileName() {
+			t.Fatalf("%s/new = %v, want %s", box, es, sf.fileName())
+		}
+		b, _ := os.ReadFile(filepath.Join(s.root, box, "new", es[0].Name()))
+		if string(b) != "Subject: x\r\n\r\nhello\r\n" {
+			t.Errorf("%s: %q", box, b)
+		}
+		if es, _ := os.ReadDir(filepath.Join(s.root, box, "tmp")); len(es) != 0 {
+			t.Errorf("%s/tmp = %v", box, es)
+		}
+	}
+}
+
+// Without O_TMPFILE the store falls back to tmp/ and rename.
+func TestNamedSpoolFileFallback(t *testing.T) {
+	s := testStore(t)
+	s.anon = false
+	sf, err := s.create("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(sf, "x\r\n")
+	if es, _ := os.ReadDir(filepath.Join(s.root, "alice", "tmp")); len(es) != 1 {
+		t.Errorf("tmp/ = %v", es)
+	}
+	if err := sf.commit(nil); err != nil {
+		t.Fatal(err)
+	}
+	if es, _ := os.ReadDir(filepath.Join(s.root, "alice", "new")); len(es) != 1 {
+		t.Errorf("new/ = %v", es)
+	}
+	if es, _ := os.ReadDir(filepath.Join(s.root, "alice", "tmp")); len(es) != 0 {
+		t.Errorf("tmp/ = %v", es)
 	}
 }
