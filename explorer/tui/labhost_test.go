@@ -149,3 +149,24 @@ func TestParseLabHost(t *testing.T) {
 		}
 	}
 }
+
+// TestTypedPasswordsStayOutOfTheHistory: lines with credentials are sent
+// but Up never brings them back.
+func TestTypedPasswordsStayOutOfTheHistory(t *testing.T) {
+	var fs *fakeSession
+	h := startApp(t, fakeOptions(newFakeLab(), &fs), 80, 24)
+	h.waitFor("lab: smtp")
+	h.key(tcell.KeyEnter)
+	h.waitFor("220 mail.postlab.test")
+	for _, l := range []string{"EHLO a.example", "AUTH PLAIN AHN0dWRlbnQwMQBzM2NyZXQ=", "PASS s3cret", "NOOP"} {
+		h.line(l)
+		h.waitFor("C: " + strings.Fields(l)[0])
+	}
+	h.waitLast("500") // the fake server knows none of them after EHLO
+	hist := make(chan []string, 1)
+	h.app.tv.QueueUpdate(func() { hist <- h.app.session.cmds.History() })
+	got := strings.Join(<-hist, "|")
+	if got != "EHLO a.example|NOOP" {
+		t.Fatalf("history %q, want only the lines without credentials", got)
+	}
+}

@@ -20,7 +20,7 @@ func TestLessonsListRendersAt80x24(t *testing.T) {
 		t.Fatalf("the Lessons screen does not fit 80x24 with its key hints:\n%s", s)
 	}
 	// The first lesson's summary is shown under the list.
-	h.waitFor("what-happens", "steps, about")
+	h.waitFor("what-happens · 3 steps · about 10 min")
 }
 
 // TestLessonFlowAgainstTheLab opens lesson 2 beside a session with the

@@ -66,7 +66,7 @@ func newLessonsScreen(a *App, course *lessons.Course, loadErr error) *lessonsScr
 	})
 	ls.about = tview.NewTextView().SetDynamicColors(true).SetWrap(true).SetWordWrap(true)
 	ls.about.SetBorder(true).SetTitleAlign(tview.AlignLeft)
-	listPage := tview.NewFlex().SetDirection(tview.FlexRow).AddItem(ls.list, 0, 2, true).AddItem(ls.about, 5, 0, false)
+	listPage := tview.NewFlex().SetDirection(tview.FlexRow).AddItem(ls.list, 0, 2, true).AddItem(ls.about, 4, 0, false)
 	ls.root.AddPage("list", listPage, true, true)
 
 	ls.text = newMDView(ls.renderStep)
@@ -83,11 +83,20 @@ func newLessonsScreen(a *App, course *lessons.Course, loadErr error) *lessonsScr
 		}
 		ls.presets.AddItem(tview.Escape(label), "", 0, func() { ls.connectPreset(i) })
 	}
-	sessionPane := tview.NewFlex().SetDirection(tview.FlexRow).
+	inner := tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(s.view, 0, 1, false).
+		AddItem(s.notes, 0, 0, false).
 		AddItem(s.palette, 1, 0, false).
 		AddItem(&pasteLines{s.cmd, s.Send}, 1, 0, true)
-	sessionPane.SetInputCapture(s.sessionKeys)
+	inner.SetInputCapture(s.sessionKeys)
+	// The notes of the selected line join the trace when there is room.
+	sessionPane := &beforeDraw{Flex: inner, fn: func(_, h int) {
+		if h >= 24 {
+			inner.ResizeItem(s.notes, min(10, h/3), 0)
+		} else {
+			inner.ResizeItem(s.notes, 0, 0)
+		}
+	}}
 	ls.mirror = tview.NewPages()
 	ls.mirror.AddPage("connect", ls.presets, true, true)
 	ls.mirror.AddPage("session", sessionPane, true, false)
@@ -140,6 +149,9 @@ func (ls *lessonsScreen) lessonOpen() bool {
 }
 
 func (ls *lessonsScreen) Hints() []Hint {
+	if ls.lessonOpen() && ls.a.typingChrome() {
+		return []Hint{{"Alt-n/p", "step", ls.next}, {"Alt-h", "hint", ls.hint}, {"PgUp/Dn", "read", nil}}
+	}
 	if !ls.lessonOpen() {
 		return []Hint{{"Enter", "open lesson", func() {
 			row, _ := ls.list.GetSelection()
@@ -182,6 +194,11 @@ func (ls *lessonsScreen) Activated() {
 // has the focus, Alt+letter anywhere (also from the command line).
 func (ls *lessonsScreen) capture(ev *tcell.EventKey) *tcell.EventKey {
 	if ev.Key() != tcell.KeyRune {
+		if (ev.Key() == tcell.KeyPgUp || ev.Key() == tcell.KeyPgDn) && ls.lessonOpen() && ls.a.tv.GetFocus() == ls.a.session.cmd {
+			// The command line has no use for them: they page the lesson.
+			ls.text.InputHandler()(ev, func(p tview.Primitive) {})
+			return nil
+		}
 		if ev.Key() == tcell.KeyEscape && ls.lessonOpen() && ls.a.tv.GetFocus() != ls.text && !ls.a.Busy() {
 			ls.a.tv.SetFocus(ls.text)
 			return nil
@@ -275,17 +292,16 @@ func (ls *lessonsScreen) showAbout(i int) {
 		return
 	}
 	it := ls.items[i]
-	ls.about.SetTitle(" " + tview.Escape(it.ID) + " ")
+	ls.about.SetTitle(fmt.Sprintf(" %s · %d steps · about %d min ", tview.Escape(it.ID), it.Steps, it.Minutes))
 	var b strings.Builder
 	b.WriteString(tview.Escape(it.Summary))
-	fmt.Fprintf(&b, "\n%s%d steps, about %d minutes", ls.a.tag("dim"), it.Steps, it.Minutes)
 	if len(it.Requires) > 0 {
-		fmt.Fprintf(&b, "; do first: %s", tview.Escape(strings.Join(it.Requires, ", ")))
+		fmt.Fprintf(&b, "\n%sdo first: %s", ls.a.tag("dim"), tview.Escape(strings.Join(it.Requires, ", ")))
 		if !it.Ready {
 			b.WriteString(" (not done yet, but you may start)")
 		}
+		b.WriteString(ls.a.th.reset())
 	}
-	b.WriteString(ls.a.th.reset())
 	if ls.err != "" {
 		b.WriteString("\n" + ls.a.tag("err") + tview.Escape(ls.err) + ls.a.th.reset())
 	}
@@ -710,4 +726,16 @@ func (m *mdView) Draw(screen tcell.Screen) {
 		m.ScrollTo(row, col)
 	}
 	m.TextView.Draw(screen)
+}
+
+// beforeDraw is a Flex that adjusts itself to its size before drawing.
+type beforeDraw struct {
+	*tview.Flex
+	fn func(w, h int)
+}
+
+func (b *beforeDraw) Draw(screen tcell.Screen) {
+	_, _, w, h := b.GetRect()
+	b.fn(w, h)
+	b.Flex.Draw(screen)
 }

@@ -477,7 +477,8 @@ func (s *sessionScreen) send(line string, remember bool) {
 		s.a.setStatus("not connected: Ctrl-N opens the connect form", true)
 		return
 	}
-	if remember {
+	secret := s.carriesSecret(line)
+	if remember && !secret {
 		s.cmds.Add(line)
 	}
 	s.queue = append(s.queue, line)
@@ -837,4 +838,32 @@ func (p *pasteLines) PasteHandler() func(string, func(tview.Primitive)) {
 		}
 		inner(lines[len(lines)-1], setFocus)
 	}
+}
+
+// carriesSecret reports whether a typed line holds a password or a SASL
+// answer (PASS, AUTH PLAIN with its response, any line answering a 334 or
+// "+ " challenge): such lines are sent but never kept in the history.
+func (s *sessionScreen) carriesSecret(line string) bool {
+	f := strings.Fields(strings.ToUpper(line))
+	switch {
+	case len(f) >= 2 && f[0] == "PASS":
+		return true
+	case len(f) >= 3 && f[0] == "AUTH":
+		return true // the initial response carries the credentials
+	}
+	_, end := s.trace.Bounds()
+	for q := end - 1; q >= 0 && q >= end-5; q-- {
+		e, ok := s.trace.At(q)
+		if !ok {
+			break
+		}
+		if e.Event.Dir == explorer.ServerToClient {
+			l := e.Event.Line
+			return strings.HasPrefix(l, "334 ") || l == "334" || strings.HasPrefix(l, "+ ") || l == "+"
+		}
+		if e.Event.Dir == explorer.ClientToServer {
+			return false
+		}
+	}
+	return false
 }
