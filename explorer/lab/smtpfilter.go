@@ -54,6 +54,7 @@ type smtpFilter struct {
 	bdatLast bool
 	greeted  bool
 	inMail   bool
+	bdatOpen bool // a BDAT transfer awaits more chunks (RFC 3030 §2)
 	rcptOK   int
 	reply    []byte // partial reply line from go-smtp
 
@@ -186,7 +187,7 @@ func (f *smtpFilter) Write(p []byte) (int, error) {
 	return f.inner.Write(p)
 }
 
-func (f *smtpFilter) clearTx() { f.inMail, f.rcptOK = false, 0 }
+func (f *smtpFilter) clearTx() { f.inMail, f.rcptOK, f.bdatOpen = false, 0, false }
 
 // replied updates the state after go-smtp's final reply to lastCmd.
 func (f *smtpFilter) replied(code int) {
@@ -215,6 +216,8 @@ func (f *smtpFilter) replied(code int) {
 	case "BDAT":
 		if !ok || f.bdatLast {
 			f.clearTx()
+		} else {
+			f.bdatOpen = true
 		}
 	case "RSET":
 		if ok {
@@ -413,7 +416,17 @@ func (f *smtpFilter) check(raw []byte, total int, tooLong bool) ([]byte, error) 
 		return nil, f.refuse(raw, total, 500, "5.5.1", "Command not recognized (RFC 5321 section 4.2.4)", true)
 	}
 	pass := append(line, '\r', '\n')
+	if f.bdatOpen && (verb == "MAIL" || verb == "RCPT" || verb == "DATA") {
+		return nil, f.refuse(raw, total, 503, "5.5.1", "Bad sequence of commands: a BDAT transfer is open; send BDAT ... LAST or RSET (RFC 3030 section 2)", false)
+	}
 	switch verb {
+	case "AUTH":
+		if !f.greeted {
+			return nil, f.refuse(raw, total, 503, "5.5.1", "Bad sequence of commands: send EHLO first (RFC 4954 section 4)", false)
+		}
+		if arg == "" {
+			return nil, f.refuse(raw, total, 501, "5.5.4", "Syntax error: AUTH mechanism [initial-response] (RFC 4954 section 4)", false)
+		}
 	case "HELO", "EHLO":
 		// RFC 5321 §4.5.3.1.2: a domain is at most 255 octets, which also
 		// keeps the "250 Hello" reply under 512.

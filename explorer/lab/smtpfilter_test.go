@@ -74,7 +74,9 @@ func TestSequenceAndParameterCodes(t *testing.T) {
 	c := dial(t, l.Addr("smtp"))
 	c.expect("220")
 	c.cmd("503 5.5.1", "MAIL FROM:<carol@example.com>")
+	c.cmd("503 5.5.1", "AUTH PLAIN")
 	c.cmd("250", "EHLO client.example")
+	c.cmd("501 5.5.4", "AUTH")
 	c.cmd("503 5.5.1", "RCPT TO:<alice@postlab.test>")
 	c.cmd("503 5.5.1", "DATA")
 	c.cmd("555 5.5.4", "MAIL FROM:<carol@example.com> FOO=BAR")
@@ -94,6 +96,13 @@ func TestSequenceAndParameterCodes(t *testing.T) {
 	// The same with BDAT: the refused chunk is not read as commands.
 	c.raw("BDAT 6 LAST\r\nQUIT\r\n")
 	c.expect("554 5.5.1")
+	c.cmd("250", "RSET")
+	// MAIL inside an open BDAT transfer is out of sequence (RFC 3030 §2).
+	c.cmd("250", "MAIL FROM:<carol@example.com>")
+	c.cmd("250", "RCPT TO:<alice@postlab.test>")
+	c.raw("BDAT 3\r\nabc")
+	c.expect("250")
+	c.cmd("503 5.5.1", "MAIL FROM:<carol@example.com>")
 	c.cmd("250", "RSET")
 	c.cmd("500 5.5.1", "ABC")
 	c.cmd("500 5.5.1", "XYZZY now")
