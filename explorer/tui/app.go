@@ -672,7 +672,7 @@ func (a *App) showHelp() {
 	fmt.Fprintf(&b, "%sEverywhere%s\n", t, r)
 	b.WriteString("  1-6 / Alt+1-6   switch screen (also click the tabs)\n  Tab, Shift-Tab   move between panes\n  Esc              cancel running network work / leave a field / close a dialog\n  ?, F1            this help\n  q, Ctrl-C        quit (stops the lab)\n  mouse            click to focus and select, wheel to scroll\n\n")
 	fmt.Fprintf(&b, "%sSession%s\n", t, r)
-	b.WriteString("  Enter           send the command line (connect from the form)\n  Up/Down         command history\n  Tab             complete a command valid now (empty line: next pane)\n  Ctrl-P          pick from the palette of next commands (or click it)\n  Ctrl-O          compose a message for DATA (dot-stuffing shown)\n  Ctrl-S          save the transcript (text or JSON Lines)\n  Ctrl-N          new connection\n  trace: Up/Down j/k PgUp/PgDn Home/End g/G move; the notes follow\n\n")
+	b.WriteString("  Enter           send the command line (connect from the form)\n  Up/Down         command history\n  Tab             complete a command valid now (empty line: next pane)\n  Ctrl-P          pick from the palette of next commands (or click it)\n  Ctrl-O          compose a message for DATA (dot-stuffing shown)\n  Ctrl-S          save the transcript (text or JSON Lines)\n  Ctrl-N          new connection\n  Teacher's lab…  (connect form) use a classroom lab instead of your own\n  trace: Up/Down j/k PgUp/PgDn Home/End g/G move; the notes follow\n\n")
 	fmt.Fprintf(&b, "%sMailboxes%s\n", t, r)
 	b.WriteString("  Enter/click a mailbox, then a message;  r  raw / parsed\n\n")
 	fmt.Fprintf(&b, "%sServer log%s\n", t, r)

@@ -199,3 +199,18 @@ func stripTags(s string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestLessonWithoutColour: with NO_COLOR the lesson is still legible and
+// no style tag leaks into the text.
+func TestLessonWithoutColour(t *testing.T) {
+	o := fakeOptions(newFakeLab(), nil)
+	o.NoColor = true
+	h := startApp(t, o, 80, 24)
+	h.app.tv.QueueUpdateDraw(func() { h.app.lessons.open("smtp-by-hand") })
+	s := h.waitFor("Step 1 of 5: Say hello", "☐ EHLO answered with 250", "SMTP is a conversation of text lines")
+	for _, tag := range []string{"[::", "[green]", "[yellow", "[-:-:-]", "[gray]"} {
+		if strings.Contains(s, tag) {
+			t.Errorf("style tag %q shows:\n%s", tag, s)
+		}
+	}
+}
