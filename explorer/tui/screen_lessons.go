@@ -532,6 +532,7 @@ func (ls *lessonsScreen) answer() {
 		ls.a.setStatus("This step asks no open question.", false)
 		return
 	}
+	back := ls.a.tv.GetFocus() // where the student was: the command line, often
 	give := func(ans, shown string) {
 		ls.a.closeDialog()
 		ok, err := r.Answer(q.ID, ans)
@@ -544,7 +545,7 @@ func (ls *lessonsScreen) answer() {
 			ls.a.setStatus("Not quite ("+shown+"). Try again; h shows a hint.", true)
 		}
 		ls.text.dirty = true
-		ls.a.tv.SetFocus(ls.text)
+		ls.a.tv.SetFocus(back)
 	}
 	title := tview.NewTextView().SetDynamicColors(true).SetWrap(true).SetWordWrap(true)
 	title.SetText(ls.a.tag("title") + tview.Escape(q.Text) + ls.a.th.reset())
