@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/x509"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -137,13 +138,18 @@ func runApp(o appOptions) error {
 			if l := app.Lab(); l != nil {
 				return l.Addr(lab.ListenerDNS)
 			}
+			if h := app.LabHost(); h != "" {
+				// The teacher's lab answers DNS on its default port.
+				_, port, _ := net.SplitHostPort(lab.DefaultConfig().DNS)
+				return net.JoinHostPort(h, port)
+			}
 			return ""
 		},
 		LabCA: func() *x509.CertPool {
 			if l := app.Lab(); l != nil {
 				return l.CertPool()
 			}
-			return nil
+			return app.LabRoots()
 		},
 	}
 	app = tui.New(opts)

@@ -731,6 +731,17 @@ func (a *App) localLab() *lab.Lab {
 	return nil
 }
 
+// LabHost is the teacher's lab in use ("" when the lab is local); any
+// goroutine.
+func (a *App) LabHost() string { return a.labHost() }
+
+// LabRoots verifies the teacher's lab (or a lab run by postlab serve).
+func (a *App) LabRoots() *x509.CertPool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.opts.LabRoots
+}
+
 // labHost is the teacher's lab in use ("" when the lab is local).
 func (a *App) labHost() string {
 	a.mu.Lock()
@@ -780,7 +791,9 @@ func (a *App) useLabHost(host string, roots *x509.CertPool) {
 			old.Close(ctx)
 		}()
 	}
+	a.mu.Lock()
 	a.opts.LabRoots = roots
+	a.mu.Unlock()
 	if host == "" {
 		a.session.form.remote = ""
 		a.mail.remoteLab("")

@@ -32,6 +32,9 @@ func classroomLab(t *testing.T) (string, lab.Student, string) {
 		if errors.As(err, &inUse) {
 			continue
 		}
+		if err != nil && strings.Contains(err.Error(), "assign requested address") {
+			t.Skipf("this system has no loopback address but 127.0.0.1: %v", err)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
