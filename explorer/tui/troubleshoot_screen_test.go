@@ -87,3 +87,18 @@ func TestTroubleshootAMessageShowsHopsAndAuth(t *testing.T) {
 	s := h.waitFor("Hops (2, oldest first)", "client.example.org", "Authentication results (1)", "spf=pass", "In short:")
 	t.Log("\n" + s)
 }
+
+// TestPasteIntoTheCommandLine: pasted lines are sent one by one, as if
+// typed, and a last line without a newline waits on the command line.
+func TestPasteIntoTheCommandLine(t *testing.T) {
+	var fs *fakeSession
+	h := startApp(t, fakeOptions(newFakeLab(), &fs), 80, 24)
+	h.waitFor("lab: smtp")
+	h.key(tcell.KeyEnter)
+	h.waitFor("220 mail.postlab.test")
+	h.paste("EHLO paste.example\nMAIL FROM:<a@postlab.test>\nRCPT TO:<b")
+	h.waitFor("C: EHLO paste.example", "C: MAIL FROM:<a@postlab.test>", "> RCPT TO:<b")
+	if s := h.text(); strings.Contains(s, "C: RCPT") {
+		t.Fatalf("the unfinished last line was sent:\n%s", s)
+	}
+}
