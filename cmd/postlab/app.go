@@ -59,9 +59,9 @@ func init() {
 		f.StringVar(&o.resolver, "resolver", "", "DNS server HOST:PORT for Diagnose (default: the system's; the lab's for postlab.test)")
 		f.StringVar(&o.helo, "helo", "client.postlab.test", "name sent in the EHLO before STARTTLS")
 		f.BoolVar(&o.noColor, "no-color", false, "no colour (also with NO_COLOR set)")
-		f.StringVar(&o.lessons, "lessons", "", "add a teacher's own lessons from DIR to the Lessons screen")
-		f.StringVar(&o.labHost, "lab-host", "", "use the teacher's lab at ADDR (postlab serve --classroom) instead of starting one here")
-		f.StringVar(&o.ca, "ca", "", "the teacher's lab certificate (cert.pem) to trust with --lab-host")
+		f.StringVar(&o.lessons, "lessons", "", "add a teacher's own lessons from `DIR` to the Lessons screen")
+		f.StringVar(&o.labHost, "lab-host", "", "use the teacher's lab at `ADDR` (postlab serve --classroom) instead of starting one here")
+		f.StringVar(&o.ca, "ca", "", "the teacher's lab certificate `FILE` (cert.pem) to trust with --lab-host")
 	}
 	rootRun = func(cmd *cobra.Command, args []string) error { return runApp(o) }
 }
