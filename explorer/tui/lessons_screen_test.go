@@ -14,7 +14,7 @@ func TestLessonsListRendersAt80x24(t *testing.T) {
 	o := fakeOptions(newFakeLab(), nil)
 	h := startApp(t, o, 80, 24)
 	h.rune('5')
-	s := h.waitFor("lessons: 0 of 14 done", "Your first SMTP session by hand", "new", "Enter open lesson", "6 Trouble")
+	s := h.waitFor("lessons: 0 of 14 done", "Your first SMTP session by hand", "14 POP3 or IMAP?", "new", "Enter open lesson", "6 Trouble")
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	if len(lines) != 24 || !strings.Contains(lines[23], "quit") {
 		t.Fatalf("the Lessons screen does not fit 80x24 with its key hints:\n%s", s)
