@@ -177,7 +177,8 @@ func TestEndToEndInTmux(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	p := &tmuxPane{t: t, tmux: tmux, socket: "postlab-e2e-" + filepath.Base(dir)}
+	p := &tmuxPane{t: t, tmux: tmux, socket: fmt.Sprintf("postlab-e2e-%d-%s", os.Getpid(), filepath.Base(dir))}
+	// The socket is per process: t.TempDir names repeat across concurrent runs.
 	t.Cleanup(func() { exec.Command(tmux, "-L", p.socket, "kill-server").Run() })
 	args := append([]string{bin}, freeLabFlags(t)...)
 	script := strings.Join(args, " ") + "; echo POSTLAB-EXIT=$?; sleep 30"
