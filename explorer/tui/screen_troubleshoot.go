@@ -191,7 +191,11 @@ func (t *troubleScreen) summary(r diag.TroubleshootResult) string {
 	case "explanation":
 		return "a reply: " + r.Explanation.Outcome
 	case "bounce":
-		return fmt.Sprintf("a %s (%s format), %d recipient(s)", r.Bounce.Kind, r.Bounce.Format, len(r.Bounce.Results))
+		msg := fmt.Sprintf("a %s (%s format), %d recipient(s)", r.Bounce.Kind, r.Bounce.Format, len(r.Bounce.Results))
+		if n := len(r.Bounce.Delayed); n > 0 {
+			msg += fmt.Sprintf(", %d delayed", n)
+		}
+		return msg
 	}
 	if r.Headers != nil {
 		return fmt.Sprintf("a message: %d hop(s)", len(r.Headers.Hops))
@@ -328,6 +332,24 @@ func (t *troubleScreen) bounceTree(b *diag.BounceReport) string {
 		}
 	}
 	t.top.AddChild(rec)
+	// Delayed recipients have not failed: the sending server is still retrying.
+	if len(b.Delayed) > 0 {
+		del := t.branch(fmt.Sprintf("Delayed, still being retried (%d)", len(b.Delayed)))
+		for _, res := range b.Delayed {
+			dn := t.node(t.a.tag("dim")+"… "+t.a.th.reset()+tview.Escape(res.Recipient)+"  "+tview.Escape(strings.TrimSpace(res.Status)),
+				res.Recipient+": "+res.Explanation)
+			for _, f := range []struct{ k, v string }{
+				{"explanation", res.Explanation}, {"status", res.Status},
+				{"remote MTA", res.RemoteMTA}, {"diagnostic", res.Diagnostic},
+			} {
+				if strings.TrimSpace(f.v) != "" {
+					dn.AddChild(t.field(f.k, f.v))
+				}
+			}
+			del.AddChild(dn)
+		}
+		t.top.AddChild(del)
+	}
 	if len(b.Notes) > 0 || b.Truncated {
 		notes := t.branch("Notes")
 		for _, n := range b.Notes {

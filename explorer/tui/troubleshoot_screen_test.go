@@ -102,3 +102,15 @@ func TestPasteIntoTheCommandLine(t *testing.T) {
 		t.Fatalf("the unfinished last line was sent:\n%s", s)
 	}
 }
+
+func TestTroubleshootADelayNoticeListsDelayedNotFailed(t *testing.T) {
+	h := startApp(t, fakeOptions(newFakeLab(), nil), 100, 40)
+	h.rune('6')
+	h.waitFor("Open file:")
+	h.key(tcell.KeyCtrlO)
+	h.line("../../diag/testdata/bounce/postfix-delay.eml")
+	s := h.waitFor("Delayed, still being retried (", "Recipients (0)")
+	if strings.Contains(s, "✘ hard") {
+		t.Errorf("a delayed recipient is shown as a hard bounce:\n%s", s)
+	}
+}
