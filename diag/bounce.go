@@ -410,7 +410,7 @@ func finishBounce(rep *BounceReport, raws []rawRecipient, subject string) {
 	case len(rep.Results) > 0:
 		rep.IsBounce, rep.Kind = true, "bounce"
 		if len(rep.Delayed) > 0 {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("%d more recipient(s) delayed, not failed: the message is still queued and being retried for them", len(rep.Delayed)))
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%d other recipient(s) delayed, not failed: the message is still queued and being retried for them", len(rep.Delayed)))
 		}
 	case len(rep.Delayed) > 0:
 		rep.IsBounce, rep.Kind = false, "delay"
@@ -443,8 +443,13 @@ func classifyRaw(r rawRecipient) BounceResult {
 	}
 	act := strings.ToLower(r.action)
 	res.Reason = classifyBounce(res.Status, res.ReplyCode, diag)
-	if act == "delayed" && (res.Reason == BounceOnHold || res.Reason == BounceUndefined) {
-		res.Reason = BounceExpired
+	// A delayed recipient is still queued: nothing has expired yet, whatever
+	// the code (4.4.1 no answer, 4.4.7 in a warning) suggests.
+	if act == "delayed" && res.Reason == BounceExpired {
+		res.Reason = BounceNetworkError
+		if textSays(BounceExpired, diag) && !strings.HasPrefix(res.Status, "4.4.") {
+			res.Reason = BounceOnHold
+		}
 	}
 	// A temporary status on a failed recipient: the MTA retried until the
 	// message expired (RFC 3464 §2.3.3).
@@ -470,7 +475,36 @@ func classifyRaw(r rawRecipient) BounceResult {
 	}
 	res.HardBounce = act != "delayed" && isHardBounce(res.Reason, res.Status, res.ReplyCode)
 	fillResultText(&res)
+	if act == "delayed" {
+		explainDelayed(&res)
+	}
 	return res
+}
+
+// explainDelayed: a delayed recipient (RFC 3464 §2.3.3) has not failed;
+// the message is still in the sending server's queue. Sending it again
+// now would deliver it twice once the retries get through.
+func explainDelayed(res *BounceResult) {
+	why := res.Explanation
+	generic := why == "" || why == bounceReasons[BounceOnHold].explanation || why == bounceReasons[BounceUndefined].explanation
+	if generic {
+		why = "The report does not say clearly why."
+	}
+	if !strings.Contains(why, "still retrying") {
+		res.Explanation = "Not failed yet: the message is still queued and your server keeps retrying. " + why
+	}
+	fix := res.Fix
+	if generic || fix == "" {
+		fix = "read the diagnostic text for the cause."
+	}
+	res.Fix = "Wait: do not send the message again (it is still queued and would arrive twice). Only if it is still delayed after a day or so: " + lowerFirst(fix)
+}
+
+func lowerFirst(s string) string {
+	if s == "" || s[0] < 'A' || s[0] > 'Z' {
+		return s
+	}
+	return string(s[0]+'a'-'A') + s[1:]
 }
 
 func fillResultText(res *BounceResult) {
@@ -478,6 +512,16 @@ func fillResultText(res *BounceResult) {
 	if p, ok := matchProvider(res.Status + " " + res.Diagnostic); ok && res.Diagnostic != "" {
 		res.Explanation = p.provider + " (" + p.name + "): " + p.meaning
 		res.Fix = p.fix
+		return
+	}
+	if res.Reason == BounceTooManyConn && res.Explanation == "" && (reTooManyRcpts.MatchString(res.Diagnostic) || strings.HasSuffix(res.Status, ".5.3")) {
+		// sisimai files "too many recipients" under toomanyconn too.
+		res.Explanation = "Too many recipients for one transaction: the server refused the recipients over its per-message limit. This is no verdict on the address."
+		res.Fix = "Usually nothing to do: a sending server sends the refused recipients again in another transaction (RFC 5321 §4.5.3.1.10). If this bounced, send to fewer recipients per message."
+		return
+	}
+	if a, ok := adviceFor(res.Status); ok && res.Explanation == "" {
+		res.Explanation, res.Fix = a.meaning, a.fixFor(int(res.Status[0]-'0'))
 		return
 	}
 	if res.Explanation == "" {

@@ -340,3 +340,29 @@ func TestBounceGreylisted(t *testing.T) {
 		t.Errorf("delayed: %+v", rep.Delayed)
 	}
 }
+
+// A delayed recipient is still queued: never "expired", never "send again"
+// (that would deliver it twice), whatever its 4.4.x code.
+func TestBounceDelayedNeverExpired(t *testing.T) {
+	for _, st := range []string{"4.4.1", "4.4.7"} {
+		msg := "From: MAILER-DAEMON@mx.example.org\r\nSubject: Delivery Status Notification (Delay)\r\nMIME-Version: 1.0\r\n" +
+			"Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nreport\r\n" +
+			"--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\n" +
+			"Final-Recipient: rfc822; a@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\r\n\r\n" +
+			"Final-Recipient: rfc822; b@example.com\r\nAction: delayed\r\nStatus: " + st + "\r\n\r\n--b--\r\n"
+		rep, _ := ParseBounce(strings.NewReader(msg))
+		if len(rep.Delayed) != 1 {
+			t.Fatalf("%s: delayed %+v", st, rep.Delayed)
+		}
+		d := rep.Delayed[0]
+		if d.Reason == BounceExpired || d.HardBounce || strings.Contains(d.Explanation, "gave up") ||
+			strings.Contains(d.Fix, "Send again") || !strings.Contains(d.Fix, "Wait") {
+			t.Errorf("%s: delayed recipient %+v", st, d)
+		}
+		for _, n := range rep.Notes {
+			if strings.Contains(n, "more recipient") {
+				t.Errorf("%s: note %q says \"more\" for recipients that are not more failures", st, n)
+			}
+		}
+	}
+}

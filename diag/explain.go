@@ -327,6 +327,11 @@ func fillExplanation(e *Explanation) {
 		if reason == BounceOnHold && text == "" {
 			reason = ""
 		}
+		// A specific code's own label beats wording patterns in its text
+		// (a provider's known wording excepted).
+		if byCode := reasonByStatus[e.EnhancedCode]; byCode != "" && !genericStatus[e.EnhancedCode] && e.Provider == "" {
+			reason = byCode
+		}
 		if reason != "" && reason != BounceUndefined {
 			e.Reason = reason
 		}
@@ -349,6 +354,15 @@ func fillExplanation(e *Explanation) {
 	case e.ReplyCode == 500 || e.ReplyCode == 502 || e.ReplyCode == 503 || e.ReplyCode == 504:
 		e.Fault = "client"
 		e.NextStep = "This refuses one command (unknown, not offered here, or sent at the wrong moment), not the message: nothing is queued or bounced because of it. The software that sent the command must change it; repeating it unchanged fails again."
+	}
+	// A specific code whose label would tell another story (X.3.2 is no
+	// null MX, X.1.3 no unknown mailbox): the code's own meaning wins.
+	if a, ok := adviceFor(e.EnhancedCode); ok && e.Provider == "" && e.Meaning == "" {
+		e.Meaning, e.Fix = a.meaning, a.fixFor(class)
+		if e.Fault == "unknown" {
+			e.Fault = a.fault
+		}
+		addRef(e, a.ref)
 	}
 	if e.Reason != "" {
 		info := bounceReasons[e.Reason]

@@ -1,0 +1,134 @@
+package diag
+
+import (
+	"sort"
+	"strings"
+	"testing"
+)
+
+// reasonFits lists, per bounce label, the registry rows (subject.detail)
+// whose meaning that label's generic explanation and fix describe. A row
+// explained with the generic text of a label that does not fit it needs an
+// entry in statusAdvice instead.
+var reasonFits = map[string][]string{
+	BounceUserUnknown:    {"1.0", "1.1"},
+	BounceHostUnknown:    {"1.2", "4.4"},
+	BounceHasMoved:       {"1.6", "7.17", "7.18"},
+	BounceRejected:       {"1.7", "1.8"},
+	BounceNotAccept:      {"1.10", "7.27"},
+	BounceFiltered:       {"2.0", "2.1", "7.1"},
+	BounceMailboxFull:    {"2.2"},
+	BounceExceedLimit:    {"2.3"},
+	BounceSystemError:    {"3.0", "3.5"},
+	BounceSystemFull:     {"3.1", "4.5"},
+	BounceMesgTooBig:     {"3.4", "7.16"},
+	BounceNetworkError:   {"4.0", "4.1", "4.2", "4.6", "4.8"},
+	BounceExpired:        {"4.7"},
+	BounceSyntaxError:    {"5.1", "5.2"},
+	BounceContentError:   {"6.0", "6.1", "6.2", "6.3", "6.4", "6.5", "6.6", "6.7", "6.8", "6.9", "6.10"},
+	BounceSecurityError:  {"7.0", "7.1", "7.8", "7.9", "7.11", "7.12"},
+	BounceFailedSTARTTLS: {"7.10", "7.30"},
+	BounceSuspend:        {"2.1", "7.13"},
+	BounceOnHold:         {"0.0", "1.0", "2.0", "3.0", "4.0", "5.0", "7.0"},
+	BounceAuthFailure:    {"7.20", "7.21", "7.22", "7.23", "7.24", "7.26", "7.29"},
+	BounceRequirePTR:     {"7.25"},
+	BounceSpamDetected:   {"7.28"},
+}
+
+// explainAllowed are rows whose explanation legitimately comes from
+// elsewhere than the code: X.1.5 and X.3.6 are success statuses that make
+// no sense in a failure; X.5.3 has its own "too many recipients" story
+// (explainTooManyRecipients).
+var explainAllowed = map[string]bool{"1.5": true, "3.6": true, "5.3": true}
+
+// TestExplainAgreesWithRegistryRow runs Explain on "5xx X.Y.Z <title>" and
+// "4xx ..." for every row of the enhanced status code registry: the row's
+// own title must not turn the code into another label, a specific code's
+// label must win over wording patterns, and the meaning and fix must be
+// either the code's own (statusAdvice, the registry entry) or the generic
+// ones of a label that fits the row.
+func TestExplainAgreesWithRegistryRow(t *testing.T) {
+	fits := map[string]map[string]bool{}
+	for r, rows := range reasonFits {
+		fits[r] = map[string]bool{}
+		for _, d := range rows {
+			fits[r][d] = true
+		}
+	}
+	var keys []string
+	for k := range statusDetails {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		if explainAllowed[key] {
+			continue
+		}
+		for _, class := range []string{"5"} {
+			code := class + "." + key
+			reply := map[string]string{"5": "550", "4": "451"}[class]
+			line := reply + " " + code + " " + statusDetails[key]
+			e := Explain(line)
+			bare := Explain(code)
+			if e.Reason != bare.Reason && !genericStatus[code] {
+				t.Errorf("%q: reason %q, but the bare code %s gives %q: the row's own title changed the reading", line, e.Reason, code, bare.Reason)
+			}
+			if want := reasonByStatus[code]; want != "" && !genericStatus[code] && e.Reason != want &&
+				!(class == "4" && want == BounceExpired && e.Reason == BounceNetworkError) {
+				t.Errorf("%q: reason %q, want the code's own %q", line, e.Reason, want)
+			}
+			if e.Reason == "" || e.Provider != "" {
+				continue
+			}
+			info := bounceReasons[e.Reason]
+			generic := e.Meaning == info.explanation
+			if generic && !fits[e.Reason][key] {
+				t.Errorf("%q: explained with the generic text of %q (%q), which does not describe row %s %q; add it to statusAdvice",
+					line, e.Reason, e.Meaning, key, statusDetails[key])
+			}
+			if generic != (e.Fix == info.fix) && !strings.HasPrefix(e.Meaning, "Greylisting") {
+				t.Errorf("%q: meaning and fix come from different sources: meaning %q, fix %q", line, e.Meaning, e.Fix)
+			}
+			if a, ok := statusAdvice[key]; ok && e.Meaning != a.meaning {
+				t.Errorf("%q: meaning %q, want the code's own %q", line, e.Meaning, a.meaning)
+			}
+		}
+	}
+}
+
+// The tester's cases, word for word.
+func TestExplainSpecificCodes(t *testing.T) {
+	for _, c := range []struct {
+		in, fault, outcome, wantMeaning, notMeaning, wantFix, notFix string
+	}{
+		{"421 4.3.2 Service shutting down", "recipient-server", "transient", "shutting down", "null MX", "retries", "check the address"},
+		{"4.3.2", "recipient-server", "transient", "shutting down", "null MX", "retries", "check the address"},
+		{"555 5.5.4 MAIL FROM parameter FOO not recognized", "client", "permanent", "parameter", "internal error", "EHLO", "try again later"},
+		{"5.5.4", "client", "permanent", "parameter", "internal error", "EHLO", "try again later"},
+		{"550 5.1.3 Bad recipient address syntax", "sender", "permanent", "syntax", "does not exist", "typo", "account was closed"},
+	} {
+		e := Explain(c.in)
+		if e.Fault != c.fault || e.Outcome != c.outcome {
+			t.Errorf("%q: fault %q outcome %q, want %q %q", c.in, e.Fault, e.Outcome, c.fault, c.outcome)
+		}
+		if !strings.Contains(e.Meaning, c.wantMeaning) || strings.Contains(e.Meaning, c.notMeaning) {
+			t.Errorf("%q: meaning %q, want %q and not %q", c.in, e.Meaning, c.wantMeaning, c.notMeaning)
+		}
+		if !strings.Contains(e.Fix, c.wantFix) || strings.Contains(strings.ToLower(e.Fix), c.notFix) {
+			t.Errorf("%q: fix %q, want %q and not %q", c.in, e.Fix, c.wantFix, c.notFix)
+		}
+	}
+}
+
+// "Too many connections" is about connections only; "too many recipients"
+// keeps sisimai's label (toomanyconn, its text rule) with its own story.
+func TestExplainTooManyConnections(t *testing.T) {
+	e := Explain("421 4.7.0 Too many connections")
+	if e.Reason != BounceTooManyConn || strings.Contains(e.Meaning, "recipients") {
+		t.Errorf("too many connections: reason %q meaning %q", e.Reason, e.Meaning)
+	}
+	e = Explain("452 4.5.3 Too many recipients")
+	if e.Reason != BounceTooManyConn || !strings.Contains(e.Meaning, "recipients") || e.Outcome != "transient" {
+		t.Errorf("too many recipients: %+v", e)
+	}
+}
