@@ -211,10 +211,11 @@ func (s *Session) handshake(ctx context.Context, host string) error {
 	if err := tc.HandshakeContext(hctx); err != nil {
 		if verr != nil {
 			// Show the certificate that was refused: it says why.
-			for _, l := range newTLSInfo(seen, cfg.ServerName, verr).Lines()[1:] {
+			info := newTLSInfo(seen, cfg.ServerName, verr)
+			for _, l := range info.Lines()[1:] {
 				s.note("%s", l)
 			}
-			err = fmt.Errorf("certificate verification failed: %v (use --insecure to continue anyway, or --ca FILE to trust its issuer)", verr)
+			err = &CertificateError{Info: info, Err: verr}
 		} else {
 			err = s.explainTLS(err, s.State().Phase == PhaseConnect)
 		}
@@ -240,6 +241,19 @@ func (s *Session) handshake(ctx context.Context, host string) error {
 	}
 	return nil
 }
+
+// CertificateError is a handshake stopped because the server's certificate
+// did not verify; Info is what the server presented, so a report can show
+// what was seen as well as why it was refused.
+type CertificateError struct {
+	Info *TLSInfo
+	Err  error
+}
+
+func (e *CertificateError) Error() string {
+	return fmt.Sprintf("certificate verification failed: %v (use --insecure to continue anyway, or --ca FILE to trust its issuer)", e.Err)
+}
+func (e *CertificateError) Unwrap() error { return e.Err }
 
 // TLSInfo summarises a TLS handshake.
 type TLSInfo struct {

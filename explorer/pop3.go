@@ -497,7 +497,7 @@ func (c *POP3Session) Stat(ctx context.Context) (count, size int, r *Response, e
 		return 0, 0, r, err
 	}
 	if _, err := fmt.Sscanf(r.Text, "%d %d", &count, &size); err != nil {
-		return 0, 0, r, c.protoFail(&ProtocolError{Reason: "STAT answer is not \"+OK count size\" (RFC 1939 §5)", Line: r.Text}, c.State())
+		return 0, 0, r, c.protoFail(&ProtocolError{Reason: "STAT answer is not \"+OK count size\" (RFC 1939 §5)", Line: printable(r.Text)}, c.State())
 	}
 	return count, size, r, nil
 }

@@ -209,7 +209,8 @@ func (e *ProtocolError) Error() string {
 	if e.Line == "" {
 		return "malformed reply: " + e.Reason
 	}
-	return fmt.Sprintf("malformed reply: %s: %q", e.Reason, e.Line)
+	// Line is already printable (escaped once, \xff); %q would escape it again.
+	return fmt.Sprintf("malformed reply: %s: \"%s\"", e.Reason, e.Line)
 }
 
 // IsNetwork reports whether err is a network/TLS failure rather than an

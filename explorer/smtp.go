@@ -564,7 +564,7 @@ func (c *SMTPSession) Auth(ctx context.Context, mech, user, pass string) (*Reply
 		ch, derr := base64.StdEncoding.DecodeString(r.Text())
 		if derr != nil {
 			c.SendLine(ctx, "*") // cancel, RFC 4954 §4
-			return r, c.protoFail(&ProtocolError{Reason: "334 challenge is not base64 (RFC 4954 §4)", Line: r.Text()}, c.State())
+			return r, c.protoFail(&ProtocolError{Reason: "334 challenge is not base64 (RFC 4954 §4)", Line: printable(r.Text())}, c.State())
 		}
 		var resp string
 		switch mech {

@@ -281,6 +281,7 @@ func TestSMTPMalformedReplies(t *testing.T) {
 		{"overlong", []string{"S: " + long}, "longer than", false},
 		{"non-ASCII", []string{"S: 220 mx.t\xe9st ready"}, "not US-ASCII", true},
 		{"NUL byte", []string{"S: 220 mx\x00test"}, "not US-ASCII", true},
+		{"escaped once", []string{"S: 220 \xff\xfe bad \x1b[31m red"}, `not US-ASCII: "220 \xff\xfe bad \x1b[31m red"`, true},
 		{"closed mid-reply", []string{"S: 220-mx.test", "S: 220-still going", "CLOSE"}, "connection closed", false},
 		{"closed mid-line", []string{"RAW: 220 mx.te", "CLOSE"}, "connection closed", false},
 		{"closed before greeting", []string{"CLOSE"}, "connection closed", false},
@@ -513,6 +514,11 @@ func TestSMTPStartTLS(t *testing.T) {
 		}
 		if tr := eventText(c.Events()); !strings.Contains(tr, `certificate subject "CN=mx.test"`) || !strings.Contains(tr, "FAILED: x509") {
 			t.Errorf("the refused certificate is not described:\n%s", tr)
+		}
+		// The error carries what was seen, for a summary (send --json).
+		var ce *CertificateError
+		if !errors.As(err, &ce) || ce.Info == nil || ce.Info.Verified || ce.Info.Subject != "CN=mx.test" || ce.Info.Version == "" || !strings.Contains(ce.Info.VerifyErr, "x509") {
+			t.Errorf("no certificate in the error: %#v", ce)
 		}
 	})
 	t.Run("insecure still reports", func(t *testing.T) {
