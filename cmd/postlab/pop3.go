@@ -35,14 +35,14 @@ rule for practice against postlab serve --insecure-auth.
 Exit status: 0 the session ran, 1 an automatic step (STLS, the login) was
 refused or the server closed the session without QUIT, 2 usage error,
 3 network or TLS failure, or a malformed response.`,
-		Args: cobra.ExactArgs(1),
+		Args: oneHost("postlab pop3 127.0.0.1:2110"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPOP3(cmd, args[0], &cf, &tf, mech)
 		},
 	}
 	cf.add(cmd, "STLS")
 	tf.add(cmd)
-	cmd.Flags().StringVar(&mech, "auth", "USER", "how --user logs in: USER (USER/PASS), APOP or PLAIN (AUTH PLAIN)")
+	cmd.Flags().StringVar(&mech, "auth", "USER", "how --user logs in, `MECH`: USER (USER/PASS), APOP or PLAIN (AUTH PLAIN)")
 	return cmd
 }
 
@@ -71,7 +71,7 @@ func runPOP3(cmd *cobra.Command, target string, cf *connFlags, tf *traceFlags, m
 	s, err := explorer.DialPOP3(ctx, opts)
 	if s == nil {
 		r.Close()
-		return sessionExit(err)
+		return dialExit(err)
 	}
 	defer s.Close()
 	stop := func(err error, stage string) error {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/mail"
 	"os"
 	"sort"
 	"strconv"
@@ -29,6 +30,8 @@ var sendStages = []string{"connect", "banner", "ehlo", "tls", "auth", "mail", "r
 
 type sendFlags struct {
 	cf          connFlags
+	envFrom     string   // the reverse-path: --from without a display name; "" for <>
+	envTo       []string // the forward-paths: --to without display names
 	tf          traceFlags
 	server      string
 	port        int
@@ -58,15 +61,24 @@ func newSendCmd() *cobra.Command {
 with its explanation (swaks-style). Without --server the recipient domain's
 MX is looked up in DNS (--resolver HOST:PORT to ask a given server).
 
+Like a mail server, it groups the recipients by domain and runs one
+transaction per domain with that domain's MX (RFC 5321 §5.1), each with its
+own section in the trace and its own result; --server sends everything to
+one server instead (a submission server relays to the rest).
+
+Addresses may carry a display name ('Bob <bob@example.com>', kept in the
+headers) or angle brackets; --from '<>' sends the null reverse-path of a
+bounce (MAIL FROM:<>, RFC 5321 §4.5.5).
+
 Exit status: 0 the message was accepted for every recipient (or --quit-after
-was reached), 1 the server said no (the last line names the stage and the
+was reached), 1 a server said no (the last line names the stage and the
 reply), 2 usage error, 3 network or TLS failure.
 
 Examples:
   postlab send --server 127.0.0.1:2525 --from alice@postlab.test --to bob@postlab.test
   POSTLAB_PASSWORD=wonderland postlab send --server 127.0.0.1:2587 --starttls --insecure \
       --user alice --from alice@postlab.test --to bob@postlab.test --subject hi --body @note.txt`,
-		Args: cobra.NoArgs,
+		Args: noArgs("give the recipients with --to ADDRESS and the server with --server HOST[:PORT]"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.bodyChanged = cmd.Flags().Changed("body")
 			return runSend(cmd, &f)
@@ -75,12 +87,12 @@ Examples:
 	f.cf.add(cmd, "STARTTLS")
 	f.tf.add(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&f.server, "server", "", "SMTP server `HOST[:PORT]` (default: the MX of the first recipient's domain)")
+	fl.StringVar(&f.server, "server", "", "SMTP server `HOST[:PORT]` for every recipient (default: each recipient domain's MX)")
 	fl.IntVar(&f.port, "port", 0, "port for the MX hosts or a --server without one (default 25, 465 with --tls)")
 	fl.StringVar(&f.resolver, "resolver", "", "DNS server `HOST:PORT` for the MX lookup (default: /etc/resolv.conf)")
-	fl.StringVar(&f.from, "from", "", "envelope sender and From: `ADDRESS` (default: --user when it is an address)")
-	fl.StringArrayVar(&f.to, "to", nil, "recipient `ADDRESS` (repeatable)")
-	fl.StringVar(&f.mech, "auth", "", "SASL `MECH` for --user: PLAIN (default), LOGIN or CRAM-MD5")
+	fl.StringVar(&f.from, "from", "", "envelope sender and From: `ADDRESS`, or '<>' for none (default: --user when it is an address)")
+	fl.StringArrayVar(&f.to, "to", nil, "recipient `ADDRESS`, 'Name <addr>' too (repeatable)")
+	fl.StringVar(&f.mech, "auth", "", "how --user logs in, SASL `MECH`: PLAIN (default), LOGIN or CRAM-MD5")
 	fl.StringVar(&f.cf.helo, "helo", "", heloHelp("sent in EHLO"))
 	fl.StringArrayVar(&f.headers, "header", nil, "add or replace a header, `'Name: value'` (repeatable)")
 	fl.StringVar(&f.subject, "subject", "", "Subject: header (default: a test subject with the date)")
@@ -95,18 +107,47 @@ Examples:
 	return cmd
 }
 
-// sendResult is the --json summary (a stable schema).
+// sendResult is the --json summary (a stable schema). The top-level fields
+// are those of the one transaction, or with several recipient domains of
+// the first that failed (else the last), with every recipient listed and
+// "accepted" true only when all were; "domains" then has one entry per
+// transaction.
 type sendResult struct {
+	domainResult
+	Domains []domainResult `json:"domains,omitempty"`
+}
+
+// domainResult is one transaction: to --server, or to one domain's MX.
+type domainResult struct {
+	Domain     string       `json:"domain,omitempty"` // the recipient domain (without --server)
+	MX         *mxResult    `json:"mx,omitempty"`     // the lookup that chose the server (without --server)
 	Server     string       `json:"server"`
 	Accepted   bool         `json:"accepted"`
 	Stage      string       `json:"stage"` // the stage it ended at: the failing one, or the last one done
 	Code       int          `json:"code,omitempty"`
 	Enhanced   string       `json:"enhanced,omitempty"`
-	Reply      string       `json:"reply,omitempty"`
+	Reply      string       `json:"reply,omitempty"` // the last reply: the refusal, the end of DATA, or where --quit-after stopped
 	Error      string       `json:"error,omitempty"`
 	Recipients []rcptResult `json:"recipients"`
 	TLS        *tlsResult   `json:"tls"`
 	Steps      []stepTime   `json:"steps"`
+
+	err error
+}
+
+// mxResult is the MX lookup of one domain (RFC 5321 §5.1).
+type mxResult struct {
+	Resolver string     `json:"resolver"`
+	Records  []mxRecord `json:"records"`          // by preference; empty with an implicit MX
+	Implicit bool       `json:"implicit"`         // no MX record: the domain itself (RFC 5321 §5.1)
+	Chosen   string     `json:"chosen,omitempty"` // the host connected to (empty when none answered)
+	Address  string     `json:"address,omitempty"`
+}
+
+type mxRecord struct {
+	Preference int      `json:"preference"`
+	Host       string   `json:"host"`
+	Addresses  []string `json:"addresses"`
 }
 
 type rcptResult struct {
@@ -119,11 +160,22 @@ type rcptResult struct {
 	reply *explorer.Reply
 }
 
+// tlsResult is the handshake as seen, also when the certificate was
+// refused (established false, verified false, verify_error why).
 type tlsResult struct {
-	Version  string `json:"version"`
-	Cipher   string `json:"cipher"`
-	Verified bool   `json:"verified"`
-	Error    string `json:"verify_error,omitempty"`
+	Version     string   `json:"version"`
+	Cipher      string   `json:"cipher"`
+	Established bool     `json:"established"`
+	Verified    bool     `json:"verified"`
+	Error       string   `json:"verify_error,omitempty"`
+	ServerName  string   `json:"server_name,omitempty"`
+	Subject     string   `json:"subject,omitempty"`
+	Issuer      string   `json:"issuer,omitempty"`
+	SANs        []string `json:"sans,omitempty"`
+}
+
+func newTLSResult(ti *explorer.TLSInfo, established bool) *tlsResult {
+	return &tlsResult{ti.Version, ti.Cipher, established, ti.Verified, ti.VerifyErr, ti.ServerName, ti.Subject, ti.Issuer, ti.SANs}
 }
 
 type stepTime struct {
@@ -135,23 +187,25 @@ func (f *sendFlags) validate() error {
 	if len(f.to) == 0 {
 		return usageErrorf("--to is required: who should receive the message?")
 	}
+	f.envTo = nil
 	for _, a := range f.to {
-		if err := checkAddress(a, true); err != nil {
+		addr, err := parseMailbox(a, true)
+		if err != nil {
 			return usageErrorf("--to %q: %v", a, err)
 		}
-	}
-	if f.from != "" {
-		if err := checkAddress(f.from, false); err != nil {
-			return usageErrorf("--from %q: %v", f.from, err)
-		}
+		f.envTo = append(f.envTo, addr)
 	}
 	if f.from == "" {
-		if strings.Contains(f.cf.user, "@") {
-			f.from = f.cf.user
-		} else {
-			return usageErrorf("--from is required (the envelope sender, like alice@postlab.test)")
+		if !strings.Contains(f.cf.user, "@") {
+			return usageErrorf("--from is required (the envelope sender, like alice@postlab.test, or '<>' for a bounce)")
 		}
+		f.from = f.cf.user
 	}
+	from, err := parseMailbox(f.from, false)
+	if err != nil {
+		return usageErrorf("--from %q: %v", f.from, err)
+	}
+	f.envFrom = from
 	if f.mech != "" && f.cf.user == "" {
 		return usageErrorf("--auth needs --user")
 	}
@@ -243,14 +297,22 @@ func (f *sendFlags) buildMessage(stdin io.Reader, now time.Time) ([]byte, error)
 	}
 	var id [8]byte
 	rand.Read(id[:])
-	domain := "postlab.invalid"
-	if _, d, ok := strings.Cut(f.from, "@"); ok && d != "" {
-		domain = d
+	domain, fromHeader := "postlab.invalid", f.from
+	env := f.envFrom
+	if env == "" && f.from != "<>" {
+		env = f.from // set directly, without validate
+	}
+	if i := strings.LastIndexByte(env, '@'); i >= 0 && i+1 < len(env) {
+		domain = strings.Trim(env[i+1:], ">")
+	} else if env == "" {
+		// A bounce: no reverse-path, but From: must name a mailbox (RFC 5322 §3.6.2).
+		domain = f.cf.heloName()
+		fromHeader = "MAILER-DAEMON@" + domain
 	}
 	type header struct{ k, v string }
 	hs := []header{
 		{"Date", now.Format(time.RFC1123Z)},
-		{"From", f.from},
+		{"From", fromHeader},
 		{"To", strings.Join(f.to, ", ")},
 		{"Subject", subject},
 		{"Message-ID", "<" + hex.EncodeToString(id[:]) + "@" + domain + ">"},
@@ -286,9 +348,11 @@ func (f *sendFlags) buildMessage(stdin io.Reader, now time.Time) ([]byte, error)
 type sender struct {
 	f      *sendFlags
 	r      *renderer
-	res    sendResult
+	to     []string // the recipients of this transaction
+	res    domainResult
 	stageT time.Time
 	s      *explorer.SMTPSession
+	last   *explorer.Reply // the last complete reply, for --quit-after
 }
 
 func (x *sender) step(stage string) {
@@ -304,15 +368,63 @@ func (x *sender) step(stage string) {
 	}
 }
 
-// done reports whether --quit-after asks to stop after stage.
+// done reports whether --quit-after asks to stop after stage; if so it
+// ends the session and says where it stopped and on which reply.
 func (x *sender) done(ctx context.Context, stage string) bool {
 	if x.f.quitAfter == "" || stageIndex(stage) < stageIndex(x.f.quitAfter) {
 		return false
 	}
+	last := "none (nothing was read yet)"
+	if r := x.last; r != nil && stage != "connect" {
+		x.res.Code, x.res.Enhanced, x.res.Reply = r.Code, r.Enhanced, r.Text()
+		last = replySummary(r)
+	}
 	if stage != "connect" {
 		x.s.Quit(ctx)
+	} else {
+		x.s.Close()
 	}
+	x.r.Printf("== stopped after the %s stage (--quit-after %s); last reply: %s\n", stage, x.f.quitAfter, last)
 	return true
+}
+
+// replySummary is a reply on one line: its code and first line, and how
+// many lines followed (an EHLO reply has one per extension).
+func replySummary(r *explorer.Reply) string {
+	if len(r.Lines) <= 1 {
+		return r.String()
+	}
+	one := *r
+	one.Lines = r.Lines[:1]
+	return fmt.Sprintf("%s (+%d more lines)", one.String(), len(r.Lines)-1)
+}
+
+// delivery is one transaction of a send: the recipients of one domain and
+// where to find its server.
+type delivery struct {
+	domain string
+	to     []string
+}
+
+// groupByDomain groups the envelope recipients by domain, in the order
+// given, as an MTA does (RFC 5321 §5.1: one MX lookup per domain).
+func groupByDomain(to []string) ([]delivery, error) {
+	var out []delivery
+	idx := map[string]int{}
+	for _, a := range to {
+		i := strings.LastIndexByte(a, '@')
+		if i < 0 || strings.HasPrefix(a[i+1:], "[") {
+			return nil, usageErrorf("--to %s has no domain name to look up in DNS: give --server", a)
+		}
+		d := strings.ToLower(a[i+1:])
+		if j, ok := idx[d]; ok {
+			out[j].to = append(out[j].to, a)
+			continue
+		}
+		idx[d] = len(out)
+		out = append(out, delivery{domain: d, to: []string{a}})
+	}
+	return out, nil
 }
 
 func runSend(cmd *cobra.Command, f *sendFlags) error {
@@ -322,6 +434,27 @@ func runSend(cmd *cobra.Command, f *sendFlags) error {
 	defPort, tlsPort := 25, 465
 	if f.port > 0 {
 		defPort, tlsPort = f.port, f.port
+	}
+	// Flag checks before anything goes out (and before a password prompt).
+	var groups []delivery
+	if f.server != "" {
+		if _, err := f.cf.options(f.server, defPort, tlsPort); err != nil {
+			return err
+		}
+		groups = []delivery{{to: f.envTo}}
+	} else {
+		if _, err := f.cf.options("localhost", defPort, tlsPort); err != nil {
+			return err
+		}
+		var err error
+		if groups, err = groupByDomain(f.envTo); err != nil {
+			return err
+		}
+		if f.resolver != "" {
+			if _, _, err := net.SplitHostPort(f.resolver); err != nil {
+				return usageErrorf("--resolver %q: want HOST:PORT, like 127.0.0.1:2553", f.resolver)
+			}
+		}
 	}
 	msg, err := f.buildMessage(cmd.InOrStdin(), time.Now())
 	if err != nil {
@@ -339,26 +472,6 @@ func runSend(cmd *cobra.Command, f *sendFlags) error {
 	ctx, cancel := signalContext()
 	defer cancel()
 
-	// Flag checks before anything goes out.
-	var domain string
-	if f.server != "" {
-		if _, err := f.cf.options(f.server, defPort, tlsPort); err != nil {
-			return err
-		}
-	} else {
-		if _, err := f.cf.options("localhost", defPort, tlsPort); err != nil {
-			return err
-		}
-		if _, domain, _ = strings.Cut(f.to[0], "@"); domain == "" || strings.HasPrefix(domain, "[") {
-			return usageErrorf("--to %s has no domain name to look up: give --server", f.to[0])
-		}
-		if f.resolver != "" {
-			if _, _, err := net.SplitHostPort(f.resolver); err != nil {
-				return usageErrorf("--resolver %q: want HOST:PORT, like 127.0.0.1:2553", f.resolver)
-			}
-		}
-	}
-
 	out := cmd.OutOrStdout()
 	if f.jsonOut {
 		out = io.Discard
@@ -367,38 +480,99 @@ func runSend(cmd *cobra.Command, f *sendFlags) error {
 	if err != nil {
 		return err
 	}
-	x := &sender{f: f, r: r, stageT: time.Now()}
-	x.res.Recipients = []rcptResult{}
-	x.res.Steps = []stepTime{}
-	err = func() error {
-		// Where to connect: --server, or the MX hosts of the first recipient.
+	port := defPort
+	if f.cf.tls {
+		port = tlsPort
+	}
+	var results []domainResult
+	for i, g := range groups {
+		x := &sender{f: f, r: r, to: g.to, stageT: time.Now()}
+		x.res.Recipients = []rcptResult{}
+		x.res.Steps = []stepTime{}
+		x.res.Domain = g.domain
+		if len(groups) > 1 {
+			r.Printf("== delivery %d of %d: %s, for %s\n", i+1, len(groups), g.domain, strings.Join(g.to, ", "))
+		}
 		if f.server != "" {
 			o, _ := f.cf.options(f.server, defPort, tlsPort)
-			return x.run(ctx, []target{{addr: o.Addr}}, msg, pass)
+			x.res.err = x.run(ctx, []target{{addr: o.Addr}}, msg, pass)
+		} else {
+			targets, mx, err := lookupMX(ctx, g.domain, f.resolver, port, f.cf.timeout, x.local)
+			x.res.MX = mx
+			if err != nil {
+				x.res.Stage = "mx"
+				x.local("error: " + err.Error())
+				x.res.err = err
+			} else {
+				x.res.err = x.run(ctx, targets, msg, pass)
+			}
 		}
-		port := defPort
-		if f.cf.tls {
-			port = tlsPort
+		if x.res.Recipients == nil || len(x.res.Recipients) == 0 {
+			for _, a := range g.to {
+				x.res.Recipients = append(x.res.Recipients, rcptResult{Address: a})
+			}
 		}
-		targets, err := lookupMX(ctx, domain, f.resolver, port, f.cf.timeout, x.local)
+		if x.res.err != nil {
+			x.res.Error = x.res.err.Error()
+			if len(groups) > 1 {
+				r.Printf("== result for %s: %s\n", g.domain, x.res.Error)
+			}
+		}
+		results = append(results, x.res)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	var res sendResult
+	err = nil
+	var failed []string
+	for _, d := range results {
+		if d.err != nil && err == nil {
+			err = d.err
+			res.domainResult = d
+		}
+		if d.err != nil {
+			failed = append(failed, d.Domain)
+		}
+	}
+	if err == nil {
+		res.domainResult = results[len(results)-1]
+	}
+	if len(results) > 1 {
+		res.Domains = results
+		res.Recipients = []rcptResult{}
+		res.Accepted = err == nil
+		for _, d := range results {
+			res.Recipients = append(res.Recipients, d.Recipients...)
+			res.Accepted = res.Accepted && d.Accepted
+		}
 		if err != nil {
-			x.res.Stage = "mx"
-			x.local("error: " + err.Error())
-			return err
+			who := "for " + res.Domain
+			if len(failed) > 1 {
+				who += fmt.Sprintf(" (and %d more failed domains: %s)", len(failed)-1, strings.Join(failed[1:], ", "))
+			}
+			err = withPrefix(err, who+": ")
+			res.Error = err.Error()
 		}
-		return x.run(ctx, targets, msg, pass)
-	}()
-	if cerr := r.Close(); err == nil {
+	}
+	if cerr := r.Close(); err == nil && cerr != nil {
 		err = cerr
+		res.Error = err.Error()
 	}
 	if f.jsonOut {
-		if err != nil {
-			x.res.Error = err.Error()
-		}
 		enc := json.NewEncoder(cmd.OutOrStdout())
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false) // replies quote <addresses>
-		enc.Encode(x.res)
+		enc.Encode(res)
+	}
+	return err
+}
+
+// withPrefix adds words before the message of an exit error.
+func withPrefix(err error, prefix string) error {
+	var ee *exitError
+	if errors.As(err, &ee) && ee.err != errSilent {
+		return &exitError{ee.code, fmt.Errorf("%s%v", prefix, ee.err)}
 	}
 	return err
 }
@@ -446,24 +620,31 @@ func (x *sender) run(ctx context.Context, targets []target, msg []byte, pass str
 		}
 		s, err = explorer.DialSMTPConn(ctx, opts)
 		if err == nil {
+			if x.res.MX != nil {
+				x.res.MX.Chosen, x.res.MX.Address = t.name, t.addr
+			}
 			break
 		}
+		x.noteCert(err)
 		if i+1 < len(targets) && ctx.Err() == nil {
 			x.local(fmt.Sprintf("no connection to %s; falling back to the next one, %s (RFC 5321 §5.1)", t.addr, targets[i+1]))
 		}
 	}
 	if err != nil {
 		x.res.Stage = "connect"
-		return sessionExit(err)
+		var ce *explorer.ConnError
+		if errors.As(err, &ce) && ce.Op == "tls" {
+			x.res.Stage = "tls" // the handshake of --tls
+		}
+		return stageError(x.res.Stage, err)
 	}
 	x.s = s
 	defer s.Close()
 	x.step("connect")
 	if ti := s.TLS(); ti != nil {
-		x.res.TLS = &tlsResult{ti.Version, ti.Cipher, ti.Verified, ti.VerifyErr}
+		x.res.TLS = newTLSResult(ti, true)
 	}
 	if x.done(ctx, "connect") {
-		x.res.Accepted = false
 		return nil
 	}
 	fail := func(stage string, r *explorer.Reply, err error) error {
@@ -471,21 +652,25 @@ func (x *sender) run(ctx context.Context, targets []target, msg []byte, pass str
 		if r != nil {
 			x.res.Code, x.res.Enhanced, x.res.Reply = r.Code, r.Enhanced, r.Text()
 		}
+		x.noteCert(err)
 		if !explorer.IsNetwork(err) && !s.Closed() {
 			s.Quit(ctx)
 		}
 		return stageError(stage, err)
 	}
-	if r, err := s.ReadGreeting(ctx); err != nil {
+	r, err := s.ReadGreeting(ctx)
+	if err != nil {
 		return fail("banner", r, err)
 	}
+	x.last = r
 	x.step("banner")
 	if x.done(ctx, "banner") {
 		return nil
 	}
-	if r, err := s.Ehlo(ctx, f.cf.heloName()); err != nil {
+	if r, err = s.Ehlo(ctx, f.cf.heloName()); err != nil {
 		return fail("ehlo", r, err)
 	}
+	x.last = r
 	x.step("ehlo")
 	if x.done(ctx, "ehlo") {
 		return nil
@@ -501,11 +686,11 @@ func (x *sender) run(ctx context.Context, targets []target, msg []byte, pass str
 			}
 			return fail("tls", nil, err)
 		}
-		ti := s.TLS()
-		x.res.TLS = &tlsResult{ti.Version, ti.Cipher, ti.Verified, ti.VerifyErr}
-		if r, err := s.Ehlo(ctx, f.cf.heloName()); err != nil {
+		x.res.TLS = newTLSResult(s.TLS(), true)
+		if r, err = s.Ehlo(ctx, f.cf.heloName()); err != nil {
 			return fail("ehlo", r, err)
 		}
+		x.last = r
 		x.step("tls")
 	}
 	if x.done(ctx, "tls") {
@@ -515,9 +700,10 @@ func (x *sender) run(ctx context.Context, targets []target, msg []byte, pass str
 		if err := smtpAuthGuard(s, f.mech, f.cf.allowPlain); err != nil {
 			return fail("auth", nil, err)
 		}
-		if r, err := s.Auth(ctx, f.mech, f.cf.user, pass); err != nil {
+		if r, err = s.Auth(ctx, f.mech, f.cf.user, pass); err != nil {
 			return fail("auth", r, err)
 		}
+		x.last = r
 		x.step("auth")
 	}
 	if x.done(ctx, "auth") {
@@ -531,12 +717,12 @@ func (x *sender) run(ctx context.Context, targets []target, msg []byte, pass str
 	if _, ok := s.Supports("8BITMIME"); ok && !isASCII(msg) {
 		params = append(params, "BODY=8BITMIME")
 	}
-	if _, ok := s.Supports("SMTPUTF8"); ok && !isASCII([]byte(f.from+strings.Join(f.to, ""))) {
+	if _, ok := s.Supports("SMTPUTF8"); ok && !isASCII([]byte(f.envFrom+strings.Join(x.to, ""))) {
 		params = append(params, "SMTPUTF8") // RFC 6531 §3.4: UTF-8 addresses
 	}
 	if f.bdat {
 		if _, ok := s.Supports("CHUNKING"); !ok {
-			return fail("data", nil, errors.New("the server does not offer CHUNKING, so BDAT may not be used (RFC 3030 §2); drop --bdat"))
+			return fail("data", nil, errors.New("the server does not offer CHUNKING, so BDAT may not be used (RFC 3030 §2): drop --bdat"))
 		}
 	}
 	_, pipe := s.Supports("PIPELINING")
@@ -545,7 +731,7 @@ func (x *sender) run(ctx context.Context, targets []target, msg []byte, pass str
 	var dataReply *explorer.Reply
 	accepted := 0
 	if pipe {
-		res, err := s.Pipeline(ctx, explorer.Envelope{From: f.from, FromParams: params, To: f.to})
+		res, err := s.Pipeline(ctx, explorer.Envelope{From: f.envFrom, FromParams: params, To: x.to})
 		if res != nil {
 			accepted = x.noteRcpts(res.Rcpt)
 		}
@@ -575,20 +761,24 @@ func (x *sender) run(ctx context.Context, targets []target, msg []byte, pass str
 			return fail("data", dataReply, err)
 		}
 	} else {
-		if r, err := s.Mail(ctx, f.from, params...); err != nil {
+		if r, err = s.Mail(ctx, f.envFrom, params...); err != nil {
 			return fail("mail", r, err)
 		}
+		x.last = r
 		x.step("mail")
 		if x.done(ctx, "mail") {
 			return nil
 		}
 		var replies []*explorer.Reply
-		for _, to := range f.to {
+		for _, to := range x.to {
 			r, err := s.Rcpt(ctx, to)
 			if err != nil && (explorer.IsNetwork(err) || s.Closed()) {
 				return fail("rcpt", r, err)
 			}
 			replies = append(replies, r)
+			if r != nil {
+				x.last = r
+			}
 		}
 		accepted = x.noteRcpts(replies)
 		x.step("rcpt")
@@ -613,6 +803,15 @@ func (x *sender) run(ctx context.Context, targets []target, msg []byte, pass str
 	s.Quit(ctx)
 	x.step("quit")
 	return x.partial(dataReply)
+}
+
+// noteCert keeps the certificate a failed handshake refused, so the
+// summary shows what was seen and why it did not verify.
+func (x *sender) noteCert(err error) {
+	var ce *explorer.CertificateError
+	if errors.As(err, &ce) && ce.Info != nil {
+		x.res.TLS = newTLSResult(ce.Info, false)
+	}
 }
 
 // partial ends a transaction where the message went to the accepted
@@ -642,7 +841,7 @@ func (x *sender) partial(data *explorer.Reply) error {
 func (x *sender) noteRcpts(replies []*explorer.Reply) int {
 	n := 0
 	x.res.Recipients = x.res.Recipients[:0]
-	for i, to := range x.f.to {
+	for i, to := range x.to {
 		rr := rcptResult{Address: to}
 		if i < len(replies) && replies[i] != nil {
 			rr.Code, rr.Enhanced, rr.Reply = replies[i].Code, replies[i].Enhanced, replies[i].Text()
@@ -685,17 +884,18 @@ func isASCII(b []byte) bool {
 // preference, a null MX (RFC 7505) as an error, and the domain itself when
 // there is no MX. Host names are resolved with the same DNS server so that
 // a practice zone works end to end.
-func lookupMX(ctx context.Context, domain, resolver string, port int, timeout time.Duration, note func(string)) ([]target, error) {
+func lookupMX(ctx context.Context, domain, resolver string, port int, timeout time.Duration, note func(string)) ([]target, *mxResult, error) {
 	server := resolver
 	if server == "" {
 		cfg, err := dns.ClientConfigFromFile("/etc/resolv.conf")
 		if err != nil || len(cfg.Servers) == 0 {
-			return nil, netErrorf("no DNS resolver: %v (give --resolver HOST:PORT or --server)", err)
+			return nil, nil, netErrorf("mx: no DNS resolver: %v: give --resolver HOST:PORT, or --server", err)
 		}
 		server = net.JoinHostPort(cfg.Servers[0], cfg.Port)
 	} else if _, _, err := net.SplitHostPort(server); err != nil {
-		return nil, usageErrorf("--resolver %q: want HOST:PORT", resolver)
+		return nil, nil, usageErrorf("--resolver %q: want HOST:PORT", resolver)
 	}
+	res := &mxResult{Resolver: server, Records: []mxRecord{}}
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
@@ -710,21 +910,21 @@ func lookupMX(ctx context.Context, domain, resolver string, port int, timeout ti
 			in, _, err = tc.ExchangeContext(ctx, m, server)
 		}
 		if err != nil {
-			return nil, netErrorf("DNS %s query for %s to %s failed: %v (check --resolver, or give --server to skip the lookup)", dns.TypeToString[t], name, server, err)
+			return nil, netErrorf("mx: DNS %s query for %s to %s failed: %v: check --resolver, or give --server to skip the lookup", dns.TypeToString[t], name, server, err)
 		}
 		return in, nil
 	}
 	note(fmt.Sprintf("looking up the MX records of %s via %s (RFC 5321 §5.1)", domain, server))
 	in, err := query(domain, dns.TypeMX)
 	if err != nil {
-		return nil, err
+		return nil, res, err
 	}
 	switch in.Rcode {
 	case dns.RcodeSuccess:
 	case dns.RcodeNameError:
-		return nil, failErrorf("mx: %s does not exist in DNS (NXDOMAIN)", domain)
+		return nil, res, failErrorf("mx: %s does not exist in DNS (NXDOMAIN): check the recipient's domain", domain)
 	default:
-		return nil, netErrorf("mx: DNS server %s answered %s for %s", server, dns.RcodeToString[in.Rcode], domain)
+		return nil, res, netErrorf("mx: DNS server %s answered %s for %s: retry later, or ask another --resolver", server, dns.RcodeToString[in.Rcode], domain)
 	}
 	var mxs []*dns.MX
 	for _, rr := range in.Answer {
@@ -738,7 +938,7 @@ func lookupMX(ctx context.Context, domain, resolver string, port int, timeout ti
 	var list []string
 	for _, mx := range mxs {
 		if mx.Mx == "." {
-			return nil, failErrorf("mx: %s publishes a null MX: it accepts no mail (RFC 7505)", domain)
+			return nil, res, failErrorf("mx: %s publishes a null MX: it accepts no mail (RFC 7505)", domain)
 		}
 		hosts = append(hosts, strings.TrimSuffix(mx.Mx, "."))
 		prefs = append(prefs, int(mx.Preference))
@@ -747,6 +947,7 @@ func lookupMX(ctx context.Context, domain, resolver string, port int, timeout ti
 	if len(hosts) == 0 {
 		note(fmt.Sprintf("%s has no MX record: mail goes to the domain itself (implicit MX, RFC 5321 §5.1)", domain))
 		hosts, prefs = []string{domain}, []int{0}
+		res.Implicit = true
 	} else {
 		note(fmt.Sprintf("MX records of %s, lowest preference first: %s", domain, strings.Join(list, ", ")))
 	}
@@ -772,6 +973,9 @@ func lookupMX(ctx context.Context, domain, resolver string, port int, timeout ti
 				out = append(out, target{addr: net.JoinHostPort(ip, strconv.Itoa(port)), name: h, pref: prefs[i], mx: true})
 			}
 		}
+		if !res.Implicit {
+			res.Records = append(res.Records, mxRecord{Preference: prefs[i], Host: h, Addresses: append([]string{}, addrs...)})
+		}
 		if len(addrs) == 0 {
 			note(fmt.Sprintf("%s has no address (A or AAAA): skipped", h))
 		} else {
@@ -779,9 +983,46 @@ func lookupMX(ctx context.Context, domain, resolver string, port int, timeout ti
 		}
 	}
 	if len(out) == 0 {
-		return nil, failErrorf("mx: no address found for the mail hosts of %s (%s)", domain, strings.Join(hosts, ", "))
+		return nil, res, failErrorf("mx: no address found for the mail hosts of %s (%s): their A/AAAA records are missing", domain, strings.Join(hosts, ", "))
 	}
-	return out, nil
+	return out, res, nil
+}
+
+// parseMailbox turns an --from/--to value into the envelope address: a
+// bare address, one in angle brackets, or one with a display name as a mail
+// client shows it ("Bob <bob@example.com>", RFC 5322 §3.4). For the sender
+// "<>" is the null reverse-path of a bounce (RFC 5321 §4.5.5) and gives "".
+func parseMailbox(a string, rcpt bool) (string, error) {
+	a = strings.TrimSpace(a)
+	if !rcpt && a == "<>" {
+		return "", nil
+	}
+	if !strings.ContainsAny(a, "<>") {
+		if err := checkAddress(a, rcpt); err != nil {
+			return "", err
+		}
+		return a, nil
+	}
+	if inner, ok := strings.CutPrefix(a, "<"); ok && strings.HasSuffix(inner, ">") && !strings.ContainsAny(inner[:len(inner)-1], "<>") {
+		inner = inner[:len(inner)-1]
+		if inner == "" {
+			return "", errors.New("<> (no address) is only possible for --from, the sender of a bounce")
+		}
+		return inner, checkAddress(inner, rcpt)
+	}
+	if strings.Count(a, "<") != 1 || !strings.HasSuffix(a, ">") {
+		return "", errors.New("unbalanced < >: want local@domain, <local@domain> or 'Name <local@domain>'")
+	}
+	lt := strings.IndexByte(a, '<')
+	inner := a[lt+1 : len(a)-1]
+	if err := checkAddress(inner, rcpt); err != nil {
+		return "", err
+	}
+	// The address is sound; the display name must parse too (RFC 5322 §3.4).
+	if _, err := mail.ParseAddress(a); err != nil {
+		return "", fmt.Errorf("the display name %q does not parse (%s): quote it, like '\"Doe, John\" <john@example.com>'", strings.TrimSpace(a[:lt]), strings.TrimPrefix(err.Error(), "mail: "))
+	}
+	return inner, nil
 }
 
 // checkAddress accepts a Mailbox of RFC 5321 §4.1.2 (Local-part "@"
@@ -845,6 +1086,9 @@ func checkLocal(l string) error {
 			return errors.New("the local part has an empty piece between dots (quote it if the server must see it)")
 		}
 		for _, r := range atom {
+			if r == ' ' {
+				return errors.New("a space in the address: quote the local part (\"john doe\"@example.com), or give a display name in the form 'Name <local@domain>'")
+			}
 			if r < 0x80 && !isAlnum(byte(r)) && !strings.ContainsRune(atextSpecials, r) {
 				return fmt.Errorf("%q is not allowed in a local part unless it is quoted", r)
 			}

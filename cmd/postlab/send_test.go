@@ -237,6 +237,9 @@ func startDNS(t *testing.T, port string) string {
 		"null.test. MX":          {"null.test. 60 IN MX 0 ."},
 		"fallback.test. MX":      {"fallback.test. 60 IN MX 20 mx.postlab.test.", "fallback.test. 60 IN MX 10 dead.fallback.test."},
 		"dead.fallback.test. A":  {"dead.fallback.test. 60 IN A 127.0.0.2"},
+		"other.test. MX":         {"other.test. 60 IN MX 10 mx.other.test."},
+		"mx.other.test. A":       {"mx.other.test. 60 IN A 127.0.0.2"},
+		"relay.test. MX":         {"relay.test. 60 IN MX 10 mx.postlab.test."},
 	}
 	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
 		m := new(dns.Msg)
@@ -398,5 +401,184 @@ func TestCheckAddress(t *testing.T) {
 	}
 	if checkAddress("postmaster", false) == nil {
 		t.Error("a bare postmaster accepted as the sender")
+	}
+}
+
+// Recipients in several domains: one transaction per domain, each with its
+// domain's MX (RFC 5321 §5.1), its own section and its own result.
+func TestSendGroupsRecipientsByDomain(t *testing.T) {
+	l, _ := startTestLab(t)
+	_, port, _ := net.SplitHostPort(l.Addr("smtp"))
+	resolver := startDNS(t, port)
+	// other.test's MX is 127.0.0.2 on the lab's port number.
+	ln, err := net.Listen("tcp", "127.0.0.2:"+port)
+	if err != nil {
+		t.Skipf("127.0.0.2:%s: %v", port, err)
+	}
+	ln.Close()
+	other := newLineServerAt(t, "127.0.0.2:"+port, "220 mx.other.test ESMTP\r\n", smtpReply)
+
+	base := []string{"send", "--resolver", resolver, "--port", port, "--from", "alice@postlab.test", "--no-notes", "--no-color"}
+	out, code := runIO(t, "", append(base, "--to", "Bob <bob@postlab.test>", "--to", "carol@other.test")...)
+	if code != exitOK {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	for _, want := range []string{
+		"== delivery 1 of 2: postlab.test, for bob@postlab.test\n",
+		"== delivery 2 of 2: other.test, for carol@other.test\n",
+		"== trying MX mx.other.test (preference 10) at 127.0.0.2:" + port + "\n",
+		"-> To: Bob <bob@postlab.test>, carol@other.test\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Count(out, "-> MAIL FROM:<alice@postlab.test>") != 2 || strings.Count(out, "== accepted by") != 2 {
+		t.Errorf("want two transactions:\n%s", out)
+	}
+	got := strings.Join(other.Lines(), "\n")
+	if !strings.Contains(got, "RCPT TO:<carol@other.test>") || strings.Contains(got, "RCPT TO:<bob@") {
+		t.Errorf("other.test's MX got:\n%s", got)
+	}
+	if n := len(bobMessages(t, l)); n != 1 {
+		t.Errorf("bob got %d messages", n)
+	}
+
+	// One domain refuses: exit 1, named in the last line; --json per domain.
+	out, code = runIO(t, "", append(base, "--to", "bob@postlab.test", "--to", "carol@relay.test", "--json")...)
+	var res sendResult
+	if err := json.NewDecoder(strings.NewReader(out)).Decode(&res); err != nil || code != exitFailed {
+		t.Fatalf("exit %d, %v:\n%s", code, err, out)
+	}
+	if res.Accepted || len(res.Domains) != 2 || len(res.Recipients) != 2 || res.Domain != "relay.test" || res.Stage != "rcpt" || res.Code != 550 ||
+		!strings.HasPrefix(res.Error, "for relay.test: rcpt refused: 550 5.7.1") {
+		t.Errorf("summary %+v", res)
+	}
+	d0, d1 := res.Domains[0], res.Domains[1]
+	if !d0.Accepted || d0.Domain != "postlab.test" || d0.MX == nil || d0.MX.Chosen != "mx.postlab.test" || d0.MX.Address != l.Addr("smtp") ||
+		len(d0.MX.Records) != 2 || d0.MX.Records[0].Host != "mx.postlab.test" || d0.MX.Records[0].Addresses[0] != "127.0.0.1" {
+		t.Errorf("postlab.test: %+v mx %+v", d0, d0.MX)
+	}
+	if d1.Accepted || d1.Domain != "relay.test" || len(d1.Recipients) != 1 || d1.Recipients[0].Code != 550 {
+		t.Errorf("relay.test: %+v", d1)
+	}
+	out, _ = runIO(t, "", append(base, "--to", "bob@postlab.test", "--to", "carol@relay.test")...)
+	if last := lastLine(out); !strings.HasPrefix(last, "postlab: for relay.test: rcpt refused: 550 5.7.1") || !strings.Contains(out, "== result for relay.test: rcpt refused") {
+		t.Errorf("last line %q:\n%s", last, out)
+	}
+	// A single domain keeps one section without a delivery header, and the MX data.
+	out, code = runIO(t, "", append(base, "--to", "bob@postlab.test", "--json")...)
+	res = sendResult{}
+	if err := json.NewDecoder(strings.NewReader(out)).Decode(&res); err != nil || code != exitOK || res.MX == nil || res.MX.Chosen != "mx.postlab.test" || res.Domains != nil {
+		t.Errorf("exit %d %v: %+v\n%s", code, err, res, out)
+	}
+}
+
+// newLineServerAt is newLineServer on a given address.
+func newLineServerAt(t *testing.T, addr, greeting string, reply func(string, *bool) string) *lineServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return serveLines(t, ln, greeting, reply)
+}
+
+// Addresses as mail clients show them, and the null reverse-path of a bounce.
+func TestSendAddressForms(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		rcpt     bool
+	}{
+		{"<>", "", false},
+		{" <> ", "", false},
+		{"Bob <bob@x.test>", "bob@x.test", true},
+		{"<c@d.test>", "c@d.test", true},
+		{`"Doe, John" <john@x.test>`, "john@x.test", true},
+		{`John <"john doe"@x.test>`, `"john doe"@x.test`, true},
+		{"<用户@例子.广告>", "用户@例子.广告", true},
+		{"bob@x.test", "bob@x.test", true},
+	} {
+		got, err := parseMailbox(tc.in, tc.rcpt)
+		if err != nil || got != tc.want {
+			t.Errorf("%q: %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+	for _, tc := range []struct{ in, want string }{
+		{"<>", "only possible for --from"},
+		{"Bob <bob@x.test", "unbalanced"},
+		{"Bob bob@x.test>", "unbalanced"},
+		{"Bob <a> <b@x>", "unbalanced"},
+		{"Doe, John <john@x.test>", `the display name "Doe, John" does not parse`},
+		{"Bob <bob>", "no @"},
+		{"bob smith@x.test", "a space in the address: quote the local part"},
+	} {
+		if _, err := parseMailbox(tc.in, true); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want %q", tc.in, err, tc.want)
+		}
+	}
+
+	srv := newLineServer(t, "220 mx.test ESMTP\r\n", smtpReply)
+	out, code := runIO(t, "", "send", "--server", srv.Addr(), "--from", "<>", "--to", "Bob <bob@postlab.test>", "--to", "<c@d.test>", "--no-notes")
+	if code != exitOK {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	for _, want := range []string{"-> MAIL FROM:<>\n", "-> RCPT TO:<bob@postlab.test>\n", "-> RCPT TO:<c@d.test>\n", "-> From: MAILER-DAEMON@", "-> To: Bob <bob@postlab.test>, <c@d.test>\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	out, code = runIO(t, "", "send", "--server", srv.Addr(), "--from", "a@x.test", "--to", "Bob bob@x.test")
+	if code != exitUsage || !strings.Contains(out, "a space in the address") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}
+
+// --json reports the certificate a failed check refused, and where
+// --quit-after stopped with the last reply; the text says so too.
+func TestSendJSONCertificateAndQuitAfter(t *testing.T) {
+	l, _ := startTestLab(t)
+	out, code := runIO(t, "", "send", "--server", l.Addr("submission"), "--starttls", "--from", "a@postlab.test", "--to", "bob@postlab.test", "--json")
+	var res sendResult
+	if err := json.NewDecoder(strings.NewReader(out)).Decode(&res); err != nil || code != exitNetwork {
+		t.Fatalf("exit %d %v:\n%s", code, err, out)
+	}
+	if res.Stage != "tls" || res.TLS == nil || res.TLS.Established || res.TLS.Verified || !strings.Contains(res.TLS.Subject, "mail.postlab.test") ||
+		!strings.Contains(res.TLS.Error, "x509") || res.TLS.Version == "" || len(res.TLS.SANs) == 0 {
+		t.Errorf("stage %q, tls %+v", res.Stage, res.TLS)
+	}
+	// --tls: the same from the first byte.
+	out, _ = runIO(t, "", "send", "--server", l.Addr("submissions"), "--tls", "--from", "a@postlab.test", "--to", "bob@postlab.test", "--json")
+	res = sendResult{}
+	json.NewDecoder(strings.NewReader(out)).Decode(&res)
+	if res.Stage != "tls" || res.TLS == nil || res.TLS.Verified || res.TLS.Subject == "" || !strings.HasPrefix(res.Error, "tls: certificate verification failed") {
+		t.Errorf("--tls: stage %q, error %q, tls %+v", res.Stage, res.Error, res.TLS)
+	}
+
+	for _, tc := range []struct {
+		stage string
+		code  int
+		reply string
+	}{
+		{"banner", 220, "ESMTP"},
+		{"ehlo", 250, "PIPELINING"},
+		{"mail", 250, "alice@postlab.test"},
+		{"rcpt", 250, "bob@postlab.test"},
+	} {
+		args := []string{"send", "--server", l.Addr("smtp"), "--from", "alice@postlab.test", "--to", "bob@postlab.test", "--quit-after", tc.stage}
+		out, code := runIO(t, "", append(args, "--json")...)
+		res := sendResult{}
+		if err := json.NewDecoder(strings.NewReader(out)).Decode(&res); err != nil || code != exitOK || res.Stage != tc.stage || res.Code != tc.code || !strings.Contains(res.Reply, tc.reply) {
+			t.Errorf("--quit-after %s --json: exit %d %v: %+v", tc.stage, code, err, res)
+		}
+		out, _ = runIO(t, "", append(args, "--no-notes")...)
+		want := fmt.Sprintf("== stopped after the %s stage (--quit-after %s); last reply: %d ", tc.stage, tc.stage, tc.code)
+		if !strings.HasPrefix(lastLine(out), want) || !strings.Contains(lastLine(out), tc.reply) && tc.stage != "ehlo" {
+			t.Errorf("--quit-after %s: last line %q, want %q", tc.stage, lastLine(out), want)
+		}
+	}
+	out, _ = runIO(t, "", "send", "--server", l.Addr("smtp"), "--from", "a@postlab.test", "--to", "bob@postlab.test", "--quit-after", "connect", "--no-notes")
+	if !strings.HasPrefix(lastLine(out), "== stopped after the connect stage (--quit-after connect); last reply: none") {
+		t.Errorf("connect: %q", lastLine(out))
 	}
 }

@@ -39,7 +39,7 @@ func (f *connFlags) add(cmd *cobra.Command, starttlsName string) {
 	fl.StringVar(&f.serverName, "servername", "", "`NAME` to verify the certificate against and send as SNI (default: the host)")
 	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "connect timeout and per-reply timeout")
 	fl.StringVar(&f.user, "user", "", "log in as `USER` (password from POSTLAB_PASSWORD or a prompt); only inside TLS")
-	fl.BoolVar(&f.allowPlain, "allow-plaintext-auth", false, "let --user log in on a connection without TLS (for practice against `postlab serve --insecure-auth`: the trace shows the password cross in clear)")
+	fl.BoolVar(&f.allowPlain, "allow-plaintext-auth", false, "let --user log in on a connection without TLS (for practice against a lab run with 'postlab serve --insecure-auth'; the trace shows the password cross in clear)")
 	fl.BoolVarP(&f.ipv4, "ipv4", "4", false, "connect over IPv4 only")
 	fl.BoolVarP(&f.ipv6, "ipv6", "6", false, "connect over IPv6 only")
 }
@@ -142,17 +142,23 @@ func hostPort(target string, def int) (string, error) {
 	return net.JoinHostPort(h, strconv.Itoa(def)), nil
 }
 
-// sessionExit maps a session error to the command's exit: 3 for a
-// network, TLS or protocol failure, 1 otherwise.
-func sessionExit(err error) error {
-	if err == nil {
-		return nil
+// dialExit is the line of a failed connection: "connect: ..." or, when
+// the handshake of --tls failed, "tls: ..." (exit 3).
+func dialExit(err error) error {
+	var ce *explorer.ConnError
+	if errors.As(err, &ce) && ce.Op == "tls" {
+		return stageError("tls", err)
 	}
-	var pe *explorer.ProtocolError
-	if explorer.IsNetwork(err) || errors.As(err, &pe) {
-		return netErrorf("%v", err)
+	return stageError("connect", err)
+}
+
+// sessionStage names where a session stands for an error line: the
+// command last sent, lower case, or "banner" before any.
+func sessionStage(s *explorer.Session) string {
+	if c := strings.ToLower(s.State().Command); c != "" {
+		return c
 	}
-	return failErrorf("%v", err)
+	return "banner"
 }
 
 // stageError is the one line that ends a failed automatic step: the stage
@@ -171,13 +177,24 @@ func stageError(stage string, err error) error {
 	case errors.As(err, &pe):
 		return failErrorf("%s refused: %s (%s)", stage, pe.Resp, pe.Command)
 	case explorer.IsNetwork(err), errors.As(err, &proto):
-		if strings.HasPrefix(err.Error(), stage+": ") {
-			return netErrorf("%v", err) // "tls: ..." already names the stage
+		// The stage replaces the low-level operation ("dial", "read"):
+		// "banner: no greeting within 30s (timeout): ..." rather than
+		// "banner: read: no greeting ...".
+		var ce *explorer.ConnError
+		msg := err.Error()
+		if errors.As(err, &ce) {
+			msg = ce.Err.Error()
+		} else if proto != nil {
+			msg += protoHint
 		}
-		return netErrorf("%s: %v", stage, err)
+		return netErrorf("%s: %s", stage, msg)
 	}
 	return failErrorf("%s: %v", stage, err)
 }
+
+// protoHint ends the line of a malformed reply: nothing the user typed
+// caused it.
+const protoHint = ": the server breaks the protocol; report it to its administrator"
 
 // withSuffix adds words to the message of an exit error.
 func withSuffix(err error, suffix string) error {
@@ -234,6 +251,31 @@ func smtpAuthGuard(s *explorer.SMTPSession, mech string, allowPlain bool) error 
 	return failErrorf("auth: this server does not offer AUTH %s (it offers %s): pick one of those with --auth", mech, strings.Join(mechs, " "))
 }
 
+// oneHost accepts exactly one HOST[:PORT] argument; anything else is a
+// usage error that says what the command wants (commands go to stdin).
+func oneHost(example string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		switch len(args) {
+		case 1:
+			return nil
+		case 0:
+			return usageErrorf("%s needs HOST[:PORT], e.g. %s (see '%s --help')", cmd.Name(), example, cmd.CommandPath())
+		}
+		return usageErrorf("%s takes one HOST[:PORT], got %d arguments (%s): the commands to send are read from stdin, e.g. printf 'QUIT\\r\\n' | %s",
+			cmd.Name(), len(args), strings.Join(args, " "), example)
+	}
+}
+
+// noArgs refuses arguments with a line that points at the flags to use.
+func noArgs(hint string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		return usageErrorf("%s takes no arguments, got %q: %s (see '%s --help')", cmd.Name(), strings.Join(args, " "), hint, cmd.CommandPath())
+	}
+}
+
 // signalContext is cancelled by Ctrl-C.
 func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt)
@@ -263,7 +305,7 @@ Exit status: 0 the session ran (replies to typed commands, 5xx included,
 are yours to read), 1 an automatic step (STARTTLS, the login) was refused
 or the server closed the session without QUIT (421), 2 usage error,
 3 network or TLS failure, or a malformed reply.`,
-		Args: cobra.ExactArgs(1),
+		Args: oneHost("postlab smtp 127.0.0.1:2525"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cf.helo = strings.TrimSpace(cf.helo)
 			return runSMTP(cmd, args[0], &cf, &tf, mech)
@@ -272,7 +314,7 @@ or the server closed the session without QUIT (421), 2 usage error,
 	cf.add(cmd, "STARTTLS")
 	tf.add(cmd)
 	cmd.Flags().StringVar(&cf.helo, "helo", "", heloHelp("for the automatic EHLO of --starttls/--user"))
-	cmd.Flags().StringVar(&mech, "auth", "PLAIN", "SASL `MECH` for --user: PLAIN, LOGIN or CRAM-MD5")
+	cmd.Flags().StringVar(&mech, "auth", "PLAIN", "how --user logs in, SASL `MECH`: PLAIN, LOGIN or CRAM-MD5")
 	return cmd
 }
 
@@ -301,7 +343,7 @@ func runSMTP(cmd *cobra.Command, target string, cf *connFlags, tf *traceFlags, m
 	s, err := explorer.DialSMTP(ctx, opts)
 	if s == nil {
 		r.Close()
-		return sessionExit(err)
+		return dialExit(err)
 	}
 	defer s.Close()
 	// An automatic step that fails ends the session: QUIT, and one line
@@ -377,10 +419,12 @@ func interact(ctx context.Context, in io.Reader, s *explorer.Session, send func(
 		scanErr <- sc.Err()
 	}()
 	var protoErr error
+	protoStage := ""
 	noteErr := func(err error) {
 		var pe *explorer.ProtocolError
 		if protoErr == nil && errors.As(err, &pe) {
 			protoErr = err
+			protoStage = sessionStage(s) // the command answered
 		}
 	}
 	noteErr(earlier)
@@ -405,7 +449,7 @@ func interact(ctx context.Context, in io.Reader, s *explorer.Session, send func(
 			w.Stop()
 			if err := w.Err(); err != nil {
 				if explorer.IsNetwork(err) && ctx.Err() == nil {
-					return sessionExit(err)
+					return stageError(sessionStage(s), err)
 				}
 				noteErr(err)
 			}
@@ -430,7 +474,7 @@ func interact(ctx context.Context, in io.Reader, s *explorer.Session, send func(
 					s.Note("interrupted while waiting for the server")
 					return nil
 				}
-				return sessionExit(err)
+				return stageError(sessionStage(s), err)
 			}
 			noteErr(err)
 		}
@@ -452,7 +496,7 @@ func interact(ctx context.Context, in io.Reader, s *explorer.Session, send func(
 	}
 	switch {
 	case protoErr != nil:
-		return netErrorf("the server broke the protocol: %v", protoErr)
+		return netErrorf("%s: %v%s", protoStage, protoErr, protoHint)
 	case !inputEnded && !quitSent:
 		return failErrorf("the server closed the session: %s", lastReply(s))
 	}

@@ -57,6 +57,10 @@ func newLineServer(t *testing.T, greeting string, reply func(line string, inData
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveLines(t, ln, greeting, reply)
+}
+
+func serveLines(t *testing.T, ln net.Listener, greeting string, reply func(line string, inData *bool) string) *lineServer {
 	s := &lineServer{ln: ln}
 	done := make(chan struct{})
 	t.Cleanup(func() { ln.Close(); <-done })
@@ -226,8 +230,12 @@ func TestSMTPCommandErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"smtp", dead}, exitNetwork, "connection refused"},
-		{[]string{"smtp"}, exitUsage, "arg"},
+		{[]string{"smtp", dead}, exitNetwork, "postlab: connect: nothing listens on " + dead + " (connection refused): check the host and the port"},
+		{[]string{"smtp"}, exitUsage, "smtp needs HOST[:PORT], e.g. postlab smtp 127.0.0.1:2525"},
+		{[]string{"smtp", "h", "extra"}, exitUsage, "smtp takes one HOST[:PORT], got 2 arguments (h extra): the commands to send are read from stdin"},
+		{[]string{"pop3", "h", "extra"}, exitUsage, "pop3 takes one HOST[:PORT], got 2 arguments"},
+		{[]string{"pop3"}, exitUsage, "pop3 needs HOST[:PORT]"},
+		{[]string{"send", "bob@postlab.test"}, exitUsage, `send takes no arguments, got "bob@postlab.test": give the recipients with --to ADDRESS`},
 		{[]string{"smtp", "--tls", "--starttls", "h"}, exitUsage, "exclude"},
 		{[]string{"smtp", "h:99999"}, exitUsage, "port"},
 		{[]string{"smtp", "--user", "a", "--auth", "XOAUTH9", "h"}, exitUsage, "XOAUTH9"},
@@ -374,7 +382,7 @@ func TestInteractMalformedReplyExit(t *testing.T) {
 		return smtpReply(l, inData)
 	})
 	out, code := runIO(t, "NOOP\r\nQUIT\r\n", "smtp", "--no-notes", srv.Addr())
-	if code != exitNetwork || !strings.Contains(lastLine(out), "the server broke the protocol: malformed reply: no space or hyphen after the reply code") {
+	if code != exitNetwork || !strings.HasPrefix(lastLine(out), "postlab: quit: malformed reply: no space or hyphen after the reply code") || !strings.HasSuffix(lastLine(out), ": the server breaks the protocol; report it to its administrator") {
 		t.Errorf("exit %d, last line %q:\n%s", code, lastLine(out), out)
 	}
 	if strings.Contains(out, "without QUIT") || !strings.Contains(out, "== no proper reply to QUIT: closing the connection") {
@@ -452,6 +460,84 @@ func TestTLSFailureOneLine(t *testing.T) {
 		last := lastLine(out)
 		if code != exitNetwork || strings.Contains(last, "tls: tls:") || !strings.Contains(last, "tls: certificate verification failed") || !strings.Contains(last, "--insecure") {
 			t.Errorf("%v: exit %d, last line %q", args, code, last)
+		}
+	}
+}
+
+// Flag help names values consistently: --auth MECH on all three, and no
+// backquoted text turned into a value name.
+func TestConnFlagHelp(t *testing.T) {
+	for _, c := range []string{"smtp", "pop3", "send"} {
+		help, _ := runIO(t, "", c, "--help")
+		for _, l := range strings.Split(help, "\n") {
+			f := strings.Fields(l)
+			if len(f) < 2 {
+				continue
+			}
+			switch f[0] {
+			case "--allow-plaintext-auth":
+				if f[1] != "let" {
+					t.Errorf("%s: --allow-plaintext-auth shows a value name: %q", c, l)
+				}
+			case "--auth":
+				if f[1] != "MECH" {
+					t.Errorf("%s: --auth shows %q, want MECH: %q", c, f[1], l)
+				}
+			}
+		}
+	}
+}
+
+// A line with octets that are not ASCII is escaped once in the error line,
+// and the error names the stage first.
+func TestMalformedGreetingEscapedOnce(t *testing.T) {
+	srv := newLineServer(t, "220 \xff\xfe bad \x1b[31m red\r\n", smtpReply)
+	out, code := runIO(t, "QUIT\r\n", "smtp", "--no-notes", srv.Addr())
+	want := `postlab: banner: malformed reply: octet 0xff at column 5 is not US-ASCII: "220 \xff\xfe bad \x1b[31m red": the server breaks the protocol`
+	if code != exitNetwork || !strings.HasPrefix(lastLine(out), want) {
+		t.Errorf("exit %d, last line %q, want %q", code, lastLine(out), want)
+	}
+	if !strings.Contains(out, `** error: malformed reply: octet 0xff at column 5 is not US-ASCII: "220 \xff\xfe bad \x1b[31m red"`+"\n") {
+		t.Errorf("error event escaped twice:\n%s", out)
+	}
+}
+
+// A failed STARTTLS ends with one error line and one "connection closed",
+// whether --starttls asked for it or the user typed it.
+func TestFailedStartTLSReportedOnce(t *testing.T) {
+	l, _ := startTestLab(t)
+	refuse := newLineServer(t, "220 mx.test ESMTP\r\n", func(line string, inData *bool) string {
+		switch strings.ToUpper(line) {
+		case "STARTTLS":
+			return "454 4.7.0 TLS not available\r\n"
+		case "EHLO LOCALHOST", "EHLO X":
+			return "250-mx.test\r\n250 STARTTLS\r\n"
+		}
+		return smtpReply(line, inData)
+	})
+	inject := newLineServer(t, "220 mx.test ESMTP\r\n", func(line string, inData *bool) string {
+		switch strings.ToUpper(line) {
+		case "STARTTLS":
+			return "220 go ahead\r\n250 injected\r\n"
+		case "EHLO LOCALHOST", "EHLO X":
+			return "250-mx.test\r\n250 STARTTLS\r\n"
+		}
+		return smtpReply(line, inData)
+	})
+	for _, srv := range []string{l.Addr("submission"), refuse.Addr(), inject.Addr()} {
+		for _, typed := range []bool{false, true} {
+			args, in := []string{"smtp", "--no-notes", "--helo", "localhost", "--starttls", srv}, ""
+			if typed {
+				args, in = []string{"smtp", "--no-notes", srv}, "EHLO x\r\nSTARTTLS\r\nQUIT\r\n"
+			}
+			out, code := runIO(t, in, args...)
+			lines := 1
+			if typed && srv == refuse.Addr() {
+				lines = 0 // a refusal of a typed command is the user's to read: exit 0
+			}
+			if (code == exitOK) != (lines == 0) || strings.Count(out, "\n** error") > 1 || strings.Count(out, "== connection closed") != 1 || strings.Count(out, "postlab: ") != lines {
+				t.Errorf("%s typed=%v: exit %d:\n%s", srv, typed, code, out)
+			}
 		}
 	}
 }
