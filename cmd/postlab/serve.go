@@ -468,5 +468,8 @@ func formatServerEvent(ev lab.ServerEvent) string {
 	case explorer.Local:
 		dir = "--"
 	}
-	return fmt.Sprintf("%s %s#%d %s %s %s", ev.Time.Format("15:04:05.000"), ev.Listener, ev.Session, ev.Remote, dir, ev.Line)
+	// The lab escapes its events already; this keeps a terminal safe from
+	// whatever else reaches the hub.
+	return fmt.Sprintf("%s %s#%d %s %s %s", ev.Time.Format("15:04:05.000"), ev.Listener, ev.Session,
+		lab.Printable(ev.Remote), dir, lab.Printable(ev.Line))
 }

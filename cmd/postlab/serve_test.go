@@ -528,3 +528,77 @@ func TestServeIdleTimeoutHelp(t *testing.T) {
 		t.Errorf("--idle-timeout help does not say what happens for POP3: %q", fl.Usage)
 	}
 }
+
+// `serve --trace` never prints a password typed after a refused AUTH, nor a
+// control sequence a client sent (SMTP and POP3 alike).
+func TestServeTraceMasksAndEscapes(t *testing.T) {
+	data := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	started := make(chan *lab.Lab, 1)
+	serveContext = func() context.Context { return ctx }
+	serveStarted = func(l *lab.Lab) { started <- l }
+	defer func() { serveContext, serveStarted = context.Background, nil }()
+
+	var out, errOut syncBuffer
+	root := newRoot()
+	root.SetArgs([]string{"serve", "--data", data, "--smtp", "off", "--submission", "127.0.0.1:0",
+		"--submissions", "off", "--pop3", "127.0.0.1:0", "--pop3s", "off", "--dns", "off", "--trace"})
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	done := make(chan error, 1)
+	go func() { done <- root.Execute() }()
+	var l *lab.Lab
+	select {
+	case l = <-started:
+	case err := <-done:
+		t.Fatalf("serve ended early: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start")
+	}
+
+	talk := func(addr, script, last string) {
+		t.Helper()
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := c.Write([]byte(script)); err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		buf := make([]byte, 4096)
+		for !strings.Contains(got.String(), last) {
+			n, err := c.Read(buf)
+			got.Write(buf[:n])
+			if err != nil {
+				t.Fatalf("%s: %v after %q", addr, err, got.String())
+			}
+		}
+	}
+	talk(l.Addr("submission"), "EHLO x\r\nAUTH PLAIN\r\nAGFsaWNlAHdvbmRlcmxhbmQ=\r\nAUTH LOGIN\r\nYWxpY2U=\r\nd29uZGVybGFuZA==\r\nQUIT\r\n", "221 ")
+	talk(l.Addr("pop3"), "AUTH PLAIN\r\nAGFsaWNlAHdvbmRlcmxhbmQ=\r\nNOOP \x1b]0;pwned\x07\x1b[31mred\r\nQUIT\r\n", "signing off")
+
+	for deadline := time.Now().Add(10 * time.Second); strings.Count(out.String(), "connection closed") < 2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("trace lacks the sessions:\n%s", out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	_, text, _ := strings.Cut(out.String(), "press Ctrl-C to stop") // after the banner and its practice passwords
+	for _, secret := range []string{"AGFsaWNlAHdvbmRlcmxhbmQ", "YWxpY2U=", "d29uZGVybGFuZA", "wonderland"} {
+		if strings.Contains(text, secret) {
+			t.Errorf("trace shows %q:\n%s", secret, text)
+		}
+	}
+	if strings.ContainsAny(text, "\x1b\x07\u009b") {
+		t.Errorf("trace carries control characters:\n%q", text)
+	}
+	if !strings.Contains(text, `C: NOOP \x1b]0;pwned\x07\x1b[31mred`) {
+		t.Errorf("escaped NOOP line missing:\n%s", text)
+	}
+}

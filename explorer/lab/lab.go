@@ -435,8 +435,10 @@ func (l *Lab) logf(format string, a ...any) { l.cfg.Logf(format, a...) }
 
 func (l *Lab) nextSession() uint64 { return l.sessionSeq.Add(1) }
 
-// Emit implements TraceSink: the hub and the configured extra sink get ev.
+// Emit implements TraceSink: the hub and the configured extra sink get ev,
+// with leftover credentials masked and control characters escaped.
 func (l *Lab) Emit(ev ServerEvent) {
+	ev = sanitize(ev)
 	l.hub.Emit(ev)
 	if l.cfg.Trace != nil {
 		l.cfg.Trace.Emit(ev)

@@ -325,29 +325,16 @@ func (f *smtpFilter) answer(code int, enh, msg string) {
 }
 
 // traceClient shows a line the filter answers itself: go-smtp never sees it.
+// The line goes to the tracer as sent (cut at 200 octets): the tracer masks
+// credentials in it and Lab.Emit escapes what a terminal would act on.
 func (f *smtpFilter) traceClient(line []byte, total int) {
-	s := printable(line, 200)
-	if total > len(line) || len(s) < len(bytes.TrimRight(line, "\r\n")) {
+	whole := total <= len(line) // readLine kept all of it
+	line = bytes.TrimRight(line, "\r\n")
+	s := string(line[:min(len(line), 200)])
+	if !whole || len(s) < len(line) {
 		s += fmt.Sprintf(" [... %d octets in all]", total)
 	}
 	f.cs.tr.Write([]byte(s + "\r\n"))
-}
-
-// printable shows control bytes as \xNN, cut at max octets.
-func printable(line []byte, max int) string {
-	line = bytes.TrimRight(line, "\r\n")
-	var b strings.Builder
-	for _, c := range line {
-		if b.Len() >= max {
-			break
-		}
-		if c < 0x20 || c == 0x7f {
-			fmt.Fprintf(&b, "\\x%02x", c)
-		} else {
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
 }
 
 // refuse answers a bad line; too many of them end the session.
@@ -446,7 +433,7 @@ func (f *smtpFilter) check(raw []byte, total int, tooLong bool) ([]byte, error) 
 				return nil, f.refuse(raw, total, 501, "5.1.7", "Path too long: a reverse-path is at most 256 octets (RFC 5321 section 4.5.3.1.3)", false)
 			}
 			if path != "" && path[0] != '<' {
-				f.cs.tr.note("note: MAIL FROM without angle brackets; RFC 5321 section 4.1.2 requires <%s>. The lab accepts it as Postfix does by default (strict_rfc821_envelopes = no); a strict server answers 501", printable([]byte(path), 256))
+				f.cs.tr.note("note: MAIL FROM without angle brackets; RFC 5321 section 4.1.2 requires <%s>. The lab accepts it as Postfix does by default (strict_rfc821_envelopes = no); a strict server answers 501", path)
 			}
 		}
 	case "RCPT":

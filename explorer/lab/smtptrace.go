@@ -20,8 +20,10 @@ import (
 // other is the client's and is split into lines here.
 //
 // Client lines are shown as sent, except AUTH data (masked, like
-// chasquid does) and message content, of which only the first lines are
-// shown with a count of the rest.
+// chasquid does), including lines that may be SASL data after an AUTH
+// whatever its reply, and message content, of which only the first lines
+// are shown with a count of the rest. Lab.Emit then masks any AUTH PLAIN
+// payload left and escapes control characters.
 type smtpTracer struct {
 	sink     TraceSink
 	clock    Clock
@@ -37,6 +39,7 @@ type smtpTracer struct {
 	ehlo       bool     // the last greeting was EHLO (for the Received "with" clause)
 	inMulti    bool
 	authLeft   int    // SASL response lines still expected: -1 until the final reply
+	afterAuth  bool   // an AUTH came last: lines that may be SASL data are masked
 	after      string // an error note to emit after the current server line
 
 	partial    []byte
@@ -311,6 +314,21 @@ func saslLines(mech string, ir bool) int {
 	return n
 }
 
+// saslMechName reports whether s is a SASL mechanism name (RFC 4422 §3.1:
+// 1 to 20 of A-Z, 0-9, "-" and "_"; typed in any case).
+func saslMechName(s string) bool {
+	if s == "" || len(s) > 20 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
 func (t *smtpTracer) clientLine(raw []byte) {
 	crlf := bytes.HasSuffix(raw, []byte("\r\n"))
 	line := strings.TrimRight(string(raw), "\r\n")
@@ -341,8 +359,8 @@ func (t *smtpTracer) clientLine(raw []byte) {
 		return
 	}
 
-	verb, rest, _ := strings.Cut(line, " ")
-	verb = strings.ToUpper(verb)
+	word, rest := firstWord(line)
+	verb := strings.ToUpper(word)
 	if t.authLeft != 0 {
 		// A SASL response line (RFC 4954 §4): never shown, except a cancel.
 		if line == "*" {
@@ -356,6 +374,21 @@ func (t *smtpTracer) clientLine(raw []byte) {
 		t.emit(explorer.ClientToServer, line, false)
 		return
 	}
+	if t.afterAuth {
+		// SASL data sent after the exchange ended, typically after a
+		// refused AUTH (530, 538, 504): the server reads it as a command,
+		// but it still carries credentials (RFC 4954 §4).
+		probe, _, _ := strings.Cut(line, " [... ") // a line cut by the filter
+		if looksLikeSASL(probe) {
+			if len(t.pending) < 1000 {
+				t.pending = append(t.pending, maskedSecret)
+			}
+			t.st.Command = ""
+			t.emit(explorer.ClientToServer, maskedSecret, false)
+			return
+		}
+		t.afterAuth = false
+	}
 	if len(t.pending) < 1000 {
 		t.pending = append(t.pending, verb)
 	}
@@ -364,12 +397,21 @@ func (t *smtpTracer) clientLine(raw []byte) {
 	case "EHLO", "HELO":
 		t.ehlo = verb == "EHLO"
 	case "AUTH":
-		mech, ir, hasIR := strings.Cut(strings.TrimSpace(rest), " ")
-		hasIR = hasIR && ir != ""
+		mech, ir := firstWord(rest)
+		hasIR := strings.TrimSpace(ir) != ""
+		t.afterAuth = true
+		if !saslMechName(mech) {
+			// Not a mechanism name: perhaps the credentials themselves.
+			t.st.AuthMech, t.authLeft = "", 0
+			if mech != "" {
+				line = word + " " + maskedSecret
+			}
+			break
+		}
 		t.st.AuthMech = strings.ToUpper(mech)
 		t.authLeft = saslLines(t.st.AuthMech, hasIR)
 		if hasIR {
-			line = "AUTH " + mech + " ****"
+			line = word + " " + mech + " " + maskedSecret
 		}
 	case "DATA":
 		t.mode = modeData

@@ -53,6 +53,8 @@ type session struct {
 	mech   string
 	authed bool
 
+	afterAuth bool // an AUTH came last: lines that may be SASL data are masked
+
 	timestamp   string // APOP timestamp of the greeting; "" when APOP is off
 	user        string // name from USER, waiting for PASS
 	userPending bool   // the previous command was a successful USER
@@ -151,14 +153,23 @@ func (s *session) serve() {
 			return
 		}
 		cmd, perr := ParseCommand(line)
-		if perr == nil {
+		traced, secret := s.maskClient(line)
+		if perr == nil && !secret {
 			s.cmd = cmd.Name
 		}
-		s.emit(explorer.ClientToServer, maskLine(line), false, false)
-		if perr != nil {
+		s.emit(explorer.ClientToServer, traced, false, false)
+		_, known := handlers[cmd.Name]
+		switch {
+		case perr != nil:
 			err = s.bad(errSyntax)
-		} else {
+		case secret && !known:
+			// Not "unknown command <it>": the reply must not echo it.
+			err = s.bad(errUnknownCmd)
+		default:
 			err = s.dispatch(cmd)
+		}
+		if v, _ := firstWord(line); strings.EqualFold(v, "AUTH") {
+			s.afterAuth = true
 		}
 		if errors.Is(err, errStopSession) {
 			s.w.Flush()
@@ -316,22 +327,76 @@ func (s *session) noteTLS(tc *tls.Conn) {
 	s.note(false, fmt.Sprintf("TLS established: %s, %s", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite)))
 }
 
-// maskLine hides credentials in a traced client line.
+// maskClient is the traced form of a client line; secret says the whole
+// line was hidden as SASL data. After an AUTH, whatever its response, a line that may be
+// SASL data (RFC 5034 §4) is masked whole: a client that missed the -ERR
+// sends its response anyway, and the server reads it as a command.
+func (s *session) maskClient(line string) (string, bool) {
+	if s.afterAuth {
+		if saslData(line) {
+			return "****", true
+		}
+		s.afterAuth = false
+	}
+	return maskLine(line), false
+}
+
+// saslData reports whether line may be a SASL response: one token, not a
+// command keyword, not the "*" that cancels.
+func saslData(line string) bool {
+	line = strings.TrimSpace(line)
+	if line == "" || line == "*" || strings.ContainsAny(line, " \t") {
+		return false
+	}
+	_, isCmd := handlers[strings.ToUpper(line)]
+	return !isCmd
+}
+
+// firstWord splits a line at its first space or tab, after leading white
+// space, so that "PASS\tsecret" is masked like "PASS secret".
+func firstWord(line string) (word, rest string) {
+	line = strings.TrimLeft(line, " \t")
+	if i := strings.IndexAny(line, " \t"); i >= 0 {
+		return line[:i], line[i+1:]
+	}
+	return line, ""
+}
+
+// maskLine hides credentials in a traced client line: the PASS argument,
+// the APOP digest and an AUTH initial response.
 func maskLine(line string) string {
-	kw, rest, _ := strings.Cut(line, " ")
+	kw, rest := firstWord(line)
 	switch strings.ToUpper(kw) {
 	case "PASS":
-		if rest != "" {
+		if strings.TrimSpace(rest) != "" {
 			return kw + " ****"
 		}
 	case "APOP":
-		if name, _, ok := strings.Cut(rest, " "); ok {
+		if name, digest := firstWord(rest); strings.TrimSpace(digest) != "" {
 			return kw + " " + name + " ****"
 		}
 	case "AUTH":
-		if mech, _, ok := strings.Cut(rest, " "); ok {
+		mech, ir := firstWord(rest)
+		switch {
+		case !mechName(mech) && mech != "":
+			return kw + " ****"
+		case strings.TrimSpace(ir) != "":
 			return kw + " " + mech + " ****"
 		}
 	}
 	return line
+}
+
+// mechName reports whether s can be a SASL mechanism name (RFC 4422 §3.1).
+func mechName(s string) bool {
+	if s == "" || len(s) > 20 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }

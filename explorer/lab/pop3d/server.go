@@ -29,8 +29,11 @@ type Config struct {
 	// "user@domain" must name one of them (a bare "user" always may).
 	// Empty: no name with a domain is accepted.
 	Domains []string
-	// Trace receives every line in both directions, credentials masked. It
-	// is called from the session's goroutine and must not block.
+	// Trace receives every line in both directions, credentials masked
+	// (PASS, APOP digests, AUTH data, and lines that may be SASL data
+	// after an AUTH). Lines are otherwise as sent, control bytes included:
+	// whoever prints them escapes them (the lab does, in Lab.Emit). It is
+	// called from the session's goroutine and must not block.
 	Trace func(session uint64, remote string, ev explorer.Event)
 }
 
