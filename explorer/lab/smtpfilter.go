@@ -21,8 +21,9 @@ import (
 //   - line limits of RFC 5321 §4.5.3.1.4 (512 octets, 12288 for AUTH lines
 //     per RFC 4954 §4) with 500 5.5.2, and the session goes on;
 //   - control bytes (RFC 5321 §2.4) refused with 501 5.5.2, never echoed;
-//   - bad sequence 503 5.5.1 and "no valid recipients" 554 5.5.1 (RFC 5321
-//     §4.1.4, §4.3.2; RFC 2920 §3.1);
+//   - bad sequence 503 5.5.1 (MAIL inside a transaction among them) and
+//     "no valid recipients" 554 5.5.1 (RFC 5321 §4.1.4, §4.3.2; RFC 2920
+//     §3.1);
 //   - unknown MAIL/RCPT parameters 555 5.5.4 (RFC 5321 §4.1.1.11);
 //   - unknown verbs 500 5.5.1, and the drop after too many errors;
 //   - <Postmaster> without a domain (RFC 5321 §4.5.1), handed on with ours;
@@ -423,6 +424,12 @@ func (f *smtpFilter) check(raw []byte, total int, tooLong bool) ([]byte, error) 
 	case "MAIL":
 		if !f.greeted {
 			return nil, f.refuse(raw, total, 503, "5.5.1", "Bad sequence of commands: send EHLO or HELO first (RFC 5321 section 4.1.4)", false)
+		}
+		if f.inMail {
+			// go-smtp would start a new transaction and silently drop the
+			// recipients already accepted; RFC 5321 §4.1.4 calls MAIL
+			// inside a transaction a bad sequence, and it changes nothing.
+			return nil, f.refuse(raw, total, 503, "5.5.1", "Bad sequence of commands: a mail transaction is already open; send DATA to finish it or RSET to abandon it (RFC 5321 section 4.1.4)", false)
 		}
 		if rest, ok := cutFold(arg, "FROM:"); ok {
 			path, params := splitPath(strings.TrimSpace(rest))

@@ -263,3 +263,35 @@ func FuzzSMTPSession(f *testing.F) {
 		}
 	})
 }
+
+// RFC 5321 §4.1.4: MAIL inside an open transaction is a bad sequence and
+// leaves the transaction, recipients included, as it was.
+func TestNestedMailRefused(t *testing.T) {
+	l := startLab(t)
+	c := dial(t, l.Addr("smtp"))
+	c.greet()
+	c.cmd("250", "MAIL FROM:<a@b.test>")
+	c.cmd("250", "RCPT TO:<bob@postlab.test>")
+	c.cmd("503 5.5.1", "MAIL FROM:<c@d.test>")
+	// Pipelined too.
+	c.raw("MAIL FROM:<e@f.test>\r\nRCPT TO:<alice@postlab.test>\r\nDATA\r\n")
+	c.expect("503 5.5.1")
+	c.expect("250")
+	c.expect("354")
+	c.raw(testMsg + ".\r\n")
+	c.expect("250")
+	for _, user := range []string{"bob", "alice"} {
+		b := readNew(t, l, user)
+		if got := bodyAfterTrace(t, b); got != testMsg {
+			t.Errorf("%s got %q", user, got)
+		}
+		if !strings.Contains(string(b), "<a@b.test>") {
+			t.Errorf("%s: the first MAIL FROM was not kept:\n%s", user, b)
+		}
+	}
+	// After the transaction a new MAIL is fine.
+	c.cmd("250", "MAIL FROM:<c@d.test>")
+	c.cmd("250", "RSET")
+	c.cmd("250", "MAIL FROM:<c@d.test>")
+	c.cmd("221", "QUIT")
+}
