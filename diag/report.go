@@ -114,7 +114,7 @@ func (r *Report) Verdict() string {
 	var parts []string
 	for _, s := range []Status{StatusFail, StatusError, StatusWarn, StatusInfo, StatusPass} {
 		if c[s] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", c[s], s))
+			parts = append(parts, countWord(c[s], s))
 		}
 	}
 	if len(parts) == 0 {
@@ -123,12 +123,71 @@ func (r *Report) Verdict() string {
 	return fmt.Sprintf("%s: %s — %s", r.Target, word, strings.Join(parts, ", "))
 }
 
+// countWord is "1 failed", "9 errors", "2 warnings", "3 passed".
+func countWord(n int, s Status) string {
+	switch s {
+	case StatusFail:
+		return fmt.Sprintf("%d failed", n)
+	case StatusPass:
+		return fmt.Sprintf("%d passed", n)
+	case StatusInfo:
+		return fmt.Sprintf("%d info", n)
+	case StatusWarn:
+		s = "warning"
+	}
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, s)
+	}
+	return fmt.Sprintf("%d %ss", n, s)
+}
+
+// areaRefs is the standard of each check area, for a finding that names
+// none (a lookup that failed is still about that standard).
+var areaRefs = map[string]string{
+	"mx":         "RFC 5321 §5.1",
+	"a":          "RFC 5321 §5.1",
+	"spf":        "RFC 7208",
+	"dmarc":      "RFC 7489",
+	"dkim":       "RFC 6376",
+	"arc":        "RFC 8617",
+	"mtasts":     "RFC 8461",
+	"mta-sts":    "RFC 8461",
+	"tlsrpt":     "RFC 8460",
+	"tls-rpt":    "RFC 8460",
+	"tls":        "RFC 3207",
+	"dane":       "RFC 7672",
+	"ptr":        "RFC 8601 §2.7.3",
+	"dnsbl":      "RFC 5782",
+	"smtp":       "RFC 5321",
+	"pop3":       "RFC 1939",
+	"pop":        "RFC 1939",
+	"submission": "RFC 6409",
+	"bimi":       "RFC 9091",
+	"dns":        "RFC 1035",
+	"resolver":   "RFC 1035",
+}
+
+// withRefs fills the empty Ref of each finding from its check's area
+// ("spf.lookup" -> RFC 7208), else RFC 1035 for a DNS failure: every
+// finding names the standard it is about.
+func withRefs(fs []Finding) []Finding {
+	out := make([]Finding, len(fs))
+	for i, f := range fs {
+		if f.Ref == "" {
+			area, _, _ := strings.Cut(strings.ToLower(f.Check), ".")
+			if f.Ref = areaRefs[area]; f.Ref == "" && f.Status == StatusError {
+				f.Ref = "RFC 1035"
+			}
+		}
+		out[i] = f
+	}
+	return out
+}
+
 // WriteJSON writes the report as indented JSON.
 func (r *Report) WriteJSON(w io.Writer) error {
 	out := *r
-	if out.Findings == nil {
-		out.Findings = []Finding{}
-	}
+	out.Findings = withRefs(r.Findings)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
@@ -184,7 +243,7 @@ func (r *Report) WriteText(w io.Writer, colorize bool) error {
 
 	var areas []string
 	byArea := map[string][]Finding{}
-	for _, f := range r.Findings {
+	for _, f := range withRefs(r.Findings) {
 		a := f.Area()
 		if _, ok := byArea[a]; !ok {
 			areas = append(areas, a)

@@ -82,7 +82,7 @@ func TestReportText(t *testing.T) {
 		t.Error("colored report has no escape sequences")
 	}
 	first := strings.SplitN(p, "\n", 2)[0]
-	if first != "example.test: PROBLEMS — 1 fail, 1 warn, 1 info, 1 pass" {
+	if first != "example.test: PROBLEMS — 1 failed, 1 warning, 1 info, 1 passed" {
 		t.Errorf("verdict line %q", first)
 	}
 	// Grouped by area in order of first appearance: the MX warning joins the MX group.
@@ -99,7 +99,42 @@ func TestReportText(t *testing.T) {
 		t.Error("Failed() = false with a fail finding")
 	}
 	r.Findings = r.Findings[:1]
-	if r.Failed() || !strings.HasSuffix(r.Verdict(), "OK — 1 pass") {
+	if r.Failed() || !strings.HasSuffix(r.Verdict(), "OK — 1 passed") {
 		t.Errorf("Failed=%v verdict %q", r.Failed(), r.Verdict())
+	}
+}
+
+// Counts are plural where they should be, and every finding names its
+// standard in JSON, the failed lookups included.
+func TestReportWordingAndRefs(t *testing.T) {
+	r := &Report{Target: "example.test", Findings: []Finding{
+		{Check: "mx.lookup", Status: StatusError, Summary: "MX lookup did not finish"},
+		{Check: "spf.timeout", Status: StatusError, Summary: "the spf check did not finish"},
+		{Check: "dmarc.record", Status: StatusWarn, Summary: "p=none", Ref: "RFC 7489 §6.3"},
+		{Check: "dkim.lookup", Status: StatusWarn, Summary: "no key"},
+		{Check: "weird.thing", Status: StatusError, Summary: "x"},
+	}}
+	if v := r.Verdict(); v != "example.test: INCOMPLETE — 3 errors, 2 warnings" {
+		t.Errorf("verdict %q", v)
+	}
+	var b bytes.Buffer
+	if err := r.WriteJSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	var got struct{ Findings []Finding }
+	json.Unmarshal(b.Bytes(), &got)
+	want := []string{"RFC 5321 §5.1", "RFC 7208", "RFC 7489 §6.3", "RFC 6376", "RFC 1035"}
+	for i, f := range got.Findings {
+		if f.Ref != want[i] {
+			t.Errorf("%s: ref %q, want %q", f.Check, f.Ref, want[i])
+		}
+	}
+	if r.Findings[0].Ref != "" {
+		t.Error("WriteJSON changed the report")
+	}
+	b.Reset()
+	r.WriteText(&b, false)
+	if !strings.Contains(b.String(), "ref: RFC 5321 §5.1") {
+		t.Errorf("text lacks the ref:\n%s", b.String())
 	}
 }

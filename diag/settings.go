@@ -832,7 +832,7 @@ func recommend(res *SettingsResult, havePassword bool) Recommended {
 			}
 			return s, reasons(s, havePassword)
 		}
-		return nil, whyNone(ss, want, havePassword)
+		return nil, whyNone(ss, want, havePassword, res)
 	}
 	rec.Incoming, rec.IncomingWhy = pick(res.Incoming, "pop3")
 	rec.Outgoing, rec.OutgoingWhy = pick(res.Outgoing, "smtp")
@@ -865,9 +865,13 @@ func reasons(s *Setting, havePassword bool) []string {
 }
 
 // whyNone explains why nothing qualified.
-func whyNone(ss []*Setting, want string, havePassword bool) []string {
+func whyNone(ss []*Setting, want string, havePassword bool, res *SettingsResult) []string {
 	var reach, tlsOK, untrusted, failed []*Setting
+	tried := 0
 	for _, s := range ss {
+		if s.Protocol == want {
+			tried++
+		}
 		if s.Protocol != want || !s.Reachable {
 			continue
 		}
@@ -883,8 +887,14 @@ func whyNone(ss []*Setting, want string, havePassword bool) []string {
 	}
 	name := func(s *Setting) string { return fmt.Sprintf("%s:%d (%s)", s.Host, s.Port, s.Security) }
 	switch {
+	case tried == 0 && res.DNSUnreachable:
+		return []string{"no " + strings.ToUpper(want) + " candidate could be found, so none was tried: DNS failed (the resolver did not answer); retry, or pick another with --resolver HOST:PORT"}
+	case tried == 0 && len(res.LookupFailed) > 0:
+		return []string{fmt.Sprintf("no %s candidate could be found, so none was tried: DNS lookups failed for %d names (listed above); retry, or pick another --resolver", strings.ToUpper(want), len(res.LookupFailed))}
+	case tried == 0:
+		return []string{"no " + strings.ToUpper(want) + " candidate was found: no SRV record, autoconfig file, MX host or usual name (pop., mail., smtp.) of the domain has an address"}
 	case len(reach) == 0:
-		return []string{"no " + strings.ToUpper(want) + " server answered at any candidate"}
+		return []string{fmt.Sprintf("no %s server answered at any of the %d candidates tried", strings.ToUpper(want), tried)}
 	case len(tlsOK) == 0:
 		return []string{"only clear-text " + strings.ToUpper(want) + " answered (" + name(reach[0]) + "): postlab never recommends sending a password without TLS"}
 	case len(untrusted) == len(tlsOK):

@@ -54,8 +54,15 @@ Exit codes: 0 no finding is fail or error, 1 some are, 2 usage error,
 			"  postlab diag --resolver 127.0.0.1:2553 --port smtp=2525 --ca ~/.local/share/postlab/tls/cert.pem --dkim-selector lab postlab.test",
 		Args: oneTarget("a DOMAIN or an ADDRESS", "postlab diag example.com"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := diag.ParseTarget(args[0]); err != nil {
+			t, err := diag.ParseTarget(args[0])
+			if err != nil {
 				return usageErrorf("%v", err)
+			}
+			// The report names the parsed address or domain, not the
+			// display name it may have been copied with.
+			target := t.Domain
+			if t.Address != "" {
+				target = t.Address
 			}
 			opts := diag.Options{DKIMSelectors: selectors, CheckTimeout: f.timeout}
 			for _, s := range ips {
@@ -79,12 +86,12 @@ Exit codes: 0 no finding is fail or error, 1 some are, 2 usage error,
 			if err != nil {
 				var ee *exitError
 				if f.asJSON && errors.As(err, &ee) && ee.code == exitNetwork {
-					(&diag.Report{Target: args[0], Error: err.Error()}).WriteJSON(cmd.OutOrStdout())
+					(&diag.Report{Target: target, Error: err.Error()}).WriteJSON(cmd.OutOrStdout())
 				}
 				return err
 			}
 			opts.Resolver = c
-			rep, err := diag.Diagnose(cmd.Context(), args[0], opts)
+			rep, err := diag.Diagnose(cmd.Context(), target, opts)
 			var ue *diag.UnreachableError
 			if err != nil && !errors.As(err, &ue) {
 				return usageErrorf("%v", err)

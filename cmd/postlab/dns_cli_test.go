@@ -181,3 +181,26 @@ _mta-sts.postlab.test.     TXT "v=STSv1; id=20260101"
 		t.Errorf("the probe did not run:\n%s", out)
 	}
 }
+
+// The JSON target is the parsed address, not the display name; settings
+// says that nothing was tried when DNS failed, rather than that nothing
+// answered.
+func TestTargetParsedAndSettingsDNSFailure(t *testing.T) {
+	silent := silentDNS(t)
+	for _, args := range [][]string{
+		{"diag", "--no-probe", "--json", "--resolver", startLabDNS(t, nil), "--timeout", "2s", "Alice <alice@postlab.test>"},
+		{"diag", "--no-probe", "--json", "--resolver", silent, "--timeout", "400ms", "Alice <alice@postlab.test>"},
+	} {
+		_, out, _ := runCaptured(t, args...)
+		var v struct{ Target string }
+		if err := json.Unmarshal([]byte(out), &v); err != nil || v.Target != "alice@postlab.test" {
+			t.Errorf("%v: target %q, %v", args, v.Target, err)
+		}
+	}
+	code, out, _ := runCaptured(t, "settings", "--resolver", silent, "--timeout", "400ms", "Alice <alice@postlab.test>")
+	if code != exitNetwork || strings.Contains(out, "answered at any candidate") ||
+		!strings.Contains(out, "no POP3 candidate could be found, so none was tried: DNS failed") ||
+		!strings.Contains(out, "no SMTP candidate could be found, so none was tried: DNS failed") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}
