@@ -491,7 +491,7 @@ func explainDelayed(res *BounceResult) {
 		why = "The report does not say clearly why."
 	}
 	if !strings.Contains(why, "still retrying") {
-		res.Explanation = "Not failed yet: the message is still queued and your server keeps retrying. " + why
+		res.Explanation = "Still in the queue: your server keeps retrying and nothing has bounced yet. " + why
 	}
 	fix := res.Fix
 	if generic || fix == "" {

@@ -191,6 +191,9 @@ func contentNotes(line string, h hints, stuffed bool, p explorer.Protocol) []exp
 		if e, ok := headerFields[strings.ToUpper(name)]; ok {
 			notes = append(notes, e.note())
 		}
+		if strings.Contains(line, "=?") && strings.Contains(line, "?=") {
+			notes = append(notes, explorer.Note{Title: "Encoded word", Detail: "=?charset?B|Q?text?= carries non-ASCII text (such as UTF-8) in a header that must stay ASCII: B is base64, Q is quoted-printable; mail programs decode it for display.", Ref: "RFC 2047 §2"})
+		}
 	}
 	return notes
 }

@@ -24,6 +24,17 @@ var enhancedSubject = map[int]Entry{
 	7: {Title: "Security or policy status", Detail: "Something about security or the receiver's policy (authentication, spam, reputation).", Ref: "RFC 3463 §2"},
 }
 
+// successRows are the registry rows whose detail reads well in a class-2
+// (success) code; the others describe a failure.
+var successRows = map[string]bool{"0.0": true, "1.0": true, "1.5": true, "3.6": true, "5.0": true, "6.4": true}
+
+// transientDetail replaces a row's detail in a class-4 code where the
+// permanent reading would mislead: 4.7.1 with "try again later" is most
+// often greylisting (RFC 6647), not a relay or blocklist refusal.
+var transientDetail = map[string]string{
+	"7.1": "Policy refuses this for now. In a 4xx reply (451 4.7.1) whose text says to try again later or names greylisting, the most common reason is greylisting: the server defers senders it has not seen before and accepts the retry. Other causes are temporary blocks and rate limits.",
+}
+
 // parseEnhanced splits "c.s.d" into numbers; it accepts 1-3 digit parts as
 // RFC 3463 §2 allows.
 func parseEnhanced(s string) (class, subject, detail int, ok bool) {
@@ -60,6 +71,14 @@ func EnhancedCode(code string) (Entry, bool) {
 	canon := strconv.Itoa(c) + "." + key
 	if e, ok := enhancedCodes[key]; ok {
 		e.Title = canon + " " + e.Title
+		switch {
+		case c == 2 && !successRows[key]:
+			// A failure row's detail would contradict a success: say only
+			// what the subject is about (RFC 3463 §2: class 2 is success).
+			e.Detail = "A success status (subject: " + strings.ToLower(enhancedSubject[s].Title) + "): nothing went wrong."
+		case c == 4 && transientDetail[key] != "":
+			e.Detail = transientDetail[key]
+		}
 		e.Detail = e.Detail + " Class " + strconv.Itoa(c) + ": " + strings.ToLower(cl.Title) + "."
 		e.Permanent = c == 5
 		return e, true

@@ -47,7 +47,7 @@ var enhancedCodes = map[string]Entry{
 	"4.7": {Title: "Delivery time expired", Detail: "The message waited in a queue too long and delivery was given up.", Ref: "RFC 3463 §3.5"},
 
 	// X.5.x: mail delivery protocol (RFC 3463 §3.6)
-	"5.0": {Title: "Other or undefined protocol status", Detail: "Something was wrong in the SMTP conversation itself.", Ref: "RFC 3463 §3.6"},
+	"5.0": {Title: "Other or undefined protocol status", Detail: "A status about the SMTP conversation itself that no more specific code describes.", Ref: "RFC 3463 §3.6"},
 	"5.1": {Title: "Invalid command", Detail: "The command was out of sequence or not supported.", Ref: "RFC 3463 §3.6"},
 	"5.2": {Title: "Syntax error", Detail: "The command could not be understood: wrong syntax or an unknown verb.", Ref: "RFC 3463 §3.6"},
 	"5.3": {Title: "Too many recipients", Detail: "More recipients than the server takes in one transaction; send the rest in another.", Ref: "RFC 3463 §3.6"},

@@ -137,7 +137,7 @@ func TestLiveSession(t *testing.T) {
 				t.Fatalf("password in notes:\n%s", out)
 			}
 			want := []string{
-				"220 Greeting: service ready", "250 EHLO accepted", "PIPELINING", "SIZE: message size limit", "SASL PLAIN", "SASL LOGIN",
+				"220 Greeting: service ready", "250 EHLO accepted", "PIPELINING: commands sent in batches", "SIZE: message size limit", "SASL PLAIN", "SASL LOGIN",
 				"Password mechanisms offered without TLS", "Warning: credentials sent without TLS", "235 Authentication succeeded",
 				"SIZE=100: declared message size", "250 Sender accepted", "250 Recipient accepted", "550 Mailbox unavailable",
 				"5.1.1 Bad destination mailbox address", "Next: this recipient is dropped; the bounce goes to the sender",

@@ -38,7 +38,7 @@ var headerFields = map[string]Entry{
 	"TO":                        {Title: "To: header (display only)", Detail: "The primary recipients as shown to readers. Delivery does not look at it: only the RCPT TO commands decide who receives the message.", Ref: "RFC 5322 §3.6.3"},
 	"CC":                        {Title: "Cc: header (display only)", Detail: "Carbon-copy recipients as shown to readers; each still needs its own RCPT TO to receive the message.", Ref: "RFC 5322 §3.6.3"},
 	"BCC":                       {Title: "Bcc: header (should not be sent)", Detail: "Blind copies work by giving those addresses only in RCPT TO. A Bcc: line left in the content is visible to every recipient; mail programs remove it before sending.", Ref: "RFC 5322 §3.6.3"},
-	"SUBJECT":                   {Title: "Subject: header", Detail: "The topic shown in the message list; non-ASCII text is written as =?UTF-8?...?= encoded words.", Ref: "RFC 5322 §3.6.5"},
+	"SUBJECT":                   {Title: "Subject: header", Detail: "The topic shown in the message list; non-ASCII text is written as =?UTF-8?...?= encoded words (RFC 2047 §2).", Ref: "RFC 5322 §3.6.5"},
 	"DATE":                      {Title: "Date: header", Detail: "When the author sent the message, e.g. 'Mon, 2 Mar 2026 10:00:00 +0100'. Required in every message.", Ref: "RFC 5322 §3.6.1"},
 	"MESSAGE-ID":                {Title: "Message-ID: header", Detail: "A worldwide unique id like <random@host> that replies refer to in In-Reply-To: and References:.", Ref: "RFC 5322 §3.6.4"},
 	"IN-REPLY-TO":               {Title: "In-Reply-To: header", Detail: "The Message-ID of the message this one answers; mail programs use it for threads.", Ref: "RFC 5322 §3.6.4"},

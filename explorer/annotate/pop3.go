@@ -22,7 +22,7 @@ var pop3Table = map[string]pop3Cmd{
 	"APOP": {Entry{Title: "APOP: login with a digest", Detail: "Sends the user name and MD5(greeting timestamp + password) so the password itself never crosses the wire. Needs a <...> timestamp in the greeting; MD5 is weak today, TLS is the better protection.", Ref: "RFC 1939 §7"}, authz},
 	"AUTH": {Entry{Title: "AUTH: SASL login", Detail: "Logs in with a SASL mechanism (PLAIN, SCRAM-SHA-256, XOAUTH2...); the server answers '+ ' challenges in base64 until +OK or -ERR.", Ref: "RFC 5034 §4"}, authz},
 	"STLS": {Entry{Title: "STLS: switch to TLS", Detail: "Asks to upgrade this connection to TLS before logging in. After +OK the TLS handshake starts; the client should send CAPA again afterwards.", Ref: "RFC 2595 §4"}, authz},
-	"CAPA": {Entry{Title: "CAPA: list capabilities", Detail: "Asks which optional features the server has (TOP, UIDL, SASL, STLS...). Valid in any state; the list may change after login or STLS.", Ref: "RFC 2449 §5"}, both},
+	"CAPA": {Entry{Title: "CAPA: list capabilities", Detail: "Asks which optional features the server has (TOP, UIDL, SASL, STLS...). Valid in the AUTHORIZATION and TRANSACTION states; the list may change after login or STLS.", Ref: "RFC 2449 §5"}, both},
 	"STAT": {Entry{Title: "STAT: mailbox status", Detail: "Asks for the number of messages and their total size in octets ('+OK 2 320'). Messages marked for deletion are not counted.", Ref: "RFC 1939 §5"}, trans},
 	"LIST": {Entry{Title: "LIST: message sizes", Detail: "Without an argument lists every message as 'number size', ending with a line holding '.'; with a number, answers for that message only.", Ref: "RFC 1939 §5"}, trans},
 	"RETR": {Entry{Title: "RETR: download a message", Detail: "Sends the whole message (headers, blank line, body) as a multi-line response ending with '.'. Lines beginning with a dot arrive with the dot doubled.", Ref: "RFC 1939 §5"}, trans},
@@ -58,7 +58,7 @@ var pop3Caps = map[string]Entry{
 	"UIDL":           {Title: "CAPA UIDL", Detail: "The UIDL command is available: stable unique ids per message.", Ref: "RFC 2449 §6.8"},
 	"IMPLEMENTATION": {Title: "CAPA IMPLEMENTATION", Detail: "The server software's name, for information only.", Ref: "RFC 2449 §6.9"},
 	"STLS":           {Title: "CAPA STLS", Detail: "STLS is available to switch this connection to TLS before logging in.", Ref: "RFC 2595 §4"},
-	"AUTH-RESP-CODE": {Title: "CAPA AUTH-RESP-CODE", Detail: "Failed logins say why with [AUTH] (wrong credentials) or [SYS/...] (server trouble).", Ref: "IANA POP3 Extension Mechanism (RFC 3206)"},
+	"AUTH-RESP-CODE": {Title: "CAPA AUTH-RESP-CODE", Detail: "Failed logins say why with [AUTH] (wrong credentials) or [SYS/...] (server trouble).", Ref: "RFC 3206 §6"},
 	"UTF8":           {Title: "CAPA UTF8", Detail: "The UTF8 command is available for internationalized user names and messages.", Ref: "IANA POP3 Extension Mechanism (RFC 6856)"},
 	"LANG":           {Title: "CAPA LANG", Detail: "The LANG command is available to choose the language of replies.", Ref: "IANA POP3 Extension Mechanism (RFC 6856)"},
 }

@@ -34,7 +34,7 @@ func pop3Client(ev explorer.Event, h hints) []explorer.Note {
 	switch verb {
 	case "PASS":
 		if !ev.TLS {
-			notes = append(notes, plaintextWarning("RFC 1939 §7"))
+			notes = append(notes, plaintextWarning(refPassCleartext))
 		}
 	case "USER":
 		if strings.TrimSpace(arg) == "" {
@@ -209,28 +209,16 @@ var reSyntaxText = regexp.MustCompile(`(?i)syntax|invalid (command|argument)|arg
 func pop3Err(text string, st explorer.State, h hints) []explorer.Note {
 	var notes []explorer.Note
 	low := strings.ToLower(text)
-	switch st.Command {
-	case "PASS", "APOP", "AUTH", "USER":
-		if st.Phase == explorer.PhaseTrans || strings.Contains(low, "already") && (strings.Contains(low, "auth") || strings.Contains(low, "logged")) {
-			notes = append(notes, explorer.Note{Title: "-ERR not valid after login", Detail: "The session is already logged in (TRANSACTION state); " + st.Command + " is only valid in the AUTHORIZATION state, so the server refused it and nothing changed.", Ref: "RFC 1939 §3"})
-			break
-		}
-		notes = append(notes, explorer.Note{Title: "-ERR login refused", Detail: "Wrong user name or password, a mailbox locked by another session, or logins too frequent; a [CODE] in the text says which when the server supports RESP-CODES. The session stays in AUTHORIZATION.", Ref: "RFC 1939 §4"})
-	case "RETR", "DELE", "TOP", "LIST", "UIDL":
-		u := pop3Usage[st.Command]
-		ref := pop3Commands[st.Command].Ref
-		switch {
-		case reSyntaxText.MatchString(text) || h.known && h.argc >= 0 && (h.argc < u.min || h.argc > u.max):
-			notes = append(notes, explorer.Note{Title: "-ERR syntax error", Detail: "The server did not accept the command's arguments: " + u.usage + ".", Ref: ref})
-		case reNoSuchMessage.MatchString(text):
-			notes = append(notes, explorer.Note{Title: "-ERR no such message", Detail: "The number does not exist or the message is already marked as deleted.", Ref: "RFC 1939 §5"})
-		default:
-			notes = append(notes, explorer.Note{Title: "-ERR " + st.Command + " refused", Detail: "Most often the message number does not exist or the message is marked as deleted; the text after -ERR says why.", Ref: ref})
-		}
-	case "STLS":
-		notes = append(notes, explorer.Note{Title: "-ERR TLS not available", Detail: "The server refused STLS (not supported, or already in TLS).", Ref: "RFC 2595 §4"})
-	default:
-		notes = append(notes, explorer.Note{Title: "-ERR command failed", Detail: "The server refused the command; the text says why.", Ref: "RFC 1939 §3"})
+	c, known := pop3Table[st.Command]
+	wrongState := known && (st.Phase == explorer.PhaseAuthz || st.Phase == explorer.PhaseTrans) && !validIn(c.states, st.Phase)
+	switch {
+	case wrongState && st.Phase == explorer.PhaseAuthz:
+		notes = append(notes, explorer.Note{Title: "-ERR not valid before login", Detail: st.Command + " is only valid in the TRANSACTION state, after a successful login (USER/PASS, APOP or AUTH); in the AUTHORIZATION state the server refuses it whatever its argument. Log in first.", Ref: "RFC 1939 §3"})
+	case wrongState && st.Command != "PASS" && st.Command != "APOP" && st.Command != "AUTH" && st.Command != "USER":
+		notes = append(notes, explorer.Note{Title: "-ERR not valid after login", Detail: st.Command + " is only valid in the AUTHORIZATION state, before login; the session is logged in, so the server refused it and nothing changed.", Ref: "RFC 1939 §3"})
+	}
+	if len(notes) == 0 {
+		notes = pop3ErrByCommand(text, low, st, h)
 	}
 	if strings.HasPrefix(text, "[") {
 		if end := strings.IndexByte(text, ']'); end > 0 {
@@ -291,4 +279,34 @@ func pop3MultiLine(ev explorer.Event, h hints) []explorer.Note {
 		return contentNotes(line, h, true, explorer.POP3)
 	}
 	return nil
+}
+
+// pop3ErrByCommand explains a -ERR to a command sent in a state it is
+// valid in.
+func pop3ErrByCommand(text, low string, st explorer.State, h hints) []explorer.Note {
+	var notes []explorer.Note
+	switch st.Command {
+	case "PASS", "APOP", "AUTH", "USER":
+		if st.Phase == explorer.PhaseTrans || strings.Contains(low, "already") && (strings.Contains(low, "auth") || strings.Contains(low, "logged")) {
+			notes = append(notes, explorer.Note{Title: "-ERR not valid after login", Detail: "The session is already logged in (TRANSACTION state); " + st.Command + " is only valid in the AUTHORIZATION state, so the server refused it and nothing changed.", Ref: "RFC 1939 §3"})
+			break
+		}
+		notes = append(notes, explorer.Note{Title: "-ERR login refused", Detail: "Wrong user name or password, a mailbox locked by another session, or logins too frequent; a [CODE] in the text says which when the server supports RESP-CODES. The session stays in AUTHORIZATION.", Ref: "RFC 1939 §4"})
+	case "RETR", "DELE", "TOP", "LIST", "UIDL":
+		u := pop3Usage[st.Command]
+		ref := pop3Commands[st.Command].Ref
+		switch {
+		case reSyntaxText.MatchString(text) || h.known && h.argc >= 0 && (h.argc < u.min || h.argc > u.max):
+			notes = append(notes, explorer.Note{Title: "-ERR syntax error", Detail: "The server did not accept the command's arguments: " + u.usage + ".", Ref: ref})
+		case reNoSuchMessage.MatchString(text):
+			notes = append(notes, explorer.Note{Title: "-ERR no such message", Detail: "The number does not exist or the message is already marked as deleted.", Ref: "RFC 1939 §5"})
+		default:
+			notes = append(notes, explorer.Note{Title: "-ERR " + st.Command + " refused", Detail: "Most often the message number does not exist or the message is marked as deleted; the text after -ERR says why.", Ref: ref})
+		}
+	case "STLS":
+		notes = append(notes, explorer.Note{Title: "-ERR TLS not available", Detail: "The server refused STLS (not supported, or already in TLS).", Ref: "RFC 2595 §4"})
+	default:
+		notes = append(notes, explorer.Note{Title: "-ERR command failed", Detail: "The server refused the command; the text says why.", Ref: "RFC 1939 §3"})
+	}
+	return notes
 }

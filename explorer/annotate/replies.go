@@ -43,7 +43,7 @@ var replyCodes = map[int]Entry{
 		Detail: "The mailbox is busy or temporarily blocked; greylisting servers use 450 for a first attempt. Try again later.",
 		Ref:    "RFC 5321 §4.2.3"},
 	451: {Title: "451 Local error in processing",
-		Detail: "The server hit a temporary problem of its own and aborted the action. Try again later.",
+		Detail: "The server aborted the action for now: a temporary problem of its own, or a deliberate deferral. With 4.7.1 and text such as \"try again later\" or \"greylisted\", the most common reason is greylisting, which accepts the retry. Try again later.",
 		Ref:    "RFC 5321 §4.2.3"},
 	452: {Title: "452 Insufficient system storage",
 		Detail: "The server is short of space, or (after RCPT) has reached its limit of recipients for this message; send the rest in another transaction.",

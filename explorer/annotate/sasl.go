@@ -175,12 +175,16 @@ func responseNotes(mech, resp string, role loginRole, ev explorer.Event) []explo
 	return notes
 }
 
+// refPassCleartext: the cleartext risk of USER/PASS is discussed in RFC
+// 1939's Security Considerations (and RFC 2595, TLS for POP3).
+const refPassCleartext = "RFC 1939 §13"
+
 // plaintextWarning is the note for credentials that crossed without TLS;
 // ref names the mechanism's own warning.
 func plaintextWarning(ref string) explorer.Note {
 	how := "base64 is an encoding, not encryption"
-	if ref == "RFC 1939 §7" {
-		how = "PASS sends the password as plain text"
+	if ref == refPassCleartext {
+		how = "PASS sends the password as plain text; RFC 2595 adds STLS for this"
 	}
 	return explorer.Note{Title: "Warning: credentials sent without TLS",
 		Detail: "This connection is not encrypted, so anyone on the network path can read this login (" + how + "). Use STARTTLS/STLS first, or the implicit-TLS port (465, 995).",

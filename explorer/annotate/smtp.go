@@ -65,17 +65,17 @@ func smtpClient(ev explorer.Event, h hints) []explorer.Note {
 	return notes
 }
 
-// ehloInTLSNote: after STARTTLS the client must send EHLO again (RFC 3207
+// ehloInTLSNote: after STARTTLS the client should send EHLO again (RFC 3207
 // §4.2); on an implicit-TLS port the first EHLO is simply sent encrypted
 // (RFC 8314 §3.3). Without the session's history, say both.
 func ehloInTLSNote(h hints) explorer.Note {
 	switch {
 	case h.known && h.startTLS:
-		return explorer.Note{Title: "EHLO again inside TLS", Detail: "After STARTTLS the client must start over with EHLO: the server forgets what was said before the handshake and may now offer different extensions, such as AUTH.", Ref: "RFC 3207 §4.2"}
+		return explorer.Note{Title: "EHLO again inside TLS", Detail: "After STARTTLS the client should start over with EHLO (RFC 3207 says SHOULD): both sides forget what was said before the handshake, and the server may now offer different extensions, such as AUTH.", Ref: "RFC 3207 §4.2"}
 	case h.known:
 		return explorer.Note{Title: "EHLO over implicit TLS", Detail: "This connection was encrypted from its first byte (implicit TLS, as on port 465), so this first EHLO already travels inside TLS; no STARTTLS is needed.", Ref: "RFC 8314 §3.3"}
 	}
-	return explorer.Note{Title: "EHLO inside TLS", Detail: "This EHLO travels encrypted. If it follows STARTTLS, it is the required fresh start: the server forgets what was said before the handshake and may now offer other extensions, such as AUTH. On an implicit-TLS port (465) it is simply the first EHLO.", Ref: "RFC 3207 §4.2"}
+	return explorer.Note{Title: "EHLO inside TLS", Detail: "This EHLO travels encrypted. If it follows STARTTLS, it is the recommended fresh start: the server forgets what was said before the handshake and may now offer other extensions, such as AUTH. On an implicit-TLS port (465) it is simply the first EHLO.", Ref: "RFC 3207 §4.2"}
 }
 
 // splitCommand returns the upper-case verb and the rest of a command line.
@@ -333,10 +333,10 @@ func replyNote(code int, sep byte, text string, st explorer.State) explorer.Note
 		n.Title = fmt.Sprintf("%d (unregistered code): %s", code, e.Title)
 	}
 	cmd := st.Command
-	afterDot := cmd == "." || (cmd == "DATA" && st.Phase == explorer.PhaseData)
+	afterDot := endOfData(st)
 	switch {
 	case code == 220 && cmd == "STARTTLS":
-		return explorer.Note{Title: "220 Ready to start TLS", Detail: "The TLS handshake starts right after this line. Once it succeeds the client must send EHLO again.", Ref: "RFC 3207 §4"}
+		return explorer.Note{Title: "220 Ready to start TLS", Detail: "The TLS handshake starts right after this line. Once it succeeds, the client forgets the extensions it learnt and should send EHLO again as its first command.", Ref: "RFC 3207 §4.2"}
 	case code == 220:
 		return explorer.Note{Title: "220 Greeting: service ready", Detail: "The server is ready and usually names itself. The client answers with EHLO and its own host name.", Ref: "RFC 5321 §4.2.3"}
 	case code == 250 && cmd == "EHLO":
@@ -392,11 +392,33 @@ func enhancedOf(line string) string {
 	return ""
 }
 
+// endOfData reports a reply to the "." that ends DATA content: the
+// recorder files it under DATA in the data phase. A "." typed as a command
+// outside DATA is just an unknown command, and its reply concerns no message.
+func endOfData(st explorer.State) bool {
+	return st.Phase == explorer.PhaseData && (st.Command == "DATA" || st.Command == ".")
+}
+
+// messageCommand: a command whose refusal concerns a message a relay holds
+// (the envelope sender, a recipient, the content), so that a 4xx means the
+// message stays queued and a 5xx means a bounce (RFC 5321 §6.1).
+func messageCommand(st explorer.State) bool {
+	switch st.Command {
+	case "MAIL", "DATA", "BDAT":
+		return true
+	case "RCPT":
+		// Only inside a transaction: a RCPT before MAIL is a sequence error.
+		return st.Phase == explorer.PhaseMail || st.Phase == explorer.PhaseRcpt || st.Phase == ""
+	}
+	return endOfData(st)
+}
+
 // outcomeNote says what a real client does after a 4xx or 5xx reply; text
-// is the reply text after any enhanced code enh.
+// is the reply text after any enhanced code enh. What comes next depends on
+// the command answered and the phase, not only on the code class.
 func outcomeNote(code int, st explorer.State, text, enh string) explorer.Note {
 	cmd := st.Command
-	afterDot := cmd == "." || (cmd == "DATA" && st.Phase == explorer.PhaseData)
+	afterDot := endOfData(st)
 	low := strings.ToLower(text)
 	authCmd := cmd == "AUTH" || st.Phase == explorer.PhaseAuth
 	switch {
@@ -409,6 +431,13 @@ func outcomeNote(code int, st explorer.State, text, enh string) explorer.Note {
 		return explorer.Note{Title: "Next: send AUTH at the right moment", Detail: "AUTH came out of order: before EHLO, inside a mail transaction, or after a successful login. The credentials were not checked.", Ref: "RFC 4954 §4"}
 	case authCmd && code == 504:
 		return explorer.Note{Title: "Next: choose a mechanism the server offers", Detail: "The server does not support this SASL mechanism; pick one from the AUTH line of its EHLO reply. The credentials were not checked.", Ref: "RFC 4954 §4"}
+	case cmd == "AUTH" && st.Phase != explorer.PhaseAuth && (code == 500 || code == 501 || code == 502 || code == 555):
+		if code == 502 {
+			return explorer.Note{Title: "Next: log in another way", Detail: "AUTH is not offered on this connection (often only after STARTTLS, or only on the submission port 587/465). No credentials were checked.", Ref: "RFC 4954 §4"}
+		}
+		return explorer.Note{Title: "Next: fix the AUTH command", Detail: "A syntax error in the AUTH command itself (for example no mechanism name: AUTH PLAIN, AUTH LOGIN). No credentials were sent or checked, so the user name and password are not the problem.", Ref: "RFC 4954 §4"}
+	case st.Phase == explorer.PhaseAuth && code == 501:
+		return explorer.Note{Title: "Next: the login exchange was cancelled", Detail: "The server could not decode the response as base64, or the client cancelled with \"*\"; the login ended without checking the credentials. Start again with AUTH.", Ref: "RFC 4954 §4"}
 	case code == 530:
 		return explorer.Note{Title: "Next: log in first", Detail: "The server wants AUTH before it takes this command: send STARTTLS if offered, then AUTH, then repeat the command. Nothing was refused for good.", Ref: "RFC 4954 §6"}
 	case code == 538:
@@ -418,26 +447,49 @@ func outcomeNote(code int, st explorer.State, text, enh string) explorer.Note {
 		switch {
 		case code == 421:
 			return explorer.Note{Title: "Next: reconnect later", Detail: "A mail server keeps the message queued and connects again later; a mail program shows an error and retries.", Ref: "RFC 5321 §4.5.4.1"}
-		case cmd == "RCPT":
-			return explorer.Note{Title: "Next: retry this recipient later", Detail: "Temporary refusal (greylisting often looks like this). A real server keeps the message queued for this recipient and retries with growing delays (typically 30 minutes or more, for 4-5 days) before bouncing; the other recipients are unaffected.", Ref: "RFC 5321 §4.5.4.1"}
-		case cmd == "AUTH":
+		case authCmd:
 			return explorer.Note{Title: "Next: try to log in again later", Detail: "A temporary failure on the server's side: the credentials may well be right.", Ref: "RFC 4954 §6"}
+		case cmd == "RCPT" && messageCommand(st):
+			return explorer.Note{Title: "Next: retry this recipient later", Detail: "Temporary refusal (greylisting often looks like this). A real server keeps the message queued for this recipient and retries with growing delays (typically 30 minutes or more, for 4-5 days) before bouncing; the other recipients are unaffected.", Ref: "RFC 5321 §4.5.4.1"}
+		case messageCommand(st):
+			return explorer.Note{Title: "Next: retry later (temporary failure)", Detail: "4xx means try again later. A real mail server keeps the message in its queue and retries with growing delays (typically at least 30 minutes apart, for 4-5 days) before giving up and bouncing it to the sender.", Ref: "RFC 5321 §4.5.4.1"}
 		}
-		return explorer.Note{Title: "Next: retry later (temporary failure)", Detail: "4xx means try again later. A real mail server keeps the message in its queue and retries with growing delays (typically at least 30 minutes apart, for 4-5 days) before giving up and bouncing it to the sender.", Ref: "RFC 5321 §4.5.4.1"}
+		return explorer.Note{Title: "Next: retry the command later", Detail: "4xx means the server cannot do this now but may later. This reply concerns the command, not a message: nothing is queued or returned because of it.", Ref: "RFC 5321 §4.2.1"}
 	}
 	switch {
-	case cmd == "AUTH" || st.Phase == explorer.PhaseAuth:
-		return explorer.Note{Title: "Next: fix the login, do not retry it unchanged", Detail: "The login was refused. Check the user name and password (many providers need an app password), or STARTTLS first if the server asked for encryption.", Ref: "RFC 4954 §6"}
-	case cmd == "RCPT":
-		return explorer.Note{Title: "Next: this recipient is dropped; the bounce goes to the sender", Detail: "Permanent refusal of this address only; the transaction goes on with the other recipients. A relaying server reports the failure to the envelope sender (MAIL FROM) in a bounce message.", Ref: "RFC 5321 §6.1"}
 	case afterDot:
 		return explorer.Note{Title: "Next: the message bounces to the sender", Detail: "Permanent refusal of the whole message. A relaying server sends a bounce (delivery status notification) quoting this reply to the envelope sender; a mail program shows the error to the user.", Ref: "RFC 5321 §4.2.5"}
-	case code == 500 || code == 501 || code == 502 || code == 503 || code == 504 || code == 555:
-		return explorer.Note{Title: "Next: fix the command", Detail: "The command itself was not acceptable here; sending it again unchanged fails again.", Ref: "RFC 5321 §4.2.1"}
+	case authCmd:
+		return explorer.Note{Title: "Next: fix the login, do not retry it unchanged", Detail: "The login was refused. Check the user name and password (many providers need an app password), or STARTTLS first if the server asked for encryption.", Ref: "RFC 4954 §6"}
+	case code == 503:
+		return explorer.Note{Title: "Next: send the commands in order", Detail: sequenceHint(cmd) + " The command was refused before it did anything; no message is affected.", Ref: "RFC 5321 §4.1.4"}
+	case code == 500 || code == 501 || code == 502 || code == 504 || code == 555:
+		return explorer.Note{Title: "Next: fix the command", Detail: "The command itself was not acceptable here (unknown, malformed, not implemented, or a parameter the server does not support); sending it again unchanged fails again. This refuses the command, not a message.", Ref: "RFC 5321 §4.2.1"}
+	case cmd == "RCPT" && messageCommand(st):
+		return explorer.Note{Title: "Next: this recipient is dropped; the bounce goes to the sender", Detail: "Permanent refusal of this address only; the transaction goes on with the other recipients. A relaying server reports the failure to the envelope sender (MAIL FROM) in a bounce message.", Ref: "RFC 5321 §6.1"}
+	case messageCommand(st):
+		return explorer.Note{Title: "Next: do not retry; bounce to the sender", Detail: "5xx is permanent: a real client does not repeat the same request. A mail server returns the message to the envelope sender (MAIL FROM) with this reply quoted; a mail program shows the error.", Ref: "RFC 5321 §4.2.1"}
 	case cmd == "":
-		return explorer.Note{Title: "Next: give up on this server", Detail: "The server will not talk to this client. A mail server tries the next MX host if there is one, otherwise it bounces the message.", Ref: "RFC 5321 §4.2.1"}
+		return explorer.Note{Title: "Next: give up on this server", Detail: "The server will not talk to this client. A mail server tries the next MX host if there is one; if none takes the message, it is returned to its sender.", Ref: "RFC 5321 §3.1"}
+	case cmd == "EHLO":
+		return explorer.Note{Title: "Next: try HELO, or give up on this server", Detail: "A server that does not know EHLO answers 500/502 and the client falls back to HELO; any other refusal means the server will not talk to this client. The command concerns no message.", Ref: "RFC 5321 §4.1.1.1"}
+	case cmd == "STARTTLS":
+		return explorer.Note{Title: "Next: no TLS on this connection", Detail: "The server refused STARTTLS. Do not send a password without TLS: use the implicit-TLS port (465) or another server. The command concerns no message.", Ref: "RFC 3207 §4"}
 	}
-	return explorer.Note{Title: "Next: do not retry; bounce to the sender", Detail: "5xx is permanent: a real client does not repeat the same request. A mail server returns the message to the envelope sender (MAIL FROM) with this reply quoted; a mail program shows the error.", Ref: "RFC 5321 §4.2.1"}
+	return explorer.Note{Title: "Next: do not repeat the command unchanged", Detail: "5xx is permanent for this command. It concerns no message: none is queued or returned because of it.", Ref: "RFC 5321 §4.2.1"}
+}
+
+// sequenceHint says what must come before cmd (RFC 5321 §4.1.4).
+func sequenceHint(cmd string) string {
+	switch cmd {
+	case "MAIL":
+		return "A bad sequence: MAIL FROM needs EHLO (or HELO) first, may need AUTH, and cannot start while a transaction is open (send RSET to start over)."
+	case "RCPT":
+		return "A bad sequence: RCPT TO needs an accepted MAIL FROM first; send MAIL FROM, then RCPT TO."
+	case "DATA", "BDAT":
+		return "A bad sequence: " + cmd + " needs an accepted MAIL FROM and at least one accepted RCPT TO first."
+	}
+	return "A bad sequence of commands: this command is not valid at this point of the session."
 }
 
 // variantNote recognises well-known reasons in the reply text.

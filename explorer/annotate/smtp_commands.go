@@ -37,7 +37,7 @@ var smtpCommands = map[string]Entry{
 		Detail: "Asks the server to reply 221 and close the connection. A transaction that was not finished with DATA and its final dot is discarded.",
 		Ref:    "RFC 5321 §4.1.1.10"},
 	"STARTTLS": {Title: "STARTTLS: switch to TLS",
-		Detail: "Asks to upgrade this plain connection to TLS. After the 220 reply both sides do a TLS handshake; then the client must send EHLO again, because everything learnt before the handshake is forgotten.",
+		Detail: "Asks to upgrade this plain connection to TLS. After the 220 reply both sides do a TLS handshake; then the client should send EHLO again, because everything learnt before the handshake is forgotten (RFC 3207 §4.2).",
 		Ref:    "RFC 3207 §4"},
 	"AUTH": {Title: "AUTH: authenticate with SASL",
 		Detail: "Starts a SASL login with the named mechanism (PLAIN, LOGIN, CRAM-MD5...), optionally with an initial response in base64. Submission servers need it before they relay mail for you.",

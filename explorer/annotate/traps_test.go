@@ -144,7 +144,7 @@ func TestContextualReplies(t *testing.T) {
 		{"421 4.3.2 Service shutting down", smtpSt(explorer.PhaseMail, "RCPT"), "421 Service not available: the server is closing the connection", "RFC 5321 §3.8"},
 		{"250 2.0.0 Ok: queued", smtpSt(explorer.PhaseData, "DATA"), "250 Message accepted", "RFC 5321 §4.2.5"},
 		{"250 2.0.0 Ok: queued", smtpSt(explorer.PhaseData, "."), "250 Message accepted", "RFC 5321 §4.2.5"},
-		{"220 2.0.0 go", smtpSt(explorer.PhaseReady, "STARTTLS"), "220 Ready to start TLS", "RFC 3207 §4"},
+		{"220 2.0.0 go", smtpSt(explorer.PhaseReady, "STARTTLS"), "220 Ready to start TLS", "RFC 3207 §4.2"},
 		{"554 5.7.1 Spam", smtpSt(explorer.PhaseConnect, ""), "554 No SMTP service here", "RFC 5321 §3.1"},
 		{"535 5.7.8 Authentication credentials invalid", withMech(smtpSt(explorer.PhaseAuth, "AUTH"), "PLAIN"), "535 Authentication credentials invalid", "RFC 4954 §6"},
 		{"250 mx.example", smtpSt(explorer.PhaseGreeted, "EHLO"), "250 EHLO accepted", "RFC 5321 §4.1.1.1"},
