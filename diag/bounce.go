@@ -236,7 +236,7 @@ func parseBounceData(rep *BounceReport, data []byte, depth int) {
 				if r := classifyBounce(res.Status, res.ReplyCode, d); r != BounceOnHold && r != BounceUndefined {
 					res.Reason = r
 					res.Explanation = ""
-					fillResultText(&res)
+					fillResultText(&res, false)
 				}
 				res.HardBounce = isHardBounce(res.Reason, res.Status, res.ReplyCode)
 			}
@@ -474,7 +474,7 @@ func classifyRaw(r rawRecipient) BounceResult {
 		res.Explanation = bounceReasons[BounceUndefined].explanation + " (the bounce gives no status code and no diagnostic text)"
 	}
 	res.HardBounce = act != "delayed" && isHardBounce(res.Reason, res.Status, res.ReplyCode)
-	fillResultText(&res)
+	fillResultText(&res, act == "delayed")
 	if act == "delayed" {
 		explainDelayed(&res)
 	}
@@ -507,7 +507,9 @@ func lowerFirst(s string) string {
 	return string(s[0]+'a'-'A') + s[1:]
 }
 
-func fillResultText(res *BounceResult) {
+// fillResultText: a failed recipient has been given up on even with a 4.x
+// status (the retries expired), so only a delayed one gets the transient fix.
+func fillResultText(res *BounceResult, delayed bool) {
 	info := bounceReasons[res.Reason]
 	if p, ok := matchProvider(res.Status + " " + res.Diagnostic); ok && res.Diagnostic != "" {
 		res.Explanation = p.provider + " (" + p.name + "): " + p.meaning
@@ -521,7 +523,11 @@ func fillResultText(res *BounceResult) {
 		return
 	}
 	if a, ok := adviceFor(res.Status); ok && res.Explanation == "" {
-		res.Explanation, res.Fix = a.meaning, a.fixFor(int(res.Status[0]-'0'))
+		class := 5
+		if delayed {
+			class = 4
+		}
+		res.Explanation, res.Fix = a.meaning, a.fixFor(class)
 		return
 	}
 	if res.Explanation == "" {

@@ -366,3 +366,23 @@ func TestBounceDelayedNeverExpired(t *testing.T) {
 		}
 	}
 }
+
+// A code's own meaning reaches bounce results too: 4.3.2 is a server that
+// is not taking mail now, never a null MX; a failed recipient (its retries
+// expired) gets the permanent advice, a delayed one is told to wait.
+func TestBounceStatusAdvice(t *testing.T) {
+	mk := func(action string) string {
+		return "From: MAILER-DAEMON@mx.example.org\r\nSubject: Delivery Status Notification\r\nMIME-Version: 1.0\r\n" +
+			"Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nreport\r\n" +
+			"--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\n" +
+			"Final-Recipient: rfc822; a@example.com\r\nAction: " + action + "\r\nStatus: 4.3.2\r\nDiagnostic-Code: smtp; 421 4.3.2 Service shutting down\r\n\r\n--b--\r\n"
+	}
+	rep, _ := ParseBounce(strings.NewReader(mk("failed")))
+	if len(rep.Results) != 1 || strings.Contains(rep.Results[0].Explanation, "null MX") || strings.HasPrefix(rep.Results[0].Fix, "Nothing to fix") {
+		t.Errorf("failed 4.3.2: %+v", rep.Results)
+	}
+	rep, _ = ParseBounce(strings.NewReader(mk("delayed")))
+	if len(rep.Delayed) != 1 || strings.Contains(rep.Delayed[0].Explanation, "null MX") || !strings.HasPrefix(rep.Delayed[0].Fix, "Wait") {
+		t.Errorf("delayed 4.3.2: %+v", rep.Delayed)
+	}
+}
