@@ -691,11 +691,19 @@ func TestInteropCurl(t *testing.T) {
 	}
 	t.Run("pop3 without --ssl-reqd", func(t *testing.T) {
 		// In plaintext USER/PASS and AUTH PLAIN are not offered; curl
-		// falls back to APOP, which sends no password.
-		got := mustPeer(t, "", curl, "-sS", "--user", "alice:wonderland", "pop3://127.0.0.1:"+portOf(l.Addr(lab.ListenerPOP3))+"/1")
-		want, _ := l.Store().Raw("alice", sums[0].ID)
-		if got != string(want) {
-			t.Errorf("RETR 1 without TLS: %d octets, stored %d", len(got), len(want))
+		// falls back to APOP, which the lab refuses before STLS too, so
+		// no message travels in clear.
+		r := runPeer(t, "", curl, "-sS", "--user", "alice:wonderland", "pop3://127.0.0.1:"+portOf(l.Addr(lab.ListenerPOP3))+"/1")
+		if r.err == nil || r.stdout != "" {
+			t.Errorf("curl pop3:// without TLS was not refused: %s", r)
+		}
+		refused := false
+		for _, ev := range l.Traces().Recent(0) {
+			refused = refused || ev.Listener == lab.ListenerPOP3 && ev.Dir == explorer.ServerToClient &&
+				strings.HasPrefix(ev.Line, "-ERR [AUTH] APOP is disabled on an unencrypted connection") && strings.HasSuffix(ev.Line, "use STLS first")
+		}
+		if !refused {
+			t.Errorf("no APOP refusal in the trace:\n%s", strings.Join(plaintextLines(l, lab.ListenerPOP3), "\n"))
 		}
 		for _, line := range plaintextLines(l, lab.ListenerPOP3) {
 			if strings.Contains(line, "wonderland") || strings.HasPrefix(line, "PASS ") && line != "PASS ****" {

@@ -112,14 +112,20 @@ type pop3Line struct {
 
 func dialPOP3(t *testing.T, addr string) *pop3Line {
 	t.Helper()
+	p := dialPOP3NoGreeting(t, addr)
+	p.expect("+OK")
+	return p
+}
+
+// dialPOP3NoGreeting leaves the greeting to be read.
+func dialPOP3NoGreeting(t *testing.T, addr string) *pop3Line {
+	t.Helper()
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	p := &pop3Line{t: t, c: c, r: bufio.NewReader(c)}
-	p.expect("+OK")
-	return p
+	return &pop3Line{t: t, c: c, r: bufio.NewReader(c)}
 }
 
 func (p *pop3Line) expect(prefix string) string {

@@ -125,11 +125,18 @@ func (s *session) handlePass(c Command) error {
 	})
 }
 
-// handleApop checks MD5(timestamp + secret) (RFC 1939 §7).
+// handleApop checks MD5(timestamp + secret) (RFC 1939 §7). APOP sends a
+// digest, not the password, but it is refused before TLS like the other
+// logins: the mailbox would then travel in clear, and whoever records the
+// digest can try passwords against it offline (RFC 1939 §7, RFC 2595 §2).
+// The greeting keeps its timestamp, since it is not sent again after STLS.
 func (s *session) handleApop(c Command) error {
 	sa, ok := s.srv.cfg.Auth.(SecretAuthenticator)
 	if !ok || s.timestamp == "" {
 		return s.bad(&Error{Msg: "APOP not available on this server"})
+	}
+	if !s.srv.authAllowed(s.tls) {
+		return s.bad(errAPOPPlaintext)
 	}
 	if len(c.Args) != 2 {
 		return s.bad(&Error{Msg: "usage: APOP name digest"})

@@ -4,6 +4,14 @@
 // [SYS/TEMP]), RFC 2595 (STLS and no plaintext passwords before TLS) and
 // RFC 5034 / RFC 1734 (SASL AUTH, here PLAIN).
 //
+// Before TLS every login is refused with -ERR [AUTH] ... use STLS first,
+// unless Config.AllowInsecureAuth: USER/PASS and AUTH PLAIN because they
+// send the password, APOP because the mailbox would then travel in clear
+// and an MD5 digest of a recorded timestamp can be attacked offline. CAPA
+// offers only what the connection accepts (USER and SASL PLAIN appear after
+// STLS). The greeting still carries the APOP timestamp (RFC 1939 §7), as
+// it is not sent again after STLS; APOP works once TLS is up.
+//
 // A session moves through the states of RFC 1939:
 //
 //	S: +OK mail.postlab.test POP3 server ready <4711.1732590000.1@mail.postlab.test>

@@ -29,19 +29,20 @@ const (
 )
 
 var (
-	errAuthFailed   = &Error{CodeAuth, "invalid user name or password"}
-	errAPOPFailed   = &Error{CodeAuth, "permission denied"}
-	errPlaintext    = &Error{CodeAuth, "plaintext authentication is disabled on an unencrypted connection; use STLS first"}
-	errInUse        = &Error{CodeInUse, "maildrop is locked by another session"}
-	errLockFailed   = &Error{CodeSysTemp, "unable to open maildrop"}
-	errUnknownCmd   = &Error{"", "unknown command"}
-	errSyntax       = &Error{"", "invalid command syntax"}
-	errLineTooLong  = &Error{"", "line too long"}
-	errWrongState   = &Error{"", "command not valid in this state"}
-	errNeedAuth     = &Error{"", "not authenticated; use USER/PASS, APOP or AUTH first"}
-	errAuthed       = &Error{"", "already authenticated"}
-	errNoMessage    = &Error{"", "no such message"}
-	errBadMsgNumber = &Error{"", "invalid message number"}
+	errAuthFailed    = &Error{CodeAuth, "invalid user name or password"}
+	errAPOPFailed    = &Error{CodeAuth, "permission denied"}
+	errPlaintext     = &Error{CodeAuth, "plaintext authentication is disabled on an unencrypted connection; use STLS first"}
+	errAPOPPlaintext = &Error{CodeAuth, "APOP is disabled on an unencrypted connection: the mailbox would travel in clear and the digest can be attacked offline; use STLS first"}
+	errInUse         = &Error{CodeInUse, "maildrop is locked by another session"}
+	errLockFailed    = &Error{CodeSysTemp, "unable to open maildrop"}
+	errUnknownCmd    = &Error{"", "unknown command"}
+	errSyntax        = &Error{"", "invalid command syntax"}
+	errLineTooLong   = &Error{"", "line too long"}
+	errWrongState    = &Error{"", "command not valid in this state"}
+	errNeedAuth      = &Error{"", "not authenticated; use USER/PASS, APOP or AUTH first"}
+	errAuthed        = &Error{"", "already authenticated"}
+	errNoMessage     = &Error{"", "no such message"}
+	errBadMsgNumber  = &Error{"", "invalid message number"}
 )
 
 // errStopSession ends a session without further response.

@@ -21,7 +21,7 @@ type Config struct {
 	TLSConfig         *tls.Config // nil: no STLS
 	Auth              Authenticator
 	Store             MaildropStore
-	AllowInsecureAuth bool          // allow USER/PASS and AUTH PLAIN without TLS (a teaching switch)
+	AllowInsecureAuth bool          // allow USER/PASS, AUTH PLAIN and APOP without TLS (a teaching switch)
 	AuthFailDelay     time.Duration // pause before answering bad credentials; default 1s, <0 for none
 	IdleTimeout       time.Duration // autologout timer; default 10 min, the minimum of RFC 1939 §3
 	MaxLineLength     int           // octets per command line including CRLF; default 255 (RFC 2449 §4)

@@ -342,8 +342,22 @@ func TestPlaintextRefusedBeforeTLS(t *testing.T) {
 	if got := c.multi(); len(got) != 0 {
 		t.Fatalf("AUTH lists %v before TLS", got)
 	}
-	// APOP sends no password, so it is allowed.
+	// APOP sends no password, but the mailbox would travel in clear: it is
+	// refused too, and works after STLS with the greeting's timestamp.
+	c.expect("APOP alice "+apopDigest(c.greeting, "wonderland"), "-ERR [AUTH] APOP is disabled on an unencrypted connection")
+	c.expect("STLS", "+OK")
+	tc := tls.Client(c.conn, &tls.Config{RootCAs: ts.pool, ServerName: "mail.postlab.test"})
+	if err := tc.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	c.conn = tc
+	c.r.Reset(tc)
 	c.expect("APOP alice "+apopDigest(c.greeting, "wonderland"), "+OK alice's maildrop has 2 messages")
+
+	// --insecure-auth, a teaching switch, allows APOP in clear.
+	ts2 := withMail(startServer(t, insecure))
+	c2 := dial(t, ts2.addr)
+	c2.expect("APOP alice "+apopDigest(c2.greeting, "wonderland"), "+OK alice's maildrop has 2 messages")
 }
 
 func TestCapa(t *testing.T) {
@@ -449,13 +463,13 @@ func apopDigest(greeting, secret string) string {
 
 func TestApop(t *testing.T) {
 	ts := withMail(startServer(t, nil))
-	c := dial(t, ts.addr)
+	c := dialTLS(t, ts)
 	c.expect("APOP alice "+apopDigest(c.greeting, "builder"), "-ERR [AUTH] permission denied")
 	c.expect("APOP alice", "-ERR usage: APOP name digest")
 	c.expect("APOP Alice@postlab.test "+strings.ToUpper(apopDigest(c.greeting, "wonderland")), "+OK alice's maildrop has 2 messages (100 octets)")
 	c.expect("APOP alice x", "-ERR already authenticated")
 	// The digest of one greeting does not work with another (replay).
-	c2 := dial(t, ts.addr)
+	c2 := dialTLS(t, ts)
 	c2.expect("APOP bob "+apopDigest(c.greeting, "builder"), "-ERR [AUTH]")
 	c2.expect("APOP bob "+apopDigest(c2.greeting, "builder"), "+OK")
 }
