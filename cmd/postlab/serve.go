@@ -95,7 +95,7 @@ new ones.`,
 	f.StringVar(&cfg.POP3, "pop3", d.POP3, "POP3 (STLS) listen address, or off")
 	f.StringVar(&cfg.POP3S, "pop3s", d.POP3S, "POP3 over implicit TLS listen address, or off")
 	f.StringVar(&cfg.DNS, "dns", d.DNS, "DNS (UDP and TCP) listen address, or off")
-	f.BoolVar(&cfg.InsecureAuth, "insecure-auth", false, "allow passwords without TLS (for teaching: traces show them travel in the clear)")
+	f.BoolVar(&cfg.InsecureAuth, "insecure-auth", false, "allow logins without TLS, APOP included (for teaching: traces show passwords travel in the clear)")
 	f.StringArrayVar(&users, "user", nil, "add a user NAME (password from POSTLAB_PASSWORD or a prompt); repeatable")
 	f.StringVar(&cfg.CertFile, "cert", "", "TLS certificate file (PEM) instead of the generated one")
 	f.StringVar(&cfg.KeyFile, "key", "", "TLS private key file (PEM) for --cert")
@@ -412,7 +412,7 @@ func printBanner(out, errOut io.Writer, l *lab.Lab, students []lab.Student) {
 	}
 	tw.Flush()
 	if l.Config().InsecureAuth {
-		fmt.Fprintln(errOut, "warning: --insecure-auth: passwords are accepted without TLS")
+		fmt.Fprintln(errOut, "warning: --insecure-auth: passwords (and POP3 APOP) are accepted without TLS")
 	}
 	switch {
 	case l.Config().Classroom:
