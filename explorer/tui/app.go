@@ -109,6 +109,10 @@ type App struct {
 	stopped  atomic.Bool
 	hints    []Hint
 	dialog   string
+	// dialogBack is the pane that had the focus when the dialog opened;
+	// dialogBox holds the dialog, to tell whether it still has the focus.
+	dialogBack tview.Primitive
+	dialogBox  *tview.Grid
 
 	pendingConnect *Target // --connect, once the lab has started (or failed to)
 }
@@ -643,21 +647,73 @@ func (a *App) showDialog(name string, p tview.Primitive, width, height int, focu
 	if height <= 0 || height > sh-2 {
 		grid.SetRows(1, 0, max(5, sh-2), 0, 1)
 	}
+	if a.dialog == "" {
+		a.dialogBack = a.focusedPane()
+	}
 	a.layers.AddPage("dialog", grid, true, true)
 	a.dialog = name
+	a.dialogBox = grid
 	if focus == nil {
 		focus = p
 	}
 	a.tv.SetFocus(focus)
 }
 
+// closeDialog removes the dialog and gives the focus back to the pane that
+// opened it. A form closed from a field's done handler moves its own focus
+// to its next item after the handler returns, so the focus is checked
+// again once the key has been handled.
 func (a *App) closeDialog() {
 	if a.dialog == "" {
 		return
 	}
 	a.layers.RemovePage("dialog")
 	a.dialog = ""
-	a.Show(a.current)
+	back, box := a.dialogBack, a.dialogBox
+	a.dialogBack, a.dialogBox = nil, nil
+	if back == nil || !a.onScreen(back) {
+		a.Show(a.current)
+		back = nil
+	} else {
+		a.tv.SetFocus(back)
+	}
+	go a.tv.QueueUpdateDraw(func() {
+		if a.dialog != "" || box == nil || !box.HasFocus() {
+			return
+		}
+		if back != nil {
+			a.tv.SetFocus(back)
+		} else {
+			a.Show(a.current)
+		}
+	})
+}
+
+// focusedPane is the current screen's pane that holds the focus (a form
+// rather than its button), or the focused primitive itself.
+func (a *App) focusedPane() tview.Primitive {
+	f := a.tv.GetFocus()
+	if a.current >= 0 && f != nil && !a.onScreen(f) {
+		for _, p := range a.screens[a.current].Focusables() {
+			if p.HasFocus() {
+				return p
+			}
+		}
+	}
+	return f
+}
+
+// onScreen reports whether p is one of the current screen's panes.
+func (a *App) onScreen(p tview.Primitive) bool {
+	if a.current < 0 {
+		return false
+	}
+	for _, f := range a.screens[a.current].Focusables() {
+		if f == p {
+			return true
+		}
+	}
+	return false
 }
 
 // Dialog is the name of the open dialog ("" when none).
