@@ -149,7 +149,7 @@ func FallbackSuggest(st explorer.State, caps []string) []Suggestion {
 			if !st.TLS && has("STLS") {
 				s = append(s, Suggestion{"STLS", "encrypt before sending a password"})
 			}
-			return append(s, Suggestion{"CAPA", "what the server supports"}, Suggestion{"USER bob", "name the mailbox"}, Suggestion{"PASS builder", "bob's practice password"}, Suggestion{"QUIT", "end the session"})
+			return append(s, Suggestion{"CAPA", "what the server supports"}, Suggestion{"USER bob", "name the mailbox"}, Suggestion{"PASS <password>", "bob's practice password"}, Suggestion{"QUIT", "end the session"})
 		}
 	}
 	switch st.Phase {

@@ -1,11 +1,17 @@
 package tui
 
 import (
+	"encoding/base64"
+	"net"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
+
+	"postlab/explorer"
 )
 
 // focus is the focused primitive, read on the UI goroutine.
@@ -82,3 +88,55 @@ func TestDialogsGiveTheFocusBack(t *testing.T) {
 	}
 }
 
+// labTarget is a target at one of the lab's listeners.
+func (h *harness) labTarget(listener string, proto explorer.Protocol, sec Security, user, pass string) Target {
+	h.t.Helper()
+	host, port, err := net.SplitHostPort(h.app.Lab().Addr(listener))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	n, _ := strconv.Atoi(port)
+	return Target{Proto: proto, Host: host, Port: n, Security: sec, User: user, Password: pass}
+}
+
+func TestPasswordsNeverShow(t *testing.T) {
+	h := startApp(t, realLabOptions(t), 100, 30)
+	h.waitFor("lab: smtp 127.0.0.1:")
+	const pass = "hunter2xyz"
+	secret := base64.StdEncoding.EncodeToString([]byte("\x00alice\x00" + pass))
+
+	// POP3: the palette offers PASS with a placeholder.
+	pt := h.labTarget("pop3", explorer.POP3, Plain, "alice", pass)
+	h.app.tv.QueueUpdateDraw(func() { h.app.Connect(pt) })
+	h.waitFor("S: +OK")
+	h.line("USER alice")
+	h.waitLast("+OK")
+	s := h.waitFor("PASS ••••")
+	if strings.Contains(s, pass) {
+		t.Fatalf("the password shows:\n%s", s)
+	}
+
+	// Submission: AUTH PLAIN with a placeholder; picking it sends the
+	// real credentials, which the screen never shows.
+	st := h.labTarget("submission", explorer.SMTP, StartTLS, "alice", pass)
+	h.app.tv.QueueUpdateDraw(func() { h.app.Connect(st) })
+	h.waitFor("S: 220 ")
+	h.line("EHLO [127.0.0.1]")
+	h.waitLast("250 ")
+	s = h.waitFor("AUTH PLAIN <credentials>")
+	if strings.Contains(s, pass) || strings.Contains(s, secret) {
+		t.Fatalf("the credentials show:\n%s", s)
+	}
+	// AUTH PLAIN alone: the 334 makes the command line type blind.
+	h.line("AUTH PLAIN")
+	h.waitLast("334")
+	h.typ("c2VjcmV0")
+	s = h.waitFor("> ••••••••")
+	if strings.Contains(s, "c2VjcmV0") {
+		t.Fatalf("the SASL answer shows while typed:\n%s", s)
+	}
+	h.key(tcell.KeyEnter)
+	h.waitLast("5")
+	h.typ("RSET")
+	h.waitFor("> RSET")
+}

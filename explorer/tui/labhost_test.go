@@ -106,6 +106,7 @@ func TestTeachersLab(t *testing.T) {
 	h.waitFor("connected to smtp://" + student.Name)
 	h.line("EHLO student.example")
 	h.waitLast("250 ")
+	h.waitFor("AUTH PLAIN <credentials>") // the palette follows the EHLO
 	// AUTH PLAIN from the palette carries the typed password, unseen.
 	var auth Suggestion
 	found := make(chan bool, 1)

@@ -248,9 +248,20 @@ func (s *sessionScreen) refreshPalette() {
 		items = []Suggestion{{Command: newCommand, Why: "connect again"}}
 	}
 	s.palette.SetItems(items)
+	// A SASL answer is typed blind, as a password is.
+	if s.challenged() {
+		s.cmd.SetMaskCharacter('•')
+	} else {
+		s.cmd.SetMaskCharacter(0)
+	}
 }
 
 const (
+	// Shown instead of a password or SASL credentials; the real ones are
+	// filled in only when the line is sent.
+	passwordPlaceholder    = "••••"
+	credentialsPlaceholder = "<credentials>"
+
 	composeCommand = "compose…"
 	newCommand     = "new connection…"
 )
@@ -289,16 +300,21 @@ func (s *sessionScreen) fill(c string, reveal bool) string {
 	u, p := s.target.User, s.target.Password
 	lab := s.target.Host != "" && s.a.labListener(s.target) != ""
 	remote := lab && s.a.Lab() == nil // a teacher's lab: no practice users
-	if (!lab || remote) && !reveal {
-		p = ""
-	}
 	if strings.EqualFold(strings.TrimSpace(c), "AUTH PLAIN") && u != "" && p != "" {
+		if !reveal {
+			// Shown on the screen: the base64 is the password in clear.
+			return "AUTH PLAIN " + credentialsPlaceholder
+		}
 		return "AUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte("\x00"+u+"\x00"+p))
 	}
 	if strings.Contains(c, "<digest>") && p != "" {
 		if d := s.apopDigest(p); d != "" {
 			c = strings.ReplaceAll(c, "<digest>", d)
 		}
+	}
+	if p != "" && !reveal {
+		// Never shown, practice passwords included: the same rule for all.
+		p = passwordPlaceholder
 	}
 	from, to, other := "sender@example.org", "recipient@example.org", "another@example.org"
 	if remote && u != "" {
@@ -471,6 +487,7 @@ func errString(err error) string {
 func (s *sessionScreen) Send(line string) { s.send(line, true) }
 
 func (s *sessionScreen) send(line string, remember bool) {
+	line = s.reveal(line)
 	s.mu.Lock()
 	if s.sess == nil && !s.connecting {
 		s.mu.Unlock()
@@ -851,6 +868,12 @@ func (s *sessionScreen) carriesSecret(line string) bool {
 	case len(f) >= 3 && f[0] == "AUTH":
 		return true // the initial response carries the credentials
 	}
+	return s.challenged()
+}
+
+// challenged reports whether the server's last line is a SASL challenge
+// (334 or "+ "), so the next line typed is a credential.
+func (s *sessionScreen) challenged() bool {
 	_, end := s.trace.Bounds()
 	for q := end - 1; q >= 0 && q >= end-5; q-- {
 		e, ok := s.trace.At(q)
@@ -866,4 +889,16 @@ func (s *sessionScreen) carriesSecret(line string) bool {
 		}
 	}
 	return false
+}
+
+// reveal puts the connect form's password where a line shows its
+// placeholder, just before the line is sent.
+func (s *sessionScreen) reveal(line string) string {
+	if s.target.Password == "" {
+		return line
+	}
+	if strings.EqualFold(strings.TrimSpace(line), "AUTH PLAIN "+credentialsPlaceholder) {
+		return s.fill("AUTH PLAIN", true)
+	}
+	return strings.ReplaceAll(line, passwordPlaceholder, s.target.Password)
 }
