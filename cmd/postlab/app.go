@@ -145,6 +145,20 @@ func runApp(o appOptions) error {
 			}
 			return ""
 		},
+		LabAddr: func(listener string) string {
+			if l := app.Lab(); l != nil {
+				return l.Addr(listener)
+			}
+			if h := app.LabHost(); h != "" {
+				// The teacher's lab listens on its default ports.
+				d := lab.DefaultConfig()
+				addr := map[string]string{"smtp": d.SMTP, "submission": d.Submission, "submissions": d.Submissions, "pop3": d.POP3, "pop3s": d.POP3S}[listener]
+				if _, port, err := net.SplitHostPort(addr); err == nil {
+					return net.JoinHostPort(h, port)
+				}
+			}
+			return ""
+		},
 		LabCA: func() *x509.CertPool {
 			if l := app.Lab(); l != nil {
 				return l.CertPool()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,7 +22,16 @@ type DiagDiagnoser struct {
 	// LabCA returns the lab's certificate pool, trusted for servers of
 	// the practice domain when the settings of an address are probed.
 	LabCA func() *x509.CertPool
+	// LabAddr is the address of one of the lab's listeners ("smtp",
+	// "submission", "submissions", "pop3", "pop3s"), "" when it is off:
+	// the practice domain's servers are probed there.
+	LabAddr func(listener string) string
+	// NoProbe leaves the servers alone (tests of the DNS part).
+	NoProbe bool
 }
+
+// labSelector is the DKIM selector the lab signs with.
+const labSelector = "lab"
 
 // Diagnose implements Diagnoser: the DNS checks of package diag and, for an
 // address, the settings a mail client would use (diag.DiscoverSettings,
@@ -42,7 +53,11 @@ func (d DiagDiagnoser) Diagnose(ctx context.Context, target string, progress fun
 	if err != nil {
 		return Report{}, err
 	}
-	rep, err := diag.Diagnose(ctx, target, diag.Options{Resolver: r})
+	do := diag.Options{Resolver: r}
+	if practice {
+		do.DKIMSelectors = []string{labSelector} // besides the common ones
+	}
+	rep, err := diag.Diagnose(ctx, target, do)
 	if rep == nil {
 		return Report{}, err
 	}
@@ -56,11 +71,37 @@ func (d DiagDiagnoser) Diagnose(ctx context.Context, target string, progress fun
 			progress(tf)
 		}
 	}
-	for _, f := range rep.Findings {
-		add(Finding{Check: f.Check, Status: string(f.Status), Summary: f.Summary, Detail: f.Detail, Fix: f.Fix, Ref: f.Ref})
+	conv := func(f diag.Finding) Finding {
+		return Finding{Check: f.Check, Status: string(f.Status), Summary: appTerms(f.Summary), Detail: appTerms(f.Detail), Fix: appTerms(f.Fix), Ref: f.Ref}
 	}
-	if err != nil || t.Address == "" || ctx.Err() != nil {
+	for _, f := range rep.Findings {
+		add(conv(f))
+	}
+	if err != nil || ctx.Err() != nil {
 		return out, err
+	}
+	if !d.NoProbe && rep.MX != nil {
+		// The servers, as `postlab diag` probes them: the lab's on its
+		// real ports with its own CA, any other domain's MX on port 25.
+		po := diag.ProbeOptions{Resolver: r, Timeout: 10 * time.Second, Domain: t.Domain, Helo: "client.postlab.test"}
+		if practice {
+			po.Ports = d.labPorts()
+			if d.LabCA != nil {
+				po.RootCAs = d.LabCA()
+			}
+		}
+		start := time.Now()
+		_, fs := diag.ProbeServers(ctx, rep.MX, po)
+		for _, f := range fs {
+			add(conv(f))
+		}
+		out.DurationMS += time.Since(start).Milliseconds()
+		if ctx.Err() != nil {
+			return out, ctx.Err()
+		}
+	}
+	if t.Address == "" {
+		return out, nil
 	}
 	so := diag.SettingsOptions{Resolver: r, Timeout: 8 * time.Second}
 	if practice && d.LabCA != nil {
@@ -81,6 +122,46 @@ func (d DiagDiagnoser) Diagnose(ctx context.Context, target string, progress fun
 	}
 	return out, nil
 }
+
+// labPorts are the lab's listening ports by service (nil: port 25 only).
+func (d DiagDiagnoser) labPorts() map[string]int {
+	if d.LabAddr == nil {
+		return nil
+	}
+	out := map[string]int{}
+	for _, n := range []string{"smtp", "submission", "submissions", "pop3", "pop3s"} {
+		if _, port, err := net.SplitHostPort(d.LabAddr(n)); err == nil {
+			if p, err := strconv.Atoi(port); err == nil {
+				out[n] = p
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// appTexts say in the app's terms what diag's texts say in the command
+// line's: the app has no --dkim-selector, --port, --ca or password flags.
+var appTexts = strings.NewReplacer(
+	"Run again with --dkim-selector SELECTOR.", "Diagnose tries the lab's selector and the common ones; for another, run postlab diag --dkim-selector SELECTOR DOMAIN in a shell, or paste a signed message into Troubleshoot (6), which reads its s= tag.",
+	"(set POSTLAB_PASSWORD or use --ask-password)", "(Diagnose never logs in; connect from the Session screen (1) with your password to try)",
+	"pass its certificate with --ca FILE and run again", "start the app with --lab-host HOST --ca FILE (a teacher's lab), or run postlab diag --ca FILE in a shell",
+	"pass its certificate with --ca FILE.", "start the app with --lab-host HOST --ca FILE (a teacher's lab), or run postlab diag --ca FILE in a shell.",
+	"Retry with a longer --timeout or another --resolver.", "Retry (Enter in the field), or start the app with --resolver HOST:PORT for another resolver.",
+	"or probe the port it really uses with --port ", "or, for a server on another port, run postlab diag --port ",
+	" (the lab's SMTP is on 2525: --port smtp=2525).", " in a shell (Diagnose probes the lab's own ports by itself).",
+	"try --resolver", "start the app with --resolver HOST:PORT",
+	"(try --resolver)", "(start the app with --resolver HOST:PORT)",
+	"with --resolver.", "(start the app with --resolver HOST:PORT).",
+	"(--resolver)", "(start the app with --resolver HOST:PORT)",
+	"another --resolver", "another resolver (start the app with --resolver HOST:PORT)",
+	"with --resolver HOST:PORT", "when starting the app: postlab --resolver HOST:PORT",
+)
+
+// appTerms rewrites a text of diag for the app.
+func appTerms(s string) string { return appTexts.Replace(s) }
 
 // settingsFindings turns the settings matrix into findings: one per
 // server tried, and the recommendation.
@@ -121,7 +202,7 @@ func settingsFindings(r *diag.SettingsResult) []Finding {
 		if s.Error != "" {
 			d = append(d, "error: "+s.Error)
 		}
-		f.Detail = strings.Join(d, "\n")
+		f.Detail = appTerms(strings.Join(d, "\n"))
 		return f
 	}
 	for _, s := range r.Incoming {
@@ -135,7 +216,7 @@ func settingsFindings(r *diag.SettingsResult) []Finding {
 		in, o := r.Recommended.Incoming, r.Recommended.Outgoing
 		rec.Status = "pass"
 		rec.Summary = fmt.Sprintf("incoming %s %s:%d %s · outgoing %s %s:%d %s", in.Protocol, in.Host, in.Port, in.Security, o.Protocol, o.Host, o.Port, o.Security)
-		rec.Detail = strings.Join(append(r.Recommended.IncomingWhy, r.Recommended.OutgoingWhy...), "\n")
+		rec.Detail = appTerms(strings.Join(append(r.Recommended.IncomingWhy, r.Recommended.OutgoingWhy...), "\n"))
 	}
 	return append(out, rec)
 }

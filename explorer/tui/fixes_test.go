@@ -1,7 +1,9 @@
 package tui
 
 import (
+	"context"
 	"encoding/base64"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"github.com/rivo/tview"
 
 	"postlab/explorer"
+	"postlab/explorer/lab"
 )
 
 // focus is the focused primitive, read on the UI goroutine.
@@ -139,4 +142,58 @@ func TestPasswordsNeverShow(t *testing.T) {
 	h.waitLast("5")
 	h.typ("RSET")
 	h.waitFor("> RSET")
+}
+
+func TestDiagnoseProbesTheLabsServers(t *testing.T) {
+	cfg := lab.DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	l, err := StartLabWith(cfg)(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close(context.Background())
+	d := DiagDiagnoser{
+		Domain:  "postlab.test",
+		LabDNS:  func() string { return l.Addr("dns") },
+		LabCA:   l.CertPool,
+		LabAddr: l.Addr,
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	rep, err := d.Diagnose(ctx, "postlab.test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all strings.Builder
+	for _, f := range rep.Findings {
+		fmt.Fprintf(&all, "%s %s %s | %s | %s\n", f.Check, f.Status, f.Summary, f.Detail, f.Fix)
+	}
+	s := all.String()
+	_, smtpPort, _ := net.SplitHostPort(l.Addr("smtp"))
+	_, pop3Port, _ := net.SplitHostPort(l.Addr("pop3"))
+	for _, want := range []string{":" + smtpPort, ":" + pop3Port, "lab._domainkey"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("no %q in the findings:\n%s", want, s)
+		}
+	}
+	for _, flag := range []string{"--dkim-selector", "--ask-password", "POSTLAB_PASSWORD", "--port smtp=2525"} {
+		if strings.Contains(s, flag) {
+			t.Errorf("a finding names %s, which the app cannot set:\n%s", flag, s)
+		}
+	}
+	if strings.Contains(s, " fail ") {
+		t.Logf("failures:\n%s", s)
+	}
+}
+
+func TestDiagTextsInAppTerms(t *testing.T) {
+	for in, want := range map[string]string{
+		"Run again with --dkim-selector SELECTOR.":                                    "Troubleshoot (6)",
+		"offers PLAIN; login not tested (set POSTLAB_PASSWORD or use --ask-password)": "Session screen (1)",
+		"Retry; if it persists, the resolver is failing (try --resolver).":            "start the app with --resolver",
+	} {
+		if got := appTerms(in); !strings.Contains(got, want) || strings.Contains(got, "--dkim-selector SELECTOR.") && !strings.Contains(got, "postlab diag") {
+			t.Errorf("appTerms(%q) = %q, want it to mention %q", in, got, want)
+		}
+	}
 }
