@@ -2,10 +2,13 @@ package main
 
 import (
 	"crypto/x509"
+	"errors"
+	"io"
 	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -107,6 +110,11 @@ func runApp(o appOptions) error {
 		}
 		opts.Course = c
 	}
+	if appScreen == nil {
+		if err := checkTerm(os.Getenv("TERM")); err != nil {
+			return err
+		}
+	}
 	if appScreen == nil && !term.IsTerminal(int(os.Stdout.Fd())) {
 		return usageErrorf("the app needs a terminal; for scripts use the subcommands (see 'postlab --help')")
 	}
@@ -186,7 +194,25 @@ func runApp(o appOptions) error {
 		}
 	}()
 	if err := app.Run(); err != nil {
-		return failErrorf("%v", err)
+		if errors.Is(err, io.EOF) {
+			return nil // the terminal went away: the lab has stopped, nothing to say
+		}
+		return failErrorf("the terminal: %v", err)
+	}
+	return nil
+}
+
+// checkTerm tells, in one line, that tcell has no description of the
+// terminal type, instead of the app failing with a bare exit status.
+func checkTerm(name string) error {
+	if runtime.GOOS == "windows" {
+		return nil // the console needs no terminfo
+	}
+	if _, err := tcell.LookupTerminfo(name); err != nil {
+		if name == "" {
+			return usageErrorf("cannot use the terminal: TERM is not set; try TERM=xterm-256color")
+		}
+		return usageErrorf("cannot use terminal type TERM=%s: %v; try TERM=xterm-256color", name, err)
 	}
 	return nil
 }

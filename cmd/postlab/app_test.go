@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -363,4 +364,25 @@ func TestLessonsFlagAddsATeachersLesson(t *testing.T) {
 	sim.InjectKey(tcell.KeyEnd, 0, tcell.ModNone)
 	waitScreen(t, app, sim, "Our school's relay", "Where the school's mail goes.")
 	quitApp(t, sim, done)
+}
+
+func TestUnknownTerminalTypeSaysSo(t *testing.T) {
+	err := checkTerm("no-such-terminal-xyz")
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != exitUsage {
+		t.Fatalf("checkTerm: %v, want a usage error", err)
+	}
+	for _, want := range []string{"cannot use terminal type TERM=no-such-terminal-xyz", "try TERM=xterm-256color"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q lacks %q", err, want)
+		}
+	}
+	if err := checkTerm("xterm-256color"); err != nil {
+		t.Errorf("xterm-256color: %v", err)
+	}
+	// The bare command says it before anything else.
+	t.Setenv("TERM", "no-such-terminal-xyz")
+	if code := run([]string{"--no-lab"}); code != exitUsage {
+		t.Fatalf("exit %d, want %d", code, exitUsage)
+	}
 }
