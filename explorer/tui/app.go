@@ -553,6 +553,14 @@ func (a *App) capture(ev *tcell.EventKey) *tcell.EventKey {
 		return nil
 	case tcell.KeyEscape:
 		if a.cancelAll() {
+			// Say so now: work that ignores its context ends late, and
+			// the screens drop what it brings.
+			a.setStatus("cancelled", true)
+			for _, s := range a.screens {
+				if c, ok := s.(interface{ cancelled() }); ok {
+					c.cancelled()
+				}
+			}
 			return nil
 		}
 		if a.dialog != "" {

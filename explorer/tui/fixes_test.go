@@ -197,3 +197,22 @@ func TestDiagTextsInAppTerms(t *testing.T) {
 		}
 	}
 }
+
+func TestEscCancelsDiagnoseAtOnce(t *testing.T) {
+	block := make(chan struct{})
+	o := fakeOptions(newFakeLab(), nil)
+	o.Diagnoser = fakeDiagnoser{block: block, stubborn: true}
+	h := startApp(t, o, 80, 24)
+	h.rune('4')
+	h.waitFor("Domain or address:")
+	h.line("example.org")
+	h.waitFor("checking example.org", "(running)")
+	h.key(tcell.KeyEscape)
+	h.waitFor("cancelled", "(stopped)")
+	close(block) // the checks end anyway: their late results are dropped
+	time.Sleep(100 * time.Millisecond)
+	s := h.waitFor("cancelled", "(stopped)")
+	if strings.Contains(s, "no SPF record") || strings.Contains(s, "1 failed") {
+		t.Fatalf("late results of a cancelled run show:\n%s", s)
+	}
+}

@@ -130,6 +130,17 @@ func (d *diagnoseScreen) run(target string) {
 	})
 }
 
+// cancelled ends the running checks' part on the screen at once (Esc):
+// their late progress and report are dropped.
+func (d *diagnoseScreen) cancelled() {
+	if !d.live {
+		return
+	}
+	d.live = false
+	d.runs++
+	d.tree.SetTitle(strings.Replace(d.tree.GetTitle(), "(running)", "(stopped)", 1))
+}
+
 func (d *diagnoseScreen) summary(rep Report) string {
 	n := map[string]int{}
 	for _, f := range rep.Findings {

@@ -110,10 +110,15 @@ func TestServerLogShowsLabTraces(t *testing.T) {
 	h.waitFor("C: #2 pop3 USER [bob]", lockMark)
 }
 
-type fakeDiagnoser struct{ block chan struct{} }
+type fakeDiagnoser struct {
+	block    chan struct{}
+	stubborn bool // finishes its work whatever the context says
+}
 
 func (f fakeDiagnoser) Diagnose(ctx context.Context, target string, progress func(Finding)) (Report, error) {
-	if f.block != nil {
+	if f.stubborn {
+		<-f.block
+	} else if f.block != nil {
 		select {
 		case <-f.block:
 		case <-ctx.Done():
