@@ -216,3 +216,39 @@ func TestEscCancelsDiagnoseAtOnce(t *testing.T) {
 		t.Fatalf("late results of a cancelled run show:\n%s", s)
 	}
 }
+
+func TestNewConnectionInALessonFocusesThePicker(t *testing.T) {
+	var fs *fakeSession
+	o := fakeOptions(newFakeLab(), &fs)
+	o.DataDir = t.TempDir()
+	h := startApp(t, o, 80, 24)
+	h.waitFor("lab: smtp")
+	h.rune('5')
+	h.waitFor("Your first SMTP session by hand")
+	h.key(tcell.KeyDown)
+	h.key(tcell.KeyEnter)
+	h.waitFor("not connected")
+	h.key(tcell.KeyTab)
+	h.key(tcell.KeyDown) // the picker remembers nothing of this
+	h.key(tcell.KeyUp)
+	h.key(tcell.KeyEnter)
+	h.waitFor("S: 220 ")
+	for _, open := range []func(){
+		func() { h.key(tcell.KeyCtrlN) },
+		func() { h.app.tv.QueueUpdateDraw(func() { h.app.session.pick(Suggestion{Command: newCommand}) }) },
+	} {
+		h.waitFocus(h.app.session.cmd, "the command line")
+		h.app.tv.QueueUpdateDraw(func() { h.app.lessons.presets.SetCurrentItem(2) })
+		open()
+		h.waitFor("not connected: Enter opens a session")
+		h.waitFocus(h.app.lessons.presets, "the picker")
+		if i := h.app.lessons.presets.GetCurrentItem(); i != 0 {
+			t.Fatalf("the picker starts at row %d", i)
+		}
+		h.key(tcell.KeyEnter)
+		h.waitFor("S: 220 ")
+		if h.app.Current() != 4 {
+			t.Fatalf("left the lesson for screen %d", h.app.Current()+1)
+		}
+	}
+}

@@ -108,6 +108,9 @@ func newLessonsScreen(a *App, course *lessons.Course, loadErr error) *lessonsScr
 		if ls.mirrorName() != name {
 			ls.mirror.SwitchToPage(name)
 		}
+		if name == "connect" {
+			ls.presets.SetCurrentItem(0) // each time from the top
+		}
 	}
 	a.SubscribeSession(ls.observe)
 	if ls.model != nil {

@@ -560,6 +560,11 @@ func (s *sessionScreen) newConnection() {
 	s.mu.Unlock()
 	s.setPage("connect")
 	s.a.showSession()
+	if s.a.hostedSession() {
+		// Beside a lesson the picker of lab sessions stands for the form:
+		// it takes the keys, so Enter opens a session.
+		s.a.tv.SetFocus(s.a.lessons.presets)
+	}
 }
 
 // setPage shows the connect form ("connect") or the session ("session").
