@@ -433,6 +433,9 @@ func (a *App) Show(i int) {
 	if i < 0 || i >= len(a.screens) {
 		return
 	}
+	if a.current == a.lessonsIndex() && i != a.current && a.lessons != nil && a.lessons.lessonOpen() {
+		a.lessons.leave()
+	}
 	a.current = i
 	a.pages.SwitchToPage(fmt.Sprint(i))
 	if act, ok := a.screens[i].(interface{ Activated() }); ok {
@@ -468,11 +471,31 @@ func (a *App) refreshChrome() {
 	labMsg := a.labMsg
 	a.mu.Unlock()
 	_, _, w, _ := a.status.GetRect()
-	left := tview.TaggedStringWidth(st.String())
-	if pad := w - left - len([]rune(labMsg)) - 1; pad > 0 {
-		st.WriteString(strings.Repeat(" ", pad) + a.th.tag("dim") + tview.Escape(labMsg) + a.th.reset())
-	} else if a.msg == "" {
-		st.WriteString(a.th.tag("dim") + tview.Escape(labMsg) + a.th.reset())
+	if fault := a.labFaults(); fault != "" {
+		// A lab that misbehaves on purpose always says so, before the
+		// message if need be.
+		if w-len([]rune(a.msg))-len([]rune(fault+"  "+labMsg))-3 > 0 {
+			fault += "  " + labMsg
+		}
+		if room := w - len([]rune(fault)) - 3; len([]rune(a.msg)) > room {
+			st.Reset()
+			if a.msgErr {
+				st.WriteString(a.th.tag("err"))
+			}
+			st.WriteString(tview.Escape(string([]rune(a.msg)[:max(0, room-1)]) + "…"))
+			if a.msgErr {
+				st.WriteString(a.th.reset())
+			}
+		}
+		left := tview.TaggedStringWidth(st.String())
+		st.WriteString(strings.Repeat(" ", max(1, w-left-len([]rune(fault)))) + a.th.tag("warn") + tview.Escape(fault) + a.th.reset())
+	} else {
+		left := tview.TaggedStringWidth(st.String())
+		if pad := w - left - len([]rune(labMsg)) - 1; pad > 0 {
+			st.WriteString(strings.Repeat(" ", pad) + a.th.tag("dim") + tview.Escape(labMsg) + a.th.reset())
+		} else if a.msg == "" {
+			st.WriteString(a.th.tag("dim") + tview.Escape(labMsg) + a.th.reset())
+		}
 	}
 	a.status.SetText(st.String())
 
@@ -766,6 +789,24 @@ func (c clickOnly) MouseHandler() func(action tview.MouseAction, event *tcell.Ev
 	return func(action tview.MouseAction, event *tcell.EventMouse, setFocus func(p tview.Primitive)) (bool, tview.Primitive) {
 		return inner(action, event, func(tview.Primitive) {})
 	}
+}
+
+// labFaults names the lab's active fault scenario and DNS faults ("" when
+// the lab runs normally), for the status bar.
+func (a *App) labFaults() string {
+	l := a.localLab()
+	if l == nil {
+		return ""
+	}
+	var on []string
+	if s := l.Scenario(); s != "" {
+		on = append(on, s)
+	}
+	on = append(on, l.DNSFaults()...)
+	if len(on) == 0 {
+		return ""
+	}
+	return "⚠ lab fault: " + strings.Join(on, ", ")
 }
 
 // lessonsIndex is the Lessons screen's index.

@@ -252,3 +252,57 @@ func TestNewConnectionInALessonFocusesThePicker(t *testing.T) {
 		}
 	}
 }
+
+func TestLessonFaultsEndWhenTheLessonIsLeft(t *testing.T) {
+	o := realLabOptions(t)
+	o.DataDir = t.TempDir()
+	h := startApp(t, o, 100, 30)
+	h.waitFor("lab: smtp 127.0.0.1:")
+	var id string
+	var step int
+	for _, l := range h.app.lessons.model.Course().Lessons {
+		for i, st := range l.Steps {
+			for _, x := range st.Lab {
+				if id == "" && x.Kind == "scenario" {
+					id, step = l.ID, i
+				}
+			}
+		}
+	}
+	if id == "" {
+		t.Fatal("no lesson step has a fault scenario")
+	}
+	scenario := func() string {
+		ch := make(chan string, 1)
+		h.app.tv.QueueUpdate(func() { ch <- h.app.localLab().Scenario() })
+		return <-ch
+	}
+	waitScenario := func(on bool) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for (scenario() != "") != on && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if (scenario() != "") != on {
+			t.Fatalf("scenario %q, want on=%v\n%s", scenario(), on, h.text())
+		}
+	}
+	h.app.tv.QueueUpdateDraw(func() { h.app.lessons.open(id) })
+	h.waitFor("Step 1 of")
+	for i := 0; i < step; i++ {
+		h.rune('n')
+	}
+	waitScenario(true)
+	h.waitFor("⚠ lab fault: " + scenario())
+
+	h.rune('1') // another screen
+	waitScenario(false)
+	s := h.waitFor("Session")
+	if strings.Contains(s, "lab fault") {
+		t.Fatalf("the status bar still shows a fault:\n%s", s)
+	}
+	h.rune('5') // back: the step's fault again
+	waitScenario(true)
+	h.rune('l') // the list
+	waitScenario(false)
+}

@@ -21,6 +21,7 @@ import (
 // report what happened.
 type lessonsScreen struct {
 	a     *App
+	left  bool // the open lesson's faults were switched off on leaving it
 	model *lessons.Model
 	err   string // the course could not be loaded
 
@@ -190,6 +191,20 @@ func (ls *lessonsScreen) Activated() {
 	ls.refresh()
 	if ls.lessonOpen() {
 		ls.mirror.SwitchToPage(ls.a.session.pageName())
+		if ls.left {
+			ls.left = false
+			ls.prepareQuiet() // the step's faults again, as they were
+		}
+	}
+}
+
+// leave switches the lesson's faults off when the student leaves it (for
+// the list or another screen): a lab that misbehaves elsewhere confuses.
+func (ls *lessonsScreen) leave() {
+	ls.left = true
+	if l := ls.a.localLab(); l != nil {
+		l.SetScenario("")
+		l.SetDNSFaults(nil)
 	}
 }
 
@@ -409,6 +424,7 @@ func (ls *lessonsScreen) observe(conn uint64, ev explorer.Event) {
 }
 
 func (ls *lessonsScreen) backToList() {
+	ls.leave()
 	ls.root.SwitchToPage("list")
 	ls.refreshList()
 	ls.a.Show(ls.a.lessonsIndex())
