@@ -306,3 +306,40 @@ func TestLessonFaultsEndWhenTheLessonIsLeft(t *testing.T) {
 	h.rune('l') // the list
 	waitScenario(false)
 }
+
+func TestLinesTypedBeforeTheGreetingWait(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	conns := make(chan net.Conn, 1)
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			conns <- c
+		}
+	}()
+	o := realLabOptions(t)
+	o.StartLab = nil
+	h := startApp(t, o, 100, 30)
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	n, _ := strconv.Atoi(port)
+	h.app.tv.QueueUpdateDraw(func() {
+		h.app.Connect(Target{Proto: explorer.SMTP, Host: "127.0.0.1", Port: n, Security: Plain})
+	})
+	var c net.Conn
+	select {
+	case c = <-conns:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no connection")
+	}
+	defer c.Close()
+	s := h.waitFor("connected; waiting for the server's greeting")
+	if strings.Contains(s, "connecting to 127.0.0.1:"+port+"…") {
+		t.Errorf("the status bar still says connecting:\n%s", s)
+	}
+	h.line("EHLO early.example")
+	h.waitFor("queued until the server's greeting: EHLO early.example", "waiting for the greeting")
+	c.Write([]byte("220 late ESMTP\r\n"))
+	h.waitFor("C: EHLO early.example")
+}

@@ -373,6 +373,17 @@ func (s *sessionScreen) apopDigest(password string) string {
 // onEvent receives trace events from any goroutine.
 func (s *sessionScreen) onEvent(ev explorer.Event) {
 	s.trace.Append(Entry{Event: ev})
+	if ev.Dir == explorer.Local && strings.HasPrefix(ev.Line, "connected to ") {
+		n := s.connNum.Load()
+		s.a.QueueUpdateDraw(func() {
+			s.mu.Lock()
+			waiting := s.connecting && s.connNum.Load() == n
+			s.mu.Unlock()
+			if waiting {
+				s.a.setStatus("connected; waiting for the server's greeting…  (Esc cancels)", false)
+			}
+		})
+	}
 	s.subMu.Lock()
 	fns := make([]func(uint64, explorer.Event), 0, len(s.subs))
 	for _, f := range s.subs {
@@ -499,7 +510,17 @@ func (s *sessionScreen) send(line string, remember bool) {
 		s.cmds.Add(line)
 	}
 	s.queue = append(s.queue, line)
+	early := s.sess == nil
 	s.mu.Unlock()
+	if early {
+		// The server has not spoken yet: say the line waits, not lost.
+		shown := line
+		if secret {
+			shown = "(a line with credentials)"
+		}
+		s.trace.Append(Entry{Event: explorer.Event{Time: time.Now(), Dir: explorer.Local, Line: "queued until the server's greeting: " + shown}})
+		s.a.setStatus("waiting for the greeting… the line is sent once the server speaks", false)
+	}
 	s.trace.End() // what you send and its reply come into view
 	s.pump()
 }
