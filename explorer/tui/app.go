@@ -441,7 +441,9 @@ func (a *App) Show(i int) {
 	if act, ok := a.screens[i].(interface{ Activated() }); ok {
 		act.Activated()
 	}
-	if f := a.screens[i].Focusables(); len(f) > 0 {
+	if ar, ok := a.screens[i].(interface{ arrival() tview.Primitive }); ok {
+		a.tv.SetFocus(ar.arrival())
+	} else if f := a.screens[i].Focusables(); len(f) > 0 {
 		a.tv.SetFocus(f[0])
 	}
 }
@@ -526,6 +528,10 @@ func (a *App) currentHints() []Hint {
 	}
 	if a.typingChrome() {
 		return append(hs, Hint{"Esc", "out", nil}, Hint{"Alt-1..6", "screens", nil}, Hint{"^C", "quit", a.Stop})
+	}
+	if a.session.palette.HasFocus() {
+		// Digits pick a command here.
+		return append(hs, Hint{"1-9", "pick", nil}, Hint{"Alt-1..6", "screens", nil}, Hint{"?", "help", a.showHelp}, Hint{"q", "quit", a.Stop})
 	}
 	return append(hs, Hint{"1-6", "screens", nil}, Hint{"?", "help", a.showHelp}, Hint{"q", "quit", a.Stop})
 }
@@ -757,7 +763,7 @@ func (a *App) showHelp() {
 	t := a.th.tag("title")
 	r := a.th.reset()
 	fmt.Fprintf(&b, "%sEverywhere%s\n", t, r)
-	b.WriteString("  1-6 / Alt+1-6   switch screen (also click the tabs)\n  Tab, Shift-Tab   move between panes\n  Esc              cancel running network work / leave a field / close a dialog\n  ?, F1            this help\n  q, Ctrl-C        quit (stops the lab)\n  mouse            click to focus and select, wheel to scroll\n\n")
+	b.WriteString("  1-6             switch screen outside text fields (also click the tabs)\n  Alt+1-6         switch screen anywhere, text fields included\n  Tab, Shift-Tab   move between panes\n  Esc              cancel running network work / leave a field / close a dialog\n  ?, F1            this help\n  q, Ctrl-C        quit (stops the lab)\n  mouse            click to focus and select, wheel to scroll\n\n")
 	fmt.Fprintf(&b, "%sSession%s\n", t, r)
 	b.WriteString("  Enter           send the command line (connect from the form)\n  Up/Down         command history\n  Tab             complete a command valid now (empty line: next pane)\n  Ctrl-P          pick from the palette of next commands (or click it)\n  Ctrl-O          compose a message for DATA (dot-stuffing shown)\n  Ctrl-S          save the transcript (text or JSON Lines)\n  Ctrl-N          new connection\n  Teacher's lab…  (connect form) use a classroom lab instead of your own\n  trace: Up/Down j/k PgUp/PgDn Home/End g/G move; the notes follow\n\n")
 	fmt.Fprintf(&b, "%sMailboxes%s\n", t, r)

@@ -343,3 +343,36 @@ func TestLinesTypedBeforeTheGreetingWait(t *testing.T) {
 	c.Write([]byte("220 late ESMTP\r\n"))
 	h.waitFor("C: EHLO early.example")
 }
+
+func TestDigitsSwitchScreensOnArrival(t *testing.T) {
+	o := fakeOptions(newFakeLab(), nil)
+	o.Diagnoser = fakeDiagnoser{}
+	h := startApp(t, o, 80, 24)
+	h.waitFor("lab: smtp")
+	h.rune('4')
+	h.waitFor("Domain or address:")
+	h.rune('6') // not typed into the Diagnose field
+	h.waitFor("paste (Ctrl-R explains)")
+	deadline := time.Now().Add(5 * time.Second)
+	for h.app.Current() != 5 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if h.app.Current() != 5 {
+		t.Fatalf("6 on Diagnose left the app on screen %d", h.app.Current()+1)
+	}
+	h.key(tcell.KeyEscape) // out of the paste area
+	h.rune('4')
+	h.typ("example.org") // a name typed on arrival lands in the field
+	h.key(tcell.KeyEnter)
+	h.waitFor("findings for example.org")
+	// The palette: digits pick, and the hints say so.
+	h.key(tcell.KeyEscape) // out of the field
+	h.rune('1')
+	h.key(tcell.KeyEnter)
+	h.waitFor("S: 220")
+	h.key(tcell.KeyCtrlP)
+	s := h.waitFor("1-9 pick", "Alt-1..6 screens")
+	if strings.Contains(s, "1-6 screens") {
+		t.Errorf("the hints offer 1-6 in the palette:\n%s", s)
+	}
+}

@@ -26,7 +26,7 @@ type diagnoseScreen struct {
 
 func newDiagnoseScreen(a *App) *diagnoseScreen {
 	d := &diagnoseScreen{a: a}
-	d.input = tview.NewInputField().SetLabel("Domain or address: ").SetPlaceholder("postlab.test  (Enter runs the checks)")
+	d.input = tview.NewInputField().SetLabel("Domain or address: ").SetPlaceholder("postlab.test  (type a name, Enter runs the checks)")
 	d.input.SetFieldStyle(tcell.StyleDefault.Underline(true)).SetLabelStyle(a.th.label).SetPlaceholderStyle(a.th.dim)
 	d.input.SetDoneFunc(func(k tcell.Key) {
 		switch k {
@@ -60,8 +60,33 @@ func (d *diagnoseScreen) Root() tview.Primitive { return d.root }
 func (d *diagnoseScreen) Focusables() []tview.Primitive {
 	return []tview.Primitive{d.input, d.tree, d.detail}
 }
+
+// arrival is the findings tree, so the screen keys (1-6, q) work on
+// arrival; typing a name starts in the field.
+func (d *diagnoseScreen) arrival() tview.Primitive { return d.tree }
+
+// capture sends letters typed outside the field into it.
+func (d *diagnoseScreen) capture(ev *tcell.EventKey) *tcell.EventKey {
+	r := ev.Rune()
+	if ev.Key() != tcell.KeyRune || ev.Modifiers()&tcell.ModAlt != 0 || d.input.HasFocus() || !d.root.HasFocus() {
+		return ev
+	}
+	if r == '/' {
+		d.a.tv.SetFocus(d.input)
+		return nil
+	}
+	// With findings shown, letters move in the tree (j, k, g, G).
+	empty := len(d.top.GetChildren()) == 0
+	if empty && ((r >= 'a' && r <= 'z' && r != 'q') || (r >= 'A' && r <= 'Z' && r != 'L') || r == '@') {
+		d.a.tv.SetFocus(d.input)
+		d.input.SetText(d.input.GetText() + string(r))
+		return nil
+	}
+	return ev
+}
+
 func (d *diagnoseScreen) Hints() []Hint {
-	return []Hint{{"Enter", "run / expand", nil}}
+	return []Hint{{"Enter", "run / expand", nil}, {"/", "name", func() { d.a.tv.SetFocus(d.input) }}}
 }
 
 // statusIcon marks a finding's outcome; the word stays for NO_COLOR.

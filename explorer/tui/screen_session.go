@@ -307,7 +307,9 @@ func (s *sessionScreen) fill(c string, reveal bool) string {
 		}
 		return "AUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte("\x00"+u+"\x00"+p))
 	}
-	if strings.Contains(c, "<digest>") && p != "" {
+	if strings.Contains(c, "<digest>") && p != "" && reveal {
+		// Shown as <digest>: 32 hex digits would push the rest of the
+		// palette (QUIT) off an 80-column screen.
 		if d := s.apopDigest(p); d != "" {
 			c = strings.ReplaceAll(c, "<digest>", d)
 		}
