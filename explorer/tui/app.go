@@ -234,6 +234,8 @@ func (a *App) Run() error {
 		a.startLab(false) // connects when the lab is up: it may be the target
 	} else {
 		a.setLabMsg("lab off (--no-lab)", false)
+		a.mail.setEmpty("The lab is off (--no-lab), so there are no mailboxes to show here. A lab run by postlab serve keeps its mail there: read it with a POP3 session (screen 1).")
+		a.slog.view.SetEmptyText("The lab is off (--no-lab): only a lab running in this app shows its side\nof your sessions here. Start postlab without --no-lab to see both sides.")
 		a.connectPending()
 	}
 	err := a.tv.Run()

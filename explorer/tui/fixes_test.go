@@ -376,3 +376,32 @@ func TestDigitsSwitchScreensOnArrival(t *testing.T) {
 		t.Errorf("the hints offer 1-6 in the palette:\n%s", s)
 	}
 }
+
+func TestWithoutALabEveryScreenSaysWhy(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		set  func(*Options)
+		mail string
+		log  string
+	}{
+		{"no-lab", func(o *Options) { o.NoLab = true }, "The lab is off (--no-lab)", "The lab is off (--no-lab)"},
+		{"lab-host", func(o *Options) { o.LabHost = "127.0.0.2"; o.NoLab = true }, "teacher's lab at 127.0.0.2", "teacher's lab at 127.0.0.2"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o := fakeOptions(newFakeLab(), nil)
+			c.set(&o)
+			h := startApp(t, o, 80, 24)
+			s := h.waitFor("Protocol")
+			if c.name == "no-lab" && strings.Contains(s, "connects to the lab") {
+				t.Errorf("the intro offers the lab:\n%s", s)
+			}
+			h.rune('2')
+			h.waitFor(c.mail)
+			h.rune('3')
+			s = h.waitFor(c.log)
+			if strings.Contains(s, "appears here") {
+				t.Errorf("the server log promises traffic:\n%s", s)
+			}
+		})
+	}
+}

@@ -813,6 +813,8 @@ func (f *connectForm) setIntro() {
 	where := "the lab (a practice mail server here)"
 	if f.remote != "" {
 		where = "the teacher's lab at " + tview.Escape(f.remote)
+	} else if f.a.opts.NoLab || f.a.opts.StartLab == nil {
+		where = "the server in the form (no lab here: --no-lab)"
 	}
 	f.intro.SetText(a.th.tag("title") + "postlab" + a.th.reset() + " runs real SMTP and POP3 sessions and explains every line, with its RFC.\n" +
 		k("Enter") + " connects to " + where + " · " + k("Tab") + " moves · " + k("?") + " help")

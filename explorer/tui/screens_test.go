@@ -190,7 +190,7 @@ func TestNoLab(t *testing.T) {
 	h := startApp(t, o, 80, 24)
 	h.waitFor("lab off (--no-lab)")
 	h.rune('2')
-	h.waitFor("The lab is not running")
+	h.waitFor("The lab is off (--no-lab)")
 }
 
 func TestQuitStopsTheLab(t *testing.T) {
