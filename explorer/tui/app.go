@@ -197,7 +197,13 @@ func New(o Options) *App {
 		}
 		return ev, action
 	})
-	a.tv.SetBeforeDrawFunc(func(tcell.Screen) bool { a.refreshChrome(); return false })
+	a.tv.SetBeforeDrawFunc(func(scr tcell.Screen) bool {
+		// The screen's width, not the bars' last rectangles: after a
+		// resize those are stale until the layout runs in this draw.
+		w, _ := scr.Size()
+		a.refreshChrome(w)
+		return false
+	})
 	a.current = -1
 	a.Show(0)
 	return a
@@ -453,8 +459,7 @@ func (a *App) Show(i int) {
 // Current is the index of the screen shown.
 func (a *App) Current() int { return a.current }
 
-func (a *App) refreshChrome() {
-	_, _, hw, _ := a.header.GetRect()
+func (a *App) refreshChrome(hw int) {
 	a.header.SetText(a.tabs(false))
 	if tview.TaggedStringWidth(a.header.GetText(false)) > hw {
 		a.header.SetText(a.tabs(true))
@@ -474,7 +479,7 @@ func (a *App) refreshChrome() {
 	a.mu.Lock()
 	labMsg := a.labMsg
 	a.mu.Unlock()
-	_, _, w, _ := a.status.GetRect()
+	w := hw
 	if fault := a.labFaults(); fault != "" {
 		// A lab that misbehaves on purpose always says so, before the
 		// message if need be.

@@ -405,3 +405,22 @@ func TestWithoutALabEveryScreenSaysWhy(t *testing.T) {
 		})
 	}
 }
+
+func TestTabsFollowAResize(t *testing.T) {
+	h := startApp(t, fakeOptions(newFakeLab(), nil), 80, 24)
+	h.waitFor("2 Mail ", "6 Trouble ", "lab: smtp")
+	time.Sleep(300 * time.Millisecond) // the lab's start has settled
+	h.sim.SetSize(120, 30)
+	// A resize event alone, as a terminal sends it: no other key or redraw.
+	h.sim.PostEvent(tcell.NewEventResize(120, 30))
+	deadline := time.Now().Add(5 * time.Second)
+	var s string
+	for time.Now().Before(deadline) {
+		s = h.text()
+		if strings.Contains(s, "2 Mailboxes ") {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("the tabs stay short after a resize:\n%s", s)
+}
