@@ -424,3 +424,62 @@ func TestTabsFollowAResize(t *testing.T) {
 	}
 	t.Fatalf("the tabs stay short after a resize:\n%s", s)
 }
+
+// row is the cells of the screen row that contains s.
+func (h *harness) row(s string) []tcell.SimCell {
+	ch := make(chan []tcell.SimCell, 1)
+	h.app.tv.QueueUpdate(func() {
+		cells, w, ht := h.sim.GetContents()
+		for y := 0; y < ht; y++ {
+			var b strings.Builder
+			for x := 0; x < w; x++ {
+				b.WriteString(string(cells[y*w+x].Runes))
+			}
+			if strings.Contains(b.String(), s) {
+				ch <- cells[y*w : (y+1)*w]
+				return
+			}
+		}
+		ch <- nil
+	})
+	return <-ch
+}
+
+func TestNoColorFieldsAndFocusShow(t *testing.T) {
+	o := fakeOptions(newFakeLab(), nil)
+	o.NoColor = true
+	h := startApp(t, o, 80, 24)
+	h.waitFor("lab: smtp", "Server ")
+	// The empty User field shows as an underlined blank.
+	var underlined int
+	for _, c := range h.row("User ") {
+		if _, _, attr := c.Style.Decompose(); attr&tcell.AttrUnderline != 0 {
+			underlined++
+		}
+	}
+	if underlined < 10 {
+		t.Errorf("the empty User field is invisible without colour (%d underlined cells)", underlined)
+	}
+	// The focused drop-down is marked.
+	h.app.tv.QueueUpdateDraw(func() {
+		h.app.session.form.form.SetFocus(0)
+		h.app.tv.SetFocus(h.app.session.form.form)
+	})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var reversed int
+		for _, c := range h.row("Server ") {
+			if _, _, attr := c.Style.Decompose(); attr&tcell.AttrReverse != 0 {
+				reversed++
+			}
+		}
+		if reversed > 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the focused drop-down has no mark without colour:\n%s", h.text())
+		}
+		h.app.tv.QueueUpdateDraw(func() {})
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -72,6 +72,8 @@ func (a *App) labHostDialog() {
 		a.useLabHost(h, pool)
 		a.setStatus("Using the teacher's lab at "+h+": log in with your own account", false)
 	}
+	a.th.input(host, false)
+	a.th.input(ca, true)
 	form.AddFormItem(host).AddFormItem(ca).AddButton("Use the teacher's lab", use)
 	form.AddButton("Use my own lab", func() {
 		a.closeDialog()

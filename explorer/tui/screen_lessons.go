@@ -596,6 +596,9 @@ func (ls *lessonsScreen) answer() {
 		height++
 		focus = in
 	}
+	// A Flex leaves rows it does not fill unpainted: the screen behind
+	// would show through.
+	box.AddItem(tview.NewBox(), 0, 1, false)
 	ls.a.showDialog("answer", box, 60, height, focus)
 }
 

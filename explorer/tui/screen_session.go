@@ -746,6 +746,12 @@ func newConnectForm(a *App, onGo func(Target)) *connectForm {
 			}
 		})
 	}
+	for _, d := range []*tview.DropDown{f.preset, f.proto, f.security} {
+		a.th.dropDown(d)
+	}
+	for _, in := range []*tview.InputField{f.host, f.port, f.user, f.pass} {
+		a.th.input(in, false)
+	}
 	f.form.AddFormItem(f.preset).AddFormItem(f.proto).AddFormItem(f.host).AddFormItem(f.port).
 		AddFormItem(f.security).AddFormItem(f.user).AddFormItem(f.pass).
 		AddButton("Connect", f.submit).

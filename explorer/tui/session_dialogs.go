@@ -124,6 +124,8 @@ func (s *sessionScreen) saveDialog() {
 		}
 	})
 	format.SetCurrentOption(0)
+	s.a.th.input(path, false)
+	s.a.th.dropDown(format)
 	form.AddFormItem(path).AddFormItem(format)
 	save := func() {
 		p := path.GetText()

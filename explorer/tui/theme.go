@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"strings"
+
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
 
@@ -114,4 +116,35 @@ func (t theme) eventStyle(ev explorer.Event) tcell.Style {
 	default:
 		return t.note
 	}
+}
+
+// input makes an empty field visible without colour (where tview's field
+// background is the terminal's own): an underlined placeholder. A form
+// resets field colours when it draws, but not the placeholder.
+func (t theme) input(in *tview.InputField, hasPlaceholder bool) *tview.InputField {
+	if !t.noColor {
+		return in
+	}
+	if !hasPlaceholder {
+		w := in.GetFieldWidth()
+		if w <= 0 {
+			w = 20
+		}
+		in.SetPlaceholder(strings.Repeat("_", w))
+	}
+	in.SetPlaceholderStyle(tcell.StyleDefault.Underline(true))
+	return in
+}
+
+// dropDown marks the focused drop-down and gives its open list a
+// reverse-video block of its own without colour.
+func (t theme) dropDown(d *tview.DropDown) *tview.DropDown {
+	if !t.noColor {
+		return d
+	}
+	s := tcell.StyleDefault
+	d.SetFocusedStyle(s.Reverse(true))
+	d.SetListStyles(s.Reverse(true), s.Bold(true).Underline(true))
+	d.SetPrefixStyle(s.Reverse(true).Bold(true))
+	return d
 }
