@@ -425,7 +425,8 @@ func (a *App) startLab(free bool) {
 		a.mu.Unlock()
 		a.setLabMsg("lab: smtp "+lab.Addr("smtp")+"  pop3 "+lab.Addr("pop3"), false)
 		if free {
-			a.setStatus("The lab runs on free ports: the connect form points at them.", false)
+			// Short, so the ports beside it stay in sight at 80 columns.
+			a.setStatus("The lab runs on free ports.", false)
 		}
 		a.session.labChanged(lab)
 		a.mail.labChanged(lab)

@@ -483,3 +483,32 @@ func TestNoColorFieldsAndFocusShow(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// movedLab is a fake lab on free ports.
+type movedLab struct{ *fakeLab }
+
+func (l movedLab) Addr(name string) string {
+	return map[string]string{"smtp": "127.0.0.1:41025", "pop3": "127.0.0.1:41110", "submission": "127.0.0.1:41587"}[name]
+}
+
+func TestLabOnFreePortsStaysInSight(t *testing.T) {
+	lab := movedLab{newFakeLab()}
+	o := fakeOptions(lab.fakeLab, nil)
+	o.DataDir = t.TempDir()
+	o.StartLab = func(free bool) (Lab, error) {
+		if !free {
+			return nil, fmt.Errorf("%w: 127.0.0.1:2525 (--smtp)", ErrPortTaken)
+		}
+		return lab, nil
+	}
+	h := startApp(t, o, 80, 24)
+	h.waitFor("Lab port 127.0.0.1:2525 (--smtp) is taken")
+	h.rune('L')
+	h.waitFor("The lab runs on free ports", "lab: smtp 127.0.0.1:41025  pop3 127.0.0.1:41110")
+	// A lesson names the default ports: a note says the real ones.
+	h.rune('5')
+	h.waitFor("Your first SMTP session by hand")
+	h.key(tcell.KeyDown)
+	h.key(tcell.KeyEnter)
+	h.waitFor("Step 1 of", "ports here (not as the text says): smtp 41025, submission 41587, pop3 41110")
+}

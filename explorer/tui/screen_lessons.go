@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"github.com/rivo/tview"
 
 	"postlab/explorer"
+	"postlab/explorer/lab"
 	"postlab/lessons"
 	"postlab/lessons/lablink"
 )
@@ -624,6 +626,32 @@ func (ls *lessonsScreen) connectPreset(i int) {
 }
 
 // renderStep draws the lesson pane for a width (UI goroutine).
+// labDefaults are the ports the lessons' texts name.
+var labDefaults = lab.DefaultConfig()
+
+// portsNote says where the lab really listens when that is not where the
+// lessons say (the lab on free ports): "" when the defaults hold.
+func (ls *lessonsScreen) portsNote() string {
+	l := ls.a.Lab()
+	if l == nil {
+		return ""
+	}
+	d := labDefaults
+	var diff []string
+	for _, x := range []struct{ name, def string }{
+		{"smtp", d.SMTP}, {"submission", d.Submission}, {"submissions", d.Submissions}, {"pop3", d.POP3}, {"pop3s", d.POP3S},
+	} {
+		if got := l.Addr(x.name); got != "" && got != x.def {
+			_, port, _ := net.SplitHostPort(got)
+			diff = append(diff, x.name+" "+port)
+		}
+	}
+	if len(diff) == 0 {
+		return ""
+	}
+	return "ports here (not as the text says): " + strings.Join(diff, ", ")
+}
+
 func (ls *lessonsScreen) renderStep(width int) string {
 	r := ls.current()
 	if r == nil {
@@ -644,6 +672,9 @@ func (ls *lessonsScreen) renderStep(width int) string {
 		default:
 			dots.WriteString("○")
 		}
+	}
+	if note := ls.portsNote(); note != "" {
+		fmt.Fprintf(&b, "%s%s%s\n", t("warn"), tview.Escape(note), th.reset())
 	}
 	fmt.Fprintf(&b, "%s  %sStep %d of %d: %s%s\n", dots.String(), t("title"), v.Step+1, len(v.Steps), tview.Escape(v.Title), th.reset())
 	passed := 0
