@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -511,4 +512,39 @@ func TestLabOnFreePortsStaysInSight(t *testing.T) {
 	h.key(tcell.KeyDown)
 	h.key(tcell.KeyEnter)
 	h.waitFor("Step 1 of", "ports here (not as the text says): smtp 41025, submission 41587, pop3 41110")
+}
+
+func TestWrapKeepsWordsWhole(t *testing.T) {
+	in := "250-mail.postlab.test Hello client.postlab.test [127.0.0.1], pleased to meet you"
+	parts := wrap(in, 24)
+	if strings.Join(parts, "") != in {
+		t.Fatalf("wrap lost text: %q", parts)
+	}
+	for i, p := range parts {
+		if runewidthOf(p) > 24 {
+			t.Errorf("piece %q is wider than 24", p)
+		}
+		if i > 0 && !strings.HasSuffix(parts[i-1], " ") {
+			t.Errorf("a word is cut between %q and %q", parts[i-1], p)
+		}
+	}
+}
+
+func runewidthOf(s string) int { return len([]rune(s)) }
+
+func TestPluralsAndPrivateTranscripts(t *testing.T) {
+	if plural(1, "message") != "1 message" || plural(2, "hint") != "2 hints" || plural(0, "hop") != "0 hops" {
+		t.Error("plural")
+	}
+	p := t.TempDir() + "/t.txt"
+	if err := saveTranscript(p, false, nil, []Entry{ev(explorer.ServerToClient, "220 hi")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := fi.Mode().Perm(); m != 0o600 {
+		t.Errorf("a saved transcript has mode %o, want 600", m)
+	}
 }

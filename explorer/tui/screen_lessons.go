@@ -487,7 +487,7 @@ func (ls *lessonsScreen) resetLab() {
 		if err == nil {
 			msg := who + "'s lab mailbox is empty again"
 			if n := len(l.Seeds); n > 0 {
-				msg = fmt.Sprintf("%s's lab mailbox reset: %d practice message(s) delivered", who, n)
+				msg = fmt.Sprintf("%s's lab mailbox reset: %s delivered", who, plural(n, "practice message"))
 			}
 			ls.a.setStatus(msg, false)
 		}
@@ -736,7 +736,7 @@ func (ls *lessonsScreen) renderStep(width int) string {
 		fmt.Fprintf(&b, "\n%sHint %d%s\n%s\n", t("label"), i+1, th.reset(), renderMarkdown(h, width, th))
 	}
 	if v.HintsLeft > 0 {
-		fmt.Fprintf(&b, "\n%s%d more hint(s): press h%s\n", t("dim"), v.HintsLeft, th.reset())
+		fmt.Fprintf(&b, "\n%s%s more: press h%s\n", t("dim"), plural(v.HintsLeft, "hint"), th.reset())
 	}
 	if v.Explanation != "" {
 		fmt.Fprintf(&b, "\n%sWhy%s\n%s\n", t("label"), th.reset(), renderMarkdown(v.Explanation, width, th))

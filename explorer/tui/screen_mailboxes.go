@@ -200,7 +200,7 @@ func (m *mailboxScreen) reloadMessages() {
 			m.table.SetCell(i+1, j, cell)
 		}
 	}
-	m.table.SetTitle(fmt.Sprintf(" %s: %d messages ", tview.Escape(m.current), len(msgs)))
+	m.table.SetTitle(fmt.Sprintf(" %s: %s ", tview.Escape(m.current), plural(len(msgs), "message")))
 	if row < 1 {
 		row = 1
 	}

@@ -191,14 +191,14 @@ func (t *troubleScreen) summary(r diag.TroubleshootResult) string {
 	case "explanation":
 		return "a reply: " + r.Explanation.Outcome
 	case "bounce":
-		msg := fmt.Sprintf("a %s (%s format), %d recipient(s)", r.Bounce.Kind, r.Bounce.Format, len(r.Bounce.Results))
+		msg := fmt.Sprintf("a %s (%s format), %s", r.Bounce.Kind, r.Bounce.Format, plural(len(r.Bounce.Results), "recipient"))
 		if n := len(r.Bounce.Delayed); n > 0 {
 			msg += fmt.Sprintf(", %d delayed", n)
 		}
 		return msg
 	}
 	if r.Headers != nil {
-		return fmt.Sprintf("a message: %d hop(s)", len(r.Headers.Hops))
+		return fmt.Sprintf("a message: %s", plural(len(r.Headers.Hops), "hop"))
 	}
 	return ""
 }
@@ -435,7 +435,7 @@ func (t *troubleScreen) headerTree(h *diag.HeaderReport, withSummary bool) {
 		t.top.AddChild(dk)
 	}
 	if h.ARC.Sets > 0 {
-		t.top.AddChild(t.branch("ARC").AddChild(t.node(t.resultMark(h.ARC.Verdict)+" "+tview.Escape(fmt.Sprintf("%d set(s): %s %s", h.ARC.Sets, h.ARC.Verdict, h.ARC.Reason)), "sealers: "+strings.Join(h.ARC.Sealers, ", "))))
+		t.top.AddChild(t.branch("ARC").AddChild(t.node(t.resultMark(h.ARC.Verdict)+" "+tview.Escape(fmt.Sprintf("%s: %s %s", plural(h.ARC.Sets, "set"), h.ARC.Verdict, h.ARC.Reason)), "sealers: "+strings.Join(h.ARC.Sealers, ", "))))
 	}
 	if len(h.Warnings) > 0 {
 		w := t.branch(fmt.Sprintf("Warnings (%d)", len(h.Warnings)))

@@ -91,7 +91,7 @@ func TestMailboxesUpdateLive(t *testing.T) {
 	h.key(tcell.KeyDown) // bob
 	h.waitFor("bob: 0 messages")
 	lab.store.deliver("bob", "alice@postlab.test", "Lunch [today]?", "see you at noon")
-	s := h.waitFor("bob: 1 messages", "alice@postlab.test", "Lunch [today]?", "see you at noon", "new mail in bob")
+	s := h.waitFor("bob: 1 message ", "alice@postlab.test", "Lunch [today]?", "see you at noon", "new mail in bob")
 	if !strings.Contains(s, "bob 1/1") {
 		t.Errorf("mailbox list does not count the unread message:\n%s", s)
 	}

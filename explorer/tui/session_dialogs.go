@@ -162,7 +162,9 @@ func (s *sessionScreen) saveDialog() {
 // saveTranscript writes entries as the line-mode transcript (swaks-style
 // markers, notes indented) or as JSON Lines, with explorer's writers.
 func saveTranscript(path string, jsonl bool, spilled []explorer.Event, entries []Entry, notes explorer.NoteFunc) error {
-	f, err := os.Create(path)
+	// A transcript may hold what a server said about an account: only
+	// its owner reads it.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("save: %v", err)
 	}

@@ -84,7 +84,9 @@ func sanitize(s string) string {
 	return b.String()
 }
 
-// wrap cuts s into pieces of at most width cells.
+// wrap cuts s into pieces of at most width cells, after a space where
+// the piece has one (words stay whole), else anywhere (a long token).
+// brkW is measured from the piece's start.
 func wrap(s string, width int) []string {
 	if width < 1 {
 		width = 1
@@ -94,13 +96,33 @@ func wrap(s string, width int) []string {
 	}
 	var out []string
 	start, w := 0, 0
+	brk, brkW := -1, 0 // just after the last space in the piece, and the width before it
 	for i, r := range s {
 		rw := runewidth.RuneWidth(r)
 		if w+rw > width && i > start {
-			out = append(out, s[start:i])
-			start, w = i, 0
+			if brk > start && brkW >= width/4 {
+				// (A short head before one long token, like "C: EHLO "
+				// and a long name, is cut in the token instead.)
+				out = append(out, s[start:brk])
+				start, w = brk, w-brkW
+			} else {
+				out = append(out, s[start:i])
+				start, w = i, 0
+			}
+			brk = -1
+			// A space between the new start and here is a break again.
+			cw := 0
+			for j, c := range s[start:i] {
+				cw += runewidth.RuneWidth(c)
+				if c == ' ' {
+					brk, brkW = start+j+1, cw
+				}
+			}
 		}
 		w += rw
+		if r == ' ' {
+			brk, brkW = i+1, w
+		}
 	}
 	return append(out, s[start:])
 }
