@@ -212,7 +212,12 @@ func checkTerm(name string) error {
 		if name == "" {
 			return usageErrorf("cannot use the terminal: TERM is not set; try TERM=xterm-256color")
 		}
-		return usageErrorf("cannot use terminal type TERM=%s: %v; try TERM=xterm-256color", name, err)
+		why := err.Error()
+		if strings.HasPrefix(why, "exit status") {
+			// tcell's last resort runs infocmp, which knows it no better.
+			why = "no terminal description (terminfo) found for it"
+		}
+		return usageErrorf("cannot use terminal type TERM=%s: %s; try TERM=xterm-256color", name, why)
 	}
 	return nil
 }
