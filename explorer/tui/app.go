@@ -722,7 +722,7 @@ func (a *App) closeDialog() {
 	} else {
 		a.tv.SetFocus(back)
 	}
-	go a.tv.QueueUpdateDraw(func() {
+	a.QueueUpdateDraw(func() {
 		if a.dialog != "" || box == nil || !box.HasFocus() {
 			return
 		}
