@@ -324,12 +324,14 @@ func fillExplanation(e *Explanation) {
 	}
 	if class == 4 || class == 5 || text != "" {
 		reason := classifyBounce(e.EnhancedCode, e.ReplyCode, text)
-		if reason == BounceOnHold && text == "" {
+		// "onhold" (no cause found) says less than a known code's own
+		// registry entry, with or without the row's wording after it.
+		if reason == BounceOnHold && (text == "" || haveEnh) {
 			reason = ""
 		}
 		// A specific code's own label beats wording patterns in its text
 		// (a provider's known wording excepted).
-		if byCode := reasonByStatus[e.EnhancedCode]; byCode != "" && !genericStatus[e.EnhancedCode] && e.Provider == "" {
+		if byCode, specific := codeReason(e.EnhancedCode); specific && e.Provider == "" {
 			reason = byCode
 		}
 		if reason != "" && reason != BounceUndefined {
@@ -338,7 +340,8 @@ func fillExplanation(e *Explanation) {
 		// "expired" is what a bounce says after days of retries; a live 4xx
 		// reply with a routing code (4.4.1 no answer from host) is no such
 		// verdict unless its text says so.
-		if class == 4 && e.Reason == BounceExpired && e.Kind != "diagnostic-code" && !textSays(BounceExpired, text) {
+		if class == 4 && e.Reason == BounceExpired && e.Kind != "diagnostic-code" && !textSays(BounceExpired, text) &&
+			!strings.HasSuffix(e.EnhancedCode, ".4.7") {
 			e.Reason = BounceNetworkError
 		}
 	}
@@ -365,7 +368,7 @@ func fillExplanation(e *Explanation) {
 		addRef(e, a.ref)
 	}
 	if e.Reason != "" {
-		info := bounceReasons[e.Reason]
+		info := reasonInfo(e.Reason, class)
 		if e.Meaning == "" {
 			e.Meaning = info.explanation
 		}
@@ -388,6 +391,9 @@ func fillExplanation(e *Explanation) {
 			}
 		}
 		e.Details = keep
+	}
+	if e.Fix == "" && class == 4 {
+		e.Fix = transientFix("")
 	}
 	if e.Fix == "" {
 		e.Fix = "Read the server's text after the code: it usually names the exact problem."

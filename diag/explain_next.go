@@ -95,10 +95,14 @@ func isLoginReply(e *Explanation, text string) bool {
 		return true
 	case 454:
 		return reLoginText.MatchString(text)
-	case 0:
+	}
+	// The AUTH-only codes (RFC 4954 §6); a transient one keeps the login
+	// story whatever 4xx reply carries it, so "4.7.12" and "450 4.7.12"
+	// agree.
+	if e.ReplyCode == 0 || e.ReplyCode/100 == 4 {
 		switch e.EnhancedCode {
-		case "5.7.8", "5.7.9", "5.7.11", "4.7.12", "5.7.12":
-			return true
+		case "5.7.8", "5.7.9", "5.7.11", "4.7.8", "4.7.9", "4.7.11", "4.7.12", "5.7.12":
+			return e.ReplyCode == 0 || e.EnhancedCode[0] == '4'
 		}
 	}
 	return false
@@ -112,7 +116,7 @@ func explainLogin(e *Explanation, class int, reply, enh codeEntry, haveReply, ha
 	addRef(e, "RFC 4954 §6")
 	if e.Provider == "" {
 		switch {
-		case haveReply && reply.Detail != "":
+		case haveReply && reply.Detail != "" && authReplyCodes[e.ReplyCode]:
 			e.Meaning = joinTitle(reply)
 			e.Details = removeRef(e.Details, joinTitle(reply))
 		case haveEnh:
@@ -145,6 +149,10 @@ func explainLogin(e *Explanation, class int, reply, enh codeEntry, haveReply, ha
 		e.Fix = "Check the user name (often the full address) and the password; many providers need an app password, or SMTP AUTH enabled for the account."
 	}
 }
+
+// authReplyCodes are the replies defined for AUTH (RFC 4954 §6); another
+// reply code's text says nothing about the login.
+var authReplyCodes = map[int]bool{432: true, 454: true, 530: true, 534: true, 535: true, 538: true}
 
 func removeRef(list []string, s string) []string {
 	out := list[:0]

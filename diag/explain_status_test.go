@@ -22,7 +22,7 @@ var reasonFits = map[string][]string{
 	BounceSystemError:    {"3.0", "3.5"},
 	BounceSystemFull:     {"3.1", "4.5"},
 	BounceMesgTooBig:     {"3.4", "7.16"},
-	BounceNetworkError:   {"4.0", "4.1", "4.2", "4.6", "4.8"},
+	BounceNetworkError:   {"4.0", "4.1", "4.2", "4.4", "4.6", "4.8"}, // 4.4.4 is networkerror: "could not be routed"
 	BounceExpired:        {"4.7"},
 	BounceSyntaxError:    {"5.1", "5.2"},
 	BounceContentError:   {"6.0", "6.1", "6.2", "6.3", "6.4", "6.5", "6.6", "6.7", "6.8", "6.9", "6.10"},
@@ -40,6 +40,29 @@ var reasonFits = map[string][]string{
 // no sense in a failure; X.5.3 has its own "too many recipients" story
 // (explainTooManyRecipients).
 var explainAllowed = map[string]bool{"1.5": true, "3.6": true, "5.3": true}
+
+// loginRows answer AUTH (RFC 4954 §6), not a message: a transient one tells
+// the person at the mail program to log in again, as no server queues it.
+var loginRows = map[string]bool{"7.8": true, "7.9": true, "7.11": true, "7.12": true}
+
+// transientReply is the 4xx reply RFC 3463's registry lists for a subject:
+// 452 for storage and recipient limits, 451 for local, network and
+// protocol errors, 450 for mailbox, address and policy statuses.
+func transientReply(key string) string {
+	switch key {
+	case "2.2", "2.3", "3.1", "3.4", "4.5", "5.3":
+		return "452"
+	}
+	switch key[:strings.IndexByte(key, '.')] {
+	case "1", "2", "7":
+		return "450"
+	}
+	return "451"
+}
+
+// permanentWords must not appear in a transient fix: the sending server
+// resends by itself, and a deferral is no verdict on the address.
+var permanentWords = []string{"send again", "send the message again", "check the address for typos; if it is right", "remove it", "try again", "gave up"}
 
 // TestExplainAgreesWithRegistryRow runs Explain on "5xx X.Y.Z <title>" and
 // "4xx ..." for every row of the enhanced status code registry: the row's
@@ -64,23 +87,33 @@ func TestExplainAgreesWithRegistryRow(t *testing.T) {
 		if explainAllowed[key] {
 			continue
 		}
-		for _, class := range []string{"5"} {
+		for _, class := range []string{"5", "4"} {
 			code := class + "." + key
-			reply := map[string]string{"5": "550", "4": "451"}[class]
+			reply := "550"
+			if class == "4" {
+				reply = transientReply(key)
+			}
 			line := reply + " " + code + " " + statusDetails[key]
 			e := Explain(line)
 			bare := Explain(code)
-			if e.Reason != bare.Reason && !genericStatus[code] {
+			if _, specific := codeReason(code); e.Reason != bare.Reason && specific {
 				t.Errorf("%q: reason %q, but the bare code %s gives %q: the row's own title changed the reading", line, e.Reason, code, bare.Reason)
 			}
-			if want := reasonByStatus[code]; want != "" && !genericStatus[code] && e.Reason != want &&
+			if class == "4" {
+				checkTransient(t, line, key, e)
+				if b := Explain(reply + " " + code); b.Reason != bare.Reason || b.Meaning != bare.Meaning || b.Fix != bare.Fix || b.Fault != bare.Fault {
+					t.Errorf("%s: bare code gives %q/%q/%q, %q gives %q/%q/%q", code, bare.Reason, bare.Fault, bare.Meaning, reply+" "+code, b.Reason, b.Fault, b.Meaning)
+				}
+			}
+			// A live 4.4.1 is no "expired" verdict (see fillExplanation).
+			if want, specific := codeReason(code); want != "" && specific && e.Reason != want &&
 				!(class == "4" && want == BounceExpired && e.Reason == BounceNetworkError) {
 				t.Errorf("%q: reason %q, want the code's own %q", line, e.Reason, want)
 			}
 			if e.Reason == "" || e.Provider != "" {
 				continue
 			}
-			info := bounceReasons[e.Reason]
+			info := reasonInfo(e.Reason, int(class[0]-'0'))
 			generic := e.Meaning == info.explanation
 			if generic && !fits[e.Reason][key] {
 				t.Errorf("%q: explained with the generic text of %q (%q), which does not describe row %s %q; add it to statusAdvice",
@@ -93,6 +126,31 @@ func TestExplainAgreesWithRegistryRow(t *testing.T) {
 				t.Errorf("%q: meaning %q, want the code's own %q", line, e.Meaning, a.meaning)
 			}
 		}
+	}
+}
+
+// checkTransient: a 4xx reply is transient, its fix says the sending server
+// retries by itself and what to check if it persists, never a permanent
+// remedy.
+func checkTransient(t *testing.T, line, key string, e Explanation) {
+	t.Helper()
+	if e.Outcome != "transient" || e.Permanent {
+		t.Errorf("%q: outcome %q permanent %v, want transient", line, e.Outcome, e.Permanent)
+	}
+	if loginRows[key] {
+		return
+	}
+	if !strings.Contains(e.Fix, "retries by itself") || !strings.Contains(e.Fix, "persists") {
+		t.Errorf("%q: fix %q does not say the sending server retries by itself and what to check if it persists", line, e.Fix)
+	}
+	low := strings.ToLower(e.Fix + " " + e.Meaning)
+	for _, w := range permanentWords {
+		if strings.Contains(low, w) {
+			t.Errorf("%q: transient code with a permanent fix or meaning (%q): %q / %q", line, w, e.Meaning, e.Fix)
+		}
+	}
+	if strings.Contains(strings.ToLower(e.Meaning), "does not exist") && !strings.Contains(e.Meaning, "no verdict") {
+		t.Errorf("%q: a transient code read as a final verdict: %q", line, e.Meaning)
 	}
 }
 
