@@ -61,6 +61,12 @@ var statusAdvice = map[string]statusInfo{
 		"Ask the administrator of the submission server; it is a configuration between servers.", "ask the administrator of the submission server; it is a configuration between servers.", "RFC 4468"},
 	"7.15": {"The message's MT-PRIORITY is below what the server accepts right now.", "sender",
 		"Send with a higher priority, or later when the server accepts low-priority mail again.", "send with a higher priority, or wait until the server accepts low-priority mail again.", "RFC 6710"},
+	"7.27": {"The envelope sender's domain publishes a null MX (RFC 7505): it declares that it receives no mail, so no bounce could reach it, and the server refuses mail from it. This is about the sender's domain, not the recipient.", "sender",
+		"Send from an address whose domain receives mail (real MX records); check it with `postlab mx DOMAIN`.",
+		"check that the sender's domain publishes real MX records, with `postlab mx DOMAIN`.", "RFC 7505 §4.2"},
+	"7.28": {"The server sees this message as part of a flood of similar messages (a burst that looks abusive) and refuses it; the sending pattern, not one message's content, triggered it.", "sender-server",
+		"Send more slowly and only to people who asked for it; find out whether your server or an account on it sends unexpected bulk mail.",
+		"send more slowly, and check whether your server or an account on it sends unexpected bulk mail.", "IANA SMTP Enhanced Status Codes"},
 	"7.19": {"The server cannot tell whether the mailbox changed owner since the date the sender gave (RRVS), because it did not record it.", "sender",
 		"Decide whether to send again without the RRVS protection.", "decide whether to send without the RRVS protection.", "RFC 7293"},
 }

@@ -15,7 +15,7 @@ var reasonFits = map[string][]string{
 	BounceHostUnknown:    {"1.2", "4.4"},
 	BounceHasMoved:       {"1.6", "7.17", "7.18"},
 	BounceRejected:       {"1.7", "1.8"},
-	BounceNotAccept:      {"1.10", "7.27"},
+	BounceNotAccept:      {"1.10"},
 	BounceFiltered:       {"2.0", "2.1", "7.1"},
 	BounceMailboxFull:    {"2.2"},
 	BounceExceedLimit:    {"2.3"},
@@ -32,7 +32,6 @@ var reasonFits = map[string][]string{
 	BounceOnHold:         {"0.0", "1.0", "2.0", "3.0", "4.0", "5.0", "7.0"},
 	BounceAuthFailure:    {"7.20", "7.21", "7.22", "7.23", "7.24", "7.26", "7.29"},
 	BounceRequirePTR:     {"7.25"},
-	BounceSpamDetected:   {"7.28"},
 }
 
 // explainAllowed are rows whose explanation legitimately comes from
@@ -164,6 +163,14 @@ func TestExplainSpecificCodes(t *testing.T) {
 		{"555 5.5.4 MAIL FROM parameter FOO not recognized", "client", "permanent", "parameter", "internal error", "EHLO", "try again later"},
 		{"5.5.4", "client", "permanent", "parameter", "internal error", "EHLO", "try again later"},
 		{"550 5.1.3 Bad recipient address syntax", "sender", "permanent", "syntax", "does not exist", "typo", "account was closed"},
+		// X.7.27 is the sender's null MX, not the recipient's domain.
+		{"550 5.7.27 Sender address has null MX", "sender", "permanent", "sender's domain", "destination host", "Send from an address", "reach the person"},
+		{"450 4.7.27 Sender address has null MX", "sender", "transient", "sender's domain", "destination host", "retries by itself", "reach the person"},
+		// X.7.28 is a flood of messages, not one message's content.
+		{"550 5.7.28 Mail flood detected", "sender-server", "permanent", "flood", "content filter", "more slowly", "try again"},
+		// A transient X.1.1 is no verdict that the mailbox does not exist.
+		{"450 4.1.1 Bad destination mailbox address", "recipient-server", "transient", "right now", "mailbox does not exist", "retries by itself", "account was closed"},
+		{"4.1.1", "recipient-server", "transient", "right now", "mailbox does not exist", "retries by itself", "account was closed"},
 	} {
 		e := Explain(c.in)
 		if e.Fault != c.fault || e.Outcome != c.outcome {
