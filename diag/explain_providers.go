@@ -45,18 +45,34 @@ var (
 // text also names the provider.
 func gated(need *regexp.Regexp, r providerRule) providerRule { r.need = need; return r }
 
-var providerRules = []providerRule{
-	// Gmail (the wording carries "gsmtp" or a support.google.com link).
-	prov("Gmail", "unauthenticated sender (5.7.26)", `5\.7\.26.*(unauthenticated|authentication|dmarc|spf|dkim)|unauthenticated email from .* is not accepted due to domain's dmarc policy`,
+// withPattern is r recognised by another wording.
+func withPattern(r providerRule, pattern string) providerRule {
+	r.re = regexp.MustCompile("(?is)" + pattern)
+	return r
+}
+
+var (
+	gmailUnauthenticated = prov("Gmail", "unauthenticated sender (5.7.26)", `unauthenticated email from .* is not accepted due to domain's dmarc policy|this mail is unauthenticated, which poses a security risk`,
 		BounceAuthFailure, "sender-server",
 		"Gmail refused the message because it is not authenticated: it failed DMARC for the From domain, or neither SPF nor DKIM passed (required of every sender since 2024).",
 		"Publish SPF for every server that sends as your domain, sign with DKIM aligned with the From domain, publish a DMARC record; check with `postlab diag DOMAIN` and `postlab headers` on a copy sent to yourself.",
-		refGmailSender),
-	prov("Gmail", "missing or bad PTR (5.7.25)", `5\.7\.25|does not have a ptr record|the ip address sending this message does not have a ptr`,
+		refGmailSender)
+	gmailPTR = prov("Gmail", "missing or bad PTR (5.7.25)", `the ip address sending this message does not have a ptr`,
 		BounceRequirePTR, "sender-server",
 		"Gmail requires the sending IP to have reverse DNS (PTR) whose name resolves back to the same IP.",
 		"Ask the owner of the sending IP (your host/ISP) to set a PTR record to your mail server's hostname, and an A/AAAA record for that name pointing back.",
-		refGmailSender),
+		refGmailSender)
+)
+
+var providerRules = []providerRule{
+	// Gmail (the wording carries "gsmtp" or a support.google.com link).
+	// Gmail's own sentences name it; a bare 5.7.26 or 5.7.25 is the
+	// registry code any server may send (RFC 7372 §3), Gmail's only when
+	// the text names Gmail.
+	gmailUnauthenticated,
+	gated(needGmail, withPattern(gmailUnauthenticated, `5\.7\.26.*(unauthenticated|authentication|dmarc|spf|dkim)`)),
+	gmailPTR,
+	gated(needGmail, withPattern(gmailPTR, `5\.7\.25|does not have a ptr record`)),
 	gated(needGmail, prov("Gmail", "rate limit (4.7.28 / 4.7.0 unusual rate)", `(4\.7\.28|4\.7\.0).*(unusual rate|rate limit|rate-limited|too many)|unusual rate of unsolicited mail`,
 		BounceBadReputation, "sender-server",
 		"Gmail is temporarily rate-limiting mail from your IP or domain because of an unusual volume or spam complaints.",

@@ -109,6 +109,10 @@ func TestExplainAgreesWithRegistryRow(t *testing.T) {
 				!(class == "4" && want == BounceExpired && e.Reason == BounceNetworkError) {
 				t.Errorf("%q: reason %q, want the code's own %q", line, e.Reason, want)
 			}
+			// A registry title names no provider.
+			if e.Provider != "" {
+				t.Errorf("%q: attributed to %s (%s), but the text names no provider", line, e.Provider, e.ProviderRule)
+			}
 			if e.Reason == "" || e.Provider != "" {
 				continue
 			}
