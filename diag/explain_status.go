@@ -143,9 +143,22 @@ var transientReasons = map[string]struct{ meaning, fault, check string }{
 	BounceMailerError:     {"", "", "tell the recipient's administrator; their local delivery program fails."},
 }
 
+// permanentFixes replace a label's fix for a 5xx reply when the generic
+// text promises a retry: after a permanent failure no server retries
+// (RFC 5321 §4.2.1), so a person has to send again.
+var permanentFixes = map[string]string{
+	BounceNetworkError: "The failure was reported as permanent, so no server retries it: check the domain's MX records with `postlab mx DOMAIN` and that its servers accept connections on port 25, then send again.",
+	BounceSystemFull:   "Nothing to fix on your side, but the failure was reported as permanent, so no server retries it: tell the recipient's administrator, and send again once their system has room.",
+	BounceSpeeding:     "The message was refused, not deferred, so no server retries it: send it again later, more slowly, and spread large mailings over time.",
+	BounceTooManyConn:  "The message was refused, not deferred, so no server retries it: open fewer parallel connections to this destination and send it again.",
+}
+
 // reasonInfo is a label's text for a reply of this class.
 func reasonInfo(reason string, class int) bounceReasonInfo {
 	info := bounceReasons[reason]
+	if class == 5 && permanentFixes[reason] != "" {
+		info.fix = permanentFixes[reason]
+	}
 	if class != 4 {
 		return info
 	}

@@ -59,6 +59,9 @@ func transientReply(key string) string {
 	return "451"
 }
 
+// retryWords must not appear in a permanent fix: no server retries a 5xx.
+var retryWords = []string{"keeps retrying", "your server retries", "usually temporary", "retries by itself", "sending server retries"}
+
 // permanentWords must not appear in a transient fix: the sending server
 // resends by itself, and a deferral is no verdict on the address.
 var permanentWords = []string{"send again", "send the message again", "check the address for typos; if it is right", "remove it", "try again", "gave up"}
@@ -97,6 +100,14 @@ func TestExplainAgreesWithRegistryRow(t *testing.T) {
 			bare := Explain(code)
 			if _, specific := codeReason(code); e.Reason != bare.Reason && specific {
 				t.Errorf("%q: reason %q, but the bare code %s gives %q: the row's own title changed the reading", line, e.Reason, code, bare.Reason)
+			}
+			if class == "5" {
+				low := strings.ToLower(e.Fix)
+				for _, w := range retryWords {
+					if strings.Contains(low, w) {
+						t.Errorf("%q: a permanent code with a fix that promises a retry (%q): %q", line, w, e.Fix)
+					}
+				}
 			}
 			if class == "4" {
 				checkTransient(t, line, key, e)
