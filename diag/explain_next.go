@@ -85,7 +85,13 @@ func explainTooManyRecipients(e *Explanation, class int) {
 	addRef(e, "RFC 3463 §3.6")
 }
 
-var reLoginText = regexp.MustCompile(`(?i)auth|password|credential|log ?in`)
+// reLoginText: wording about a login; "authorized" and "author" are not.
+var reLoginText = regexp.MustCompile(`(?i)\bauth\b|\bauth(entication)? (failed|failure|mechanism|exchange|credentials)|password|credential|log ?in`)
+
+// loginStatus are the enhanced codes a 454 about a login can carry (RFC
+// 4954 §6 gives 454 4.7.0); a 454 with any other code, such as 4.7.1 or
+// 4.7.26 (SPF/DKIM "authentication"), is about the message.
+var loginStatus = map[string]bool{"": true, "4.7.0": true, "4.7.8": true, "4.7.9": true, "4.7.11": true, "4.7.12": true, "4.5.6": true, "4.3.0": true}
 
 // isLoginReply: a reply to AUTH (RFC 4954 §6), or the 530/538 that demand a
 // login or TLS first.
@@ -94,7 +100,7 @@ func isLoginReply(e *Explanation, text string) bool {
 	case 432, 530, 534, 535, 538:
 		return true
 	case 454:
-		return reLoginText.MatchString(text)
+		return loginStatus[e.EnhancedCode] && reLoginText.MatchString(text)
 	}
 	// The AUTH-only codes (RFC 4954 §6); a transient one keeps the login
 	// story whatever 4xx reply carries it, so "4.7.12" and "450 4.7.12"

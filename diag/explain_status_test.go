@@ -212,3 +212,32 @@ func TestExplainTooManyConnections(t *testing.T) {
 		t.Errorf("too many recipients: %+v", e)
 	}
 }
+
+// TestExplainTransientReplyCodes: every 4xx reply that can carry a
+// transient enhanced code reads the row the same way; only a 454 about a
+// login (RFC 4954 §6) tells the login's own story. Wording such as
+// "authorized" or "author-matched" in a row's title is no login.
+func TestExplainTransientReplyCodes(t *testing.T) {
+	var keys []string
+	for k := range statusDetails {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		if explainAllowed[key] {
+			continue
+		}
+		want := Explain(transientReply(key) + " 4." + key + " " + statusDetails[key])
+		for _, reply := range []string{"421", "450", "451", "452", "454"} {
+			if reply == "454" && (loginRows[key] || key == "5.6") {
+				continue
+			}
+			line := reply + " 4." + key + " " + statusDetails[key]
+			e := Explain(line)
+			checkTransient(t, line, key, e)
+			if e.Reason != want.Reason || e.Meaning != want.Meaning || e.Fix != want.Fix {
+				t.Errorf("%q: reason %q meaning %q, but under %s: %q %q", line, e.Reason, e.Meaning, transientReply(key), want.Reason, want.Meaning)
+			}
+		}
+	}
+}
