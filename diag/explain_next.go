@@ -102,14 +102,12 @@ func isLoginReply(e *Explanation, text string) bool {
 	case 454:
 		return loginStatus[e.EnhancedCode] && reLoginText.MatchString(text)
 	}
-	// The AUTH-only codes (RFC 4954 §6); a transient one keeps the login
-	// story whatever 4xx reply carries it, so "4.7.12" and "450 4.7.12"
-	// agree.
-	if e.ReplyCode == 0 || e.ReplyCode/100 == 4 {
-		switch e.EnhancedCode {
-		case "5.7.8", "5.7.9", "5.7.11", "4.7.8", "4.7.9", "4.7.11", "4.7.12", "5.7.12":
-			return e.ReplyCode == 0 || e.EnhancedCode[0] == '4'
-		}
+	// The AUTH-only codes (RFC 4954 §6) keep the login story whatever
+	// reply of their class carries them, so "5.7.8" and "550 5.7.8",
+	// "4.7.12" and "450 4.7.12" agree.
+	switch e.EnhancedCode {
+	case "5.7.8", "5.7.9", "5.7.11", "5.7.12", "4.7.8", "4.7.9", "4.7.11", "4.7.12":
+		return e.ReplyCode == 0 || e.ReplyCode/100 == int(e.EnhancedCode[0]-'0')
 	}
 	return false
 }
