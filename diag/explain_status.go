@@ -38,7 +38,7 @@ var statusAdvice = map[string]statusInfo{
 	"4.8": {"The server refuses the message over IPv6 and asks the sender to retry over IPv4.", "sender-server",
 		"Deliver to this destination over IPv4, or fix the reputation and reverse DNS of the sending IPv6 address.", "deliver to this destination over IPv4, or fix the reputation and reverse DNS of the sending IPv6 address.", "IANA SMTP Enhanced Status Codes"},
 	"7.10": {"An encryption layer (TLS) must be set up before this is allowed.", "sender",
-		"Connect with STARTTLS (port 587) or implicit TLS (port 465), then try again.", "make the client use STARTTLS (port 587) or implicit TLS (port 465).", "RFC 5248 §2.4"},
+		"Connect with STARTTLS (port 587) or implicit TLS (port 465), then try again.", "make the sending side use TLS: STARTTLS on port 25 or 587, or implicit TLS on port 465.", "RFC 5248 §2.4"},
 	"5.4": {"The client sent a valid command with an argument the server does not accept: a value out of range or a parameter it does not support (such as MAIL FROM:<a@b> FOO=1). The sending software caused it, not the recipient.", "client",
 		"Change the sending software so it sends only parameters the server announced in its EHLO reply (SIZE, BODY=8BITMIME, SMTPUTF8, DSN's RET/ENVID/NOTIFY/ORCPT) with valid values; the same command fails again unchanged.", "change the sending software so it sends only parameters the server announced in its EHLO reply, with valid values.", "RFC 5321 §4.1.1.11"},
 	"5.5": {"The client and the server could not agree on a protocol version.", "client",

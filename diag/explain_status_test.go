@@ -44,9 +44,11 @@ var explainAllowed = map[string]bool{"1.5": true, "3.6": true, "5.3": true}
 // the person at the mail program to log in again, as no server queues it.
 var loginRows = map[string]bool{"7.8": true, "7.9": true, "7.11": true, "7.12": true}
 
-// transientReply is the 4xx reply RFC 3463's registry lists for a subject:
-// 452 for storage and recipient limits, 451 for local, network and
-// protocol errors, 450 for mailbox, address and policy statuses.
+// transientReply is the 4xx reply whose RFC 5321 §4.2.2 meaning fits a
+// row's subject (RFC 3463 §3): 452 for storage and recipient limits, 450
+// (mailbox unavailable) for address, mailbox and policy statuses, 451
+// (local error) for system, network, protocol and content statuses.
+// TestExplainTransientReplyCodes checks the other 4xx replies read alike.
 func transientReply(key string) string {
 	switch key {
 	case "2.2", "2.3", "3.1", "3.4", "4.5", "5.3":
