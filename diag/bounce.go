@@ -486,18 +486,33 @@ func classifyRaw(r rawRecipient) BounceResult {
 // now would deliver it twice once the retries get through.
 func explainDelayed(res *BounceResult) {
 	why := res.Explanation
-	generic := why == "" || why == bounceReasons[BounceOnHold].explanation || why == bounceReasons[BounceUndefined].explanation
+	generic := why == ""
+	for _, r := range []string{BounceOnHold, BounceUndefined} {
+		generic = generic || why == bounceReasons[r].explanation || why == reasonInfo(r, 4).explanation
+	}
 	if generic {
 		why = "The report does not say clearly why."
 	}
 	if !strings.Contains(why, "still retrying") {
 		res.Explanation = "Still in the queue: your server keeps retrying and nothing has bounced yet. " + why
 	}
-	fix := res.Fix
-	if generic || fix == "" {
-		fix = "read the diagnostic text for the cause."
+	// The transient fix already says the server retries; keep only what
+	// to check, so the advice reads once.
+	check, ok := transientCheck(res.Fix)
+	if !ok {
+		check = lowerFirst(res.Fix)
 	}
-	res.Fix = "Wait: do not send the message again (it is still queued and would arrive twice). Only if it is still delayed after a day or so: " + lowerFirst(fix)
+	if generic || check == "" {
+		check = "read the diagnostic text for the cause."
+	}
+	res.Fix = "Wait: your server keeps the message and retries by itself; do not send it again (it is still queued and would arrive twice). Only if it is still delayed after a day or so: " + check
+}
+
+// transientCheck is what a transientFix text says to check if the
+// deferral persists, without its common lead.
+func transientCheck(fix string) (string, bool) {
+	lead, _, _ := strings.Cut(transientFix("\x00"), "\x00")
+	return strings.CutPrefix(fix, lead)
 }
 
 func lowerFirst(s string) string {
@@ -510,7 +525,16 @@ func lowerFirst(s string) string {
 // fillResultText: a failed recipient has been given up on even with a 4.x
 // status (the retries expired), so only a delayed one gets the transient fix.
 func fillResultText(res *BounceResult, delayed bool) {
+	class := 5
+	if delayed {
+		class = 4
+	}
+	// A delayed recipient takes the transient text (RFC 3464 §2.3.3): the
+	// permanent one says to send again or check the address.
 	info := bounceReasons[res.Reason]
+	if delayed {
+		info = reasonInfo(res.Reason, class)
+	}
 	if p, ok := matchProvider(res.Status + " " + res.Diagnostic); ok && res.Diagnostic != "" {
 		res.Explanation = p.provider + " (" + p.name + "): " + p.meaning
 		res.Fix = p.fix
@@ -523,10 +547,6 @@ func fillResultText(res *BounceResult, delayed bool) {
 		return
 	}
 	if a, ok := adviceFor(res.Status); ok && res.Explanation == "" {
-		class := 5
-		if delayed {
-			class = 4
-		}
 		res.Explanation, res.Fix = a.meaning, a.fixFor(class)
 		return
 	}
