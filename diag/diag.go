@@ -39,6 +39,11 @@ type Options struct {
 	CheckTimeout  time.Duration              // per check; default 20s
 	HTTPClient    *http.Client               // for the MTA-STS policy; default: a client with a 10s timeout
 	MTASTSURL     func(domain string) string // policy URL; default MTASTSPolicyURL
+	// Progress, when set, is called once as each check (see CheckNames)
+	// finishes, with that check's findings, from the check's goroutine;
+	// every call returns before Diagnose does. The report's order does
+	// not depend on it. A slow Progress holds up only its own check.
+	Progress func(check string, findings []Finding)
 }
 
 // Target is what the user asked about: a domain, or an address and its domain.
@@ -163,6 +168,16 @@ var checks = []check{
 	{"dnsbl", checkDNSBL},
 }
 
+// CheckNames lists the checks Diagnose runs, in report order (the names
+// Options.Progress is called with).
+func CheckNames() []string {
+	out := make([]string, len(checks))
+	for i, ch := range checks {
+		out[i] = ch.name
+	}
+	return out
+}
+
 // Diagnose runs every DNS check for target concurrently and returns the
 // findings in a fixed order. The error is an *UnreachableError when not one
 // DNS response arrived; the report is returned all the same.
@@ -194,7 +209,12 @@ func Diagnose(ctx context.Context, target string, opts Options) (*Report, error)
 		go func(ch check, out chan<- []Finding) {
 			cctx, cancel := context.WithTimeout(ctx, opts.CheckTimeout)
 			defer cancel()
-			out <- runCheck(cctx, e, ch)
+			fs := runCheck(cctx, e, ch)
+			if opts.Progress != nil {
+				// A copy: the hook may keep or change it.
+				opts.Progress(ch.name, append([]Finding(nil), fs...))
+			}
+			out <- fs
 		}(ch, results[i])
 	}
 	rep := &Report{Target: target, Resolver: opts.Resolver.Name()}

@@ -77,6 +77,11 @@ type ProbeOptions struct {
 	Domain    string         // the domain diagnosed (RCPT TO:<postmaster@Domain>)
 	Now       func() time.Time
 	Dial      func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Progress, when set, is called as each probe finishes, with the count
+	// done so far and the number of probes in all (p is the returned probe:
+	// read it, do not change it); calls are serialised and all return
+	// before ProbeServers does.
+	Progress func(p *Probe, done, total int)
 }
 
 // Probe is one visit to one service on one address: the "probes" of
@@ -161,6 +166,8 @@ func ProbeServers(ctx context.Context, mx *MXResult, opts ProbeOptions) ([]*Prob
 		return nil, []Finding{{Check: "smtp.probe", Status: StatusInfo, Summary: "no MX address to probe"}}
 	}
 	probes := make([]*Probe, len(jobs))
+	var mu sync.Mutex
+	done := 0
 	parallel(len(jobs), func(i int) {
 		j := jobs[i]
 		port := opts.Ports[j.service]
@@ -168,6 +175,12 @@ func ProbeServers(ctx context.Context, mx *MXResult, opts ProbeOptions) ([]*Prob
 			probes[i] = probePOP3(ctx, j.host, j.ip, port, j.service, opts)
 		} else {
 			probes[i] = probeSMTP(ctx, j.host, j.ip, port, j.service, opts)
+		}
+		if opts.Progress != nil {
+			mu.Lock()
+			done++
+			opts.Progress(probes[i], done, len(jobs))
+			mu.Unlock()
 		}
 	})
 	var fs []Finding
