@@ -55,63 +55,48 @@ func runPOP3(cmd *cobra.Command, target string, cf *connFlags, tf *traceFlags, m
 	if mech != "USER" && mech != "APOP" && mech != "PLAIN" {
 		return usageErrorf("--auth %s: use USER, APOP or PLAIN", mech)
 	}
-	var pass string
-	if cf.user != "" {
-		if pass, err = readPassword("Password for " + cf.user + ": "); err != nil {
-			return err
+	return runLineSession(cmd, cf, tf, opts, func(ctx context.Context, opts explorer.Options) (*lineConn, error) {
+		s, err := explorer.DialPOP3(ctx, opts)
+		if s == nil {
+			return nil, err
 		}
-	}
-	r, err := newRenderer(cmd.OutOrStdout(), tf)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := signalContext()
-	defer cancel()
-	opts.OnEvent = r.Event
-	s, err := explorer.DialPOP3(ctx, opts)
-	if s == nil {
-		r.Close()
-		return dialExit(err)
-	}
-	defer s.Close()
-	stop := func(err error, stage string) error {
-		if !s.Closed() && !explorer.IsNetwork(err) {
-			s.Quit(ctx)
-		}
-		r.Close()
-		return stageError(stage, err)
-	}
-	auto := cf.starttls || cf.user != ""
-	if err != nil && (auto || explorer.IsNetwork(err) || s.Closed()) {
-		if s.State().Command == "STLS" {
-			if !explorer.IsNetwork(err) {
-				return withSuffix(stop(err, "tls"), " (not continuing without TLS)")
-			}
-			return stop(err, "tls")
-		}
-		return stop(err, "banner")
-	}
-	if err == nil && cf.user != "" {
-		if err := pop3AuthGuard(ctx, s, mech, cf.allowPlain); err != nil {
-			return stop(err, "auth")
-		}
-		switch mech {
-		case "USER":
-			_, err = s.Login(ctx, cf.user, pass)
-		case "APOP":
-			_, err = s.Apop(ctx, cf.user, pass)
-		case "PLAIN":
-			_, err = s.AuthPlain(ctx, cf.user, pass)
-		}
-		if err != nil {
-			return stop(err, "auth")
-		}
-	}
-	err = interact(ctx, cmd.InOrStdin(), s.Session, s.Line, s.WatchIdle, err)
-	if cerr := r.Close(); err == nil {
-		err = cerr
-	}
-	return err
+		return &lineConn{
+			Session: s.Session,
+			quit:    func(ctx context.Context) { s.Quit(ctx) },
+			line:    s.Line,
+			watch:   s.WatchIdle,
+			dialFailed: func(err error) (string, string) {
+				if s.State().Command != "STLS" {
+					return "banner", ""
+				}
+				if !explorer.IsNetwork(err) {
+					return "tls", " (not continuing without TLS)"
+				}
+				return "tls", ""
+			},
+			auto: func(ctx context.Context, pass string) (string, error) {
+				if cf.user == "" {
+					return "", nil
+				}
+				if err := pop3AuthGuard(ctx, s, mech, cf.allowPlain); err != nil {
+					return "auth", err
+				}
+				var err error
+				switch mech {
+				case "USER":
+					_, err = s.Login(ctx, cf.user, pass)
+				case "APOP":
+					_, err = s.Apop(ctx, cf.user, pass)
+				case "PLAIN":
+					_, err = s.AuthPlain(ctx, cf.user, pass)
+				}
+				if err != nil {
+					return "auth", err
+				}
+				return "", nil
+			},
+		}, err
+	})
 }
 
 // pop3AuthGuard asks CAPA (RFC 2449) when it has not been asked since the

@@ -327,71 +327,51 @@ func runSMTP(cmd *cobra.Command, target string, cf *connFlags, tf *traceFlags, m
 	if cf.user != "" && mech != "PLAIN" && mech != "LOGIN" && mech != "CRAM-MD5" {
 		return usageErrorf("--auth %s: use PLAIN, LOGIN or CRAM-MD5", mech)
 	}
-	var pass string
-	if cf.user != "" {
-		if pass, err = readPassword("Password for " + cf.user + ": "); err != nil {
-			return err
+	return runLineSession(cmd, cf, tf, opts, func(ctx context.Context, opts explorer.Options) (*lineConn, error) {
+		s, err := explorer.DialSMTP(ctx, opts)
+		if s == nil {
+			return nil, err
 		}
-	}
-	r, err := newRenderer(cmd.OutOrStdout(), tf)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := signalContext()
-	defer cancel()
-	opts.OnEvent = r.Event
-	s, err := explorer.DialSMTP(ctx, opts)
-	if s == nil {
-		r.Close()
-		return dialExit(err)
-	}
-	defer s.Close()
-	// An automatic step that fails ends the session: QUIT, and one line
-	// naming the stage and the reply.
-	stop := func(err error, stage string) error {
-		if !s.Closed() && !explorer.IsNetwork(err) {
-			s.Quit(ctx)
-		}
-		r.Close()
-		return stageError(stage, err)
-	}
-	auto := cf.starttls || cf.user != ""
-	if err != nil && (auto || explorer.IsNetwork(err) || s.Closed()) {
-		stage := smtpStage(s, err)
-		if cf.starttls && !s.State().TLS && !explorer.IsNetwork(err) {
-			suffix := " (not continuing without TLS)"
-			if _, ok := s.Supports("STARTTLS"); !ok && stage == "tls" {
-				suffix = " (not continuing without TLS; its EHLO does not offer STARTTLS: try --tls on port 465, or drop --starttls)"
-			}
-			return withSuffix(stop(err, stage), suffix)
-		}
-		return stop(err, stage)
-	}
-	if err == nil && cf.starttls {
-		if _, err := s.Ehlo(ctx, opts.Helo); err != nil {
-			return stop(err, "ehlo")
-		}
-	}
-	if err == nil && cf.user != "" {
-		if s.State().Phase == explorer.PhaseGreeted {
-			if _, err := s.Ehlo(ctx, opts.Helo); err != nil {
-				return stop(err, "ehlo")
-			}
-		}
-		if err := smtpAuthGuard(s, mech, cf.allowPlain); err != nil {
-			return stop(err, "auth")
-		}
-		if _, err := s.Auth(ctx, mech, cf.user, pass); err != nil {
-			return stop(err, "auth")
-		}
-	}
-	// Without automatic steps a refused or malformed greeting is the user's
-	// to answer (QUIT); a malformed one still sets the exit code.
-	err = interact(ctx, cmd.InOrStdin(), s.Session, s.Line, s.WatchIdle, err)
-	if cerr := r.Close(); err == nil {
-		err = cerr
-	}
-	return err
+		return &lineConn{
+			Session: s.Session,
+			quit:    func(ctx context.Context) { s.Quit(ctx) },
+			line:    s.Line,
+			watch:   s.WatchIdle,
+			dialFailed: func(err error) (string, string) {
+				stage := smtpStage(s, err)
+				if cf.starttls && !s.State().TLS && !explorer.IsNetwork(err) {
+					suffix := " (not continuing without TLS)"
+					if _, ok := s.Supports("STARTTLS"); !ok && stage == "tls" {
+						suffix = " (not continuing without TLS; its EHLO does not offer STARTTLS: try --tls on port 465, or drop --starttls)"
+					}
+					return stage, suffix
+				}
+				return stage, ""
+			},
+			auto: func(ctx context.Context, pass string) (string, error) {
+				if cf.starttls {
+					if _, err := s.Ehlo(ctx, opts.Helo); err != nil {
+						return "ehlo", err
+					}
+				}
+				if cf.user == "" {
+					return "", nil
+				}
+				if s.State().Phase == explorer.PhaseGreeted {
+					if _, err := s.Ehlo(ctx, opts.Helo); err != nil {
+						return "ehlo", err
+					}
+				}
+				if err := smtpAuthGuard(s, mech, cf.allowPlain); err != nil {
+					return "auth", err
+				}
+				if _, err := s.Auth(ctx, mech, cf.user, pass); err != nil {
+					return "auth", err
+				}
+				return "", nil
+			},
+		}, err
+	})
 }
 
 // interact feeds stdin lines to send until input ends, the server closes
