@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"postlab/diag"
@@ -35,9 +36,24 @@ const labSelector = "lab"
 
 // Diagnose implements Diagnoser: the DNS checks of package diag and, for an
 // address, the settings a mail client would use (diag.DiscoverSettings,
-// without a password so no login is tried). diag reports the DNS checks
-// together when all are done; the settings follow.
+// without a password so no login is tried). progress gets each finding as
+// its check finishes; the report lists them in diag's fixed order.
 func (d DiagDiagnoser) Diagnose(ctx context.Context, target string, progress func(Finding)) (Report, error) {
+	var each func(DiagProgress)
+	if progress != nil {
+		each = func(p DiagProgress) {
+			for _, f := range p.Findings {
+				progress(f)
+			}
+		}
+	}
+	return d.DiagnoseProgress(ctx, target, each)
+}
+
+// DiagnoseProgress implements ProgressDiagnoser: as Diagnose, telling
+// progress of each check as it finishes (the nine DNS checks, the server
+// probes, the settings) and which are still running.
+func (d DiagDiagnoser) DiagnoseProgress(ctx context.Context, target string, progress func(DiagProgress)) (Report, error) {
 	server := d.Resolver
 	t, err := diag.ParseTarget(target)
 	if err != nil {
@@ -53,10 +69,31 @@ func (d DiagDiagnoser) Diagnose(ctx context.Context, target string, progress fun
 	if err != nil {
 		return Report{}, err
 	}
+	steps := diag.CheckNames()
+	probe := !d.NoProbe
+	if probe {
+		steps = append(steps, "servers")
+	}
+	if t.Address != "" {
+		steps = append(steps, "settings")
+	}
+	tr := newStepTracker(steps, progress)
+	tr.report("", nil, false) // the checks have started
+	conv := func(f diag.Finding) Finding {
+		return Finding{Check: f.Check, Status: string(f.Status), Summary: appTerms(f.Summary), Detail: appTerms(f.Detail), Fix: appTerms(f.Fix), Ref: f.Ref}
+	}
+	convAll := func(fs []diag.Finding) []Finding {
+		out := make([]Finding, 0, len(fs))
+		for _, f := range fs {
+			out = append(out, conv(f))
+		}
+		return out
+	}
 	do := diag.Options{Resolver: r}
 	if practice {
 		do.DKIMSelectors = []string{labSelector} // besides the common ones
 	}
+	do.Progress = func(check string, fs []diag.Finding) { tr.report(check, convAll(fs), true) }
 	rep, err := diag.Diagnose(ctx, target, do)
 	if rep == nil {
 		return Report{}, err
@@ -65,40 +102,34 @@ func (d DiagDiagnoser) Diagnose(ctx context.Context, target string, progress fun
 	if out.Resolver == "" {
 		out.Resolver = strings.Join(r.Servers, ",")
 	}
-	add := func(tf Finding) {
-		out.Findings = append(out.Findings, tf)
-		if progress != nil {
-			progress(tf)
-		}
-	}
-	conv := func(f diag.Finding) Finding {
-		return Finding{Check: f.Check, Status: string(f.Status), Summary: appTerms(f.Summary), Detail: appTerms(f.Detail), Fix: appTerms(f.Fix), Ref: f.Ref}
-	}
-	for _, f := range rep.Findings {
-		add(conv(f))
-	}
+	out.Findings = convAll(rep.Findings)
 	if err != nil || ctx.Err() != nil {
 		return out, err
 	}
-	if !d.NoProbe && rep.MX != nil {
-		// The servers, as `postlab diag` probes them: the lab's on its
-		// real ports with its own CA, any other domain's MX on port 25.
-		po := diag.ProbeOptions{Resolver: r, Timeout: 10 * time.Second, Domain: t.Domain, Helo: "client.postlab.test"}
-		if practice {
-			po.Ports = d.labPorts()
-			if d.LabCA != nil {
-				po.RootCAs = d.LabCA()
+	if probe {
+		if rep.MX != nil {
+			// The servers, as `postlab diag` probes them: the lab's on its
+			// real ports with its own CA, any other domain's MX on port 25.
+			po := diag.ProbeOptions{Resolver: r, Timeout: 10 * time.Second, Domain: t.Domain, Helo: "client.postlab.test"}
+			if practice {
+				po.Ports = d.labPorts()
+				if d.LabCA != nil {
+					po.RootCAs = d.LabCA()
+				}
+			}
+			po.Progress = func(p *diag.Probe, done, total int) {
+				tr.setLabel("servers", fmt.Sprintf("SERVERS (%d of %d probes)", done, total))
+				tr.report("servers", convAll(p.Findings), false)
+			}
+			start := time.Now()
+			_, fs := diag.ProbeServers(ctx, rep.MX, po)
+			out.Findings = append(out.Findings, convAll(fs)...)
+			out.DurationMS += time.Since(start).Milliseconds()
+			if ctx.Err() != nil {
+				return out, ctx.Err()
 			}
 		}
-		start := time.Now()
-		_, fs := diag.ProbeServers(ctx, rep.MX, po)
-		for _, f := range fs {
-			add(conv(f))
-		}
-		out.DurationMS += time.Since(start).Milliseconds()
-		if ctx.Err() != nil {
-			return out, ctx.Err()
-		}
+		tr.report("servers", nil, true)
 	}
 	if t.Address == "" {
 		return out, nil
@@ -109,18 +140,63 @@ func (d DiagDiagnoser) Diagnose(ctx context.Context, target string, progress fun
 	}
 	start := time.Now()
 	res, serr := diag.DiscoverSettings(ctx, target, so)
+	var sf []Finding
 	if res != nil {
-		for _, f := range settingsFindings(res) {
-			add(f)
-		}
+		sf = settingsFindings(res)
 	} else if serr != nil {
-		add(Finding{Check: "settings.discovery", Status: "error", Summary: "settings not found: " + oneLine(serr.Error())})
+		sf = []Finding{{Check: "settings.discovery", Status: "error", Summary: "settings not found: " + oneLine(serr.Error())}}
 	}
+	out.Findings = append(out.Findings, sf...)
 	out.DurationMS += time.Since(start).Milliseconds()
 	if ctx.Err() != nil {
 		return out, ctx.Err()
 	}
+	tr.report("settings", sf, true)
 	return out, nil
+}
+
+// stepTracker turns the steps' completions, which arrive from many
+// goroutines, into one serialised stream of DiagProgress.
+type stepTracker struct {
+	mu     sync.Mutex
+	steps  []string
+	labels map[string]string
+	done   map[string]bool
+	fn     func(DiagProgress)
+}
+
+func newStepTracker(steps []string, fn func(DiagProgress)) *stepTracker {
+	return &stepTracker{steps: steps, labels: map[string]string{}, done: map[string]bool{}, fn: fn}
+}
+
+func (s *stepTracker) setLabel(step, label string) {
+	s.mu.Lock()
+	s.labels[step] = label
+	s.mu.Unlock()
+}
+
+// report passes on the findings of step, and marks it done when finished.
+func (s *stepTracker) report(step string, fs []Finding, finished bool) {
+	if s.fn == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if finished {
+		s.done[step] = true
+	}
+	p := DiagProgress{Findings: fs, Total: len(s.steps)}
+	for _, n := range s.steps {
+		switch {
+		case s.done[n]:
+			p.Done++
+		case s.labels[n] != "":
+			p.Running = append(p.Running, s.labels[n])
+		default:
+			p.Running = append(p.Running, strings.ToUpper(n))
+		}
+	}
+	s.fn(p)
 }
 
 // labPorts are the lab's listening ports by service (nil: port 25 only).

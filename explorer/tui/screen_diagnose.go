@@ -22,6 +22,31 @@ type diagnoseScreen struct {
 	count  int
 	runs   int  // number of the current run
 	live   bool // progress of the current run may still be added
+	// prog is the "n of m checks done" line atop the tree while a
+	// ProgressDiagnoser runs (nil otherwise); last is what it shows.
+	prog    *tview.TreeNode
+	last    DiagProgress
+	lastSeq int // updates may arrive out of order: the line keeps the newest
+}
+
+// DiagProgress is a diagnosis under way: the findings of a check that has
+// just finished (or of one part of it, such as one server's probe), and
+// where the whole stands.
+type DiagProgress struct {
+	Findings []Finding
+	Done     int      // checks finished
+	Total    int      // checks in all
+	Running  []string // the checks still running, in report order, as people read them ("MX", "SPF")
+}
+
+// ProgressDiagnoser is a Diagnoser that also tells, as each check
+// finishes, which are done and which still run; the screen then shows
+// each area as soon as its check completes. progress may be called from
+// any goroutine, but not concurrently, and not after DiagnoseProgress
+// returns.
+type ProgressDiagnoser interface {
+	Diagnoser
+	DiagnoseProgress(ctx context.Context, target string, progress func(DiagProgress)) (Report, error)
 }
 
 func newDiagnoseScreen(a *App) *diagnoseScreen {
@@ -76,7 +101,7 @@ func (d *diagnoseScreen) capture(ev *tcell.EventKey) *tcell.EventKey {
 		return nil
 	}
 	// With findings shown, letters move in the tree (j, k, g, G).
-	empty := len(d.top.GetChildren()) == 0
+	empty := len(d.nodes) == 0
 	if empty && ((r >= 'a' && r <= 'z' && r != 'q') || (r >= 'A' && r <= 'Z' && r != 'L') || r == '@') {
 		d.a.tv.SetFocus(d.input)
 		d.input.SetText(d.input.GetText() + string(r))
@@ -118,13 +143,35 @@ func (d *diagnoseScreen) run(target string) {
 	d.top.ClearChildren()
 	d.nodes = map[string]*tview.TreeNode{}
 	d.count = 0
+	d.prog = nil
 	d.runs++
 	d.live = true
 	run := d.runs
 	d.tree.SetTitle(" findings for " + tview.Escape(target) + " (running) ")
+	d.detail.SetText("Checking " + tview.Escape(target) + ": each area shows here as its check finishes. Esc stops.")
+	pd, staged := d.a.opts.Diagnoser.(ProgressDiagnoser)
+	if staged {
+		d.last, d.lastSeq = DiagProgress{}, 0
+		d.prog = tview.NewTreeNode("").SetSelectable(false).SetTextStyle(d.a.th.base)
+		d.top.AddChild(d.prog)
+		d.showProgress(false)
+	}
 	var rep Report
 	d.a.Go("checking "+target, func(ctx context.Context) error {
 		var err error
+		if staged {
+			seq := 0 // progress calls are serialised
+			rep, err = pd.DiagnoseProgress(ctx, target, func(p DiagProgress) {
+				seq++
+				n := seq
+				d.a.QueueUpdateDraw(func() {
+					if d.live && d.runs == run {
+						d.progress(p, n)
+					}
+				})
+			})
+			return err
+		}
 		rep, err = d.a.opts.Diagnoser.Diagnose(ctx, target, func(f Finding) {
 			d.a.QueueUpdateDraw(func() {
 				if d.live && d.runs == run {
@@ -140,12 +187,15 @@ func (d *diagnoseScreen) run(target string) {
 		d.live = false
 		if err != nil {
 			d.tree.SetTitle(" findings for " + tview.Escape(target) + " (stopped) ")
+			d.showProgress(true)
 			return
 		}
-		// The report is the truth: rebuild from it (progress may be partial).
+		// The report is the truth: rebuild from it in its fixed order
+		// (progress came in the order the checks finished).
 		d.top.ClearChildren()
 		d.nodes = map[string]*tview.TreeNode{}
 		d.count = 0
+		d.prog = nil
 		for _, f := range rep.Findings {
 			d.add(f)
 		}
@@ -164,6 +214,48 @@ func (d *diagnoseScreen) cancelled() {
 	d.live = false
 	d.runs++
 	d.tree.SetTitle(strings.Replace(d.tree.GetTitle(), "(running)", "(stopped)", 1))
+	d.showProgress(true)
+}
+
+// progress adds a finished check's findings and, unless a newer update
+// came first, the progress line (UI goroutine).
+func (d *diagnoseScreen) progress(p DiagProgress, seq int) {
+	for _, f := range p.Findings {
+		d.add(f)
+	}
+	if seq > d.lastSeq {
+		d.last, d.lastSeq = p, seq
+		d.showProgress(false)
+	}
+}
+
+// showProgress writes the progress line: "6 of 9 checks done · running:
+// MX, SPF", or after Esc or an error what was left unfinished.
+func (d *diagnoseScreen) showProgress(stopped bool) {
+	if d.prog == nil {
+		return
+	}
+	p := d.last
+	var names []string
+	for _, n := range p.Running {
+		names = append(names, tview.Escape(n))
+	}
+	text := fmt.Sprintf("%d of %d checks done", p.Done, p.Total)
+	switch {
+	case p.Total == 0 && stopped:
+		text = d.a.tag("warn") + "stopped" + d.a.th.reset()
+	case p.Total == 0:
+		text = d.a.tag("dim") + "starting the checks" + d.a.th.reset()
+	case stopped && len(names) > 0:
+		text = d.a.tag("warn") + "stopped" + d.a.th.reset() + ": " + text + " · not finished: " + strings.Join(names, ", ")
+	case stopped:
+		text = d.a.tag("warn") + "stopped" + d.a.th.reset() + ": " + text
+	case len(names) > 0:
+		text = d.a.tag("dim") + text + " · running: " + strings.Join(names, ", ") + d.a.th.reset()
+	default:
+		text = d.a.tag("dim") + text + d.a.th.reset()
+	}
+	d.prog.SetText(text)
 }
 
 func (d *diagnoseScreen) summary(rep Report) string {
