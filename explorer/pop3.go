@@ -114,9 +114,7 @@ type POP3Session struct {
 	Timestamp string
 	caps      []Capability
 
-	authSteps  int
-	authPwNext bool
-	authOrphan bool // the last command was AUTH: a base64 line now is a credential
+	sasl saslTrack
 }
 
 // DialPOP3 connects, reads the greeting and, with StartTLS, sends STLS and
@@ -320,9 +318,9 @@ func (c *POP3Session) advance(st State, r *Response) {
 		}
 	case r.Cont:
 		ch, _ := base64.StdEncoding.DecodeString(r.Text)
-		c.authPwNext = strings.Contains(strings.ToLower(string(ch)), "pass")
+		c.sasl.pwNext = strings.Contains(strings.ToLower(string(ch)), "pass")
 	case st.Phase == PhaseAuth || st.Command == "AUTH":
-		c.authSteps, c.authPwNext = 0, false
+		c.sasl.steps, c.sasl.pwNext = 0, false
 	}
 	if st.Command == "QUIT" && st.Phase != PhaseAuth {
 		c.Close() // RFC 1939 §6: the server closes after QUIT either way
@@ -332,51 +330,14 @@ func (c *POP3Session) advance(st State, r *Response) {
 // recordClient records a command line, masked where it carries a
 // credential, and sets Command (and AuthMech for AUTH).
 func (c *POP3Session) recordClient(line string) {
-	st := c.State()
-	if st.Phase == PhaseAuth {
-		c.authSteps++
-		shown, _ := scrubPlain(maskSASL(st.AuthMech, line, c.authSteps, c.authPwNext))
-		c.emit(Event{Dir: ClientToServer, Line: printable(shown)})
+	if c.recordSASL(&c.sasl, line, c.State()) {
 		return
 	}
-	if c.authOrphan && looksLikeSASL(line) {
-		// A SASL response after an AUTH the server refused or never
-		// continued (RFC 5034 §4): still a credential.
-		c.update(func(s *State) { s.Command = MaskedSecret })
-		c.emit(Event{Dir: ClientToServer, Line: printable(maskOrphan(line))})
-		return
-	}
-	verb, arg := splitVerb(line)
-	c.authOrphan = verb == "AUTH"
-	mech, ir, has := cutSpace(arg)
 	shown := line
-	switch verb {
-	case "PASS":
+	if verb, arg := splitVerb(line); verb == "PASS" && arg != "" {
 		shown = line[:len(line)-len(arg)] + MaskedSecret
-		if arg == "" {
-			shown = line
-		}
-	case "AUTH":
-		c.authSteps, c.authPwNext = 0, false
-		if has {
-			c.authSteps = 1
-			shown = line[:len(line)-len(ir)] + maskSASL(strings.ToUpper(mech), ir, 1, false)
-		}
-		if plainShaped(mech) {
-			mech = MaskedSecret
-		}
 	}
-	shown, scrubbed := scrubPlain(shown)
-	if scrubbed && plainShaped(verb) {
-		verb = MaskedSecret
-	}
-	c.update(func(s *State) {
-		s.Command = verb
-		if verb == "AUTH" {
-			s.AuthMech = strings.ToUpper(mech)
-		}
-	})
-	c.emit(Event{Dir: ClientToServer, Line: printable(shown)})
+	c.recordCommand(&c.sasl, line, shown)
 }
 
 // SendLine sends one raw line exactly as typed and reads the response the
@@ -425,7 +386,7 @@ func (c *POP3Session) tlsUp(ctx context.Context) error {
 		return err
 	}
 	c.caps = nil // RFC 2595 §4: capabilities may change; ask CAPA again
-	c.authOrphan = false
+	c.sasl.orphan = false
 	c.update(func(s *State) { s.Phase, s.Command = PhaseAuthz, "" })
 	return nil
 }

@@ -26,12 +26,10 @@ type SMTPSession struct {
 	// Raw-line bookkeeping.
 	bdatLeft    int  // octets still expected of the current BDAT chunk
 	bdatLast    bool // the current chunk is the LAST one
-	authSteps   int  // client responses sent in the current SASL exchange
-	authPwNext  bool // the server's last 334 asked for a password (LOGIN)
-	authOrphan  bool // the last command was AUTH: a base64 line now is a credential
-	contentSent int  // content lines sent in the current DATA/BDAT
-	contentHid  int  // of which not recorded as events
-	contentOct  int  // octets not recorded
+	sasl        saslTrack
+	contentSent int // content lines sent in the current DATA/BDAT
+	contentHid  int // of which not recorded as events
+	contentOct  int // octets not recorded
 }
 
 // DialSMTP connects, reads the greeting and, with StartTLS, sends EHLO and
@@ -242,9 +240,9 @@ func (c *SMTPSession) advance(st State, r *Reply) {
 	case "AUTH":
 		if code == 334 {
 			ch, _ := base64.StdEncoding.DecodeString(r.Text())
-			c.authPwNext = bytes.Contains(bytes.ToLower(ch), []byte("pass"))
+			c.sasl.pwNext = bytes.Contains(bytes.ToLower(ch), []byte("pass"))
 		} else {
-			c.authSteps, c.authPwNext = 0, false
+			c.sasl.steps, c.sasl.pwNext = 0, false
 		}
 	case "QUIT":
 		if code == 221 {
@@ -271,49 +269,15 @@ func (c *SMTPSession) sendLine(ctx context.Context, line string) error {
 // recordClient records a command line and updates Command/AuthMech.
 func (c *SMTPSession) recordClient(line string) {
 	st := c.State()
-	if st.Phase == PhaseAuth {
-		c.authSteps++
-		shown, _ := scrubPlain(maskSASL(st.AuthMech, line, c.authSteps, c.authPwNext))
-		c.emit(Event{Dir: ClientToServer, Line: printable(shown)})
-		return
-	}
 	if st.Phase == PhaseData && st.Command == "DATA" {
 		// the "." that ends DATA: it answers to DATA, not a command of its own
 		c.emit(Event{Dir: ClientToServer, Line: printable(line)})
 		return
 	}
-	if c.authOrphan && looksLikeSASL(line) {
-		// A SASL response after an AUTH that the server did not take up
-		// (502, 504, 535, a malformed reply): it is still a credential.
-		c.update(func(s *State) { s.Command = MaskedSecret })
-		c.emit(Event{Dir: ClientToServer, Line: printable(maskOrphan(line))})
+	if c.recordSASL(&c.sasl, line, st) {
 		return
 	}
-	verb, arg := splitVerb(line)
-	c.authOrphan = verb == "AUTH"
-	shown := line
-	mech, ir, has := cutSpace(arg)
-	if verb == "AUTH" {
-		c.authSteps, c.authPwNext = 0, false
-		if has {
-			c.authSteps = 1
-			shown = line[:len(line)-len(ir)] + maskSASL(strings.ToUpper(mech), ir, 1, false)
-		}
-		if plainShaped(mech) {
-			mech = MaskedSecret
-		}
-	}
-	shown, scrubbed := scrubPlain(shown)
-	if scrubbed && plainShaped(verb) {
-		verb = MaskedSecret
-	}
-	c.update(func(s *State) {
-		s.Command = verb
-		if verb == "AUTH" {
-			s.AuthMech = strings.ToUpper(mech)
-		}
-	})
-	c.emit(Event{Dir: ClientToServer, Line: printable(shown)})
+	c.recordCommand(&c.sasl, line, line)
 }
 
 // splitVerb returns the upper-cased command verb and the rest of the line.
@@ -498,7 +462,7 @@ func (c *SMTPSession) tlsUp(ctx context.Context) error {
 		return err
 	}
 	c.caps = nil
-	c.authOrphan = false
+	c.sasl.orphan = false
 	c.update(func(s *State) {
 		s.Phase = PhaseGreeted
 		s.Command = ""
@@ -571,7 +535,7 @@ func (c *SMTPSession) Auth(ctx context.Context, mech, user, pass string) (*Reply
 		case "PLAIN":
 			resp = base64.StdEncoding.EncodeToString([]byte("\x00" + user + "\x00" + pass))
 		case "LOGIN":
-			if c.authPwNext || step > 0 {
+			if c.sasl.pwNext || step > 0 {
 				resp = base64.StdEncoding.EncodeToString([]byte(pass))
 			} else {
 				resp = base64.StdEncoding.EncodeToString([]byte(user))
