@@ -429,6 +429,18 @@ func interact(ctx context.Context, in io.Reader, s *explorer.Session, send func(
 			w.Stop()
 			if err := w.Err(); err != nil {
 				if explorer.IsNetwork(err) && ctx.Err() == nil {
+					// Closing after QUIT is expected, and an earlier
+					// malformed reply is the finding that matters.
+					if quitSent {
+						s.Note("no proper reply to QUIT; the server closed the connection")
+						s.Close()
+						break
+					}
+					if protoErr != nil {
+						s.Note("the server closed the connection")
+						s.Close()
+						break
+					}
 					return stageError(sessionStage(s), err)
 				}
 				noteErr(err)
