@@ -232,6 +232,7 @@ func (s *Session) handshake(ctx context.Context, host string) error {
 	s.mu.Lock()
 	s.state.TLS = true
 	s.tlsInfo = info
+	s.tlsState = &cs
 	s.mu.Unlock()
 	for _, l := range info.Lines() {
 		s.note("%s", l)

@@ -3,6 +3,7 @@ package explorer
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -53,6 +54,9 @@ type Session struct {
 	broken error
 	// certs of the last TLS handshake, for callers that want more than the note.
 	tlsInfo *TLSInfo
+	// tlsState is the state of that handshake: the peer's chain as sent,
+	// verified or not, for checks of its own (DANE, a report's clock).
+	tlsState *tls.ConnectionState
 }
 
 // Events returns a copy of the trace so far.
@@ -93,6 +97,20 @@ func (s *Session) TLS() *TLSInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.tlsInfo
+}
+
+// TLSState returns the state of the TLS layer after STARTTLS/STLS or
+// implicit TLS: version, cipher and the peer's certificate chain as the
+// server sent it (leaf first). The chain is there even when it did not
+// verify (Options.Insecure), so a caller can run its own checks (DANE
+// matching, RFC 7672) without a second connection. ok is false in clear text.
+func (s *Session) TLSState() (state tls.ConnectionState, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tlsState == nil {
+		return tls.ConnectionState{}, false
+	}
+	return *s.tlsState, true
 }
 
 // Closed reports whether the connection is gone (QUIT done, 421, network error, Close).
