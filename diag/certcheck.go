@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/subtle"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
@@ -52,8 +51,9 @@ func CheckTLSInfo(ti *explorer.TLSInfo, name string, now time.Time) CertCheck {
 	return cc
 }
 
-// CheckChain checks a raw chain (leaf first) like CheckTLSInfo does, for
-// connections made outside the explorer (IMAP detection).
+// CheckChain checks a raw chain (leaf first) against roots at now: the
+// chain of a session's own handshake (explorer.Session.TLSState), or of a
+// connection made outside the explorer (IMAP detection).
 func CheckChain(chain []*x509.Certificate, roots *x509.CertPool, name string, now time.Time) CertCheck {
 	cc := CertCheck{Name: name}
 	if len(chain) == 0 {
@@ -280,73 +280,7 @@ func TLSARecordFor(c *x509.Certificate) string {
 	return "3 1 1 " + hex.EncodeToString(s[:])
 }
 
-// fetchChain opens its own connection to get the certificate chain the
-// server presents (the explorer's handshake summary has no raw
-// certificates, which DANE needs). proto is "smtp" or "pop3"; sec is the
-// explorer's security. It sends EHLO/STARTTLS or STLS, never more.
-func fetchChain(ctx context.Context, dial dialFunc, addr, serverName string, proto string, sec explorer.Security, helo string, timeout time.Duration) ([]*x509.Certificate, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	conn, err := dial(ctx, "tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(dl)
-	}
-	if sec == explorer.StartTLS {
-		br := bufio.NewReaderSize(conn, 4096)
-		if err := plainPreamble(conn, br, proto, helo); err != nil {
-			return nil, err
-		}
-		if br.Buffered() > 0 {
-			return nil, errors.New("server sent data before TLS")
-		}
-	} else if sec != explorer.ImplicitTLS {
-		return nil, errors.New("no TLS")
-	}
-	var chain []*x509.Certificate
-	tc := tls.Client(conn, &tls.Config{ServerName: serverName, InsecureSkipVerify: true, //nolint:gosec // the chain is checked by the caller
-		VerifyConnection: func(cs tls.ConnectionState) error { chain = cs.PeerCertificates; return nil }})
-	if err := tc.HandshakeContext(ctx); err != nil {
-		return nil, fmt.Errorf("TLS handshake: %v", err)
-	}
-	tc.Close()
-	return chain, nil
-}
-
-// plainPreamble reads the greeting and asks for TLS.
-func plainPreamble(conn net.Conn, br *bufio.Reader, proto, helo string) error {
-	if proto == "pop3" {
-		if l, err := readLimited(br); err != nil || !strings.HasPrefix(l, "+OK") {
-			return fmt.Errorf("greeting: %q %v", l, err)
-		}
-		if _, err := conn.Write([]byte("STLS\r\n")); err != nil {
-			return err
-		}
-		if l, err := readLimited(br); err != nil || !strings.HasPrefix(l, "+OK") {
-			return fmt.Errorf("STLS refused: %q %v", l, err)
-		}
-		return nil
-	}
-	for _, cmd := range []string{"", "EHLO " + helo, "STARTTLS"} {
-		if cmd != "" {
-			if _, err := conn.Write([]byte(cmd + "\r\n")); err != nil {
-				return err
-			}
-		}
-		code, err := readSMTPReply(br)
-		if err != nil {
-			return err
-		}
-		if code/100 != 2 {
-			return fmt.Errorf("%q answered %d", cmd, code)
-		}
-	}
-	return nil
-}
-
+// readLimited reads one line of at most explorer.MaxReplyLine octets.
 func readLimited(br *bufio.Reader) (string, error) {
 	var b []byte
 	for {
@@ -363,23 +297,6 @@ func readLimited(br *bufio.Reader) (string, error) {
 		}
 		return strings.TrimRight(string(b), "\r\n"), nil
 	}
-}
-
-func readSMTPReply(br *bufio.Reader) (int, error) {
-	for i := 0; i < 100; i++ {
-		l, err := readLimited(br)
-		if err != nil {
-			return 0, err
-		}
-		rl, err := explorer.ParseReplyLine(l)
-		if err != nil {
-			return 0, err
-		}
-		if rl.Last {
-			return rl.Code, nil
-		}
-	}
-	return 0, errors.New("reply too long")
 }
 
 type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)

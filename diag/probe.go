@@ -346,7 +346,7 @@ func probeSMTP(ctx context.Context, host string, ip netip.Addr, port int, servic
 				}
 			} else {
 				add(Finding{Check: "tls.starttls", Status: StatusPass, Summary: where + ": STARTTLS offered and the upgrade worked", Ref: "RFC 3207 §4"})
-				tlsFindings(ctx, p, c.TLS(), where, host, ip, port, service, o)
+				tlsFindings(ctx, p, c.Session, where, host, port, service, o)
 				if _, err := c.Ehlo(ctx, o.Helo); err != nil {
 					p.Error = errText(err)
 					add(Finding{Check: ar + ".ehlo", Status: StatusFail, Summary: where + ": EHLO after STARTTLS failed: " + p.Error, Ref: "RFC 3207 §4.2"})
@@ -371,7 +371,7 @@ func probeSMTP(ctx context.Context, host string, ip netip.Addr, port int, servic
 				Detail: detail, Fix: "Enable STARTTLS with a certificate for " + host + ".", Ref: "RFC 3207; RFC 8461 §4.2; RFC 7672 §2.2"})
 		}
 	} else {
-		tlsFindings(ctx, p, c.TLS(), where, host, ip, port, service, o)
+		tlsFindings(ctx, p, c.Session, where, host, port, service, o)
 	}
 
 	if ar == "submission" {
@@ -641,12 +641,17 @@ func transaction(ctx context.Context, p *Probe, where string, c *explorer.SMTPSe
 	p.Findings = append(p.Findings, rf)
 }
 
-// tlsFindings checks the handshake the session just did.
-func tlsFindings(ctx context.Context, p *Probe, ti *explorer.TLSInfo, where, host string, ip netip.Addr, port int, service string, o ProbeOptions) {
-	if ti == nil {
+// tlsFindings checks the handshake the session just did, on the chain
+// that handshake was shown: no second connection, so the certificate
+// checked is the one this very session (and a sender) got.
+func tlsFindings(ctx context.Context, p *Probe, s *explorer.Session, where, host string, port int, service string, o ProbeOptions) {
+	ti := s.TLS()
+	cs, ok := s.TLSState()
+	if ti == nil || !ok {
 		return
 	}
-	cc := CheckTLSInfo(ti, host, o.Now())
+	chain := cs.PeerCertificates
+	cc := CheckChain(chain, o.RootCAs, host, o.Now())
 	pt := &ProbeTLS{Version: ti.Version, Cipher: ti.Cipher, Cert: cc}
 	p.TLS = pt
 	add := func(f Finding) { p.Findings = append(p.Findings, f) }
@@ -660,36 +665,23 @@ func tlsFindings(ctx context.Context, p *Probe, ti *explorer.TLSInfo, where, hos
 	for _, f := range certFindings("tls", where, cc, strict) {
 		add(f)
 	}
-	// DANE: TLSA at _port._tcp.host, matched against a freshly fetched chain.
+	// DANE: TLSA at _port._tcp.host, matched against the session's chain.
 	if o.Resolver != nil {
 		recs, ans, err := LookupTLSA(ctx, o.Resolver, host, port)
 		if err != nil {
 			add(dnsErrorFinding("tls.dane", fmt.Sprintf("_%d._tcp.%s TLSA (DANE not checked)", port, host), err))
 		}
 		if err == nil && len(recs) > 0 {
-			proto := "smtp"
-			if area(service) == "pop3" {
-				proto = "pop3"
-			}
-			sec := explorer.StartTLS
-			if service == "submissions" || service == "pop3s" {
-				sec = explorer.ImplicitTLS
-			}
 			name := fmt.Sprintf("_%d._tcp.%s", port, host)
-			chain, ferr := fetchChain(ctx, dialVia(o.Dial, ip), net.JoinHostPort(host, strconv.Itoa(port)), host, proto, sec, o.Helo, o.Timeout)
-			if ferr != nil {
-				add(Finding{Check: "tls.dane", Status: StatusError, Summary: where + ": could not fetch the certificate to match " + name + ": " + ferr.Error(), Ref: "RFC 7672 §3"})
-			} else {
-				f := daneFinding("tls.dane", where, name, recs, ans.AD, chain, host, o.Now())
-				pt.DANE = "no match"
-				if f.Status != StatusFail {
-					pt.DANE = "match"
-				}
-				if len(chain) > 0 {
-					f.Detail += "\n(certificate fetched on a second connection; " + TLSARecordFor(chain[0]) + " is the record for its key)"
-				}
-				add(f)
+			f := daneFinding("tls.dane", where, name, recs, ans.AD, chain, host, o.Now())
+			pt.DANE = "no match"
+			if f.Status != StatusFail {
+				pt.DANE = "match"
 			}
+			if len(chain) > 0 {
+				f.Detail += "\n" + TLSARecordFor(chain[0]) + " is the record for the key the server presented"
+			}
+			add(f)
 		}
 	}
 	if o.MTASTS != nil && o.MTASTS.Mode != "none" && service == "smtp" {
@@ -775,7 +767,7 @@ func probePOP3(ctx context.Context, host string, ip netip.Addr, port int, servic
 				return p
 			}
 			add(Finding{Check: "tls.starttls", Status: StatusPass, Summary: where + ": STLS offered and the upgrade worked", Ref: "RFC 2595 §4"})
-			tlsFindings(ctx, p, c.TLS(), where, host, ip, port, service, o)
+			tlsFindings(ctx, p, c.Session, where, host, port, service, o)
 			if len(clearMechs) > 0 {
 				add(Finding{Check: "pop3.auth", Status: StatusWarn, Summary: where + ": login (" + strings.Join(clearMechs, " ") + ") offered before STLS",
 					Fix: "Offer USER and SASL only after STLS (Dovecot: disable_plaintext_auth = yes).", Ref: "RFC 2595 §3.1"})
@@ -787,7 +779,7 @@ func probePOP3(ctx context.Context, host string, ip netip.Addr, port int, servic
 				Fix: "Enable STLS, or offer POP3S on port 995.", Ref: "RFC 2595 §4; RFC 8314 §3.3"})
 		}
 	} else {
-		tlsFindings(ctx, p, c.TLS(), where, host, ip, port, service, o)
+		tlsFindings(ctx, p, c.Session, where, host, port, service, o)
 	}
 	add(capsFinding("pop3.capa", where, c.Capabilities()))
 	if !c.Closed() {

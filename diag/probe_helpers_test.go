@@ -13,6 +13,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -102,6 +103,7 @@ type fakeServer struct {
 	user, pass  string           // the one account
 	inUse       bool             // POP3: right password gives -ERR [IN-USE]
 	refuseTLS   bool             // offer STARTTLS, answer it 454
+	accepted    *atomic.Int32    // when set, counts the connections accepted
 }
 
 // start listens on 127.0.0.1:0 and serves until the test ends.
@@ -130,6 +132,9 @@ func (f fakeServer) start(t testing.TB) string {
 			c, err := ln.Accept()
 			if err != nil {
 				return
+			}
+			if f.accepted != nil {
+				f.accepted.Add(1)
 			}
 			mu.Lock()
 			conns = append(conns, c)

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -234,5 +235,115 @@ func TestParsePorts(t *testing.T) {
 		if _, err := ParsePorts([]string{bad}); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// Every check of a port's TLS (chain, name, expiry, DANE, MTA-STS) reads
+// the certificate of the probe's own session: one connection per port.
+func TestProbeOneConnectionPerPort(t *testing.T) {
+	ca, otherCA := newTestCA(t), newTestCA(t)
+	now := time.Now()
+	good := leafCert(t, ca, []string{probeHost}, now.Add(-time.Hour), now.Add(90*24*time.Hour))
+	expired := leafCert(t, ca, []string{probeHost}, now.Add(-90*24*time.Hour), now.Add(-24*time.Hour))
+	other := leafCert(t, ca, []string{"other.example.net"}, now.Add(-time.Hour), now.Add(90*24*time.Hour))
+	sum := func(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
+	enforce := &MTASTSPolicy{Version: "STSv1", Mode: "enforce", MaxAge: 86400, MX: []string{probeHost}}
+
+	tests := []struct {
+		name    string
+		srv     fakeServer
+		service string
+		tlsa    string // the TLSA record's data at _PORT._tcp
+		opts    ProbeOptions
+		dane    string // ProbeTLS.DANE
+		want    map[string]string
+	}{
+		{name: "DANE-EE 3 1 1 match", srv: fakeServer{proto: "smtp", cert: &good}, tlsa: "3 1 1 " + spkiTLSA(good),
+			opts: ProbeOptions{RootCAs: ca.pool, MTASTS: enforce}, dane: "match",
+			want: map[string]string{"tls.dane": "pass", "tls.chain": "pass", "tls.name": "pass", "tls.expiry": "pass", "tls.mta-sts": "pass"}},
+		{name: "DANE-EE 3 1 1 mismatch", srv: fakeServer{proto: "smtp", cert: &good}, tlsa: "3 1 1 " + spkiTLSA(other),
+			opts: ProbeOptions{RootCAs: ca.pool}, dane: "no match",
+			want: map[string]string{"tls.dane": "fail", "tls.chain": "pass"}},
+		{name: "DANE-TA 2 0 1 match", srv: fakeServer{proto: "smtp", cert: &good}, tlsa: "2 0 1 " + sum(ca.cert.Raw),
+			dane: "match", // no --ca: PKIX fails, DANE-TA still matches
+			want: map[string]string{"tls.dane": "pass", "tls.chain": "warn"}},
+		{name: "DANE-TA 2 0 1 other CA", srv: fakeServer{proto: "smtp", cert: &good}, tlsa: "2 0 1 " + sum(otherCA.cert.Raw),
+			opts: ProbeOptions{RootCAs: ca.pool}, dane: "no match",
+			want: map[string]string{"tls.dane": "fail", "tls.chain": "pass"}},
+		{name: "DANE-TA 2 1 1 wrong name", srv: fakeServer{proto: "smtp", cert: &other}, tlsa: "2 1 1 " + sum(ca.cert.RawSubjectPublicKeyInfo),
+			opts: ProbeOptions{RootCAs: ca.pool}, dane: "no match",
+			want: map[string]string{"tls.dane": "fail", "tls.name": "warn", "tls.chain": "warn"}},
+		{name: "DANE-EE ignores expiry", srv: fakeServer{proto: "smtp", cert: &expired}, tlsa: "3 1 1 " + spkiTLSA(expired),
+			opts: ProbeOptions{RootCAs: ca.pool, MTASTS: enforce}, dane: "match",
+			want: map[string]string{"tls.dane": "pass", "tls.expiry": "fail", "tls.chain": "warn", "tls.mta-sts": "fail"}},
+		{name: "DANE-EE ignores the name", srv: fakeServer{proto: "smtp", cert: &other}, tlsa: "3 1 1 " + spkiTLSA(other),
+			opts: ProbeOptions{RootCAs: ca.pool}, dane: "match",
+			want: map[string]string{"tls.dane": "pass", "tls.name": "warn", "tls.chain": "warn"}},
+		{name: "submission STARTTLS", srv: fakeServer{proto: "smtp", cert: &good}, service: "submission", tlsa: "3 1 1 " + spkiTLSA(good),
+			opts: ProbeOptions{RootCAs: ca.pool}, dane: "match",
+			want: map[string]string{"tls.dane": "pass", "tls.chain": "pass", "submission.auth": "pass"}},
+		{name: "submissions", srv: fakeServer{proto: "smtp", cert: &good, implicitTLS: true}, service: "submissions", tlsa: "3 1 1 " + spkiTLSA(good),
+			opts: ProbeOptions{RootCAs: ca.pool}, dane: "match",
+			want: map[string]string{"tls.dane": "pass", "tls.chain": "pass"}},
+		{name: "pop3 STLS", srv: fakeServer{proto: "pop3", cert: &good}, service: "pop3", tlsa: "3 0 1 " + sum(good.Leaf.Raw),
+			opts: ProbeOptions{RootCAs: ca.pool}, dane: "match",
+			want: map[string]string{"tls.dane": "pass", "tls.chain": "pass"}},
+		{name: "pop3s expired", srv: fakeServer{proto: "pop3", cert: &expired, implicitTLS: true}, service: "pop3s", tlsa: "3 1 1 " + spkiTLSA(good),
+			opts: ProbeOptions{RootCAs: ca.pool}, dane: "no match",
+			want: map[string]string{"tls.dane": "fail", "tls.expiry": "fail", "tls.chain": "fail"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var n atomic.Int32
+			tc.srv.accepted = &n
+			svc := tc.service
+			if svc == "" {
+				svc = "smtp"
+			}
+			p, fs := probeOne(t, tc.srv.start(t), svc, "_PORT._tcp."+probeHost+". TLSA "+tc.tlsa, tc.opts)
+			// The fake greets only after Accept, and the probe waits for
+			// the greeting: every connection it used is counted by now.
+			if got := n.Load(); got != 1 {
+				t.Errorf("%d connections to the server, want 1", got)
+			}
+			got := statuses(fs)
+			for check, want := range tc.want {
+				if got[check] != want {
+					t.Errorf("%s = %q, want %q", check, got[check], want)
+				}
+			}
+			if p.TLS == nil || p.TLS.DANE != tc.dane {
+				t.Fatalf("tls %+v, want DANE %q", p.TLS, tc.dane)
+			}
+			leaf := tc.srv.cert.Leaf
+			for _, f := range fs {
+				if f.Check == "tls.dane" && !strings.Contains(f.Detail, TLSARecordFor(leaf)+" is the record for") {
+					t.Errorf("DANE detail does not give the record for the presented key:\n%s", f.Detail)
+				}
+			}
+			if t.Failed() {
+				for _, f := range fs {
+					t.Logf("%s %s: %s\n%s", f.Check, f.Status, f.Summary, f.Detail)
+				}
+			}
+		})
+	}
+}
+
+// The certificate verdicts follow the probe's clock, on the session's
+// chain: a report for a later date sees the certificate expired.
+func TestProbeCertificateClock(t *testing.T) {
+	ca := newTestCA(t)
+	now := time.Now()
+	good := leafCert(t, ca, []string{probeHost}, now.Add(-time.Hour), now.Add(90*24*time.Hour))
+	addr := (&fakeServer{proto: "smtp", cert: &good}).start(t)
+	later := now.Add(100 * 24 * time.Hour)
+	p, fs := probeOne(t, addr, "smtp", "", ProbeOptions{RootCAs: ca.pool, Now: func() time.Time { return later }})
+	got := statuses(fs)
+	if got["tls.expiry"] != "fail" || got["tls.chain"] != "warn" {
+		t.Errorf("expiry %q chain %q, want fail and warn", got["tls.expiry"], got["tls.chain"])
+	}
+	if p.TLS == nil || p.TLS.Cert.Verified || !p.TLS.Cert.Expired || !strings.Contains(p.TLS.Cert.VerifyError, "expired") {
+		t.Errorf("certificate %+v", p.TLS)
 	}
 }
