@@ -532,12 +532,15 @@ func shortNetErr(err error) string {
 	return msg
 }
 
-func (d *discovery) fillTLS(s *Setting, ti *explorer.TLSInfo) {
-	if ti == nil {
+// fillTLS checks the certificate of the session's own handshake, so the
+// verdict is about the connection that was probed, at the discovery's clock.
+func (d *discovery) fillTLS(s *Setting, c *explorer.Session) {
+	cs, ok := c.TLSState()
+	if !ok {
 		return
 	}
 	s.TLS = true
-	cc := CheckTLSInfo(ti, s.Host, d.opts.Now())
+	cc := CheckChain(cs.PeerCertificates, d.opts.RootCAs, s.Host, d.opts.Now())
 	s.Cert = &cc
 	s.CertOK = cc.Verified && !cc.Expired
 	if !s.CertOK && s.Error == "" {
@@ -585,13 +588,13 @@ func (d *discovery) probePOP3(ctx context.Context, s Setting, ip netip.Addr) (ou
 	answered := rec.answered() || c != nil && c.TLS() != nil
 	if err != nil {
 		if c != nil {
-			d.fillTLS(&s, c.TLS())
+			d.fillTLS(&s, c.Session)
 		}
 		d.outcome(&s, err, connected, answered || sec == explorer.ImplicitTLS && connected && !isTimeout(err))
 		return s
 	}
 	s.Reachable = true
-	d.fillTLS(&s, c.TLS())
+	d.fillTLS(&s, c.Session)
 	mechs := func() {
 		s.AuthMechanisms = []string{}
 		if _, err := c.Capa(ctx); err != nil {
@@ -695,13 +698,13 @@ func (d *discovery) probeSMTP(ctx context.Context, s Setting, ip netip.Addr) (ou
 	if err != nil {
 		answered := rec.answered() || c != nil && c.TLS() != nil
 		if c != nil {
-			d.fillTLS(&s, c.TLS())
+			d.fillTLS(&s, c.Session)
 		}
 		d.outcome(&s, err, connected, answered || sec == explorer.ImplicitTLS && connected && !isTimeout(err))
 		return s
 	}
 	s.Reachable = true
-	d.fillTLS(&s, c.TLS())
+	d.fillTLS(&s, c.Session)
 	if _, err := c.Ehlo(ctx, d.opts.Helo); err != nil {
 		s.Error = "EHLO: " + errText(err)
 		return s

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -304,5 +305,34 @@ func TestParseAutoconfig(t *testing.T) {
 		if ss, err := ParseAutoconfig([]byte(doc), "a@b.test"); err == nil {
 			t.Errorf("%s: accepted: %+v", name, ss)
 		}
+	}
+}
+
+// The certificate verdict is taken from the session's own chain at the
+// discovery's clock: a later date sees it expired, on one connection.
+func TestSettingsCertificateClock(t *testing.T) {
+	ca := newTestCA(t)
+	now := time.Now()
+	good := leafCert(t, ca, []string{"127.0.0.1"}, now.Add(-time.Hour), now.Add(90*24*time.Hour))
+	var n atomic.Int32
+	addr := (&fakeServer{proto: "pop3", cert: &good, implicitTLS: true, user: "alice", pass: "pw", accepted: &n}).start(t)
+	later := now.Add(100 * 24 * time.Hour)
+	res, err := DiscoverSettings(context.Background(), "alice@example.com", SettingsOptions{
+		Resolver: emptyZone(t), RootCAs: ca.pool, Timeout: 5 * time.Second, Now: func() time.Time { return later },
+		Password: "pw", HavePassword: true, OnlyExtra: true,
+		Extra: []Candidate{{Protocol: "pop3", Host: "127.0.0.1", Port: portOf(t, addr), Security: "tls", Source: "srv"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := findSetting(res.Incoming, "pop3", portOf(t, addr), "tls")
+	if s == nil {
+		t.Fatal("not probed")
+	}
+	if !s.TLS || s.CertOK || s.Cert == nil || !s.Cert.Expired || !strings.Contains(s.Error, "expired") || s.Login == "ok" {
+		t.Errorf("tls %v cert_ok %v login %q error %q cert %+v", s.TLS, s.CertOK, s.Login, s.Error, s.Cert)
+	}
+	if got := n.Load(); got != 1 {
+		t.Errorf("%d connections, want 1", got)
 	}
 }
