@@ -832,3 +832,68 @@ func TestInteropSwaksUTF8WithoutSMTPUTF8(t *testing.T) {
 		t.Errorf("delivered %d messages", len(got))
 	}
 }
+
+// TestInteropSmtplibSyntaxReplies: what smtplib gets for base64 that does
+// not decode (RFC 4954 §4: 501, with 5.5.2 from its §6), a malformed AUTH=
+// MAIL parameter (RFC 4954 §5, RFC 5321 §4.2: 501 5.5.4), and a STARTTLS
+// whose handshake fails: the connection is closed, so the next command in
+// clear finds it gone instead of reading a reply nobody can trust.
+func TestInteropSmtplibSyntaxReplies(t *testing.T) {
+	py := interopProgram(t, "python3")
+	l, ca := interopLab(t)
+	run := func(mode, listener string) map[string]any {
+		t.Helper()
+		js, _ := json.Marshal(map[string]any{"mode": mode, "host": "127.0.0.1", "port": portNum(t, l.Addr(listener)), "cafile": ca})
+		raw := mustPeer(t, "", py, filepath.Join("testdata", "interop", "smtp_errors.py"), string(js))
+		var out map[string]any
+		if err := json.Unmarshal([]byte(raw), &out); err != nil {
+			t.Fatalf("smtp_errors.py output %q: %v", raw, err)
+		}
+		return out
+	}
+	out := run("replies", lab.ListenerSubmission)
+	for key, want := range map[string]string{
+		"auth_plain_ir":       "501 5.5.2 ",
+		"auth_login":          "334 ",
+		"auth_login_response": "501 5.5.2 ",
+		"mail_auth_param":     "501 5.5.4 ",
+		"rset":                "250 ",
+		"quit":                "221 ",
+	} {
+		r, _ := out[key].([]any)
+		if got := replyText(r); !strings.HasPrefix(got, want) {
+			t.Errorf("%s: %q, want %q...", key, got, want)
+		}
+	}
+	l.SetScenario(lab.ScenarioTLSFail)
+	out = run("tlsfail", lab.ListenerSMTP)
+	if out["starttls"] == "ok" {
+		t.Errorf("STARTTLS succeeded under tls-fail")
+	}
+	if r, ok := out["noop"].([]any); ok {
+		t.Errorf("NOOP after the failed handshake got %q; want the connection closed", replyText(r))
+	}
+}
+
+// TestInteropSwaksFailedStartTLS: swaks --tls-optional goes on in clear
+// after its handshake fails. A server that also went on (go-smtp writes
+// "550 5.0.0 Handshake error") has swaks read that line as the reply to
+// its MAIL and every later reply one command late; the lab closes the
+// connection instead, so swaks stops at MAIL and nothing is delivered.
+func TestInteropSwaksFailedStartTLS(t *testing.T) {
+	swaks := interopProgram(t, "swaks")
+	l, _ := interopLab(t)
+	w := watchBox(t, l, "alice")
+	l.SetScenario(lab.ScenarioTLSFail)
+	r := runPeer(t, "", swaks, "--server", "127.0.0.1", "--port", portOf(l.Addr(lab.ListenerSMTP)), "--tls-optional",
+		"--from", "carol@example.com", "--to", "alice@postlab.test")
+	if !strings.Contains(r.stderr, "TLS startup failed") {
+		t.Fatalf("the handshake did not fail:\n%s", r)
+	}
+	if strings.Contains(r.stdout, "5.0.0") || strings.Contains(r.stdout, "-> RCPT") {
+		t.Errorf("the session went on after the failed handshake:\n%s", r)
+	}
+	if got := w.takeAll(t); len(got) != 0 {
+		t.Errorf("delivered %d messages", len(got))
+	}
+}

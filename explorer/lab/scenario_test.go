@@ -119,6 +119,8 @@ func TestScenarioTLSFail(t *testing.T) {
 	if err := tc.Handshake(); err == nil || !strings.Contains(err.Error(), "version") {
 		t.Fatalf("STARTTLS handshake: %v, want a protocol version failure", err)
 	}
+	// The server closes the connection: nothing follows in clear.
+	closedSilently(t, c.conn)
 	if _, err := tls.Dial("tcp", l.Addr("submissions"), l.ClientTLSConfig()); err == nil {
 		t.Errorf("implicit TLS handshake succeeded")
 	}

@@ -133,7 +133,7 @@ func (l *Lab) startSMTPSession(sl *smtpListener, raw net.Conn) {
 	cs.tr.note("connection from %s to %s (%s)", cs.remote, sl.ln.Addr(), roleOf(sl))
 	go func() {
 		l.waitBanner(tc, cs.tr)
-		var debug io.Writer = cs.tr
+		var debug io.Writer = traceWriter{f: f, w: cs.tr}
 		for {
 			srv := l.newSMTPServer(cs, f.tlsCfg != nil, debug)
 			srv.Serve(&oneConnListener{c: f, tc: tc, released: f.released})
@@ -143,7 +143,7 @@ func (l *Lab) startSMTPSession(sl *smtpListener, raw net.Conn) {
 			// STARTTLS: a fresh go-smtp conversation on the TLS connection,
 			// whose greeting the filter and the trace drop.
 			f.restart()
-			debug = &skipFirstWrite{w: cs.tr}
+			debug = &skipFirstWrite{w: traceWriter{f: f, w: cs.tr}}
 		}
 		cs.tr.closed()
 	}()

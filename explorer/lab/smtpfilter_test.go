@@ -3,6 +3,7 @@ package lab
 import (
 	"bytes"
 	"crypto/tls"
+	"errors"
 	"io"
 	"net"
 	"net/textproto"
@@ -294,4 +295,74 @@ func TestNestedMailRefused(t *testing.T) {
 	c.cmd("250", "RSET")
 	c.cmd("250", "MAIL FROM:<c@d.test>")
 	c.cmd("221", "QUIT")
+}
+
+// Replies go-smtp hard-codes and the filter corrects: a malformed AUTH=
+// MAIL parameter is a syntax error in a parameter (RFC 5321 §4.2.3: 501;
+// RFC 4954 §5; X.5.4, RFC 3463), and base64 that does not decode is refused
+// with 501 (RFC 4954 §4), 5.5.2 in RFC 4954 §6, both for an initial
+// response and for a response line. The trace shows what was sent.
+func TestSyntaxRepliesGoSMTPHardCodes(t *testing.T) {
+	l := startLab(t)
+	c := dial(t, l.Addr("smtp"))
+	c.greet()
+	c.cmd("501 5.5.4", "MAIL FROM:<carol@example.com> AUTH=")
+	c.cmd("501 5.5.4", "MAIL FROM:<carol@example.com> AUTH=+zz")
+	c.cmd("501 5.5.4", "MAIL FROM:<carol@example.com> AUTH=no-mailbox")
+	c.cmd("250", "MAIL FROM:<carol@example.com> AUTH=<>")
+	c.cmd("250", "RSET")
+	c.cmd("221", "QUIT")
+
+	s := dial(t, l.Addr("submission"))
+	s.greet()
+	s.starttls(l)
+	s.cmd("250", "EHLO client.example")
+	s.cmd("501 5.5.2", "AUTH PLAIN !!!not-base64!!!")
+	s.cmd("334", "AUTH LOGIN")
+	s.cmd("501 5.5.2", "%%%%")
+	s.cmd("334", "AUTH PLAIN")
+	s.cmd("501 5.5.2", "AGFsaWNl=AHdvbmRlcmxhbmQ")
+	// The exchange is over: the session goes on and a login works.
+	pass, _ := l.PracticePassword("alice")
+	s.login("alice", pass)
+	s.cmd("221", "QUIT")
+
+	for _, listener := range []string{ListenerSMTP, ListenerSubmission} {
+		text := dump(sessionEvents(t, l, listener))
+		if strings.Contains(text, "454 4.7.0") || strings.Contains(text, "500 5.5.4") {
+			t.Errorf("%s trace shows go-smtp's reply:\n%s", listener, text)
+		}
+		if !strings.Contains(text, "s2c tls=") || !strings.Contains(text, map[string]string{ListenerSMTP: " 501 5.5.4 ", ListenerSubmission: " 501 5.5.2 "}[listener]) {
+			t.Errorf("%s trace lacks the 501:\n%s", listener, text)
+		}
+	}
+}
+
+// RFC 3207 §4 gives no reply after a failed handshake: the bytes after 220
+// belong to TLS, and a line in clear would be read as the answer to the
+// client's next command. The lab closes the connection (as Postfix does)
+// and says why in the trace.
+func TestStartTLSFailedHandshakeCloses(t *testing.T) {
+	l := startLab(t)
+	c := dial(t, l.Addr("smtp"))
+	c.greet()
+	c.cmd("220 2.0.0", "STARTTLS")
+	c.raw("this is not a TLS client hello\r\nNOOP\r\n")
+	closedSilently(t, c.conn)
+	text := dump(sessionEvents(t, l, ListenerSMTP))
+	if !strings.Contains(text, "TLS handshake failed") || !strings.Contains(text, "closing the connection") {
+		t.Errorf("the trace does not say why the connection closed:\n%s", text)
+	}
+}
+
+// closedSilently checks that the server closes conn without another line in
+// clear (a TLS alert may come first; a reset is a close too).
+func closedSilently(t *testing.T, conn net.Conn) {
+	t.Helper()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	b, err := io.ReadAll(conn)
+	var ne net.Error
+	if bytes.Contains(b, []byte("\r\n")) || errors.As(err, &ne) && ne.Timeout() {
+		t.Errorf("after the failed handshake: %q, %v; want the connection closed with no reply", b, err)
+	}
 }

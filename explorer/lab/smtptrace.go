@@ -38,9 +38,8 @@ type smtpTracer struct {
 	pending    []string // commands awaiting their final reply, in order (RFC 2920 pipelining)
 	ehlo       bool     // the last greeting was EHLO (for the Received "with" clause)
 	inMulti    bool
-	authLeft   int    // SASL response lines still expected: -1 until the final reply
-	afterAuth  bool   // an AUTH came last: lines that may be SASL data are masked
-	after      string // an error note to emit after the current server line
+	authLeft   int  // SASL response lines still expected: -1 until the final reply
+	afterAuth  bool // an AUTH came last: lines that may be SASL data are masked
 
 	partial    []byte
 	mode       int
@@ -179,10 +178,6 @@ func (t *smtpTracer) serverLines(p []byte) {
 		}
 		t.emit(explorer.ServerToClient, line, false)
 		t.st.Multi = false
-		if t.after != "" {
-			t.emit(explorer.Local, t.after, true)
-			t.after = ""
-		}
 	}
 }
 
@@ -192,13 +187,8 @@ func (t *smtpTracer) replied(cmd string, code int) {
 	ok := code >= 200 && code < 300
 	switch cmd {
 	case "":
-		switch {
-		case code == 220:
+		if code == 220 {
 			t.st.Phase = explorer.PhaseGreeted
-		case t.st.Phase == explorer.PhaseTLS:
-			// go-smtp's "550 5.0.0 Handshake error": still plaintext.
-			t.st.Phase = explorer.PhaseGreeted
-			t.after = "TLS handshake failed: the session goes on without TLS"
 		}
 	case "EHLO", "HELO":
 		if ok {
