@@ -138,8 +138,15 @@ func (d DiagDiagnoser) DiagnoseProgress(ctx context.Context, target string, prog
 	if practice && d.LabCA != nil {
 		so.RootCAs = d.LabCA()
 	}
+	w := newSettingsWatch(func(label string) {
+		tr.setLabel("settings", label)
+		tr.report("settings", nil, false)
+	})
+	hc := w.watch(&so)
 	start := time.Now()
 	res, serr := diag.DiscoverSettings(ctx, target, so)
+	w.stop()
+	hc.CloseIdleConnections()
 	var sf []Finding
 	if res != nil {
 		sf = settingsFindings(res)
@@ -238,61 +245,3 @@ var appTexts = strings.NewReplacer(
 
 // appTerms rewrites a text of diag for the app.
 func appTerms(s string) string { return appTexts.Replace(s) }
-
-// settingsFindings turns the settings matrix into findings: one per
-// server tried, and the recommendation.
-func settingsFindings(r *diag.SettingsResult) []Finding {
-	var out []Finding
-	one := func(kind string, s *diag.Setting) Finding {
-		f := Finding{Check: "settings." + kind, Ref: "RFC 8314 §3; RFC 6186"}
-		f.Summary = fmt.Sprintf("%s %s:%d %s (from %s)", s.Protocol, s.Host, s.Port, s.Security, s.Source)
-		switch {
-		case !s.Reachable && (s.Source == "srv" || s.Source == "autoconfig"):
-			f.Status = "fail" // published, yet not there
-			f.Summary += ": published but no answer"
-			f.Fix = "fix the " + s.Source + " record or start the service"
-		case !s.Reachable:
-			f.Status = "info" // a guessed port: most are simply not used
-			f.Summary += ": no answer"
-		case s.Security == "plain":
-			f.Status = "warn"
-			f.Summary += ": works, but without TLS"
-			f.Fix = "use the TLS or STARTTLS setting: a password sent in clear can be read on the way (RFC 8314 §3)"
-		case !s.CertOK:
-			f.Status = "warn"
-			f.Summary += ": certificate does not verify"
-		default:
-			f.Status = "pass"
-			f.Summary += ": works"
-		}
-		var d []string
-		if len(s.AuthMechanisms) > 0 {
-			d = append(d, "login mechanisms: "+strings.Join(s.AuthMechanisms, " "))
-		}
-		if s.Login != "" {
-			d = append(d, "login: "+s.Login)
-		}
-		if s.Note != "" {
-			d = append(d, s.Note)
-		}
-		if s.Error != "" {
-			d = append(d, "error: "+s.Error)
-		}
-		f.Detail = appTerms(strings.Join(d, "\n"))
-		return f
-	}
-	for _, s := range r.Incoming {
-		out = append(out, one("incoming", s))
-	}
-	for _, s := range r.Outgoing {
-		out = append(out, one("outgoing", s))
-	}
-	rec := Finding{Check: "settings.recommended", Status: "fail", Summary: "no working incoming and outgoing pair found", Ref: "RFC 8314 §3"}
-	if r.Works() {
-		in, o := r.Recommended.Incoming, r.Recommended.Outgoing
-		rec.Status = "pass"
-		rec.Summary = fmt.Sprintf("incoming %s %s:%d %s · outgoing %s %s:%d %s", in.Protocol, in.Host, in.Port, in.Security, o.Protocol, o.Host, o.Port, o.Security)
-		rec.Detail = appTerms(strings.Join(append(r.Recommended.IncomingWhy, r.Recommended.OutgoingWhy...), "\n"))
-	}
-	return append(out, rec)
-}

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -161,23 +162,46 @@ func TestDiagDiagnoserProgress(t *testing.T) {
 		t.Fatal(err)
 	}
 	const total = 10 // nine DNS checks and the settings
-	if len(steps) != total+1 {
-		t.Fatalf("%d progress calls, want %d (a start and one per check)", len(steps), total+1)
-	}
 	if first := steps[0]; first.Done != 0 || first.Total != total || len(first.Running) != total || first.Running[0] != "MX" || first.Running[total-1] != "SETTINGS" {
 		t.Errorf("first progress = %+v", first)
 	}
+	// Each check finishes once; between, the settings tell how far their
+	// discovery has got, without finishing anything.
 	var got, want []string
+	var settingsLabels []string
+	done := 0
 	for i, p := range steps {
-		if p.Done != i || p.Total != total || len(p.Running) != total-i {
-			t.Errorf("progress %d: %d of %d done, running %v", i, p.Done, p.Total, p.Running)
+		if p.Done != done && p.Done != done+1 || p.Total != total || len(p.Running) != total-p.Done {
+			t.Errorf("progress %d: %d of %d done after %d, running %v", i, p.Done, p.Total, done, p.Running)
+		}
+		if p.Done == done && i > 0 && len(p.Findings) > 0 {
+			t.Errorf("progress %d has findings but finished no check: %+v", i, p)
+		}
+		done = p.Done
+		for _, r := range p.Running {
+			if strings.HasPrefix(r, "SETTINGS (") {
+				settingsLabels = append(settingsLabels, r)
+			}
 		}
 		for _, f := range p.Findings {
 			got = append(got, fmt.Sprint(f))
 		}
 	}
+	if done != total {
+		t.Errorf("%d checks finished, want %d", done, total)
+	}
 	if last := steps[len(steps)-1]; len(last.Running) != 0 || len(last.Findings) == 0 || !strings.HasPrefix(last.Findings[0].Check, "settings.") {
 		t.Errorf("last progress = %+v, want the settings, with nothing left running", last)
+	}
+	// The newest count before the settings finished: the six SRV lookups
+	// of RFC 6186/8314, the MX and the two autoconfig URLs all answered,
+	// and every probe that connected was counted back.
+	if len(settingsLabels) == 0 {
+		t.Fatal("no progress of the settings discovery")
+	}
+	m := regexp.MustCompile(`^SETTINGS \((\d+) of (\d+) sources, (\d+) of (\d+) probes\)$`).FindStringSubmatch(settingsLabels[len(settingsLabels)-1])
+	if m == nil || m[1] != "9" || m[2] != "9" || m[3] != m[4] || m[3] == "0" {
+		t.Errorf("last settings progress %q, want all 9 sources and every probe done", settingsLabels[len(settingsLabels)-1])
 	}
 	for _, f := range rep.Findings {
 		want = append(want, fmt.Sprint(f))

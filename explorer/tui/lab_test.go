@@ -2,10 +2,13 @@ package tui
 
 import (
 	"crypto/x509"
+	"net"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
 
 	"postlab/explorer/annotate"
 	"postlab/explorer/lab"
@@ -131,10 +134,15 @@ func TestDiagnoseAnAddressOfTheLab(t *testing.T) {
 	ch := make(chan []string, 1)
 	h.app.tv.QueueUpdate(func() {
 		var got []string
-		if n := h.app.diag.nodes["settings"]; n != nil {
+		var walk func(n *tview.TreeNode)
+		walk = func(n *tview.TreeNode) {
 			for _, c := range n.GetChildren() {
 				got = append(got, c.GetText())
+				walk(c)
 			}
+		}
+		if n := h.app.diag.nodes["settings"]; n != nil {
+			walk(n)
 		}
 		ch <- got
 	})
@@ -142,5 +150,13 @@ func TestDiagnoseAnAddressOfTheLab(t *testing.T) {
 	all := strings.Join(got, "\n")
 	if !strings.Contains(all, "✔ ok  ") || !strings.Contains(all, "recommended") || !strings.Contains(all, "incoming pop3 ") {
 		t.Fatalf("settings of the lab address:\n%s", all)
+	}
+	// How they were found: the lab's SRV records name its real ports.
+	all = regexp.MustCompile(`\[[a-z:-]*\]`).ReplaceAllString(all, "") // colour tags
+	_, port, _ := net.SplitHostPort(app.Lab().Addr("submission"))
+	for _, want := range []string{"How these were found", "srv _submission._tcp.postlab.test: mail.postlab.test port " + port, "mx postlab.test: mail.postlab.test", "autoconfig https://autoconfig.postlab.test/"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("settings lack %q:\n%s", want, all)
+		}
 	}
 }

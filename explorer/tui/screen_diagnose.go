@@ -276,6 +276,10 @@ func (d *diagnoseScreen) add(f Finding) {
 		d.nodes[area] = check
 		d.top.AddChild(check)
 	}
+	if group, rest, ok := strings.Cut(name, "."); ok {
+		// "area.group.name": under a branch of the area.
+		check, name = d.group(check, area, group), rest
+	}
 	label := d.statusIcon(f.Status) + " "
 	if name != "" {
 		label += d.a.tag("dim") + tview.Escape(name) + d.a.th.reset() + " "
@@ -288,6 +292,35 @@ func (d *diagnoseScreen) add(f Finding) {
 		d.tree.SetCurrentNode(n)
 		d.showNode(n)
 	}
+}
+
+// groupRef marks a branch inside an area ("How these were found").
+type groupRef struct{ area, name string }
+
+// group returns the branch name of an area's node, adding it at the end.
+func (d *diagnoseScreen) group(area *tview.TreeNode, areaName, name string) *tview.TreeNode {
+	ref := groupRef{areaName, name}
+	for _, c := range area.GetChildren() {
+		if r, ok := c.GetReference().(groupRef); ok && r == ref {
+			return c
+		}
+	}
+	g := tview.NewTreeNode(d.groupTitle(name, "")).SetReference(ref).
+		SetTextStyle(d.a.th.base).SetSelectedTextStyle(d.a.th.sel).SetExpanded(true)
+	area.AddChild(g)
+	return g
+}
+
+func (d *diagnoseScreen) groupTitle(name, counts string) string {
+	title := groupTitles[name]
+	if title == "" {
+		title = name
+	}
+	s := d.a.tag("label") + tview.Escape(title) + d.a.th.reset()
+	if counts != "" {
+		s += "  " + d.a.tag("dim") + counts + d.a.th.reset()
+	}
+	return s
 }
 
 // severity orders statuses from best to worst.
@@ -311,33 +344,46 @@ func severity(status string) int {
 // is well, and puts the cursor on the worst finding.
 func (d *diagnoseScreen) finishAreas() {
 	var worst *tview.TreeNode
+	var worstGroup *tview.TreeNode // the branch worst is in, if any
 	worstSev := -1
-	for _, area := range d.top.GetChildren() {
-		counts := map[int]int{}
-		areaWorst := 0
-		for _, c := range area.GetChildren() {
+	// tally counts the findings under n (and its branches), folding each
+	// branch where all is well.
+	var tally func(n, group *tview.TreeNode, counts map[int]int) int
+	tally = func(n, group *tview.TreeNode, counts map[int]int) int {
+		nodeWorst := 0
+		for _, c := range n.GetChildren() {
+			if ref, ok := c.GetReference().(groupRef); ok {
+				sub := map[int]int{}
+				gw := tally(c, c, sub)
+				for k, v := range sub {
+					counts[k] += v
+				}
+				c.SetText(d.groupTitle(ref.name, countWords(sub)))
+				c.SetExpanded(gw >= 2)
+				nodeWorst = max(nodeWorst, gw)
+				continue
+			}
 			f, _ := c.GetReference().(Finding)
 			sv := severity(f.Status)
 			counts[sv]++
-			areaWorst = max(areaWorst, sv)
+			nodeWorst = max(nodeWorst, sv)
 			if sv > worstSev {
-				worst, worstSev = c, sv
+				worst, worstGroup, worstSev = c, group, sv
 			}
 		}
-		var parts []string
-		for _, p := range []struct {
-			sev  int
-			word string
-		}{{4, "could not run"}, {3, "failed"}, {2, "warnings"}, {0, "ok"}, {1, "info"}} {
-			if counts[p.sev] > 0 {
-				parts = append(parts, fmt.Sprintf("%d %s", counts[p.sev], p.word))
-			}
-		}
+		return nodeWorst
+	}
+	for _, area := range d.top.GetChildren() {
+		counts := map[int]int{}
+		areaWorst := tally(area, nil, counts)
 		name, _ := area.GetReference().(string)
-		area.SetText(d.a.tag("title") + tview.Escape(strings.ToUpper(name)) + d.a.th.reset() + "  " + d.a.tag("dim") + strings.Join(parts, ", ") + d.a.th.reset())
+		area.SetText(d.a.tag("title") + tview.Escape(strings.ToUpper(name)) + d.a.th.reset() + "  " + d.a.tag("dim") + countWords(counts) + d.a.th.reset())
 		area.SetExpanded(areaWorst >= 2)
 	}
 	if worst != nil && worstSev >= 2 {
+		if worstGroup != nil {
+			worstGroup.SetExpanded(true)
+		}
 		d.tree.SetCurrentNode(worst)
 		d.showNode(worst)
 	} else if kids := d.top.GetChildren(); len(kids) > 0 {
@@ -346,7 +392,34 @@ func (d *diagnoseScreen) finishAreas() {
 	}
 }
 
+// countWords says how many findings of each outcome: "1 failed, 3 ok".
+func countWords(counts map[int]int) string {
+	var parts []string
+	for _, p := range []struct {
+		sev  int
+		word string
+	}{{4, "could not run"}, {3, "failed"}, {2, "warnings"}, {0, "ok"}, {1, "info"}} {
+		if counts[p.sev] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[p.sev], p.word))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// groupAbout explains a branch in the detail pane.
+var groupAbout = map[string]string{
+	foundGroup: "How a mail program finds its settings, and what postlab asked: the domain's SRV records (RFC 6186), autoconfig files, the MX host, and guessed names, each tried on the standard ports. Each line says what that source named, or why it named nothing (the same notes as postlab settings ADDRESS prints under Discovery). Enter opens or closes this branch.",
+}
+
 func (d *diagnoseScreen) showNode(n *tview.TreeNode) {
+	if g, ok := n.GetReference().(groupRef); ok {
+		about := groupAbout[g.name]
+		if about == "" {
+			about = "Enter opens or closes this branch."
+		}
+		d.detail.SetText(tview.Escape(about))
+		return
+	}
 	f, ok := n.GetReference().(Finding)
 	if !ok {
 		if len(n.GetChildren()) > 0 {

@@ -1,0 +1,289 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/miekg/dns"
+
+	"postlab/diag"
+)
+
+// settingsFindings turns the settings matrix into findings: the
+// recommendation, one per server tried, and how the candidates were found
+// (what `postlab settings` prints under "Discovery").
+func settingsFindings(r *diag.SettingsResult) []Finding {
+	rec := Finding{Check: "settings.recommended", Status: "fail", Summary: "no working incoming and outgoing pair found", Ref: "RFC 8314 §3"}
+	if r.Works() {
+		in, o := r.Recommended.Incoming, r.Recommended.Outgoing
+		rec.Status = "pass"
+		rec.Summary = fmt.Sprintf("incoming %s %s:%d %s · outgoing %s %s:%d %s", in.Protocol, in.Host, in.Port, in.Security, o.Protocol, o.Host, o.Port, o.Security)
+	}
+	// Why these, or why none (no candidate, DNS failed, ...).
+	why := append(append([]string{}, r.Recommended.IncomingWhy...), r.Recommended.OutgoingWhy...)
+	rec.Detail = appTerms(strings.Join(why, "\n"))
+	out := []Finding{rec}
+	one := func(kind string, s *diag.Setting) Finding {
+		f := Finding{Check: "settings." + kind, Ref: "RFC 8314 §3; RFC 6186"}
+		f.Summary = fmt.Sprintf("%s %s:%d %s (from %s)", s.Protocol, s.Host, s.Port, s.Security, s.Source)
+		switch {
+		case !s.Reachable && (s.Source == "srv" || s.Source == "autoconfig"):
+			f.Status = "fail" // published, yet not there
+			f.Summary += ": published but no answer"
+			f.Fix = "fix the " + s.Source + " record or start the service"
+		case !s.Reachable:
+			f.Status = "info" // a guessed port: most are simply not used
+			f.Summary += ": no answer"
+		case s.Security == "plain":
+			f.Status = "warn"
+			f.Summary += ": works, but without TLS"
+			f.Fix = "use the TLS or STARTTLS setting: a password sent in clear can be read on the way (RFC 8314 §3)"
+		case !s.CertOK:
+			f.Status = "warn"
+			f.Summary += ": certificate does not verify"
+		default:
+			f.Status = "pass"
+			f.Summary += ": works"
+		}
+		var d []string
+		if len(s.AuthMechanisms) > 0 {
+			d = append(d, "login mechanisms: "+strings.Join(s.AuthMechanisms, " "))
+		}
+		if s.Login != "" {
+			d = append(d, "login: "+s.Login)
+		}
+		if s.Note != "" {
+			d = append(d, s.Note)
+		}
+		if s.Error != "" {
+			d = append(d, "error: "+s.Error)
+		}
+		f.Detail = appTerms(strings.Join(d, "\n"))
+		return f
+	}
+	for _, s := range r.Incoming {
+		out = append(out, one("incoming", s))
+	}
+	for _, s := range r.Outgoing {
+		out = append(out, one("outgoing", s))
+	}
+	return append(out, discoveryFindings(r)...)
+}
+
+// foundGroup is the sub-branch of the settings that says how the
+// candidates were found: findings "settings.found.SOURCE".
+const foundGroup = "found"
+
+// groupTitles name the sub-branches of an area.
+var groupTitles = map[string]string{foundGroup: "How these were found"}
+
+// sourceAbout says what each discovery source is, for the detail pane.
+var sourceAbout = map[string]struct{ detail, ref string }{
+	"srv": {"A domain publishes the servers its users' mail programs should use as SRV records (RFC 6186): _submissions and _submission for sending, _pop3s, _pop3, _imaps and _imap for reading; RFC 8314 added the implicit-TLS ones. A target of \".\" says the service is not offered.",
+		"RFC 6186 §3; RFC 8314 §5.1"},
+	"autoconfig": {"Thunderbird's autoconfig file (config-v1.1.xml), fetched from autoconfig.DOMAIN and from DOMAIN/.well-known/autoconfig: it lists servers, ports and security. Many domains have none; that is normal.",
+		"Thunderbird autoconfig"},
+	"mx": {"The host that receives the domain's mail (its MX) and its parent domain often serve mail programs too, so they are tried on the standard ports: 995 and 110 for POP3, 993 and 143 for IMAP, 465, 587 and 25 for sending.",
+		"RFC 5321 §5.1; RFC 8314 §3"},
+	"guess": {"What mail programs guess when a domain publishes nothing: pop., pop3., mail. and smtp. in front of the domain, and the domain itself, on the standard ports. A setting found this way and by a better source is listed under the better one.",
+		"RFC 8314 §3"},
+	"unresolved": {"These names have no address in DNS, so nothing was tried there. Guessed names are often missing; a name the domain publishes itself (in SRV, MX or autoconfig) that has no address is a mistake in its DNS.",
+		"RFC 1035 §3.4.1"},
+	"lookup": {"The address lookup of these names got no usable answer (a timeout or a server failure), so whether they exist is unknown and they were not tried.",
+		"RFC 1035 §4.1.1"},
+}
+
+// discoveryFindings are the notes of each discovery source, as findings
+// under "How these were found": which sources were asked, what each
+// named, and why the others named nothing.
+func discoveryFindings(r *diag.SettingsResult) []Finding {
+	f := func(source, status, summary string) Finding {
+		a := sourceAbout[source]
+		return Finding{Check: "settings." + foundGroup + "." + source, Status: status, Summary: summary, Detail: a.detail, Ref: a.ref}
+	}
+	var srv, auto, mx, other []Finding
+	for _, n := range r.Discovery {
+		switch {
+		case strings.HasPrefix(n, "SRV "):
+			// "SRV NAME: HOST port N", or ": none", "\".\": ...", an error
+			st := "info"
+			if strings.Contains(n, " port ") {
+				st = "pass"
+			}
+			srv = append(srv, f("srv", st, strings.TrimPrefix(n, "SRV ")))
+		case strings.HasPrefix(n, "autoconfig "):
+			// "autoconfig URL: N servers" or an error
+			st := "info"
+			if strings.HasSuffix(n, " servers") && !strings.HasSuffix(n, ": 0 servers") {
+				st = "pass"
+			}
+			auto = append(auto, f("autoconfig", st, strings.TrimPrefix(n, "autoconfig ")))
+		case strings.HasPrefix(n, "MX "):
+			// "MX DOMAIN: HOST" or an error, which has spaces
+			st := "info"
+			if _, v, ok := strings.Cut(n, ": "); ok && !strings.Contains(v, " ") {
+				st = "pass"
+			}
+			mx = append(mx, f("mx", st, strings.TrimPrefix(n, "MX ")))
+		default:
+			other = append(other, Finding{Check: "settings." + foundGroup + ".other", Status: "info", Summary: n})
+		}
+	}
+	out := append(append(append(srv, auto...), mx...), other...)
+	hosts := map[string]int{}
+	for _, ss := range [][]*diag.Setting{r.Incoming, r.Outgoing} {
+		for _, s := range ss {
+			if s.Source == "guess" {
+				hosts[s.Host]++
+			}
+		}
+	}
+	if len(hosts) == 0 {
+		out = append(out, f("guess", "info", "nothing beyond what the other sources found"))
+	} else {
+		var hs []string
+		n := 0
+		for h, c := range hosts {
+			hs = append(hs, h)
+			n += c
+		}
+		sort.Strings(hs)
+		out = append(out, f("guess", "info", fmt.Sprintf("%s on %s", plural(n, "setting"), strings.Join(hs, ", "))))
+	}
+	if len(r.Unresolved) > 0 {
+		out = append(out, f("unresolved", "info", "no address, so not tried: "+strings.Join(r.Unresolved, ", ")))
+	}
+	for _, lf := range r.LookupFailed {
+		x := f("lookup", "warn", "failed, so not tried: "+lf)
+		x.Fix = appTerms("retry, or pick another --resolver")
+		out = append(out, x)
+	}
+	if r.DNSUnreachable {
+		x := f("lookup", "error", "no answer from the resolver: no source could be asked")
+		x.Fix = appTerms("Retry with a longer --timeout or another --resolver.")
+		out = append(out, x)
+	}
+	return out
+}
+
+// settingsWatch tells how far settings discovery has got. DiscoverSettings
+// reports nothing before it returns, so the watch looks at what it is
+// given: the resolver (the SRV and MX lookups), the HTTP client (the
+// autoconfig fetches) and the dialer (one connection per probe).
+type settingsWatch struct {
+	mu      sync.Mutex
+	sources map[string]bool // lookup or fetch -> answered
+	probes  int             // connections opened or tried
+	probed  int             // of those, closed or failed
+	stopped bool
+	changed func(label string)
+}
+
+func newSettingsWatch(changed func(label string)) *settingsWatch {
+	return &settingsWatch{sources: map[string]bool{}, changed: changed}
+}
+
+// watch puts the watch between o and its resolver, HTTP client and dialer;
+// it returns the HTTP client, whose idle connections the caller closes.
+func (w *settingsWatch) watch(o *diag.SettingsOptions) *http.Client {
+	o.Resolver = watchedResolver{o.Resolver, w}
+	hc := diag.HTTPClientVia(o.Resolver, o.RootCAs, o.Timeout)
+	hc.Transport = watchedTransport{hc.Transport, w}
+	o.HTTPClient = hc
+	base := o.Dial
+	if base == nil {
+		var d net.Dialer
+		base = d.DialContext
+	}
+	o.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		w.update(func() { w.probes++ })
+		c, err := base(ctx, network, addr)
+		if err != nil {
+			w.update(func() { w.probed++ })
+			return nil, err
+		}
+		return &watchedConn{Conn: c, w: w}, nil
+	}
+	return hc
+}
+
+// stop ends the reports: the caller is done with the watch.
+func (w *settingsWatch) stop() {
+	w.mu.Lock()
+	w.stopped = true
+	w.mu.Unlock()
+}
+
+// update changes the counts and reports them (serialised, so the label
+// shown is always the newest).
+func (w *settingsWatch) update(f func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stopped {
+		return
+	}
+	f()
+	done := 0
+	for _, ok := range w.sources {
+		if ok {
+			done++
+		}
+	}
+	w.changed(fmt.Sprintf("SETTINGS (%d of %d sources, %d of %d probes)", done, len(w.sources), w.probed, w.probes))
+}
+
+func (w *settingsWatch) asked(key string) {
+	w.update(func() {
+		if _, ok := w.sources[key]; !ok {
+			w.sources[key] = false
+		}
+	})
+}
+
+func (w *settingsWatch) answered(key string) { w.update(func() { w.sources[key] = true }) }
+
+// watchedResolver counts the discovery lookups: SRV records and the MX.
+type watchedResolver struct {
+	diag.Resolver
+	w *settingsWatch
+}
+
+func (r watchedResolver) Exchange(ctx context.Context, name string, qtype uint16) (*diag.Answer, error) {
+	if qtype != dns.TypeSRV && qtype != dns.TypeMX {
+		return r.Resolver.Exchange(ctx, name, qtype)
+	}
+	key := dns.TypeToString[qtype] + " " + strings.ToLower(dns.Fqdn(name))
+	r.w.asked(key)
+	defer r.w.answered(key)
+	return r.Resolver.Exchange(ctx, name, qtype)
+}
+
+// watchedTransport counts the autoconfig fetches.
+type watchedTransport struct {
+	rt http.RoundTripper
+	w  *settingsWatch
+}
+
+func (t watchedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	key := "GET " + req.URL.String()
+	t.w.asked(key)
+	defer t.w.answered(key)
+	return t.rt.RoundTrip(req)
+}
+
+// watchedConn counts a probe as done when its connection closes.
+type watchedConn struct {
+	net.Conn
+	w    *settingsWatch
+	once sync.Once
+}
+
+func (c *watchedConn) Close() error {
+	c.once.Do(func() { c.w.update(func() { c.w.probed++ }) })
+	return c.Conn.Close()
+}
