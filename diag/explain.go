@@ -111,7 +111,7 @@ var pop3Codes = map[string]struct{ meaning, fault, fix, ref string }{
 		"Contact the provider's support.", "RFC 3206 §4"},
 	"AUTH": {"The login failed because of the credentials (wrong user name or password, or the account is not allowed to use POP3).", "client",
 		"Check the user name (often the full address) and password; some providers need an app password or POP3 enabled in settings.", "RFC 3206 §5"},
-	"UTF8": {"The command needs UTF8 mode, which was not enabled.", "client", "Send UTF8 first (if CAPA lists it).", "RFC 6856 §2"},
+	"UTF8": {"The command needs UTF8 mode, which was not enabled.", "client", "Send UTF8 first (if CAPA lists it).", "IANA POP3 Extension Mechanism (RFC 6856)"},
 }
 
 // Explain interprets one reply, code or diagnostic line.

@@ -41,7 +41,7 @@ var fallbackReplies = map[int]string{
 	252: "Cannot verify the user, but will try delivery", 334: "Authentication challenge", 354: "Start mail input",
 	421: "Service not available, closing the connection", 432: "Password transition needed",
 	450: "Mailbox unavailable (busy, or temporarily blocked; greylisting uses it)", 451: "Local error in processing; aborted",
-	452: "Insufficient system storage, or too many recipients", 453: "No mail (ETRN)", 454: "Temporary authentication or TLS failure",
+	452: "Insufficient system storage, or too many recipients", 453: "You have no mail (ATRN, On-Demand Mail Relay)", 454: "Temporary authentication or TLS failure",
 	455: "Server unable to accommodate parameters",
 	500: "Syntax error, command unrecognised", 501: "Syntax error in parameters or arguments",
 	502: "Command not implemented", 503: "Bad sequence of commands", 504: "Command parameter not implemented",
@@ -56,7 +56,7 @@ var fallbackReplies = map[int]string{
 var replyRefs = map[int]string{
 	235: "RFC 4954 §6", 334: "RFC 4954 §4", 432: "RFC 4954 §6", 454: "RFC 4954 §6", 530: "RFC 4954 §6",
 	534: "RFC 4954 §6", 535: "RFC 4954 §6", 538: "RFC 4954 §6", 521: "RFC 7504", 556: "RFC 7504",
-	453: "RFC 1985",
+	453: "RFC 2645",
 }
 
 func fallbackReplyCode(code int) (codeEntry, bool) {
@@ -94,14 +94,17 @@ var statusDetails = map[string]string{
 	"3.6": "Requested priority was changed",
 	"4.0": "Other or undefined network or routing status", "4.1": "No answer from host", "4.2": "Bad connection",
 	"4.3": "Directory server failure", "4.4": "Unable to route", "4.5": "Mail system congestion",
-	"4.6": "Routing loop detected", "4.7": "Delivery time expired", "4.8": "Retry on IPv4 (the IPv6 address has a bad reputation)",
+	"4.6": "Routing loop detected", "4.7": "Delivery time expired",
+	// X.4.8 is no registry row; it is kept for the IPv6-reputation
+	// deferrals some bounces carry.
+	"4.8": "Retry on IPv4 (not in the IANA registry; used when the IPv6 address has a bad reputation)",
 	"5.0": "Other or undefined protocol status", "5.1": "Invalid command", "5.2": "Syntax error",
 	"5.3": "Too many recipients", "5.4": "Invalid command arguments", "5.5": "Wrong protocol version",
 	"5.6": "Authentication exchange line is too long",
 	"6.0": "Other or undefined media error", "6.1": "Media not supported", "6.2": "Conversion required and prohibited",
 	"6.3": "Conversion required but not supported", "6.4": "Conversion with loss performed", "6.5": "Conversion failed",
 	"6.6": "Message content not available", "6.7": "Non-ASCII addresses not permitted", "6.8": "UTF-8 string reply is required",
-	"6.9": "UTF-8 header message cannot be transferred", "6.10": "Non-ASCII address in a non-SMTPUTF8 message",
+	"6.9": "UTF-8 header message cannot be transferred", "6.10": "Duplicate of X.6.8 (deprecated)",
 	"7.0": "Other or undefined security status", "7.1": "Delivery not authorized, message refused",
 	"7.2": "Mailing list expansion prohibited", "7.3": "Security conversion required but not possible",
 	"7.4": "Security features not supported", "7.5": "Cryptographic failure", "7.6": "Cryptographic algorithm not supported",
@@ -117,26 +120,46 @@ var statusDetails = map[string]string{
 	"7.30": "REQUIRETLS support required",
 }
 
+// statusRef is where a row of the registry is defined: RFC 3463 §3 for the
+// original codes, the registering document for every later one.
 func statusRef(detail string) string {
-	switch {
-	case detail == "1.10", detail == "7.27":
-		return "RFC 7505 §4"
-	case detail == "4.8":
-		return "RFC 3463 / IANA SMTP Enhanced Status Codes"
-	case strings.HasPrefix(detail, "6.") && detail >= "6.7" && len(detail) >= 3:
-		return "RFC 6531 / RFC 6533"
-	case detail == "7.8", detail == "7.9", detail == "7.11", detail == "7.12", detail == "5.6":
-		return "RFC 4954 §6"
-	case detail == "7.13", detail == "7.14":
-		return "RFC 5248 §2.4"
-	case detail >= "7.20" && detail <= "7.26" && len(detail) == 4:
+	if r, ok := laterStatusRefs[detail]; ok {
+		return r
+	}
+	if detail >= "7.20" && detail <= "7.26" && len(detail) == 4 {
 		return "RFC 7372 §3"
-	case detail == "7.29":
-		return "RFC 8617 §5.2"
-	case detail == "7.30":
-		return "RFC 8689 §5"
 	}
 	return "RFC 3463 §3." + subjectSection(detail)
+}
+
+// laterStatusRefs are the rows added after RFC 3463, as the IANA registry
+// lists their references.
+var laterStatusRefs = map[string]string{
+	"1.9":  "IANA SMTP Enhanced Status Codes (RFC 3886)",
+	"1.10": "IANA SMTP Enhanced Status Codes (RFC 7505)",
+	"3.6":  "IANA SMTP Enhanced Status Codes (RFC 6710)",
+	"5.6":  "RFC 4954 §6",
+	"6.6":  "IANA SMTP Enhanced Status Codes (RFC 4468)",
+	"6.7":  "RFC 6531 §3.5",
+	"6.8":  "RFC 6531 §3.7.4.2",
+	"6.9":  "RFC 6531 §3.5",
+	"6.10": "RFC 6531 §4.2",
+	"7.8":  "RFC 4954 §6",
+	"7.9":  "RFC 4954 §6",
+	"7.10": "RFC 5248 §2.4",
+	"7.11": "RFC 4954 §6",
+	"7.12": "RFC 4954 §6",
+	"7.13": "RFC 5248 §2.4",
+	"7.14": "RFC 5248 §2.4",
+	"7.15": "IANA SMTP Enhanced Status Codes (RFC 6710)",
+	"7.16": "IANA SMTP Enhanced Status Codes (RFC 6710)",
+	"7.17": "IANA SMTP Enhanced Status Codes (RFC 7293)",
+	"7.18": "IANA SMTP Enhanced Status Codes (RFC 7293)",
+	"7.19": "IANA SMTP Enhanced Status Codes (RFC 7293)",
+	"7.27": "IANA SMTP Enhanced Status Codes (RFC 7505)",
+	"7.28": "IANA SMTP Enhanced Status Codes registry",
+	"7.29": "IANA SMTP Enhanced Status Codes (RFC 8617)",
+	"7.30": "IANA SMTP Enhanced Status Codes (RFC 8689)",
 }
 
 func subjectSection(detail string) string {

@@ -146,8 +146,8 @@ func explainLogin(e *Explanation, class int, reply, enh codeEntry, haveReply, ha
 		e.NextStep = "The server refused this login mechanism as too weak; nothing was sent and nothing bounces. Log in again with a stronger mechanism (one the server lists after EHLO), usually over TLS."
 		e.Fix = "Choose another authentication method in the mail program (normal password over TLS, or OAuth), or enable TLS."
 	case e.ReplyCode == 432 || strings.HasSuffix(e.EnhancedCode, ".7.12"):
-		e.NextStep = "The login was refused until the password is changed or used once with PLAIN over TLS; nothing was sent and nothing bounces."
-		e.Fix = "Log in once with a plain password over TLS, or change the password as the provider asks."
+		e.NextStep = "The account must first transition to this login mechanism, typically by logging in once with PLAIN over TLS; nothing was sent and nothing bounces."
+		e.Fix = "Log in once with the normal password (PLAIN) over TLS; the chosen mechanism then works in later sessions."
 	default:
 		e.NextStep = "This answers a login (AUTH), not a message: nothing is queued and nothing bounces. A mail program shows the error and asks for the password again; the same user name and password will fail again."
 		e.Fix = "Check the user name (often the full address) and the password; many providers need an app password, or SMTP AUTH enabled for the account."

@@ -120,7 +120,7 @@ func TestWordingFixes(t *testing.T) {
 	if !hasTitle(n, "Warning: credentials sent without TLS") || n[len(n)-1].Ref != "RFC 1939 §13" {
 		t.Errorf("PASS without TLS: %s", titles(n))
 	}
-	if pop3Caps["AUTH-RESP-CODE"].Ref != "RFC 3206 §6" || ehloKeywords["LIMITS"].Ref != "RFC 9422 §3" {
+	if pop3Caps["AUTH-RESP-CODE"].Ref != "IANA POP3 Extension Mechanism (RFC 3206)" || ehloKeywords["LIMITS"].Ref != "IANA SMTP Service Extensions (RFC 9422)" {
 		t.Errorf("refs: %q %q", pop3Caps["AUTH-RESP-CODE"].Ref, ehloKeywords["LIMITS"].Ref)
 	}
 	e, _ := EnhancedCode("2.5.0")

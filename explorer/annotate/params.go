@@ -9,7 +9,7 @@ type mailParam struct {
 }
 
 var mailParams = map[string]mailParam{
-	"SIZE":        {Entry{Title: "SIZE=: declared message size", Detail: "The client announces roughly how big the message will be, so the server can refuse it now (552) instead of after the upload.", Ref: "RFC 1870 §6"}, false, "SIZE"},
+	"SIZE":        {Entry{Title: "SIZE=: declared message size", Detail: "The client announces roughly how big the message will be, so the server can refuse it now (552) instead of after the upload.", Ref: "RFC 1870 §4"}, false, "SIZE"},
 	"BODY":        {Entry{Title: "BODY=: body type", Detail: "7BIT is plain ASCII; 8BITMIME allows 8-bit bytes such as UTF-8 text; BINARYMIME allows raw binary and needs BDAT.", Ref: "RFC 6152 §2"}, false, "8BITMIME"},
 	"SMTPUTF8":    {Entry{Title: "SMTPUTF8: internationalized message", Detail: "Says this message uses UTF-8 in addresses or headers; the server must have announced SMTPUTF8.", Ref: "RFC 6531 §3.4"}, false, "SMTPUTF8"},
 	"RET":         {Entry{Title: "RET=: what a bounce returns", Detail: "FULL asks that a failure report include the whole message, HDRS only its headers.", Ref: "RFC 3461 §4.3"}, false, "DSN"},

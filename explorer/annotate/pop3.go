@@ -58,15 +58,15 @@ var pop3Caps = map[string]Entry{
 	"UIDL":           {Title: "CAPA UIDL", Detail: "The UIDL command is available: stable unique ids per message.", Ref: "RFC 2449 §6.8"},
 	"IMPLEMENTATION": {Title: "CAPA IMPLEMENTATION", Detail: "The server software's name, for information only.", Ref: "RFC 2449 §6.9"},
 	"STLS":           {Title: "CAPA STLS", Detail: "STLS is available to switch this connection to TLS before logging in.", Ref: "RFC 2595 §4"},
-	"AUTH-RESP-CODE": {Title: "CAPA AUTH-RESP-CODE", Detail: "Failed logins say why with [AUTH] (wrong credentials) or [SYS/...] (server trouble).", Ref: "RFC 3206 §6"},
+	"AUTH-RESP-CODE": {Title: "CAPA AUTH-RESP-CODE", Detail: "Failed logins say why with [AUTH] (wrong credentials) or [SYS/...] (server trouble).", Ref: "IANA POP3 Extension Mechanism (RFC 3206)"},
 	"UTF8":           {Title: "CAPA UTF8", Detail: "The UTF8 command is available for internationalized user names and messages.", Ref: "IANA POP3 Extension Mechanism (RFC 6856)"},
 	"LANG":           {Title: "CAPA LANG", Detail: "The LANG command is available to choose the language of replies.", Ref: "IANA POP3 Extension Mechanism (RFC 6856)"},
 }
 
 // pop3RespCodes explains the [CODE] of a -ERR reply (RFC 2449 §8).
 var pop3RespCodes = map[string]Entry{
-	"IN-USE":      {Title: "[IN-USE] mailbox locked", Detail: "Another session (often another mail program on your phone or PC) holds the mailbox. Retry later; the password was fine.", Ref: "RFC 2449 §8"},
-	"LOGIN-DELAY": {Title: "[LOGIN-DELAY] too soon", Detail: "You logged in again sooner than the server allows (see CAPA LOGIN-DELAY). Wait and retry; do not ask for a new password.", Ref: "RFC 2449 §8"},
+	"IN-USE":      {Title: "[IN-USE] mailbox locked", Detail: "Another session (often another mail program on your phone or PC) holds the mailbox. Retry later; the password was fine.", Ref: "RFC 2449 §8.1.2"},
+	"LOGIN-DELAY": {Title: "[LOGIN-DELAY] too soon", Detail: "You logged in again sooner than the server allows (see CAPA LOGIN-DELAY). Wait and retry; do not ask for a new password.", Ref: "RFC 2449 §8.1.1"},
 	"SYS/TEMP":    {Title: "[SYS/TEMP] temporary server problem", Detail: "The server has a temporary problem unrelated to your credentials; retry later.", Ref: "RFC 3206 §4"},
 	"SYS/PERM":    {Title: "[SYS/PERM] permanent server problem", Detail: "The server has a problem that will not go away by retrying; contact its administrator.", Ref: "RFC 3206 §4", Permanent: true},
 	"AUTH":        {Title: "[AUTH] credentials refused", Detail: "The user name or password (or mechanism) was wrong; ask the user for them again.", Ref: "RFC 3206 §5", Permanent: true},

@@ -37,7 +37,7 @@ var replyCodes = map[int]Entry{
 		Detail: "The server is closing the connection (overload, shutdown, too many errors or a timeout). It is temporary: a real client reconnects later.",
 		Ref:    "RFC 5321 §4.2.3"},
 	432: {Title: "432 Password transition needed",
-		Detail: "The user must change to a new password or mechanism before this mechanism can be used.",
+		Detail: "The account must first transition to this mechanism, typically by logging in once with PLAIN (over TLS); the mechanism then works in later sessions.",
 		Ref:    "RFC 4954 §6"},
 	450: {Title: "450 Mailbox unavailable (temporary)",
 		Detail: "The mailbox is busy or temporarily blocked; greylisting servers use 450 for a first attempt. Try again later.",

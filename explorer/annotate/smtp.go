@@ -56,7 +56,7 @@ func smtpClient(ev explorer.Event, h hints) []explorer.Note {
 		notes = append(notes, bdatNote(arg))
 	case "STARTTLS":
 		if st.TLS || ev.TLS {
-			notes = append(notes, explorer.Note{Title: "Already inside TLS", Detail: "STARTTLS may be used only once; on a TLS connection the server answers 503 or 454.", Ref: "RFC 3207 §4"})
+			notes = append(notes, explorer.Note{Title: "Already inside TLS", Detail: "STARTTLS may be used only once: a client must not start TLS when a TLS session is already active, and the server answers 503 or 454.", Ref: "RFC 3207 §4.2"})
 		}
 	}
 	if n, ok := sequenceNote(verb, st); ok {
@@ -113,13 +113,18 @@ func envelopeNotes(verb, arg string) []explorer.Note {
 	if verb == "RCPT" {
 		prefix = "TO:"
 	}
+	// The command's own syntax: "MAIL FROM:" Reverse-path, "RCPT TO:" Forward-path.
+	syntaxRef := "RFC 5321 §4.1.1.2"
+	if verb == "RCPT" {
+		syntaxRef = "RFC 5321 §4.1.1.3"
+	}
 	var notes []explorer.Note
 	if len(arg) < len(prefix) || !strings.EqualFold(arg[:len(prefix)], prefix) {
-		return []explorer.Note{{Title: "Missing " + prefix, Detail: fmt.Sprintf("The syntax is %s %s<address>; without it the server answers 501.", verb, prefix), Ref: "RFC 5321 §4.1.2"}}
+		return []explorer.Note{{Title: "Missing " + prefix, Detail: fmt.Sprintf("The syntax is %s %s<address>; without it the server answers 501.", verb, prefix), Ref: syntaxRef}}
 	}
 	rest := arg[len(prefix):]
 	if strings.HasPrefix(rest, " ") {
-		notes = append(notes, explorer.Note{Title: "Space after the colon", Detail: "The standard allows no space between '" + prefix + "' and '<'. Many servers accept it anyway; strict ones answer 501.", Ref: "RFC 5321 §4.1.2"})
+		notes = append(notes, explorer.Note{Title: "Space after the colon", Detail: "The standard allows no space between '" + prefix + "' and '<'. Many servers accept it anyway; strict ones answer 501.", Ref: syntaxRef})
 		rest = strings.TrimLeft(rest, " ")
 	}
 	var addr, params string
@@ -142,7 +147,7 @@ func envelopeNotes(verb, arg string) []explorer.Note {
 		notes = append(notes, paramNote(verb, p))
 	}
 	if !hasUTF8 && nonASCII(addr) {
-		notes = append(notes, explorer.Note{Title: "Non-ASCII address", Detail: "An address with UTF-8 characters needs the SMTPUTF8 extension and the SMTPUTF8 parameter on MAIL FROM; otherwise expect 553 5.6.7.", Ref: "RFC 6531 §3.4"})
+		notes = append(notes, explorer.Note{Title: "Non-ASCII address", Detail: "An address with UTF-8 characters needs the SMTPUTF8 extension and the SMTPUTF8 parameter on MAIL FROM; otherwise expect 553 5.6.7 for a RCPT TO, 550 5.6.7 for a MAIL FROM.", Ref: "RFC 6531 §3.5"})
 	}
 	return notes
 }

@@ -201,7 +201,7 @@ func TestEnhancedRegistryComplete(t *testing.T) {
 			}
 		}
 	}
-	if e, _ := EnhancedCode("5.7.26"); !strings.Contains(e.Title, "Multiple authentication checks failed") || e.Ref != "RFC 7372 §3.4" {
+	if e, _ := EnhancedCode("5.7.26"); !strings.Contains(e.Title, "Multiple authentication checks failed") || e.Ref != "RFC 7372 §3" {
 		t.Errorf("5.7.26 = %+v", e)
 	}
 }
