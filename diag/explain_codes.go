@@ -186,6 +186,13 @@ func fallbackEnhancedCode(code string) (codeEntry, bool) {
 		title = subj + " (detail " + parts[2] + " is not registered; provider-specific)"
 	}
 	class := map[string]string{"2": "Success", "4": "Persistent transient failure", "5": "Permanent failure"}[parts[0]]
+	if parts[0] == "2" {
+		// Class 2 is success (RFC 3463 §2): a title that names a failure
+		// does not describe it.
+		return codeEntry{Title: code + " Success (" + strings.ToLower(statusSubjects[parts[1]]) + ")",
+			Detail: "The server reports success; nothing went wrong. X." + detail + " is known as \"" + title + "\"; its failure reading does not apply to a success.",
+			Ref:    statusRef(detail)}, true
+	}
 	return codeEntry{Title: code + " " + title, Detail: class + "; " + statusSubjects[parts[1]] + ".",
 		Ref: statusRef(detail), Permanent: parts[0] == "5"}, true
 }

@@ -243,3 +243,57 @@ func TestExplainTransientReplyCodes(t *testing.T) {
 		}
 	}
 }
+
+// successTitles are the registry rows whose own title reads as a success
+// (RFC 3463 §3: X.1.5 "Destination address valid", X.6.4 a delivery with a
+// lossy conversion, X.3.6 a changed priority) or says nothing either way
+// ("Other or undefined ..."); every other title names a failure.
+var successTitles = map[string]bool{"0.0": true, "1.0": true, "1.5": true, "2.0": true, "3.0": true, "3.6": true, "4.0": true, "5.0": true, "6.4": true, "7.0": true}
+
+// TestExplainSuccessCodes runs Explain on "250 2.Y.Z <title>" and the bare
+// 2.Y.Z for every registry row: class 2 is success (RFC 3463 §2), so the
+// outcome is success with nobody at fault and nothing to fix, and a row
+// whose title names a failure is not read as that failure.
+func TestExplainSuccessCodes(t *testing.T) {
+	var keys []string
+	for k := range statusDetails {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		code := "2." + key
+		for _, in := range []string{"250 " + code + " " + statusDetails[key], code} {
+			e := Explain(in)
+			if e.Outcome != "success" || e.Permanent || e.Fault != "none" || e.Reason != "" || e.Provider != "" {
+				t.Errorf("%q: outcome %q permanent %v fault %q reason %q provider %q, want a success", in, e.Outcome, e.Permanent, e.Fault, e.Reason, e.Provider)
+			}
+			if !strings.HasPrefix(e.NextStep, "Nothing") || e.Fix != "" {
+				t.Errorf("%q: next step %q fix %q, want nothing to do", in, e.NextStep, e.Fix)
+			}
+			if successTitles[key] {
+				continue
+			}
+			if strings.Contains(e.Meaning, statusDetails[key]) || !strings.Contains(strings.ToLower(e.Meaning), "success") && !strings.Contains(e.Meaning, "completed") {
+				t.Errorf("%q: meaning %q reads the failure row %q, want a success", in, e.Meaning, statusDetails[key])
+			}
+			for _, d := range e.Details {
+				if strings.HasPrefix(d, code+" "+statusDetails[key]) {
+					t.Errorf("%q: detail %q titles a success with the failure row", in, d)
+				}
+			}
+		}
+	}
+}
+
+// TestExplainBareCodeClass: a bare X.Y.Z is read by its class alone, for
+// every registry row: 4.Y.Z is transient and 5.Y.Z permanent (RFC 3463 §2).
+func TestExplainBareCodeClass(t *testing.T) {
+	for key := range statusDetails {
+		if e := Explain("4." + key); e.Outcome != "transient" || e.Permanent {
+			t.Errorf("4.%s: outcome %q permanent %v, want transient", key, e.Outcome, e.Permanent)
+		}
+		if e := Explain("5." + key); e.Outcome != "permanent" || !e.Permanent {
+			t.Errorf("5.%s: outcome %q permanent %v, want permanent", key, e.Outcome, e.Permanent)
+		}
+	}
+}

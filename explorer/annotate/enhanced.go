@@ -26,7 +26,7 @@ var enhancedSubject = map[int]Entry{
 
 // successRows are the registry rows whose detail reads well in a class-2
 // (success) code; the others describe a failure.
-var successRows = map[string]bool{"0.0": true, "1.0": true, "1.5": true, "3.6": true, "5.0": true, "6.4": true}
+var successRows = map[string]bool{"0.0": true, "1.0": true, "1.5": true, "2.0": true, "3.0": true, "3.6": true, "5.0": true, "6.4": true}
 
 // transientDetail replaces a row's detail in a class-4 code where the
 // permanent reading would mislead: 4.7.1 with "try again later" is most
@@ -70,12 +70,17 @@ func EnhancedCode(code string) (Entry, bool) {
 	key := strconv.Itoa(s) + "." + strconv.Itoa(d)
 	canon := strconv.Itoa(c) + "." + key
 	if e, ok := enhancedCodes[key]; ok {
-		e.Title = canon + " " + e.Title
 		switch {
 		case c == 2 && !successRows[key]:
-			// A failure row's detail would contradict a success: say only
-			// what the subject is about (RFC 3463 §2: class 2 is success).
-			e.Detail = "A success status (subject: " + strings.ToLower(enhancedSubject[s].Title) + "): nothing went wrong."
+			// A failure row's title and detail would contradict a success
+			// (RFC 3463 §2: class 2 is success): name the subject, and the
+			// row only as what it means in a failure.
+			e.Detail = "The server reports success; nothing went wrong. X." + key + " is registered as \"" + e.Title + "\"; its failure reading does not apply to a success."
+			e.Title = canon + " Success (" + strings.ToLower(enhancedSubject[s].Title) + ")"
+		default:
+			e.Title = canon + " " + e.Title
+		}
+		switch {
 		case c == 4 && transientDetail[key] != "":
 			e.Detail = transientDetail[key]
 		}

@@ -63,7 +63,7 @@ var typicalSMTP = []step{
 	{c2s, true, "AUTH PLAIN AGFsaWNl****", withMech(tlsSt(smtpSt(explorer.PhaseReady, "AUTH")), "PLAIN"),
 		[]string{"AUTH: authenticate with SASL", "SASL PLAIN", `AUTH PLAIN decoded: user "alice"`}, []string{"RFC 4954 §4", "RFC 4616 §2", "RFC 4616 §2"}},
 	{s2c, true, "235 2.7.0 Authentication successful", withMech(tlsSt(smtpSt(explorer.PhaseReady, "AUTH")), "PLAIN"),
-		[]string{"235 Authentication succeeded", "2.7.0 Other or undefined security status"}, []string{"RFC 4954 §6", "RFC 3463 §3.8"}},
+		[]string{"235 Authentication succeeded", "2.7.0 Success (security or policy status)"}, []string{"RFC 4954 §6", "RFC 3463 §3.8"}},
 	{c2s, true, "MAIL FROM:<alice@postlab.test> SIZE=1200 BODY=8BITMIME", tlsSt(smtpSt(explorer.PhaseReady, "MAIL")),
 		[]string{"MAIL FROM", "Envelope sender", "SIZE=1200", "BODY=8BITMIME"}, []string{"RFC 5321 §4.1.1.2", "RFC 5321 §3.3", "RFC 1870 §4", "RFC 6152 §2"}},
 	{s2c, true, "250 2.1.0 Ok", tlsSt(smtpSt(explorer.PhaseReady, "MAIL")),
