@@ -634,8 +634,15 @@ func (m *maildir) markSeen(e *entry) error {
 	return nil
 }
 
+// maildropLock is the file in a Maildir that a POP3 session holds an
+// flock(2) on, so that labs in other processes see the maildrop in use.
+const maildropLock = "pop3.lock"
+
 // Lock implements pop3d.MaildropStore: it takes the user's maildrop for one
-// session (RFC 1939 §8) and snapshots its messages.
+// session (RFC 1939 §8) and snapshots its messages. The lock is exclusive
+// within this Store (a map) and across processes sharing the data dir (an
+// flock on mail/USER/pop3.lock); either way a second session gets
+// pop3d.ErrInUse at once, never a wait.
 func (s *Store) Lock(user string) (pop3d.Maildrop, error) {
 	m, err := s.box(user)
 	if err != nil {
@@ -648,6 +655,15 @@ func (s *Store) Lock(user string) (pop3d.Maildrop, error) {
 	}
 	s.locked[user] = true
 	s.mu.Unlock()
+	lf, ok, err := lockFile(filepath.Join(m.path, maildropLock))
+	switch {
+	case err != nil:
+		s.unlock(user)
+		return nil, fmt.Errorf("maildrop %s: lock: %w", user, err)
+	case !ok:
+		s.unlock(user)
+		return nil, pop3d.ErrInUse
+	}
 	es, err := m.scan()
 	if err == nil {
 		for _, e := range es {
@@ -659,10 +675,13 @@ func (s *Store) Lock(user string) (pop3d.Maildrop, error) {
 		}
 	}
 	if err != nil {
+		if lf != nil {
+			lf.Close()
+		}
 		s.unlock(user)
 		return nil, fmt.Errorf("maildrop %s: %w", user, err)
 	}
-	d := &maildrop{store: s, user: user, box: m, byUID: make(map[string]*entry, len(es))}
+	d := &maildrop{store: s, user: user, box: m, lockf: lf, byUID: make(map[string]*entry, len(es))}
 	for _, e := range es {
 		d.list = append(d.list, e)
 		d.byUID[e.uid] = e
@@ -681,6 +700,7 @@ type maildrop struct {
 	store *Store
 	user  string
 	box   *maildir
+	lockf *os.File // holds the flock; nil where there is none
 
 	mu       sync.Mutex
 	list     []*entry
@@ -763,6 +783,11 @@ func (d *maildrop) Unlock() {
 	defer d.mu.Unlock()
 	if !d.unlocked {
 		d.unlocked = true
+		// The flock goes first: once the map says free, a session of this
+		// Store may take the file lock at once.
+		if d.lockf != nil {
+			d.lockf.Close()
+		}
 		d.store.unlock(d.user)
 	}
 }

@@ -333,3 +333,41 @@ func TestNamedSpoolFileFallback(t *testing.T) {
 		t.Errorf("tmp/ = %v", es)
 	}
 }
+
+// Two Stores on one data dir (two labs) exclude each other through the
+// flock, as two processes do (TestPOP3LockAcrossProcesses); the lock file
+// is not a message.
+func TestMaildropLockTwoStores(t *testing.T) {
+	if runtime.GOOS == "windows" || runtime.GOOS == "plan9" || runtime.GOOS == "js" || runtime.GOOS == "wasip1" {
+		t.Skip("no flock(2): the maildrop lock holds within one Store only")
+	}
+	root := filepath.Join(t.TempDir(), "mail")
+	stores := make([]*Store, 2)
+	for i := range stores {
+		s, err := newStore(root, "mail.postlab.test", time.Now, func() []string { return []string{"alice"} })
+		if err != nil {
+			t.Fatal(err)
+		}
+		stores[i] = s
+	}
+	put(t, stores[0], "alice", "Subject: one\r\n\r\nfirst\r\n")
+	d, err := stores[0].Lock("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stores[1].Lock("alice"); !errors.Is(err, pop3d.ErrInUse) {
+		t.Fatalf("Lock in the second Store: %v, want ErrInUse", err)
+	}
+	d.Unlock()
+	d2, err := stores[1].Lock("alice")
+	if err != nil {
+		t.Fatalf("Lock after Unlock in the other Store: %v", err)
+	}
+	defer d2.Unlock()
+	if n := len(d2.Messages()); n != 1 {
+		t.Errorf("%d messages, want 1", n)
+	}
+	if _, err := stores[0].Lock("alice"); !errors.Is(err, pop3d.ErrInUse) {
+		t.Errorf("Lock back in the first Store: %v, want ErrInUse", err)
+	}
+}
