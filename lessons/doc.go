@@ -8,7 +8,9 @@
 // they are evaluated over a stream of Evidence (client and server trace
 // events, DNS queries) and over the lab's mailbox state, which the caller
 // feeds in through small interfaces (Mailboxes, LabControl) so that tests can
-// fake them and the app can pass the real lab.
+// fake them and the app can pass the real lab. Lessons name the lab's
+// address and ports with placeholders ({{addr.smtp}}, {{port.dns}}),
+// replaced by the values of the lab in use (Vars, Lesson.Expand).
 //
 // The course itself is embedded (course/*.md); Load adds a teacher's own
 // directory. A Runner walks one lesson step by step; a Model lists the

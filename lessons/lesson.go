@@ -3,6 +3,7 @@ package lessons
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -22,6 +23,8 @@ type Lesson struct {
 	Order    int    // position in the course
 
 	requiresLine int
+	src          string // the file's text, placeholders unreplaced
+	body         int    // index of the first line after the front matter
 }
 
 // Seed is a message a lab reset delivers so that a lesson has mail to read.
@@ -86,15 +89,43 @@ var idRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
 // maxLessonSize bounds a lesson file: lessons are text a person wrote.
 const maxLessonSize = 1 << 20
 
-// Parse reads one lesson. name is used in error messages (file:line).
-// Every problem found is returned as an ErrorList.
+// Parse reads one lesson, its placeholders replaced by the lab's defaults
+// (DefaultVars). name is used in error messages (file:line). Every problem
+// found is returned as an ErrorList.
 func Parse(name string, data []byte) (*Lesson, error) {
-	p := &parser{file: name, l: &Lesson{File: name}}
 	if len(data) > maxLessonSize {
-		p.errorf(0, "file is larger than %d bytes", maxLessonSize)
-		return nil, p.errs.err()
+		return nil, ErrorList{{File: name, Msg: fmt.Sprintf("file is larger than %d bytes", maxLessonSize)}}
 	}
-	text := strings.ReplaceAll(string(data), "\r\n", "\n")
+	return parseWith(name, strings.ReplaceAll(string(data), "\r\n", "\n"), DefaultVars())
+}
+
+// Expand returns the lesson with its placeholders replaced by v's values
+// (a lab on other ports, a teacher's lab); what v leaves empty keeps its
+// default. Step keys, and so progress, do not depend on the values.
+func (l *Lesson) Expand(v Vars) (*Lesson, error) {
+	v = v.complete()
+	if err := v.check(); err != nil {
+		return nil, err
+	}
+	nl, err := parseWith(l.File, l.src, v)
+	if err != nil {
+		return nil, err
+	}
+	nl.Order = l.Order
+	return nl, nil
+}
+
+// NamesLiterally reports whether the lesson's body writes word out, as a
+// whole word, rather than through a placeholder: a lesson written before
+// placeholders that names the lab's default port 2525, say.
+func (l *Lesson) NamesLiterally(word string) bool {
+	lines := strings.Split(l.src, "\n")
+	body := strings.Join(lines[min(l.body, len(lines)):], "\n")
+	return regexp.MustCompile(`\b` + regexp.QuoteMeta(word) + `\b`).MatchString(body)
+}
+
+func parseWith(name, text string, v Vars) (*Lesson, error) {
+	p := &parser{file: name, l: &Lesson{File: name, src: text}, vars: v.complete()}
 	p.lines = strings.Split(text, "\n")
 	p.parse()
 	if len(p.errs) > 0 {
@@ -105,9 +136,23 @@ func Parse(name string, data []byte) (*Lesson, error) {
 
 type parser struct {
 	file  string
-	lines []string
+	lines []string // the body's placeholders replaced
+	raw   []string // as written
+	vars  Vars
 	errs  ErrorList
 	l     *Lesson
+}
+
+// expandBody replaces the placeholders of the lines from first on.
+func (p *parser) expandBody(first int) {
+	p.raw = slices.Clone(p.lines)
+	for i := first; i < len(p.lines); i++ {
+		out, probs := p.vars.expand(p.lines[i])
+		for _, m := range probs {
+			p.errorf(i+1, "%s", m)
+		}
+		p.lines[i] = out
+	}
 }
 
 func (p *parser) errorf(line int, format string, a ...any) {
@@ -119,6 +164,8 @@ func (p *parser) errorf(line int, format string, a ...any) {
 
 func (p *parser) parse() {
 	i := p.frontMatter()
+	p.l.body = i
+	p.expandBody(i)
 	var cur *Step
 	var text []string
 	flush := func() {
@@ -152,7 +199,10 @@ func (p *parser) parse() {
 			p.finishStep(cur)
 			cur = &Step{Title: title, Line: n}
 			p.l.Steps = append(p.l.Steps, cur)
-			cur.Key = fmt.Sprintf("%d-%s", len(p.l.Steps), slug(title))
+			// The key comes from the title as written, so that progress
+			// holds whatever the placeholders' values.
+			rawTitle, _ := strings.CutPrefix(strings.TrimSpace(strings.TrimPrefix(p.raw[i], "##")), "Step:")
+			cur.Key = fmt.Sprintf("%d-%s", len(p.l.Steps), slug(strings.TrimSpace(rawTitle)))
 			continue
 		}
 		if fence, info, ok := openFence(line); ok {
@@ -300,6 +350,9 @@ func (p *parser) frontMatter() int {
 		raw := strings.TrimSpace(p.lines[i])
 		if raw == "" || strings.HasPrefix(raw, "#") {
 			continue
+		}
+		if strings.Contains(raw, "{{") {
+			p.errorf(n, "placeholders such as {{port.smtp}} work in the lesson body, not in the front matter")
 		}
 		k, v, ok := strings.Cut(raw, ":")
 		if !ok {

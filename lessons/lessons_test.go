@@ -35,6 +35,10 @@ func TestValidateRejectsMalformed(t *testing.T) {
 		"missing-key.md":     {9, "name= is required"},
 		"bad-minutes.md":     {5, "minutes"},
 		"bad-dns-fault.md":   {9, `unknown fault "spf-perfect"`},
+		// placeholders
+		"unknown-placeholder.md":  {7, "unknown placeholder {{port.imap}} (known: {{host}}, {{domain}}, {{ca}}, {{port.smtp}}"},
+		"unclosed-placeholder.md": {9, "not closed with }}"},
+		"front-placeholder.md":    {3, "work in the lesson body, not in the front matter"},
 	}
 	ents, err := os.ReadDir("testdata/bad")
 	if err != nil {
@@ -556,9 +560,9 @@ func TestCourseCommandsFitTheLab(t *testing.T) {
 			cmd := m[1]
 			switch {
 			case strings.HasPrefix(cmd, "postlab diag") && !strings.Contains(cmd, "--no-probe") && !strings.Contains(cmd, "--port smtp=2525"):
-				t.Errorf("%s: %q probes port 25, where the lab does not listen (add --no-probe or --port smtp=2525)", l.File, cmd)
+				t.Errorf("%s: %q probes port 25, where the lab does not listen (add --no-probe or --port smtp={{port.smtp}})", l.File, cmd)
 			case strings.HasPrefix(cmd, "postlab settings") && !strings.Contains(cmd, "--ca "):
-				t.Errorf("%s: %q does not trust the lab's certificate (add --ca ~/.local/share/postlab/tls/cert.pem)", l.File, cmd)
+				t.Errorf("%s: %q does not trust the lab's certificate (add --ca {{ca}})", l.File, cmd)
 			}
 		}
 	}

@@ -14,6 +14,7 @@ type Model struct {
 	mu     sync.Mutex
 	boxes  Mailboxes
 	lab    LabControl
+	vars   *Vars // nil: the defaults the course was parsed with
 	subs   map[int]func()
 	nextID int
 }
@@ -61,6 +62,14 @@ func (m *Model) SetLab(boxes Mailboxes, lab LabControl) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.boxes, m.lab = boxes, lab
+}
+
+// SetVars gives lessons opened from now on the placeholder values of the
+// lab in use (its real ports, a teacher's host).
+func (m *Model) SetVars(v Vars) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.vars = &v
 }
 
 // Course is the model's course.
@@ -127,6 +136,13 @@ func (m *Model) Open(id string) (*Runner, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.vars != nil {
+		el, err := l.Expand(*m.vars)
+		if err != nil {
+			return nil, err
+		}
+		l = el
+	}
 	r := newRunner(l, m.ps, m.boxes, m.lab)
 	r.onChange = m.notify
 	return r, nil
