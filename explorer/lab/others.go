@@ -100,7 +100,7 @@ func (l *Lab) refusePOP3(implicitTLS bool) func(net.Conn, string) {
 	}
 }
 
-// dnsState is the running DNS server; SetDNSFaults replaces it.
+// dnsState is the running DNS server.
 type dnsState struct {
 	mu   sync.Mutex
 	zone labdns.Zone
@@ -108,7 +108,7 @@ type dnsState struct {
 	wg   sync.WaitGroup
 }
 
-// startDNS serves l.dns.zone on the sockets (l.dns.mu held or not yet shared).
+// startDNS serves l.dns.zone on the sockets.
 func (l *Lab) startDNS(ln net.Listener, pc net.PacketConn) {
 	d := l.dns
 	srv := labdns.NewServer(d.zone)
@@ -141,8 +141,8 @@ func (l *Lab) stopDNS(ctx context.Context) error {
 }
 
 // SetDNSFaults publishes the zone with these deliberate faults (see
-// labdns.Catalog); nil or empty restores the correct zone. The DNS server
-// restarts on the same address, so queries in that instant may go unanswered.
+// labdns.Catalog); nil or empty restores the correct zone. The running
+// server swaps the zone between two queries: none goes unanswered.
 func (l *Lab) SetDNSFaults(names []string) error {
 	if err := labdns.CheckFaults(names); err != nil {
 		return err
@@ -156,29 +156,8 @@ func (l *Lab) SetDNSFaults(names []string) error {
 	if d.srv == nil {
 		return errors.New("the lab is closed")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	d.srv.Shutdown(ctx)
-	d.wg.Wait()
-	d.srv = nil
-	addr := l.addrs[ListenerDNS]
-	var ln net.Listener
-	var pc net.PacketConn
-	var err error
-	for range 50 { // the old sockets may take a moment to be released
-		if ln, err = net.Listen("tcp", addr); err == nil {
-			if pc, err = net.ListenPacket("udp", addr); err == nil {
-				break
-			}
-			ln.Close()
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		return fmt.Errorf("restarting DNS on %s: %w", addr, err)
-	}
 	d.zone.Faults = append([]string(nil), names...)
-	l.startDNS(ln, pc)
+	d.srv.SetFaults(d.zone.Faults)
 	return nil
 }
 

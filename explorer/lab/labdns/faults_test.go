@@ -175,8 +175,8 @@ func TestFaults(t *testing.T) {
 			if !strings.HasPrefix(s.ZoneText(), "; faults: "+tc.fault+"\n") {
 				t.Errorf("zone text does not name the fault")
 			}
-			if s.data.nodes["postlab.test."][dns.TypeSOA][0].(*dns.SOA).Serial ==
-				normal.data.nodes["postlab.test."][dns.TypeSOA][0].(*dns.SOA).Serial {
+			if s.cur.Load().data.nodes["postlab.test."][dns.TypeSOA][0].(*dns.SOA).Serial ==
+				normal.cur.Load().data.nodes["postlab.test."][dns.TypeSOA][0].(*dns.SOA).Serial {
 				t.Errorf("serial unchanged by the fault")
 			}
 			tc.check(t, start(t, s))
@@ -185,4 +185,28 @@ func TestFaults(t *testing.T) {
 	if len(Catalog) != 12 {
 		t.Errorf("catalog has %d faults; add a test for each new one", len(Catalog))
 	}
+}
+
+// SetFaults changes the published zone on a running server.
+func TestSetFaults(t *testing.T) {
+	s := NewServer(labZone(t))
+	addr := start(t, s)
+	normal := s.ZoneText()
+	s.SetFaults([]string{"mx-missing", "ptr-missing"})
+	if got := s.Faults(); len(got) != 2 || got[0] != "mx-missing" || got[1] != "ptr-missing" {
+		t.Errorf("Faults() = %v", got)
+	}
+	if !strings.HasPrefix(s.ZoneText(), "; faults: mx-missing, ptr-missing\n") {
+		t.Errorf("zone text does not name the faults:\n%s", s.ZoneText())
+	}
+	for _, netw := range []string{"udp", "tcp"} {
+		if r := query(t, addr, netw, "postlab.test", dns.TypeMX, false); r.Rcode != dns.RcodeSuccess || len(r.Answer) != 0 {
+			t.Errorf("%s MX with mx-missing: %s %v", netw, dns.RcodeToString[r.Rcode], r.Answer)
+		}
+	}
+	s.SetFaults(nil)
+	if s.ZoneText() != normal || len(s.Faults()) != 0 {
+		t.Errorf("SetFaults(nil) did not restore the zone")
+	}
+	wantOne(t, query(t, addr, "udp", "postlab.test", dns.TypeMX, false), "MX 10 mail.postlab.test.")
 }

@@ -17,7 +17,8 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	if r == nil || r.Response {
 		return // never answer a response (reflection loops)
 	}
-	m := s.answer(r, isTCP(w))
+	p := s.cur.Load() // one zone version for the whole answer
+	m := p.data.answer(r, isTCP(w))
 	var remote string
 	if w != nil {
 		if a := w.RemoteAddr(); a != nil {
@@ -25,12 +26,12 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 		}
 		_ = w.WriteMsg(m)
 	}
-	if s.zone.Trace != nil {
+	if p.zone.Trace != nil {
 		var q dns.Question
 		if len(r.Question) > 0 {
 			q = r.Question[0]
 		}
-		s.zone.Trace(remote, q, m.Rcode)
+		p.zone.Trace(remote, q, m.Rcode)
 	}
 }
 
@@ -43,7 +44,7 @@ func isTCP(w dns.ResponseWriter) bool {
 }
 
 // answer builds the reply to r, sized for the transport.
-func (s *Server) answer(r *dns.Msg, tcp bool) *dns.Msg {
+func (d *zoneData) answer(r *dns.Msg, tcp bool) *dns.Msg {
 	m := new(dns.Msg)
 	m.SetReply(r)
 	m.Compress = true
@@ -73,7 +74,7 @@ func (s *Server) answer(r *dns.Msg, tcp bool) *dns.Msg {
 
 	q := r.Question[0]
 	name := strings.ToLower(q.Name)
-	apex := apexOf(s.data.apexes, name)
+	apex := apexOf(d.apexes, name)
 	if apex == "" || (q.Qclass != dns.ClassINET && q.Qclass != dns.ClassANY) {
 		m.Rcode = dns.RcodeRefused
 		return m
@@ -86,10 +87,10 @@ func (s *Server) answer(r *dns.Msg, tcp bool) *dns.Msg {
 			m.Rcode = dns.RcodeRefused // transfers only over TCP, at an apex (RFC 5936 §4.2)
 			return m
 		}
-		s.transfer(m, apex)
+		d.transfer(m, apex)
 		return m
 	}
-	s.lookup(m, q, name, apex, tcp)
+	d.lookup(m, q, name, apex, tcp)
 
 	size := dns.MaxMsgSize
 	if !tcp {
@@ -104,25 +105,25 @@ func (s *Server) answer(r *dns.Msg, tcp bool) *dns.Msg {
 
 // lookup fills the answer for one in-zone question, following in-zone
 // CNAMEs (RFC 1034 §4.3.2 step 3.b).
-func (s *Server) lookup(m *dns.Msg, q dns.Question, name, apex string, tcp bool) {
+func (d *zoneData) lookup(m *dns.Msg, q dns.Question, name, apex string, tcp bool) {
 	owner := q.Name
 	for hops := 0; ; hops++ {
-		if !s.data.exists[name] {
+		if !d.exists[name] {
 			m.Rcode = dns.RcodeNameError
-			s.negative(m, apex)
+			d.negative(m, apex)
 			return
 		}
-		node := s.data.nodes[name]
+		node := d.nodes[name]
 		if q.Qtype == dns.TypeANY {
 			if len(node) == 0 {
-				s.negative(m, apex)
+				d.negative(m, apex)
 				return
 			}
 			if !tcp { // RFC 8482 §4.2: a small synthesized HINFO over UDP
 				m.Answer = append(m.Answer, &dns.HINFO{Hdr: hdr(owner, dns.TypeHINFO), Cpu: "RFC8482"})
 				return
 			}
-			for _, rr := range s.data.sorted {
+			for _, rr := range d.sorted {
 				if rr.Header().Name == name {
 					m.Answer = append(m.Answer, withOwner(rr, owner))
 				}
@@ -133,17 +134,17 @@ func (s *Server) lookup(m *dns.Msg, q dns.Question, name, apex string, tcp bool)
 			for _, rr := range rrs {
 				m.Answer = append(m.Answer, withOwner(rr, owner))
 			}
-			s.additional(m, rrs)
+			d.additional(m, rrs)
 			return
 		}
 		cn, ok := node[dns.TypeCNAME]
 		if !ok || hops >= 8 {
-			s.negative(m, apex)
+			d.negative(m, apex)
 			return
 		}
 		m.Answer = append(m.Answer, withOwner(cn[0], owner))
 		target := strings.ToLower(cn[0].(*dns.CNAME).Target)
-		if a := apexOf(s.data.apexes, target); a == "" {
+		if a := apexOf(d.apexes, target); a == "" {
 			return // the resolver continues outside our zones
 		} else {
 			apex = a
@@ -153,15 +154,15 @@ func (s *Server) lookup(m *dns.Msg, q dns.Question, name, apex string, tcp bool)
 }
 
 // negative adds the SOA for negative caching (RFC 2308 §3).
-func (s *Server) negative(m *dns.Msg, apex string) {
-	if soa := s.data.nodes[apex][dns.TypeSOA]; len(soa) > 0 {
+func (d *zoneData) negative(m *dns.Msg, apex string) {
+	if soa := d.nodes[apex][dns.TypeSOA]; len(soa) > 0 {
 		m.Ns = append(m.Ns, soa[0])
 	}
 }
 
 // additional adds in-zone addresses of MX, SRV and NS targets (RFC 1034
 // §4.3.2 step 6, RFC 2782, RFC 5321 §5.1 hints).
-func (s *Server) additional(m *dns.Msg, rrs []dns.RR) {
+func (d *zoneData) additional(m *dns.Msg, rrs []dns.RR) {
 	seen := map[string]bool{}
 	for _, rr := range rrs {
 		var target string
@@ -180,17 +181,17 @@ func (s *Server) additional(m *dns.Msg, rrs []dns.RR) {
 			continue
 		}
 		seen[target] = true
-		m.Extra = append(m.Extra, s.data.nodes[target][dns.TypeA]...)
+		m.Extra = append(m.Extra, d.nodes[target][dns.TypeA]...)
 	}
 }
 
 // transfer answers AXFR with the whole zone in one message: SOA, the rest,
 // SOA again (RFC 5936 §2.2).
-func (s *Server) transfer(m *dns.Msg, apex string) {
-	soa := s.data.nodes[apex][dns.TypeSOA][0]
+func (d *zoneData) transfer(m *dns.Msg, apex string) {
+	soa := d.nodes[apex][dns.TypeSOA][0]
 	m.Answer = append(m.Answer, soa)
-	for _, rr := range s.data.sorted {
-		if rr != soa && apexOf(s.data.apexes, rr.Header().Name) == apex {
+	for _, rr := range d.sorted {
+		if rr != soa && apexOf(d.apexes, rr.Header().Name) == apex {
 			m.Answer = append(m.Answer, rr)
 		}
 	}

@@ -25,7 +25,9 @@
 //
 // Zone.Faults switches on deliberately broken records for teaching (two SPF
 // records, a revoked DKIM key, an MX pointing at a CNAME...); Catalog lists
-// them with what each breaks and the rule it breaks.
+// them with what each breaks and the rule it breaks. SetFaults changes them
+// on a running server: the new zone replaces the old one whole, between two
+// queries, with the listeners left running.
 package labdns
 
 import (
@@ -34,6 +36,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 
 	"github.com/miekg/dns"
 )
@@ -64,11 +67,17 @@ var ErrServerClosed = errors.New("labdns: server closed")
 
 // Server answers DNS queries for a Zone. It is a dns.Handler.
 type Server struct {
-	zone  Zone
-	data  *zoneData
+	cur   atomic.Pointer[published] // read once per query, never changed in place
+	setMu sync.Mutex                // serialises SetFaults
 	mu    sync.Mutex
 	runs  []*run
 	close bool
+}
+
+// published is one version of the zone and its records.
+type published struct {
+	zone Zone
+	data *zoneData
 }
 
 type run struct {
@@ -79,8 +88,32 @@ type run struct {
 
 // NewServer builds the zone's records. It does not listen.
 func NewServer(z Zone) *Server {
+	s := &Server{}
+	s.publish(z)
+	return s
+}
+
+func (s *Server) publish(z Zone) {
 	z = z.withDefaults()
-	return &Server{zone: z, data: buildZone(z)}
+	s.cur.Store(&published{zone: z, data: buildZone(z)})
+}
+
+// SetFaults publishes the zone with these faults (see Catalog) in place of
+// the current ones; nil or empty publishes the correct zone. The zone is
+// built first and swapped in at once: every query is answered from the old
+// zone or the new one, never a mix, and never goes unanswered. Unknown names
+// are ignored, as in Zone.Faults.
+func (s *Server) SetFaults(names []string) {
+	s.setMu.Lock()
+	defer s.setMu.Unlock()
+	z := s.cur.Load().zone
+	z.Faults = names
+	s.publish(z)
+}
+
+// Faults returns the faults the zone publishes now.
+func (s *Server) Faults() []string {
+	return append([]string(nil), s.cur.Load().zone.Faults...)
 }
 
 // ServeUDP answers queries arriving on pc until Shutdown, then closes pc and

@@ -9,8 +9,9 @@ import (
 // Records returns copies of every served record in zone-file order: the
 // forward zone, then the reverse zone, each starting with SOA and NS.
 func (s *Server) Records() []dns.RR {
-	out := make([]dns.RR, len(s.data.sorted))
-	for i, rr := range s.data.sorted {
+	d := s.cur.Load().data
+	out := make([]dns.RR, len(d.sorted))
+	for i, rr := range d.sorted {
 		out[i] = dns.Copy(rr)
 	}
 	return out
@@ -19,13 +20,15 @@ func (s *Server) Records() []dns.RR {
 // ZoneText renders the zone in RFC 1035 §5 master-file format, one record a
 // line, sorted as Records is, with a comment heading each zone.
 func (s *Server) ZoneText() string {
+	p := s.cur.Load()
+	d := p.data
 	var b strings.Builder
-	if len(s.zone.Faults) > 0 {
-		b.WriteString("; faults: " + strings.Join(s.zone.Faults, ", ") + "\n")
+	if len(p.zone.Faults) > 0 {
+		b.WriteString("; faults: " + strings.Join(p.zone.Faults, ", ") + "\n")
 	}
 	cur := ""
-	for _, rr := range s.data.sorted {
-		if apex := apexOf(s.data.apexes, rr.Header().Name); apex != cur {
+	for _, rr := range d.sorted {
+		if apex := apexOf(d.apexes, rr.Header().Name); apex != cur {
 			if cur != "" {
 				b.WriteString("\n")
 			}
