@@ -1,11 +1,10 @@
-"""Syntax errors and a failed STARTTLS, as Python's smtplib sees them.
+"""Syntax errors as Python's smtplib sees them.
 
-Usage: python3 smtp_errors.py SPEC_JSON. Mode "replies" logs in nowhere but
-sends, after STARTTLS on the submission port, an AUTH PLAIN initial response
-and an AUTH LOGIN response that are not base64 (RFC 4954 section 4) and a
-MAIL FROM with a malformed AUTH= parameter (RFC 4954 section 5). Mode
-"tlsfail" runs STARTTLS against a server whose handshake fails, then tries
-one more command in clear. The outcomes are printed as JSON for the Go test.
+Usage: python3 smtp_errors.py SPEC_JSON. After STARTTLS on the submission
+port it sends an AUTH PLAIN initial response and an AUTH LOGIN response
+that are not base64 (RFC 4954 section 4) and a MAIL FROM with a malformed
+AUTH= parameter (RFC 4954 section 5), logging in nowhere. The replies are
+printed as JSON for the Go test.
 """
 import json
 import smtplib
@@ -32,29 +31,10 @@ def replies(spec, ctx):
     return out
 
 
-def tlsfail(spec, ctx):
-    out = {}
-    s = smtplib.SMTP(spec["host"], spec["port"], timeout=60)
-    s.ehlo("interop.example")
-    try:
-        s.starttls(context=ctx)
-        out["starttls"] = "ok"
-    except (ssl.SSLError, OSError) as e:
-        out["starttls"] = type(e).__name__
-    # A server that went on in clear would answer this NOOP, or hand it a
-    # reply meant for the handshake.
-    try:
-        out["noop"] = reply(*s.noop())
-    except (smtplib.SMTPServerDisconnected, OSError) as e:
-        out["noop"] = type(e).__name__
-    return out
-
-
 def main():
     spec = json.loads(sys.argv[1])
     ctx = ssl.create_default_context(cafile=spec["cafile"])
-    fn = {"replies": replies, "tlsfail": tlsfail}[spec["mode"]]
-    print(json.dumps(fn(spec, ctx)))
+    print(json.dumps(replies(spec, ctx)))
 
 
 main()
