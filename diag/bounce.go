@@ -64,7 +64,10 @@ type BounceResult struct {
 // rawRecipient is what a format parser extracts before classification.
 type rawRecipient struct {
 	rcpt, status, diag, remote, action string
-	reply                              int
+	// command is the SMTP command the remote reply answered: MAIL, RCPT,
+	// DATA or CONN (the greeting), when the bounce says so.
+	command string
+	reply   int
 }
 
 // bounceMsg is the evidence collected from one message's MIME tree.
@@ -131,18 +134,35 @@ func parseBounceData(rep *BounceReport, data []byte, depth int) {
 
 	// RFC 5965 feedback report.
 	if m.reportType == "feedback-report" || m.feedback != nil {
-		rep.Kind, rep.Format = "feedback", "arf"
+		rep.Format = "arf"
 		fields := parseFields(m.feedback)
 		rcpt := decodeDSNAddress(firstField(fields, "original-rcpt-to", "removal-recipient"))
+		if rcpt == "" {
+			// Original-Rcpt-To is optional (RFC 5965 §3.2): the
+			// complaining mailbox is then the To of the reported message.
+			rcpt = reportedTo(m)
+		}
 		ft := firstField(fields, "feedback-type")
 		diag := "Feedback-Type: " + firstNonEmpty(ft, "abuse")
 		if ua := firstField(fields, "user-agent"); ua != "" {
 			diag += "; User-Agent: " + ua
 		}
+		addFeedback(rep, rcpt, diag)
 		rep.ReportingMTA = firstField(fields, "reporting-mta")
-		info := bounceReasons[BounceFeedback]
-		rep.Results = append(rep.Results, BounceResult{Recipient: rcpt, Reason: BounceFeedback,
-			Diagnostic: diag, Explanation: info.explanation, Fix: info.fix})
+		return
+	}
+	// Microsoft's older complaint format (JMRP): the reported message is
+	// attached and names the complaining mailbox in its own header.
+	if rcpt := hotmailComplaint(m); rcpt != "" {
+		rep.Format = "jmrp"
+		addFeedback(rep, rcpt, "Feedback-Type: abuse (Microsoft JMRP complaint)")
+		return
+	}
+	// Apple Mail's "unsubscribe" message: the recipient asks to be
+	// removed from a list (it carries Auto-Submitted like an auto-reply).
+	if strings.EqualFold(strings.TrimSpace(m.header.Get("X-Apple-Unsubscribe")), "true") {
+		rep.Format = "apple-unsubscribe"
+		addFeedback(rep, addrOnly(m.header.Get("From")), "Feedback-Type: opt-out (Apple Mail unsubscribe)")
 		return
 	}
 
@@ -159,6 +179,7 @@ func parseBounceData(rep *BounceReport, data []byte, depth int) {
 	// RFC 3464 / RFC 6533 delivery status.
 	if len(m.dsn) > 0 {
 		raws, mta, ok := parseDSNParts(m.dsn)
+		localRecipients(raws, m.header)
 		rep.ReportingMTA = mta
 		rep.Format = "rfc3464"
 		if f := bounceFormat(strings.Join(m.texts, "\n"), m.header); f != "text" {
@@ -186,7 +207,7 @@ func parseBounceData(rep *BounceReport, data []byte, depth int) {
 	// Provider JSON notifications (Amazon SES via SNS/email).
 	if raws, ok := parseSESJSON(strings.Join(m.texts, "\n")); ok {
 		rep.Format = "amazonses-json"
-		finishBounce(rep, raws, "")
+		finishDSN(rep, raws, "", "")
 		return
 	}
 
@@ -271,6 +292,52 @@ func parseBounceData(rep *BounceReport, data []byte, depth int) {
 	}
 	rep.Kind, rep.Format = "ordinary", "rfc5322"
 	rep.Notes = append(rep.Notes, "this is not a bounce: no delivery report, no mailer-daemon sender, no failure wording")
+}
+
+func addFeedback(rep *BounceReport, rcpt, diag string) {
+	rep.Kind = "feedback"
+	info := bounceReasons[BounceFeedback]
+	rep.Results = append(rep.Results, BounceResult{Recipient: rcpt, Reason: BounceFeedback,
+		Diagnostic: diag, Explanation: info.explanation, Fix: info.fix})
+}
+
+// reportedTo is the To address of the message a report is about (its
+// attached headers or the attached message).
+func reportedTo(m *bounceMsg) string {
+	for _, raw := range append([][]byte{m.origHeaders}, m.nested...) {
+		if h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(raw))); err == nil {
+			if to := addrOnly(h.Get("To")); to != "" {
+				return to
+			}
+		}
+	}
+	return ""
+}
+
+func hotmailComplaint(m *bounceMsg) string {
+	for _, raw := range m.nested {
+		if h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(raw))); err == nil {
+			if r := addrOnly(h.Get("X-HmXmrOriginalRecipient")); r != "" {
+				return r
+			}
+		}
+	}
+	return ""
+}
+
+// localRecipients: a Final-Recipient that is no address (Exim's "save to
+// /var/mail/..." local delivery) takes the address X-Failed-Recipients
+// lists for it, when both list as many.
+func localRecipients(raws []rawRecipient, h textproto.Header) {
+	failed := reAddr.FindAllString(h.Get("X-Failed-Recipients"), 50)
+	if len(failed) != len(raws) {
+		return
+	}
+	for i := range raws {
+		if !strings.Contains(raws[i].rcpt, "@") {
+			raws[i].rcpt = failed[i]
+		}
+	}
 }
 
 func mergeNested(outer, inner *BounceReport) BounceReport {
@@ -443,6 +510,24 @@ func classifyRaw(r rawRecipient) BounceResult {
 	}
 	act := strings.ToLower(r.action)
 	res.Reason = classifyBounce(res.Status, res.ReplyCode, diag)
+	switch {
+	case res.Reason == BounceExpired && act == "failed" && diag != "" && !textSays(BounceExpired, diag):
+		// The status says the retries ran out (X.4.7); the remote reply
+		// that kept refusing says why, and that is what to fix.
+		rc, st, _ := splitReply(extractSMTPReply(diag))
+		if why := classifyBounce(st, rc, diag); specificReason(why) {
+			res.Reason = why
+		}
+	case res.Reason == BounceUserUnknown && r.command == "DATA" && !specificUserStatus(res.Status):
+		// The server took the address at RCPT TO and refused only after
+		// the message: a filter on the message or the mailbox, not an
+		// unknown address (as sisimai reads it too).
+		res.Reason = BounceFiltered
+		res.Explanation = "The server accepted the address at RCPT TO and refused the message only after DATA, saying the user is unknown: a filter or a system behind it refused this message, so the address may well exist."
+	case (res.Reason == BounceOnHold || res.Reason == BounceUndefined) && r.command == "MAIL":
+		// Refused at MAIL FROM: the envelope sender was not accepted.
+		res.Reason = BounceRejected
+	}
 	// A delayed recipient is still queued: nothing has expired yet, whatever
 	// the code (4.4.1 no answer, 4.4.7 in a warning) suggests.
 	if act == "delayed" && res.Reason == BounceExpired {
@@ -479,6 +564,22 @@ func classifyRaw(r rawRecipient) BounceResult {
 		explainDelayed(&res)
 	}
 	return res
+}
+
+// specificReason: a reason that names a cause, not only that something
+// failed or timed out.
+func specificReason(r string) bool {
+	switch r {
+	case BounceOnHold, BounceUndefined, BounceExpired, BounceNetworkError, BounceSystemError:
+		return false
+	}
+	return true
+}
+
+// specificUserStatus: an enhanced code that itself says the mailbox does
+// not exist (X.1.1, X.1.10).
+func specificUserStatus(st string) bool {
+	return strings.HasSuffix(st, ".1.1") || strings.HasSuffix(st, ".1.10")
 }
 
 // explainDelayed: a delayed recipient (RFC 3464 §2.3.3) has not failed;
@@ -886,7 +987,7 @@ func decodeUTF8Escapes(v string) string {
 	})
 }
 
-var reReplyIn = regexp.MustCompile(`(?m)(?:^|[\s:'"(\[#=])([45][0-9][0-9])( - |[ -]|:\s)(?:[245]\.[0-9]{1,3}\.[0-9]{1,3}|[#<\[A-Za-z])`)
+var reReplyIn = regexp.MustCompile(`(?m)(?:^|[\s:'"(\[#=])([45][0-9][0-9])( - |[ -]|:\s)(?:[245]\.[0-9]{1,3}\.[0-9]{1,3}|[#<\[A-Za-z"])`)
 
 // extractSMTPReply returns the part of s from the first SMTP reply code on.
 func extractSMTPReply(s string) string {
@@ -914,21 +1015,62 @@ func firstSMTPLine(txt string) string {
 // human-readable part (some MTAs put the remote reply only there).
 func mergeText(raws, textRaws []rawRecipient, txt string) {
 	for i := range raws {
-		if raws[i].diag != "" {
-			continue
-		}
 		for _, t := range textRaws {
-			if strings.EqualFold(t.rcpt, raws[i].rcpt) && t.diag != "" {
+			if !strings.EqualFold(t.rcpt, raws[i].rcpt) {
+				continue
+			}
+			if raws[i].command == "" {
+				raws[i].command = t.command
+			}
+			if raws[i].diag == "" && t.diag != "" {
 				raws[i].diag = t.diag
 				if raws[i].remote == "" {
 					raws[i].remote = t.remote
 				}
 			}
 		}
-		if raws[i].diag == "" && len(raws) == 1 {
-			raws[i].diag = firstSMTPLine(txt)
+		if len(raws) != 1 {
+			continue
+		}
+		body := cutOriginal(txt)
+		if raws[i].command == "" {
+			raws[i].command = smtpCommand(body)
+		}
+		if raws[i].diag == "" {
+			raws[i].diag = globalDiag(body)
+		}
+		if raws[i].diag == "" {
+			// No SMTP reply at all (a local delivery): the sentence that
+			// says what failed ("mailbox is full: retry timeout exceeded").
+			raws[i].diag = firstSentenceAfter(body)
 		}
 	}
+}
+
+var reSMTPCommand = regexp.MustCompile(`(?i)in reply to (MAIL FROM|RCPT TO|end of DATA|DATA)\b|after (MAIL FROM|RCPT TO|end of data|DATA|initial connection)\b|^\s*>>> (MAIL FROM|RCPT TO|DATA)\b`)
+
+// smtpCommand names the SMTP command a remote reply answered, from the
+// bounce's own words: Postfix "(in reply to RCPT TO command)", Exim "after
+// MAIL FROM:", Sendmail and Courier ">>> DATA".
+func smtpCommand(text string) string {
+	for _, l := range strings.Split(text, "\n") {
+		m := reSMTPCommand.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		c := strings.ToUpper(m[1] + m[2] + m[3])
+		switch {
+		case strings.HasPrefix(c, "MAIL"):
+			return "MAIL"
+		case strings.HasPrefix(c, "RCPT"):
+			return "RCPT"
+		case strings.Contains(c, "DATA"):
+			return "DATA"
+		default:
+			return "CONN"
+		}
+	}
+	return ""
 }
 
 func looksLikeBounce(h textproto.Header, from, subject string) bool {
@@ -1010,6 +1152,11 @@ func parseSESJSON(txt string) ([]rawRecipient, bool) {
 		return nil, false
 	}
 	var n struct {
+		Delivery struct {
+			Recipients   []string `json:"recipients"`
+			SMTPResponse string   `json:"smtpResponse"`
+			ReportingMTA string   `json:"reportingMTA"`
+		} `json:"delivery"`
 		Bounce struct {
 			BounceType        string `json:"bounceType"`
 			ReportingMTA      string `json:"reportingMTA"`
@@ -1021,13 +1168,19 @@ func parseSESJSON(txt string) ([]rawRecipient, bool) {
 			} `json:"bouncedRecipients"`
 		} `json:"bounce"`
 	}
-	if err := json.Unmarshal([]byte(txt[start:end+1]), &n); err != nil || len(n.Bounce.BouncedRecipients) == 0 {
+	if err := json.Unmarshal([]byte(txt[start:end+1]), &n); err != nil {
 		return nil, false
 	}
 	var out []rawRecipient
+	// A "Delivery" notification: SES reports a success.
+	for _, r := range n.Delivery.Recipients {
+		reply, st, _ := splitReply(n.Delivery.SMTPResponse)
+		out = append(out, rawRecipient{rcpt: r, action: "delivered", status: st, reply: reply,
+			diag: n.Delivery.SMTPResponse, remote: n.Delivery.ReportingMTA})
+	}
 	for _, r := range n.Bounce.BouncedRecipients {
 		out = append(out, rawRecipient{rcpt: r.EmailAddress, action: firstNonEmpty(r.Action, "failed"),
 			status: findEnhancedCode(r.Status), diag: dsnDiag(r.DiagnosticCode), remote: dsnTypedValue(n.Bounce.ReportingMTA)})
 	}
-	return out, true
+	return out, len(out) > 0
 }

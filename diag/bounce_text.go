@@ -149,6 +149,7 @@ func parseTextBounce(txt string, h textproto.Header) ([]rawRecipient, string) {
 			r.diag = b.before
 		}
 		r.remote = findRemote(strings.Join(b.lines, "\n"))
+		r.command = smtpCommand(strings.Join(b.lines, "\n"))
 		key := strings.ToLower(b.rcpt)
 		if i, ok := index[key]; ok {
 			// Listed twice (summary and administrator section): keep the
@@ -271,7 +272,14 @@ func blockDiag(lines []string) string {
 				}
 				p = append(p, strings.TrimSpace(x))
 			}
-			return strings.Join(p, " ")
+			d := strings.Join(p, " ")
+			// Gmail puts its own words before the remote reply ("it was
+			// rejected by the recipient domain. ... The error that the
+			// other server returned was: 550 ..."); they are no diagnosis.
+			if loc := reRemoteReplyLead.FindStringIndex(d); loc != nil && reReplyIn.MatchString(" "+d[loc[1]:]) {
+				d = strings.TrimSpace(d[loc[1]:])
+			}
+			return d
 		}
 	}
 	// Otherwise the first paragraph of text (skipping labels like "because:").
@@ -301,7 +309,7 @@ func blockDiag(lines []string) string {
 	return strings.Join(p, " ")
 }
 
-var reBoilerplate = regexp.MustCompile(`(?i)^(-{2,}|={2,}|\*{2,}|the mail system$|technical details|diagnostic information for administrators|generating server:|original message|reporting-mta|this is an automatically generated|for further assistance|if you do so|please contact|you can delete|<[^>@\s]+@[^>\s]+>$)`)
+var reBoilerplate = regexp.MustCompile(`(?i)^(a message that you sent could not be delivered|recipients\. this is a permanent error|this message was created automatically|i'm sorry to have to inform you|-{2,}|={2,}|\*{2,}|the mail system$|technical details|diagnostic information for administrators|generating server:|original message|reporting-mta|this is an automatically generated|for further assistance|if you do so|please contact|you can delete|<[^>@\s]+@[^>\s]+>$)`)
 
 func isBoilerplate(t string) bool { return reBoilerplate.MatchString(t) }
 
@@ -315,7 +323,35 @@ func globalDiag(body string) string {
 			return collapseSpace(extractSMTPReply(l) + continuation(rest, l))
 		}
 	}
-	return firstSMTPLine(body)
+	return smtpParagraph(body)
+}
+
+var reRemoteReplyLead = regexp.MustCompile(`(?i)(the error that the other server returned was|the response from the remote server was)\s*:?\s*`)
+
+// smtpParagraph is the first SMTP reply line with the lines just above it
+// in the same paragraph (Sendmail's "mail.local: unknown user: bob" before
+// "554 ... Service unavailable").
+func smtpParagraph(body string) string {
+	lines := strings.Split(body, "\n")
+	for i, l := range lines {
+		t := strings.TrimSpace(l)
+		if !reReplyIn.MatchString(" " + t) {
+			continue
+		}
+		if len(t) > 500 {
+			t = t[:500]
+		}
+		p := []string{t}
+		for j := i - 1; j >= 0 && j >= i-2; j-- {
+			u := strings.TrimSpace(lines[j])
+			if u == "" || reSectionSep.MatchString(u) || isBoilerplate(u) || reRcptLine.MatchString(u) {
+				break
+			}
+			p = append([]string{u}, p...)
+		}
+		return strings.Join(p, " ")
+	}
+	return ""
 }
 
 // continuation returns the lines following first (Gmail's "550-5.1.1 ..."
