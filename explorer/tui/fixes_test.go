@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 
 	"postlab/explorer"
 	"postlab/explorer/lab"
+	"postlab/lessons"
 )
 
 // focus is the focused primitive, read on the UI goroutine.
@@ -506,12 +508,76 @@ func TestLabOnFreePortsStaysInSight(t *testing.T) {
 	h.waitFor("Lab port 127.0.0.1:2525 (--smtp) is taken")
 	h.rune('L')
 	h.waitFor("The lab runs on free ports", "lab: smtp 127.0.0.1:41025  pop3 127.0.0.1:41110")
-	// A lesson names the default ports: a note says the real ones.
+	// The lesson's text names the ports the lab really uses.
 	h.rune('5')
 	h.waitFor("Your first SMTP session by hand")
 	h.key(tcell.KeyDown)
 	h.key(tcell.KeyEnter)
-	h.waitFor("Step 1 of", "ports here (not as the text says): smtp 41025, submission 41587, pop3 41110")
+	s := h.waitFor("Step 1 of")
+	if strings.Contains(s, "ports here") {
+		t.Errorf("a note repeats the ports the text names:\n%s", s)
+	}
+	ch := make(chan string, 1)
+	h.app.tv.QueueUpdate(func() { ch <- h.app.lessons.text.GetText(true) })
+	if text := <-ch; !strings.Contains(text, "127.0.0.1:41025") || strings.Contains(text, "2525") {
+		t.Errorf("the lesson does not name the lab's real port:\n%s", text)
+	}
+}
+
+// The lessons name the lab in use everywhere, with the data dir's
+// certificate; a teacher's lesson written without placeholders gets the
+// note with the real ports instead.
+func TestLessonsFollowTheLab(t *testing.T) {
+	extra := t.TempDir()
+	os.WriteFile(filepath.Join(extra, "old.md"), []byte("---\nid: old-ports\ntitle: A lesson of old\nsummary: names the port\n---\n## Step: Connect\nConnect to 127.0.0.1:2525 and say EHLO.\n```check\nsent command=EHLO reply=250\n```\n"), 0o644)
+	course, err := lessons.Load(extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lab := movedLab{newFakeLab()}
+	o := fakeOptions(lab.fakeLab, nil)
+	o.DataDir = t.TempDir()
+	o.Course = course
+	o.StartLab = func(bool) (Lab, error) { return lab, nil }
+	h := startApp(t, o, 160, 50)
+	h.waitFor("lab: smtp 127.0.0.1:41025")
+	h.rune('5')
+	h.waitFor("STARTTLS and AUTH")
+	for range 5 {
+		h.key(tcell.KeyDown)
+	}
+	h.key(tcell.KeyEnter) // lesson 6
+	h.waitFor("lesson 6:", "127.0.0.1:41587")
+	for range 2 {
+		h.rune('n')
+	}
+	s := h.waitFor("Step 3 of", "--ca", lessons.ShortHome(filepath.Join(o.DataDir, "tls", "cert.pem")), "127.0.0.1:41587 does the whole")
+	if strings.Contains(s, "2587") || strings.Contains(s, "ports here") {
+		t.Errorf("lesson 6 on other ports:\n%s", s)
+	}
+	h.rune('l')
+	h.waitFor("A lesson of old")
+	for range 14 {
+		h.key(tcell.KeyDown)
+	}
+	h.key(tcell.KeyEnter)
+	h.waitFor("lesson 15:", "Connect to 127.0.0.1:2525", "ports here (not as the text says): smtp 41025")
+}
+
+// With a teacher's lab, the lessons name its host and the default ports.
+func TestLessonsNameTheTeachersLab(t *testing.T) {
+	o := fakeOptions(newFakeLab(), nil)
+	o.LabHost = "192.0.2.7"
+	o.NoLab = true
+	h := startApp(t, o, 120, 40)
+	h.rune('5')
+	h.waitFor("Your first SMTP session by hand")
+	h.key(tcell.KeyDown)
+	h.key(tcell.KeyEnter)
+	s := h.waitFor("Step 1 of", "192.0.2.7:2525")
+	if strings.Contains(s, "127.0.0.1") {
+		t.Errorf("the lesson names the local lab:\n%s", s)
+	}
 }
 
 func TestWrapKeepsWordsWhole(t *testing.T) {

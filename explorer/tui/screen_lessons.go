@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,7 +13,6 @@ import (
 	"github.com/rivo/tview"
 
 	"postlab/explorer"
-	"postlab/explorer/lab"
 	"postlab/lessons"
 	"postlab/lessons/lablink"
 )
@@ -117,6 +117,7 @@ func newLessonsScreen(a *App, course *lessons.Course, loadErr error) *lessonsScr
 	}
 	a.SubscribeSession(ls.observe)
 	if ls.model != nil {
+		ls.model.SetVars(ls.labVars()) // the data dir's certificate before any lab runs
 		ls.model.Subscribe(func() {
 			if ls.redraw.set() {
 				a.QueueUpdateDraw(func() { ls.redraw.clear(); ls.refresh() })
@@ -399,6 +400,7 @@ func (ls *lessonsScreen) labChanged() {
 	} else {
 		ls.model.SetLab(nil, nil)
 	}
+	ls.model.SetVars(ls.labVars())
 	if r := ls.current(); r != nil {
 		if nr, err := ls.model.Open(r.Lesson().ID); err == nil {
 			ls.attach(nr)
@@ -625,25 +627,52 @@ func (ls *lessonsScreen) connectPreset(i int) {
 	f.submit()
 }
 
-// renderStep draws the lesson pane for a width (UI goroutine).
-// labDefaults are the ports the lessons' texts name.
-var labDefaults = lab.DefaultConfig()
+// labVars are the values of the lessons' placeholders: where the lab in
+// use listens, and its certificate.
+func (ls *lessonsScreen) labVars() lessons.Vars {
+	v := lessons.Vars{Ports: map[string]int{}}
+	if h := ls.a.labHost(); h != "" {
+		// A teacher's lab: the default ports, the cert.pem handed out.
+		v.Host, v.CA = h, "cert.pem"
+		return v
+	}
+	if d := ls.a.opts.DataDir; d != "" {
+		v.CA = lessons.ShortHome(filepath.Join(d, "tls", "cert.pem"))
+	}
+	if l := ls.a.Lab(); l != nil {
+		for _, n := range lessons.Listeners {
+			host, port, err := net.SplitHostPort(l.Addr(n))
+			if err != nil {
+				continue // off: the text keeps the default
+			}
+			if p, err := strconv.Atoi(port); err == nil {
+				v.Ports[n] = p
+			}
+			if v.Host == "" {
+				v.Host = host
+			}
+		}
+	}
+	return v
+}
 
-// portsNote says where the lab really listens when that is not where the
-// lessons say (the lab on free ports): "" when the defaults hold.
-func (ls *lessonsScreen) portsNote() string {
+// labDefaults are the ports a lesson written without placeholders names.
+var labDefaults = lessons.DefaultVars()
+
+// portsNote says where the lab really listens when the lesson writes the
+// default ports out (a lesson without placeholders) and the lab is on
+// others: "" otherwise, the course's lessons follow the lab by themselves.
+func (ls *lessonsScreen) portsNote(lesson *lessons.Lesson) string {
 	l := ls.a.Lab()
 	if l == nil {
 		return ""
 	}
-	d := labDefaults
 	var diff []string
-	for _, x := range []struct{ name, def string }{
-		{"smtp", d.SMTP}, {"submission", d.Submission}, {"submissions", d.Submissions}, {"pop3", d.POP3}, {"pop3s", d.POP3S},
-	} {
-		if got := l.Addr(x.name); got != "" && got != x.def {
-			_, port, _ := net.SplitHostPort(got)
-			diff = append(diff, x.name+" "+port)
+	for _, n := range lessons.Listeners {
+		def := strconv.Itoa(labDefaults.Ports[n])
+		_, port, err := net.SplitHostPort(l.Addr(n))
+		if err == nil && port != def && lesson.NamesLiterally(def) {
+			diff = append(diff, n+" "+port)
 		}
 	}
 	if len(diff) == 0 {
@@ -652,6 +681,7 @@ func (ls *lessonsScreen) portsNote() string {
 	return "ports here (not as the text says): " + strings.Join(diff, ", ")
 }
 
+// renderStep draws the lesson pane for a width (UI goroutine).
 func (ls *lessonsScreen) renderStep(width int) string {
 	r := ls.current()
 	if r == nil {
@@ -673,7 +703,7 @@ func (ls *lessonsScreen) renderStep(width int) string {
 			dots.WriteString("○")
 		}
 	}
-	if note := ls.portsNote(); note != "" {
+	if note := ls.portsNote(r.Lesson()); note != "" {
 		fmt.Fprintf(&b, "%s%s%s\n", t("warn"), tview.Escape(note), th.reset())
 	}
 	fmt.Fprintf(&b, "%s  %sStep %d of %d: %s%s\n", dots.String(), t("title"), v.Step+1, len(v.Steps), tview.Escape(v.Title), th.reset())
