@@ -257,6 +257,11 @@ func pop3MultiLine(ev explorer.Event, h hints) []explorer.Note {
 		n := e.note()
 		if (tag == "LOGIN-DELAY" || tag == "EXPIRE") && len(f) > 1 {
 			n.Detail += " Here: " + clean(strings.Join(f[1:], " ")) + "."
+			// RFC 2449 §6.5, §6.7: a trailing USER marks the value as the
+			// bound for any user; CAPA after login gives this user's own.
+			if len(f) > 2 && strings.EqualFold(f[len(f)-1], "USER") {
+				n.Detail += " USER: the value differs per user; a CAPA after logging in shows this user's own."
+			}
 		}
 		notes := []explorer.Note{n}
 		if tag == "SASL" {
