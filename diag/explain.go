@@ -140,7 +140,7 @@ func Explain(input string) Explanation {
 			e.Kind = "diagnostic-code"
 			line = strings.TrimSpace(m[2] + strings.TrimPrefix(in, firstLine(in)))
 			if !strings.EqualFold(m[1], "smtp") {
-				e.Details = append(e.Details, "Diagnostic type "+m[1]+": the text comes from the reporting MTA, not from an SMTP reply (RFC 3464 §2.3.6).")
+				e.Details = append(e.Details, "Diagnostic type "+m[1]+": the code is in that mail system's own form, not an SMTP reply (RFC 3464 §2.3.6).")
 			}
 		} else if reReplyLine.MatchString(in) {
 			e.Kind = "reply-line"

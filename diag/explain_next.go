@@ -54,7 +54,7 @@ func explainGreylisting(e *Explanation, named bool) {
 		e.NextStep = "The sending server retries by itself later (RFC 5321 §4.5.4.1 asks for at least 30 minutes between tries); nothing is lost, and no bounce is sent unless the retries fail for days. A mail program that shows this error can simply send again a little later."
 		e.Fix = "Nothing to fix: wait for the retry. Only if it persists for hours: look for a cause in the server's text or its postmaster pages (a rate limit, a block), or ask the recipient's administrator."
 	}
-	addRef(e, "RFC 6647 §2")
+	addRef(e, "RFC 6647 §1")
 	addRef(e, "RFC 5321 §4.5.4.1")
 }
 

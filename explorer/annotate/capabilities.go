@@ -51,7 +51,7 @@ var ehloKeywords = map[string]Entry{
 var saslMechs = map[string]Entry{
 	"PLAIN":              {Title: "SASL PLAIN", Detail: "User name and password in one base64 message: authzid NUL user NUL password. Base64 is an encoding, not encryption, so it needs TLS.", Ref: "RFC 4616 §2"},
 	"LOGIN":              {Title: "SASL LOGIN", Detail: "The server asks 'Username:' then 'Password:' (base64) and the client answers each in base64. Obsolete but very common; the password is readable without TLS.", Ref: "draft-murchison-sasl-login-00"},
-	"CRAM-MD5":           {Title: "SASL CRAM-MD5", Detail: "Challenge-response: the server sends a unique challenge and the client answers with the user name and HMAC-MD5(password, challenge). The password is not sent, but the server must store it in a recoverable form.", Ref: "RFC 2195 §2"},
+	"CRAM-MD5":           {Title: "SASL CRAM-MD5", Detail: "Challenge-response: the server sends a unique challenge and the client answers with the user name and HMAC-MD5(password, challenge). The password is not sent, but the server must keep it, or an HMAC intermediate value that works just like it, so a stolen server database exposes the login.", Ref: "RFC 2195 §2"},
 	"DIGEST-MD5":         {Title: "SASL DIGEST-MD5 (historic)", Detail: "A challenge-response mechanism moved to Historic because of weaknesses; prefer SCRAM.", Ref: "RFC 6331 §1"},
 	"SCRAM-SHA-1":        {Title: "SASL SCRAM-SHA-1", Detail: "Salted challenge-response: both sides prove they know the password without sending it, and the server stores only a salted hash.", Ref: "RFC 5802 §5"},
 	"SCRAM-SHA-1-PLUS":   {Title: "SASL SCRAM-SHA-1-PLUS", Detail: "SCRAM-SHA-1 with channel binding: the proof is tied to this TLS connection, which defeats a man in the middle.", Ref: "RFC 5802 §6"},
@@ -61,8 +61,8 @@ var saslMechs = map[string]Entry{
 	"OAUTHBEARER":        {Title: "SASL OAUTHBEARER", Detail: "OAuth 2.0 bearer token login: the client sends an access token obtained from the provider instead of a password.", Ref: "RFC 7628 §3"},
 	"EXTERNAL":           {Title: "SASL EXTERNAL", Detail: "Authentication established outside SASL, usually the TLS client certificate; the client only names the identity to act as.", Ref: "RFC 4422 Appendix A"},
 	"GSSAPI":             {Title: "SASL GSSAPI", Detail: "Kerberos login: the client presents a Kerberos ticket, no password crosses the wire.", Ref: "RFC 4752 §3"},
-	"GS2-KRB5":           {Title: "SASL GS2-KRB5", Detail: "Kerberos through the GS2 family of mechanisms.", Ref: "RFC 5801 §3"},
+	"GS2-KRB5":           {Title: "SASL GS2-KRB5", Detail: "Kerberos through the GS2 family of mechanisms.", Ref: "RFC 5801 §3.4"},
 	"ANONYMOUS":          {Title: "SASL ANONYMOUS", Detail: "Login without credentials, optionally with trace information such as an email address.", Ref: "RFC 4505 §2"},
 	"NTLM":               {Title: "SASL NTLM (non-standard)", Detail: "Microsoft's Windows challenge-response login; weak and not an IETF standard.", Ref: "Microsoft MS-SMTPNTLM"},
-	"OTP":                {Title: "SASL OTP", Detail: "One-time password login.", Ref: "RFC 2444 §2"},
+	"OTP":                {Title: "SASL OTP", Detail: "One-time password (OTP) login; it replaces the older SKEY mechanism.", Ref: "RFC 2444 §2"},
 }

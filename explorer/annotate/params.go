@@ -37,7 +37,7 @@ var headerFields = map[string]Entry{
 	"REPLY-TO":                  {Title: "Reply-To: header", Detail: "Where replies should go, if not to From:.", Ref: "RFC 5322 §3.6.2"},
 	"TO":                        {Title: "To: header (display only)", Detail: "The primary recipients as shown to readers. Delivery does not look at it: only the RCPT TO commands decide who receives the message.", Ref: "RFC 5322 §3.6.3"},
 	"CC":                        {Title: "Cc: header (display only)", Detail: "Carbon-copy recipients as shown to readers; each still needs its own RCPT TO to receive the message.", Ref: "RFC 5322 §3.6.3"},
-	"BCC":                       {Title: "Bcc: header (should not be sent)", Detail: "Blind copies work by giving those addresses only in RCPT TO. A Bcc: line left in the content is visible to every recipient; mail programs remove it before sending.", Ref: "RFC 5322 §3.6.3"},
+	"BCC":                       {Title: "Bcc: header (blind copies)", Detail: "Blind copies work by giving those addresses only in RCPT TO. A Bcc: line left in the content shows them to every recipient, so mail programs remove it, or keep it only in the copy sent to the blind recipients.", Ref: "RFC 5322 §3.6.3"},
 	"SUBJECT":                   {Title: "Subject: header", Detail: "The topic shown in the message list; non-ASCII text is written as =?UTF-8?...?= encoded words (RFC 2047 §2).", Ref: "RFC 5322 §3.6.5"},
 	"DATE":                      {Title: "Date: header", Detail: "When the author sent the message, e.g. 'Mon, 2 Mar 2026 10:00:00 +0100'. Required in every message.", Ref: "RFC 5322 §3.6.1"},
 	"MESSAGE-ID":                {Title: "Message-ID: header", Detail: "A worldwide unique id like <random@host> that replies refer to in In-Reply-To: and References:.", Ref: "RFC 5322 §3.6.4"},
@@ -47,7 +47,7 @@ var headerFields = map[string]Entry{
 	"RECEIVED":                  {Title: "Received: header (trace)", Detail: "Each server that handles the message adds one at the top, so reading them bottom-up follows its path.", Ref: "RFC 5321 §4.4"},
 	"MIME-VERSION":              {Title: "MIME-Version: header", Detail: "Says the message uses MIME (attachments, character sets); always 1.0.", Ref: "RFC 2045 §4"},
 	"CONTENT-TYPE":              {Title: "Content-Type: header", Detail: "The kind of content, e.g. text/plain; charset=utf-8, or multipart/mixed with a boundary separating the parts.", Ref: "RFC 2045 §5"},
-	"CONTENT-TRANSFER-ENCODING": {Title: "Content-Transfer-Encoding: header", Detail: "How the body is encoded for transport: 7bit, 8bit, quoted-printable or base64.", Ref: "RFC 2045 §6"},
+	"CONTENT-TRANSFER-ENCODING": {Title: "Content-Transfer-Encoding: header", Detail: "How the body is encoded for transport: 7bit, 8bit, binary, quoted-printable or base64.", Ref: "RFC 2045 §6"},
 	"DKIM-SIGNATURE":            {Title: "DKIM-Signature: header", Detail: "A cryptographic signature by the sending domain over headers and body; receivers check it with a public key in DNS.", Ref: "RFC 6376 §3.5"},
 	"AUTHENTICATION-RESULTS":    {Title: "Authentication-Results: header", Detail: "The receiving server's verdict on SPF, DKIM and DMARC for this message.", Ref: "RFC 8601 §2.2"},
 }

@@ -104,7 +104,7 @@ var replyCodes = map[int]Entry{
 		Ref:    "RFC 5321 §4.2.3"},
 	556: {Title: "556 Domain does not accept mail",
 		Detail: "The recipient's domain publishes a null MX (it never receives mail); the message cannot be delivered.",
-		Ref:    "RFC 7504 §3"},
+		Ref:    "RFC 7505 §4.1"},
 }
 
 // replyClass explains the first digit of a reply code, RFC 5321 §4.2.1.

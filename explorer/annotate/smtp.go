@@ -510,11 +510,11 @@ func variantNote(code int, text string) (explorer.Note, bool) {
 	}
 	switch {
 	case has("greylist", "graylist", "grey-list", "gray-list"):
-		return explorer.Note{Title: "Greylisting", Detail: "The server defers unknown senders on purpose; real mail servers retry after a few minutes and get through, while many spam bots never retry.", Ref: "RFC 6647 §2"}, true
+		return explorer.Note{Title: "Greylisting", Detail: "The server defers unknown senders on purpose; real mail servers retry after a few minutes and get through, while many spam bots never retry.", Ref: "RFC 6647 §1"}, true
 	case has("relay"):
 		return explorer.Note{Title: "Relaying denied", Detail: "This server is not the destination for that domain and does not know you. To send to other domains, log in with AUTH on your provider's submission server (port 587 or 465).", Ref: "RFC 5321 §3.6"}, true
 	case has("spamhaus", "blocklist", "blacklist", "dnsbl", "rbl", "listed"):
-		return explorer.Note{Title: "Client IP on a DNS blocklist", Detail: "The receiver looked up the connecting IP address in a DNS-based blocklist and found it listed; check the list's website for why and how to get delisted.", Ref: "RFC 5782 §2"}, true
+		return explorer.Note{Title: "Client IP on a DNS blocklist", Detail: "The receiver looked up the connecting IP address in a DNS-based blocklist and found it listed; check the list's website for why and how to get delisted.", Ref: "RFC 5782 §2.1"}, true
 	case has("dmarc"):
 		return explorer.Note{Title: "DMARC policy", Detail: "The From: domain publishes a DMARC policy asking receivers to reject mail that fails SPF and DKIM alignment.", Ref: "RFC 7489 §6.3"}, true
 	case has("spf"):
