@@ -1,6 +1,7 @@
 package lessons
 
 import (
+	"bytes"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -47,7 +48,7 @@ func Load(extraDir string) (*Course, error) {
 	ls, errs := parseFS(embedded, "course", "course")
 	if extraDir != "" {
 		more, e := ParseDir(extraDir)
-		ls = append(ls, more...)
+		ls = append(ls, unchangedCopies(ls, more)...)
 		errs = append(errs, e...)
 	}
 	c, e := assemble(ls)
@@ -56,6 +57,28 @@ func Load(extraDir string) (*Course, error) {
 		return nil, errs
 	}
 	return c, nil
+}
+
+// unchangedCopies drops the extra lessons that are byte-identical copies of
+// a built-in one (a teacher's folder that starts from the course, or the
+// course's own source folder): they are the same lesson, not a clash.
+func unchangedCopies(builtin, extra []*Lesson) []*Lesson {
+	byID := map[string]*Lesson{}
+	for _, l := range builtin {
+		byID[l.ID] = l
+	}
+	var out []*Lesson
+	for _, l := range extra {
+		if b := byID[l.ID]; b != nil {
+			mine, err1 := os.ReadFile(l.File)
+			theirs, err2 := fs.ReadFile(embedded, filepath.ToSlash(b.File))
+			if err1 == nil && err2 == nil && bytes.Equal(mine, theirs) {
+				continue
+			}
+		}
+		out = append(out, l)
+	}
+	return out
 }
 
 // ParseDir parses every *.md file of dir (not FORMAT.md or README.md), in
@@ -119,7 +142,7 @@ func assemble(ls []*Lesson) (*Course, ErrorList) {
 	var errs ErrorList
 	for _, l := range ls {
 		if prev := c.byID[l.ID]; prev != nil {
-			errs = append(errs, &ParseError{File: l.File, Line: 2, Msg: fmt.Sprintf("lesson id %q is already used by %s", l.ID, prev.File)})
+			errs = append(errs, &ParseError{File: l.File, Line: 2, Msg: fmt.Sprintf("lesson id %q is already used by %s: give this lesson its own id", l.ID, prev.File)})
 			continue
 		}
 		l.Order = len(c.Lessons) + 1

@@ -570,3 +570,28 @@ func TestCourseCommandsFitTheLab(t *testing.T) {
 		t.Fatal("no postlab diag/settings command found in the course")
 	}
 }
+
+// The course's own folder, or an unchanged copy of one of its lessons, is
+// the same lesson and loads; a changed copy that keeps the id is a clash.
+func TestLoadCourseCopy(t *testing.T) {
+	c, err := Load("course")
+	if err != nil {
+		t.Fatalf("the course folder: %v", err)
+	}
+	if n := len(c.Lessons); n != 14 {
+		t.Fatalf("%d lessons, want the 14 of the course once", n)
+	}
+	dir := t.TempDir()
+	b, err := os.ReadFile(filepath.Join("course", "02-smtp-by-hand.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "copy.md"), b, 0o644)
+	if _, err := Load(dir); err != nil {
+		t.Fatalf("unchanged copy: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "copy.md"), append(b, "\nMore text.\n"...), 0o644)
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "give this lesson its own id") {
+		t.Fatalf("changed copy: %v", err)
+	}
+}
