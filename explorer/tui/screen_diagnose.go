@@ -66,6 +66,21 @@ func newDiagnoseScreen(a *App) *diagnoseScreen {
 	d.tree.SetBorder(true).SetTitle(" findings ").SetTitleAlign(tview.AlignLeft)
 	d.tree.SetChangedFunc(d.showNode)
 	d.tree.SetSelectedFunc(func(n *tview.TreeNode) { n.SetExpanded(!n.IsExpanded()) })
+	// tview's Home/End (g/G) only scroll; here they select, so the detail
+	// pane follows, as it does in the other lists of the app.
+	d.tree.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
+		first := ev.Key() == tcell.KeyHome || (ev.Key() == tcell.KeyRune && ev.Rune() == 'g')
+		last := ev.Key() == tcell.KeyEnd || (ev.Key() == tcell.KeyRune && ev.Rune() == 'G')
+		if !first && !last {
+			return ev
+		}
+		n := d.tree.GetRowCount()
+		if first {
+			n = -n
+		}
+		d.tree.Move(n) // by visible selectable nodes, stopping at either end
+		return nil
+	})
 	d.detail = tview.NewTextView().SetDynamicColors(true).SetWrap(true).SetWordWrap(true)
 	d.detail.SetBorder(true).SetTitle(" detail ").SetTitleAlign(tview.AlignLeft)
 	if a.opts.Diagnoser == nil {

@@ -502,3 +502,25 @@ func TestNoLabPresetsTrustTheGivenLabRoots(t *testing.T) {
 		t.Fatal("a lab preset without the in-app lab does not use LabRoots")
 	}
 }
+
+// g and G (Home and End) select the first and last line of the findings,
+// and the detail pane follows; tview on its own would only scroll.
+func TestDiagnoseTreeHomeEndSelect(t *testing.T) {
+	o := fakeOptions(newFakeLab(), nil)
+	o.Diagnoser = fakeDiagnoser{}
+	h := startApp(t, o, 80, 24)
+	h.rune('4')
+	h.waitFor("Domain or address:")
+	h.line("example.org")
+	h.waitFor("Fix: publish v=spf1 mx -all") // the cursor is on the failure
+	h.key(tcell.KeyTab)
+	h.rune('g')
+	s := h.waitFor("Enter opens or closes this area.")
+	if strings.Contains(s, "Fix: publish") {
+		t.Fatalf("g left the detail of the failure:\n%s", s)
+	}
+	h.rune('G')
+	h.waitFor("Fix: publish v=spf1 mx -all")
+	h.key(tcell.KeyHome)
+	h.waitFor("Enter opens or closes this area.")
+}
