@@ -108,6 +108,30 @@ type SettingsOptions struct {
 	Extra []Candidate
 	// OnlyExtra skips discovery and probes only Extra.
 	OnlyExtra bool
+	// Progress, when set, gets each discovery note as it is made and each
+	// probed setting once, when its probe has finished and no source still
+	// running could name it with a better source (a guessed setting waits
+	// for the SRV, autoconfig and MX sources): so it sees every note and
+	// every setting of the result exactly once, as the result has them.
+	// Calls come from the discovery's goroutines but are serialised (the
+	// hook needs no lock), in the order the counts grew, and all return
+	// before DiscoverSettings does. A slow hook slows the discovery.
+	Progress func(SettingsProgress)
+}
+
+// SettingsProgress is one step of a discovery under way: a note or a
+// setting, with the counts known so far.
+type SettingsProgress struct {
+	// Note is a discovery note, the text SettingsResult.Discovery has ("" for a setting).
+	Note string
+	// Setting is a probed setting, the one the result lists (nil for a
+	// note): read it, do not change it.
+	Setting *Setting
+
+	Sources         int // sources asked: the SRV names, autoconfig URLs and the MX, all from the start
+	SourcesAnswered int // of those, the ones whose lookup or fetch has returned
+	Probes          int // probes started so far (a candidate whose host has an address)
+	ProbesDone      int // settings passed to Progress so far, this one included
 }
 
 // standard ports per protocol, in order of preference (RFC 8314 §3).
@@ -207,33 +231,48 @@ func DiscoverSettings(ctx context.Context, address string, opts SettingsOptions)
 		opts.Helo = "localhost"
 	}
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = HTTPClientVia(opts.Resolver, opts.RootCAs, opts.Timeout)
+		hc := HTTPClientVia(opts.Resolver, opts.RootCAs, opts.Timeout)
+		// Its transport is ours alone: no idle connection may outlive the run.
+		defer hc.CloseIdleConnections()
+		opts.HTTPClient = hc
 	}
 	if opts.AutoconfigURLs == nil {
 		opts.AutoconfigURLs = AutoconfigURLs
 	}
 	start := time.Now()
 	res := &SettingsResult{Address: t.Address, Incoming: []*Setting{}, Outgoing: []*Setting{}}
-	d := &discovery{opts: opts, t: t, res: res, byKey: map[string]*Setting{}, hosts: map[string]*hostAddr{}}
+	d := &discovery{opts: opts, t: t, res: res, byKey: map[string]*Setting{}, hosts: map[string]*hostAddr{}, running: map[string]int{}}
 
 	dctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
+	var urls []string
+	if !opts.OnlyExtra {
+		// Every source is counted before any probe starts, so a probe
+		// that finishes early waits for the sources that might relabel it.
+		urls = opts.AutoconfigURLs(t.Domain, t.Address)
+		d.running["srv"], d.running["autoconfig"], d.running["mx"] = len(srvServices), len(urls), 1
+		d.sources = len(srvServices) + len(urls) + 1
+	}
 	var srcs sync.WaitGroup
-	run := func(f func()) {
+	run := func(kind string, f func()) {
 		srcs.Add(1)
-		go func() { defer srcs.Done(); f() }()
+		go func() {
+			defer srcs.Done()
+			f()
+			d.sourceDone(kind)
+		}()
 	}
 	for _, c := range opts.Extra {
 		d.offer(ctx, c)
 	}
 	if !opts.OnlyExtra {
 		for _, s := range srvServices {
-			run(func() { d.fromSRV(dctx, ctx, s.name, s.proto, s.secs) })
+			run("srv", func() { d.fromSRV(dctx, ctx, s.name, s.proto, s.secs) })
 		}
-		for _, u := range opts.AutoconfigURLs(t.Domain, t.Address) {
-			run(func() { d.fromAutoconfig(dctx, ctx, u) })
+		for _, u := range urls {
+			run("autoconfig", func() { d.fromAutoconfig(dctx, ctx, u) })
 		}
-		run(func() { d.fromMX(dctx, ctx) })
+		run("mx", func() { d.fromMX(dctx, ctx) })
 		for _, g := range []struct{ host, kind string }{{"pop." + t.Domain, "in"}, {"pop3." + t.Domain, "in"}, {"mail." + t.Domain, "both"}, {"smtp." + t.Domain, "out"}, {t.Domain, "both"}} {
 			d.offerHost(ctx, g.host, "guess", g.kind)
 		}
@@ -287,6 +326,81 @@ type discovery struct {
 	probes sync.WaitGroup
 
 	dnsAsked, dnsDead int
+
+	// emitMu serialises Progress; it is taken before mu, so events leave
+	// in the order they were made and their counts never go back.
+	emitMu   sync.Mutex
+	running  map[string]int // source kind (srv, autoconfig, mx) -> sources still running
+	held     []*Setting     // probed, waiting for a source that could relabel them
+	sources  int
+	answered int
+	started  int
+	reported int
+}
+
+// event is a SettingsProgress with the current counts (mu held).
+func (d *discovery) event() SettingsProgress {
+	return SettingsProgress{Sources: d.sources, SourcesAnswered: d.answered, Probes: d.started, ProbesDone: d.reported}
+}
+
+// send passes events to Progress (emitMu held, mu not).
+func (d *discovery) send(evs ...SettingsProgress) {
+	if d.opts.Progress == nil {
+		return
+	}
+	for _, ev := range evs {
+		d.opts.Progress(ev)
+	}
+}
+
+// settled reports whether no running source could still give s a better
+// source label (mu held): offer relabels only to a better rank.
+func (d *discovery) settled(s *Setting) bool {
+	r := sourceRank[s.Source]
+	for kind, n := range d.running {
+		if n > 0 && sourceRank[kind] < r {
+			return false
+		}
+	}
+	return true
+}
+
+// release turns the held settings that are settled into events (mu held).
+func (d *discovery) release() []SettingsProgress {
+	var evs []SettingsProgress
+	kept := d.held[:0]
+	for _, s := range d.held {
+		if !d.settled(s) {
+			kept = append(kept, s)
+			continue
+		}
+		d.reported++
+		ev := d.event()
+		ev.Setting = s
+		evs = append(evs, ev)
+	}
+	clear(d.held[len(kept):])
+	d.held = kept
+	return evs
+}
+
+// answer counts a source whose lookup or fetch has returned.
+func (d *discovery) answer() {
+	d.mu.Lock()
+	d.answered++
+	d.mu.Unlock()
+}
+
+// sourceDone marks a source of kind finished, with all its candidates
+// offered, and reports the settings that were waiting for it.
+func (d *discovery) sourceDone(kind string) {
+	d.emitMu.Lock()
+	defer d.emitMu.Unlock()
+	d.mu.Lock()
+	d.running[kind]--
+	evs := d.release()
+	d.mu.Unlock()
+	d.send(evs...)
 }
 
 // dnsResult counts lookups that got no response at all.
@@ -301,9 +415,15 @@ func (d *discovery) dnsResult(err error) {
 }
 
 func (d *discovery) note(format string, a ...any) {
+	n := fmt.Sprintf(format, a...)
+	d.emitMu.Lock()
+	defer d.emitMu.Unlock()
 	d.mu.Lock()
-	d.res.Discovery = append(d.res.Discovery, fmt.Sprintf(format, a...))
+	d.res.Discovery = append(d.res.Discovery, n)
+	ev := d.event()
 	d.mu.Unlock()
+	ev.Note = n
+	d.send(ev)
 }
 
 // offer starts probing c unless it is already being probed; a better
@@ -342,6 +462,9 @@ func (d *discovery) offer(ctx context.Context, c Candidate) {
 		if ha.err != nil {
 			return
 		}
+		d.mu.Lock()
+		d.started++
+		d.mu.Unlock()
 		var out Setting
 		func() {
 			defer func() {
@@ -352,11 +475,16 @@ func (d *discovery) offer(ctx context.Context, c Candidate) {
 			}()
 			out = d.probe(ctx, snap, ha.ip)
 		}()
+		d.emitMu.Lock()
+		defer d.emitMu.Unlock()
 		d.mu.Lock()
 		out.Source = s.Source
 		*s = out
 		d.order = append(d.order, s)
+		d.held = append(d.held, s)
+		evs := d.release()
 		d.mu.Unlock()
+		d.send(evs...)
 	}()
 }
 
@@ -376,6 +504,7 @@ func (d *discovery) fromSRV(dctx, ctx context.Context, service, proto string, se
 	name := service + "._tcp." + d.t.Domain
 	recs, _, err := LookupSRV(dctx, d.opts.Resolver, name)
 	d.dnsResult(err)
+	d.answer()
 	if err != nil {
 		d.note("SRV %s: %v", name, err)
 		return
@@ -399,6 +528,7 @@ func (d *discovery) fromSRV(dctx, ctx context.Context, service, proto string, se
 
 func (d *discovery) fromAutoconfig(dctx, ctx context.Context, u string) {
 	servers, err := FetchAutoconfig(dctx, d.opts.HTTPClient, u, d.t.Address)
+	d.answer()
 	if err != nil {
 		d.note("autoconfig %s: %v", u, err)
 		return
@@ -412,12 +542,20 @@ func (d *discovery) fromAutoconfig(dctx, ctx context.Context, u string) {
 func (d *discovery) fromMX(dctx, ctx context.Context) {
 	mxs, _, err := LookupMX(dctx, d.opts.Resolver, d.t.Domain)
 	d.dnsResult(err)
+	d.answer()
 	if err != nil {
 		d.note("MX %s: %v", d.t.Domain, err)
 		return
 	}
+	if len(mxs) == 0 {
+		d.note("MX %s: none", d.t.Domain)
+		return
+	}
 	sort.SliceStable(mxs, func(i, j int) bool { return mxs[i].Preference < mxs[j].Preference })
 	for i, mx := range mxs {
+		if i == 0 && mx.Mx == "." {
+			d.note("MX %s: \".\": the domain accepts no mail (RFC 7505)", d.t.Domain)
+		}
 		if i >= 2 || mx.Mx == "." {
 			break
 		}
