@@ -36,7 +36,7 @@ var statusAdvice = map[string]statusInfo{
 		"The destination refuses mail while congested; send again later or ask the recipient's administrator.",
 		"ask the recipient's administrator; the destination stays congested.", "RFC 3463 §3.5"},
 	"4.8": {"The server refuses the message over IPv6 and asks the sender to retry over IPv4.", "sender-server",
-		"Deliver to this destination over IPv4, or fix the reputation and reverse DNS of the sending IPv6 address.", "deliver to this destination over IPv4, or fix the reputation and reverse DNS of the sending IPv6 address.", "RFC 3463 §3.5 (X.4.8 itself is not registered; the section ends at X.4.7)"},
+		"Deliver to this destination over IPv4, or fix the reputation and reverse DNS of the sending IPv6 address.", "deliver to this destination over IPv4, or fix the reputation and reverse DNS of the sending IPv6 address.", "RFC 3463 §3.5"},
 	"7.10": {"An encryption layer (TLS) must be set up before this is allowed.", "sender",
 		"Connect with STARTTLS (port 587) or implicit TLS (port 465), then try again.", "make the sending side use TLS: STARTTLS on port 25 or 587, or implicit TLS on port 465.", "RFC 5248 §2.4"},
 	"5.4": {"The client sent a valid command with an argument the server does not accept: a value out of range or a parameter it does not support (such as MAIL FROM:<a@b> FOO=1). The sending software caused it, not the recipient.", "client",
