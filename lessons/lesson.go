@@ -121,7 +121,30 @@ func (l *Lesson) Expand(v Vars) (*Lesson, error) {
 func (l *Lesson) NamesLiterally(word string) bool {
 	lines := strings.Split(l.src, "\n")
 	body := strings.Join(lines[min(l.body, len(lines)):], "\n")
-	return regexp.MustCompile(`\b` + regexp.QuoteMeta(word) + `\b`).MatchString(body)
+	return containsWord(body, word)
+}
+
+// containsWord reports whether word occurs in s with no letter, digit or
+// underscore right before or after it (regexp's \b, without compiling one
+// per call: the app asks on every redraw).
+func containsWord(s, word string) bool {
+	isWord := func(b byte) bool {
+		return b == '_' || b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
+	}
+	for i := 0; word != ""; {
+		j := strings.Index(s[i:], word)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(word)
+		before := start > 0 && isWord(s[start-1])
+		after := end < len(s) && isWord(s[end])
+		if before != isWord(word[0]) && after != isWord(word[len(word)-1]) {
+			return true
+		}
+		i = start + 1
+	}
+	return false
 }
 
 func parseWith(name, text string, v Vars) (*Lesson, error) {

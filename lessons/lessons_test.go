@@ -595,3 +595,15 @@ func TestLoadCourseCopy(t *testing.T) {
 		t.Fatalf("changed copy: %v", err)
 	}
 }
+
+// containsWord agrees with regexp's \b on the cases lessons meet.
+func TestContainsWord(t *testing.T) {
+	for _, s := range []string{"", "2525", "port 2525.", "25250", "12525", "a_2525", "(2525)", "x 2525\n", "25 and 2525", "2525x 2525"} {
+		for _, w := range []string{"2525", "25", ".", "a_"} {
+			want := regexp.MustCompile(`\b` + regexp.QuoteMeta(w) + `\b`).MatchString(s)
+			if got := containsWord(s, w); got != want {
+				t.Errorf("containsWord(%q, %q) = %v, want %v", s, w, got, want)
+			}
+		}
+	}
+}
