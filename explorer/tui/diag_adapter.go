@@ -138,15 +138,10 @@ func (d DiagDiagnoser) DiagnoseProgress(ctx context.Context, target string, prog
 	if practice && d.LabCA != nil {
 		so.RootCAs = d.LabCA()
 	}
-	w := newSettingsWatch(func(label string) {
-		tr.setLabel("settings", label)
-		tr.report("settings", nil, false)
-	})
-	hc := w.watch(&so)
+	st := &settingsStream{tr: tr}
+	so.Progress = st.progress
 	start := time.Now()
 	res, serr := diag.DiscoverSettings(ctx, target, so)
-	w.stop()
-	hc.CloseIdleConnections()
 	var sf []Finding
 	if res != nil {
 		sf = settingsFindings(res)
@@ -158,7 +153,7 @@ func (d DiagDiagnoser) DiagnoseProgress(ctx context.Context, target string, prog
 	if ctx.Err() != nil {
 		return out, ctx.Err()
 	}
-	tr.report("settings", sf, true)
+	st.finish(sf)
 	return out, nil
 }
 

@@ -1,15 +1,9 @@
 package tui
 
 import (
-	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"sort"
 	"strings"
-	"sync"
-
-	"github.com/miekg/dns"
 
 	"postlab/diag"
 )
@@ -28,51 +22,58 @@ func settingsFindings(r *diag.SettingsResult) []Finding {
 	why := append(append([]string{}, r.Recommended.IncomingWhy...), r.Recommended.OutgoingWhy...)
 	rec.Detail = appTerms(strings.Join(why, "\n"))
 	out := []Finding{rec}
-	one := func(kind string, s *diag.Setting) Finding {
-		f := Finding{Check: "settings." + kind, Ref: "RFC 8314 §3; RFC 6186"}
-		f.Summary = fmt.Sprintf("%s %s:%d %s (from %s)", s.Protocol, s.Host, s.Port, s.Security, s.Source)
-		switch {
-		case !s.Reachable && (s.Source == "srv" || s.Source == "autoconfig"):
-			f.Status = "fail" // published, yet not there
-			f.Summary += ": published but no answer"
-			f.Fix = "fix the " + s.Source + " record or start the service"
-		case !s.Reachable:
-			f.Status = "info" // a guessed port: most are simply not used
-			f.Summary += ": no answer"
-		case s.Security == "plain":
-			f.Status = "warn"
-			f.Summary += ": works, but without TLS"
-			f.Fix = "use the TLS or STARTTLS setting: a password sent in clear can be read on the way (RFC 8314 §3)"
-		case !s.CertOK:
-			f.Status = "warn"
-			f.Summary += ": certificate does not verify"
-		default:
-			f.Status = "pass"
-			f.Summary += ": works"
-		}
-		var d []string
-		if len(s.AuthMechanisms) > 0 {
-			d = append(d, "login mechanisms: "+strings.Join(s.AuthMechanisms, " "))
-		}
-		if s.Login != "" {
-			d = append(d, "login: "+s.Login)
-		}
-		if s.Note != "" {
-			d = append(d, s.Note)
-		}
-		if s.Error != "" {
-			d = append(d, "error: "+s.Error)
-		}
-		f.Detail = appTerms(strings.Join(d, "\n"))
-		return f
-	}
 	for _, s := range r.Incoming {
-		out = append(out, one("incoming", s))
+		out = append(out, settingFinding(s))
 	}
 	for _, s := range r.Outgoing {
-		out = append(out, one("outgoing", s))
+		out = append(out, settingFinding(s))
 	}
 	return append(out, discoveryFindings(r)...)
+}
+
+// settingFinding is one server tried: "settings.incoming" or
+// "settings.outgoing", as the matrix lists it.
+func settingFinding(s *diag.Setting) Finding {
+	kind := "incoming"
+	if s.Protocol == "smtp" {
+		kind = "outgoing"
+	}
+	f := Finding{Check: "settings." + kind, Ref: "RFC 8314 §3; RFC 6186"}
+	f.Summary = fmt.Sprintf("%s %s:%d %s (from %s)", s.Protocol, s.Host, s.Port, s.Security, s.Source)
+	switch {
+	case !s.Reachable && (s.Source == "srv" || s.Source == "autoconfig"):
+		f.Status = "fail" // published, yet not there
+		f.Summary += ": published but no answer"
+		f.Fix = "fix the " + s.Source + " record or start the service"
+	case !s.Reachable:
+		f.Status = "info" // a guessed port: most are simply not used
+		f.Summary += ": no answer"
+	case s.Security == "plain":
+		f.Status = "warn"
+		f.Summary += ": works, but without TLS"
+		f.Fix = "use the TLS or STARTTLS setting: a password sent in clear can be read on the way (RFC 8314 §3)"
+	case !s.CertOK:
+		f.Status = "warn"
+		f.Summary += ": certificate does not verify"
+	default:
+		f.Status = "pass"
+		f.Summary += ": works"
+	}
+	var d []string
+	if len(s.AuthMechanisms) > 0 {
+		d = append(d, "login mechanisms: "+strings.Join(s.AuthMechanisms, " "))
+	}
+	if s.Login != "" {
+		d = append(d, "login: "+s.Login)
+	}
+	if s.Note != "" {
+		d = append(d, s.Note)
+	}
+	if s.Error != "" {
+		d = append(d, "error: "+s.Error)
+	}
+	f.Detail = appTerms(strings.Join(d, "\n"))
+	return f
 }
 
 // foundGroup is the sub-branch of the settings that says how the
@@ -102,36 +103,19 @@ var sourceAbout = map[string]struct{ detail, ref string }{
 // under "How these were found": which sources were asked, what each
 // named, and why the others named nothing.
 func discoveryFindings(r *diag.SettingsResult) []Finding {
-	f := func(source, status, summary string) Finding {
-		a := sourceAbout[source]
-		return Finding{Check: "settings." + foundGroup + "." + source, Status: status, Summary: summary, Detail: a.detail, Ref: a.ref}
-	}
+	f := foundFinding
 	var srv, auto, mx, other []Finding
 	for _, n := range r.Discovery {
-		switch {
-		case strings.HasPrefix(n, "SRV "):
-			// "SRV NAME: HOST port N", or ": none", "\".\": ...", an error
-			st := "info"
-			if strings.Contains(n, " port ") {
-				st = "pass"
-			}
-			srv = append(srv, f("srv", st, strings.TrimPrefix(n, "SRV ")))
-		case strings.HasPrefix(n, "autoconfig "):
-			// "autoconfig URL: N servers" or an error
-			st := "info"
-			if strings.HasSuffix(n, " servers") && !strings.HasSuffix(n, ": 0 servers") {
-				st = "pass"
-			}
-			auto = append(auto, f("autoconfig", st, strings.TrimPrefix(n, "autoconfig ")))
-		case strings.HasPrefix(n, "MX "):
-			// "MX DOMAIN: HOST" or an error, which has spaces
-			st := "info"
-			if _, v, ok := strings.Cut(n, ": "); ok && !strings.Contains(v, " ") {
-				st = "pass"
-			}
-			mx = append(mx, f("mx", st, strings.TrimPrefix(n, "MX ")))
+		x := noteFinding(n)
+		switch x.Check {
+		case "settings." + foundGroup + ".srv":
+			srv = append(srv, x)
+		case "settings." + foundGroup + ".autoconfig":
+			auto = append(auto, x)
+		case "settings." + foundGroup + ".mx":
+			mx = append(mx, x)
 		default:
-			other = append(other, Finding{Check: "settings." + foundGroup + ".other", Status: "info", Summary: n})
+			other = append(other, x)
 		}
 	}
 	out := append(append(append(srv, auto...), mx...), other...)
@@ -171,119 +155,82 @@ func discoveryFindings(r *diag.SettingsResult) []Finding {
 	return out
 }
 
-// settingsWatch tells how far settings discovery has got. DiscoverSettings
-// reports nothing before it returns, so the watch looks at what it is
-// given: the resolver (the SRV and MX lookups), the HTTP client (the
-// autoconfig fetches) and the dialer (one connection per probe).
-type settingsWatch struct {
-	mu      sync.Mutex
-	sources map[string]bool // lookup or fetch -> answered
-	probes  int             // connections opened or tried
-	probed  int             // of those, closed or failed
-	stopped bool
-	changed func(label string)
+// foundFinding is a line of "How these were found" about source.
+func foundFinding(source, status, summary string) Finding {
+	a := sourceAbout[source]
+	return Finding{Check: "settings." + foundGroup + "." + source, Status: status, Summary: summary, Detail: a.detail, Ref: a.ref}
 }
 
-func newSettingsWatch(changed func(label string)) *settingsWatch {
-	return &settingsWatch{sources: map[string]bool{}, changed: changed}
-}
-
-// watch puts the watch between o and its resolver, HTTP client and dialer;
-// it returns the HTTP client, whose idle connections the caller closes.
-func (w *settingsWatch) watch(o *diag.SettingsOptions) *http.Client {
-	o.Resolver = watchedResolver{o.Resolver, w}
-	hc := diag.HTTPClientVia(o.Resolver, o.RootCAs, o.Timeout)
-	hc.Transport = watchedTransport{hc.Transport, w}
-	o.HTTPClient = hc
-	base := o.Dial
-	if base == nil {
-		var d net.Dialer
-		base = d.DialContext
-	}
-	o.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		w.update(func() { w.probes++ })
-		c, err := base(ctx, network, addr)
-		if err != nil {
-			w.update(func() { w.probed++ })
-			return nil, err
+// noteFinding is one discovery note of diag as a line of "How these were
+// found": the same whether it arrives as the discovery goes or in the result.
+func noteFinding(n string) Finding {
+	switch {
+	case strings.HasPrefix(n, "SRV "):
+		// "SRV NAME: HOST port N", or ": none", "\".\": ...", an error
+		st := "info"
+		if strings.Contains(n, " port ") {
+			st = "pass"
 		}
-		return &watchedConn{Conn: c, w: w}, nil
-	}
-	return hc
-}
-
-// stop ends the reports: the caller is done with the watch.
-func (w *settingsWatch) stop() {
-	w.mu.Lock()
-	w.stopped = true
-	w.mu.Unlock()
-}
-
-// update changes the counts and reports them (serialised, so the label
-// shown is always the newest).
-func (w *settingsWatch) update(f func()) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.stopped {
-		return
-	}
-	f()
-	done := 0
-	for _, ok := range w.sources {
-		if ok {
-			done++
+		return foundFinding("srv", st, strings.TrimPrefix(n, "SRV "))
+	case strings.HasPrefix(n, "autoconfig "):
+		// "autoconfig URL: N servers" or an error
+		st := "info"
+		if strings.HasSuffix(n, " servers") && !strings.HasSuffix(n, ": 0 servers") {
+			st = "pass"
 		}
-	}
-	w.changed(fmt.Sprintf("SETTINGS (%d of %d sources, %d of %d probes)", done, len(w.sources), w.probed, w.probes))
-}
-
-func (w *settingsWatch) asked(key string) {
-	w.update(func() {
-		if _, ok := w.sources[key]; !ok {
-			w.sources[key] = false
+		return foundFinding("autoconfig", st, strings.TrimPrefix(n, "autoconfig "))
+	case strings.HasPrefix(n, "MX "):
+		// "MX DOMAIN: HOST", ": none", a null MX or an error, which have spaces
+		st := "info"
+		if _, v, ok := strings.Cut(n, ": "); ok && v != "none" && !strings.Contains(v, " ") {
+			st = "pass"
 		}
-	})
-}
-
-func (w *settingsWatch) answered(key string) { w.update(func() { w.sources[key] = true }) }
-
-// watchedResolver counts the discovery lookups: SRV records and the MX.
-type watchedResolver struct {
-	diag.Resolver
-	w *settingsWatch
-}
-
-func (r watchedResolver) Exchange(ctx context.Context, name string, qtype uint16) (*diag.Answer, error) {
-	if qtype != dns.TypeSRV && qtype != dns.TypeMX {
-		return r.Resolver.Exchange(ctx, name, qtype)
+		return foundFinding("mx", st, strings.TrimPrefix(n, "MX "))
 	}
-	key := dns.TypeToString[qtype] + " " + strings.ToLower(dns.Fqdn(name))
-	r.w.asked(key)
-	defer r.w.answered(key)
-	return r.Resolver.Exchange(ctx, name, qtype)
+	return Finding{Check: "settings." + foundGroup + ".other", Status: "info", Summary: n}
 }
 
-// watchedTransport counts the autoconfig fetches.
-type watchedTransport struct {
-	rt http.RoundTripper
-	w  *settingsWatch
+// settingsStream passes a settings discovery on to the step tracker as it
+// goes: each note and each probed setting as a finding the moment diag
+// reports it, with the counts as the step's label; finish then adds what
+// only the result has (the recommendation, the names not tried).
+type settingsStream struct {
+	tr   *stepTracker
+	sent []Finding
 }
 
-func (t watchedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	key := "GET " + req.URL.String()
-	t.w.asked(key)
-	defer t.w.answered(key)
-	return t.rt.RoundTrip(req)
+// progress is the discovery's hook (diag serialises its calls, and all
+// return before DiscoverSettings does).
+func (s *settingsStream) progress(p diag.SettingsProgress) {
+	f := noteFinding(p.Note)
+	if p.Setting != nil {
+		f = settingFinding(p.Setting)
+	}
+	s.sent = append(s.sent, f)
+	s.tr.setLabel("settings", fmt.Sprintf("SETTINGS (%d of %d sources, %d of %d probes)", p.SourcesAnswered, p.Sources, p.ProbesDone, p.Probes))
+	s.tr.report("settings", []Finding{f}, false)
 }
 
-// watchedConn counts a probe as done when its connection closes.
-type watchedConn struct {
-	net.Conn
-	w    *settingsWatch
-	once sync.Once
+// finish ends the step with the result's findings not yet passed on.
+func (s *settingsStream) finish(all []Finding) {
+	s.tr.report("settings", without(all, s.sent), true)
 }
 
-func (c *watchedConn) Close() error {
-	c.once.Do(func() { c.w.update(func() { c.w.probed++ }) })
-	return c.Conn.Close()
+// without returns the findings of all that are not in sent (each sent
+// finding removes one equal finding): what the report adds to the
+// findings already passed on during the run.
+func without(all, sent []Finding) []Finding {
+	n := map[Finding]int{}
+	for _, f := range sent {
+		n[f]++
+	}
+	var out []Finding
+	for _, f := range all {
+		if n[f] > 0 {
+			n[f]--
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
 }
