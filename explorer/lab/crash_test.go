@@ -11,13 +11,11 @@ package lab_test
 // this checks atomicity and the order "store, then 250", not power loss.
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"net/smtp"
 	"net/textproto"
 	"os"
@@ -40,22 +38,12 @@ const crashChildEnv = "POSTLAB_CRASH_CHILD_DATA"
 // TestCrashChild is the child process of TestCrashKill9; it does nothing in
 // a normal run.
 func TestCrashChild(t *testing.T) {
-	dir := os.Getenv(crashChildEnv)
-	if dir == "" {
-		t.Skip("helper process of TestCrashKill9")
-	}
-	l, err := lab.Start(lab.Config{
-		DataDir: dir, SMTP: "127.0.0.1:0",
-		Submission: lab.Off, Submissions: lab.Off, POP3: lab.Off, POP3S: lab.Off, DNS: lab.Off,
+	serveLabChild(t, crashChildEnv, "CRASH-CHILD-", lab.ListenerSMTP, func(dir string) lab.Config {
+		return lab.Config{
+			DataDir: dir, SMTP: "127.0.0.1:0",
+			Submission: lab.Off, Submissions: lab.Off, POP3: lab.Off, POP3S: lab.Off, DNS: lab.Off,
+		}
 	})
-	if err != nil {
-		fmt.Printf("CRASH-CHILD-ERROR %v\n", err)
-		os.Exit(1)
-	}
-	fmt.Printf("CRASH-CHILD-SMTP %s\n", l.Addr(lab.ListenerSMTP))
-	// Serve until killed (or until the parent's stdin closes).
-	io.Copy(io.Discard, os.Stdin)
-	os.Exit(0)
 }
 
 // crashMsg builds the message with id n: a unique id, its body's length and
@@ -122,46 +110,7 @@ func crashCheck(stored []byte) (string, error) {
 // crashChild starts the lab in a child process and returns its SMTP address.
 func crashChild(t *testing.T, dir string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1", "-test.timeout=10m")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stdin.Close()
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if strings.HasPrefix(sc.Text(), "CRASH-CHILD-") {
-				lines <- sc.Text()
-			}
-		}
-		io.Copy(io.Discard, out)
-	}()
-	select {
-	case line := <-lines:
-		addr, ok := strings.CutPrefix(line, "CRASH-CHILD-SMTP ")
-		if !ok {
-			t.Fatalf("child: %s", line)
-		}
-		return cmd, addr
-	case <-time.After(30 * time.Second):
-		t.Fatal("the child lab did not start")
-	}
-	return nil, ""
+	return labChild(t, dir, "TestCrashChild", crashChildEnv, "CRASH-CHILD-")
 }
 
 // crashLoad delivers messages from several clients until the connection

@@ -3,16 +3,12 @@ package lab_test
 // RFC 1939 §8 and RFC 2449 §8.1.2: a maildrop is locked for one session, and
 // a second session gets -ERR [IN-USE], also when it runs in another lab
 // process on the same data dir. The other lab is this test binary run again
-// (as in crash_test.go).
+// (labchild_test.go).
 
 import (
-	"bufio"
 	"context"
-	"fmt"
-	"io"
 	"net"
 	"net/textproto"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -35,63 +31,13 @@ func lockLabConfig(dir string) lab.Config {
 // TestLockChild is the other lab process of TestPOP3LockAcrossProcesses; it
 // does nothing in a normal run.
 func TestLockChild(t *testing.T) {
-	dir := os.Getenv(lockChildEnv)
-	if dir == "" {
-		t.Skip("helper process of TestPOP3LockAcrossProcesses")
-	}
-	l, err := lab.Start(lockLabConfig(dir))
-	if err != nil {
-		fmt.Printf("LOCK-CHILD-ERROR %v\n", err)
-		os.Exit(1)
-	}
-	fmt.Printf("LOCK-CHILD-POP3 %s\n", l.Addr(lab.ListenerPOP3))
-	io.Copy(io.Discard, os.Stdin) // serve until killed or stdin closes
-	os.Exit(0)
+	serveLabChild(t, lockChildEnv, "LOCK-CHILD-", lab.ListenerPOP3, lockLabConfig)
 }
 
 // lockChild starts the other lab process and returns it and its POP3 address.
 func lockChild(t *testing.T, dir string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLockChild$", "-test.count=1", "-test.timeout=10m")
-	cmd.Env = append(os.Environ(), lockChildEnv+"="+dir)
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stdin.Close()
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if strings.HasPrefix(sc.Text(), "LOCK-CHILD-") {
-				lines <- sc.Text()
-			}
-		}
-		io.Copy(io.Discard, out)
-	}()
-	select {
-	case line := <-lines:
-		addr, ok := strings.CutPrefix(line, "LOCK-CHILD-POP3 ")
-		if !ok {
-			t.Fatalf("child: %s", line)
-		}
-		return cmd, addr
-	case <-time.After(30 * time.Second):
-		t.Fatal("the child lab did not start")
-	}
-	return nil, ""
+	return labChild(t, dir, "TestLockChild", lockChildEnv, "LOCK-CHILD-")
 }
 
 // pop3Conn is a plain POP3 connection that logs in with USER/PASS.
