@@ -314,7 +314,18 @@ func reportedTo(m *bounceMsg) string {
 	return ""
 }
 
+// jmrpSender is the From of Microsoft's JMRP complaints (sisimai's ARF
+// decoder keys on it too).
+const jmrpSender = "staff@hotmail.com"
+
+// hotmailComplaint is the complaining mailbox of a JMRP report. Outlook.com
+// puts X-HmXmrOriginalRecipient on the mail it receives, so a bounce of mail
+// forwarded out of such a mailbox carries it as well: only a message from
+// Microsoft's complaint sender without a delivery-status part is a complaint.
 func hotmailComplaint(m *bounceMsg) string {
+	if len(m.dsn) > 0 || m.reportType == "delivery-status" || !strings.EqualFold(addrOnly(m.header.Get("From")), jmrpSender) {
+		return ""
+	}
 	for _, raw := range m.nested {
 		if h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(raw))); err == nil {
 			if r := addrOnly(h.Get("X-HmXmrOriginalRecipient")); r != "" {

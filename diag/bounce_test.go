@@ -85,6 +85,9 @@ func TestBounceFixtures(t *testing.T) {
 		{"biglobe.eml", "bounce", "sendmail", true, []want{{"oli@isp.example.ne.jp", BounceMailboxFull, "", 0, false, ""}}},
 		{"hotmail-utf7.eml", "bounce", "rfc3464/exchange", true, []want{{"raj@example.jp", BounceMailboxFull, "5.2.2", 550, false, ""}}},
 		{"global.eml", "bounce", "rfc3464/postfix", true, []want{{"用户@例子.测试", BounceUserUnknown, "5.1.1", 550, true, "mx.例子.测试"}}},
+		// sisimai's courier-02 with X-HmXmrOriginalRecipient on the attached
+		// message (Outlook.com adds it to mail it receives): still a bounce.
+		{"courier-hmxmr.eml", "bounce", "rfc3464/courier", true, []want{{"kijitora@example.jp", BounceFiltered, "5.0.0", 550, false, "mfsmax.example.jp"}}},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
