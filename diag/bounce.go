@@ -1058,18 +1058,41 @@ func mergeText(raws, textRaws []rawRecipient, txt string) {
 	}
 }
 
-var reSMTPCommand = regexp.MustCompile(`(?i)in reply to (MAIL FROM|RCPT TO|end of DATA|DATA)\b|after (MAIL FROM|RCPT TO|end of data|DATA|initial connection)\b|^\s*>>> (MAIL FROM|RCPT TO|DATA)\b`)
+var reSMTPCommand = regexp.MustCompile(`(?i)in reply to (MAIL FROM|RCPT TO|end of DATA|DATA)\b|after (MAIL FROM|RCPT TO|end of data|DATA|initial connection)\b`)
+
+var (
+	// reXscriptCmd and reXscriptReply are the lines of an SMTP transcript
+	// (Sendmail, Courier): ">>> command" sent, "<<< reply" received.
+	reXscriptCmd   = regexp.MustCompile(`^\s*>>> (\S+)`)
+	reXscriptReply = regexp.MustCompile(`^\s*<<< ([2-5]\d\d)([ -]|$)`)
+	// reXscriptStart opens a new session in a Sendmail transcript.
+	reXscriptStart = regexp.MustCompile(`(?i)while talking to `)
+)
 
 // smtpCommand names the SMTP command a remote reply answered, from the
 // bounce's own words: Postfix "(in reply to RCPT TO command)", Exim "after
-// MAIL FROM:", Sendmail and Courier ">>> DATA".
+// MAIL FROM:", or the transcript of Sendmail and Courier (">>> DATA" then
+// "<<< 550 ..."). "" when the bounce does not say or the transcript is
+// ambiguous.
 func smtpCommand(text string) string {
-	for _, l := range strings.Split(text, "\n") {
-		m := reSMTPCommand.FindStringSubmatch(l)
+	lines := strings.Split(text, "\n")
+	for i := 0; i < len(lines); i++ {
+		if reXscriptCmd.MatchString(lines[i]) || reXscriptReply.MatchString(lines[i]) {
+			end := i + 1
+			for end < len(lines) && strings.TrimSpace(lines[end]) != "" && !reXscriptStart.MatchString(lines[end]) {
+				end++
+			}
+			if c, found := transcriptCommand(lines[i:end]); found {
+				return c
+			}
+			i = end - 1
+			continue
+		}
+		m := reSMTPCommand.FindStringSubmatch(lines[i])
 		if m == nil {
 			continue
 		}
-		c := strings.ToUpper(m[1] + m[2] + m[3])
+		c := strings.ToUpper(m[1] + m[2])
 		switch {
 		case strings.HasPrefix(c, "MAIL"):
 			return "MAIL"
@@ -1082,6 +1105,61 @@ func smtpCommand(text string) string {
 		}
 	}
 	return ""
+}
+
+// transcriptCommand reads one SMTP session of a transcript: the command
+// whose reply was the first failure (4xx or 5xx), and whether the session
+// held a failure at all. Replies come back in the order the commands were
+// sent, pipelined or not (RFC 2920 §3.1), so the Nth reply answers the Nth
+// command. A transcript that leaves commands out (more replies than
+// commands, or a reply before its command) gives "": a wrong command is
+// worse than none, since it changes the reason.
+func transcriptCommand(lines []string) (string, bool) {
+	var cmds []string
+	var replies []int // the reply's code; the reply pairs with cmds[i]
+	var seen []int    // how many commands had been sent when reply i came
+	for _, l := range lines {
+		if m := reXscriptCmd.FindStringSubmatch(l); m != nil {
+			cmds = append(cmds, strings.ToUpper(m[1]))
+			continue
+		}
+		m := reXscriptReply.FindStringSubmatch(l)
+		if m == nil || m[2] == "-" {
+			// Not a reply, or a line of a multiline reply before its last.
+			continue
+		}
+		code, _ := strconv.Atoi(m[1])
+		if len(cmds) == 0 && len(replies) == 0 {
+			// The greeting, before any command: 220, or 554 and 421 when
+			// the server refuses the session (RFC 5321 §3.1, §4.2.2).
+			switch code {
+			case 220:
+				continue
+			case 554, 421:
+				return "CONN", true
+			}
+		}
+		replies = append(replies, code)
+		seen = append(seen, len(cmds))
+	}
+	for i, code := range replies {
+		if code < 400 {
+			continue
+		}
+		if len(replies) > len(cmds) || seen[i] <= i {
+			return "", true
+		}
+		switch cmds[i] {
+		case "MAIL":
+			return "MAIL", true
+		case "RCPT":
+			return "RCPT", true
+		case "DATA", "BDAT", ".":
+			return "DATA", true
+		}
+		return "", true
+	}
+	return "", false
 }
 
 func looksLikeBounce(h textproto.Header, from, subject string) bool {

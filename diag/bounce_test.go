@@ -88,6 +88,8 @@ func TestBounceFixtures(t *testing.T) {
 		// sisimai's courier-02 with X-HmXmrOriginalRecipient on the attached
 		// message (Outlook.com adds it to mail it receives): still a bounce.
 		{"courier-hmxmr.eml", "bounce", "rfc3464/courier", true, []want{{"kijitora@example.jp", BounceFiltered, "5.0.0", 550, false, "mfsmax.example.jp"}}},
+		// Pipelined: the 550 answers RCPT TO (the second command), not MAIL FROM.
+		{"sendmail-pipelined.eml", "bounce", "rfc3464/sendmail", true, []want{{"gone@example.com", BounceOnHold, "5.0.0", 550, true, "mx.example.com"}}},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
