@@ -4,6 +4,9 @@ package lab
 
 import "os"
 
-// lockFile has no flock(2) here: the maildrop lock holds within one lab
-// process only.
+// haveFlock: lockFile excludes no other Store or process here.
+const haveFlock = false
+
+// lockFile has no flock(2) here: the maildrop lock holds within one Store
+// only (its map of locked users), not across Stores or processes.
 func lockFile(path string) (f *os.File, ok bool, err error) { return nil, true, nil }

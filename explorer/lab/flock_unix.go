@@ -9,6 +9,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// haveFlock: lockFile excludes other Stores and processes on the data dir.
+const haveFlock = true
+
 // lockFile opens path and takes an exclusive flock(2) on it without
 // waiting. ok is false when another open file holds the lock: another lab
 // process on the same data dir, or another Store in this one. The kernel

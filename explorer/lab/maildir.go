@@ -640,8 +640,9 @@ const maildropLock = "pop3.lock"
 
 // Lock implements pop3d.MaildropStore: it takes the user's maildrop for one
 // session (RFC 1939 §8) and snapshots its messages. The lock is exclusive
-// within this Store (a map) and across processes sharing the data dir (an
-// flock on mail/USER/pop3.lock); either way a second session gets
+// within this Store (a map) and, where there is flock(2) (haveFlock), across
+// Stores and processes sharing the data dir (an flock on
+// mail/USER/pop3.lock); either way a second session gets
 // pop3d.ErrInUse at once, never a wait.
 func (s *Store) Lock(user string) (pop3d.Maildrop, error) {
 	m, err := s.box(user)
