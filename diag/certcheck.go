@@ -42,15 +42,6 @@ type CertCheck struct {
 	NotYetValid bool      `json:"not_yet_valid"`
 }
 
-// CheckTLSInfo reads a CertCheck out of the explorer's handshake summary.
-func CheckTLSInfo(ti *explorer.TLSInfo, name string, now time.Time) CertCheck {
-	cc := CertCheck{Name: name, Verified: ti.Verified, VerifyError: ti.VerifyErr,
-		SelfSigned: ti.Subject != "" && ti.Subject == ti.Issuer, NotAfter: ti.NotAfter}
-	cc.NameMatch = namesMatch(ti.SANs, name)
-	cc.fillDates(ti.NotBefore, ti.NotAfter, now)
-	return cc
-}
-
 // CheckChain checks a raw chain (leaf first) against roots at now: the
 // chain of a session's own handshake (explorer.Session.TLSState), or of a
 // connection made outside the explorer (IMAP detection).

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-
-	"postlab/explorer"
 )
 
 func TestNamesMatch(t *testing.T) {
@@ -55,12 +53,13 @@ func TestCheckChain(t *testing.T) {
 	if cc := CheckChain(nil, ca.pool, "x", now); cc.Verified || cc.VerifyError == "" {
 		t.Errorf("empty chain: %+v", cc)
 	}
-	// The explorer's summary gives the same verdicts.
-	ti := &explorer.TLSInfo{Subject: "CN=a", Issuer: "CN=a", SANs: []string{"mx.example.com"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(3 * 24 * time.Hour), VerifyErr: "x509: certificate signed by unknown authority"}
-	if cc := CheckTLSInfo(ti, "mx.example.com", now); !cc.SelfSigned || cc.Verified || !cc.NameMatch || cc.DaysLeft != 3 {
-		t.Errorf("from TLSInfo: %+v", cc)
+	// A self-signed certificate near its end, found strictly.
+	soon := leafCert(t, nil, []string{"mx.example.com"}, now.Add(-time.Hour), now.Add(3*24*time.Hour+time.Hour))
+	cc = CheckChain([]*x509.Certificate{soon.Leaf}, ca.pool, "mx.example.com", now)
+	if !cc.SelfSigned || cc.Verified || !cc.NameMatch || cc.DaysLeft != 3 {
+		t.Errorf("self-signed, 3 days left: %+v", cc)
 	}
-	fs := certFindings("tls", "here", CheckTLSInfo(ti, "mx.example.com", now), true)
+	fs := certFindings("tls", "here", cc, true)
 	if got := statuses(fs); got["tls.chain"] != "fail" || got["tls.name"] != "pass" || got["tls.expiry"] != "warn" {
 		t.Errorf("findings %v", got)
 	}
