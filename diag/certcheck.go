@@ -47,20 +47,15 @@ type CertCheck struct {
 // connection made outside the explorer (IMAP detection).
 func CheckChain(chain []*x509.Certificate, roots *x509.CertPool, name string, now time.Time) CertCheck {
 	cc := CertCheck{Name: name}
-	if len(chain) == 0 {
-		cc.VerifyError = "the server sent no certificate"
-		return cc
-	}
-	leaf := chain[0]
-	inter := x509.NewCertPool()
-	for _, c := range chain[1:] {
-		inter.AddCert(c)
-	}
-	_, err := leaf.Verify(x509.VerifyOptions{DNSName: name, Roots: roots, Intermediates: inter, CurrentTime: now})
+	err := explorer.VerifyChain(chain, roots, name, now)
 	cc.Verified = err == nil
 	if err != nil {
 		cc.VerifyError = err.Error()
 	}
+	if len(chain) == 0 {
+		return cc
+	}
+	leaf := chain[0]
 	sans := append([]string(nil), leaf.DNSNames...)
 	for _, ip := range leaf.IPAddresses {
 		sans = append(sans, ip.String())
@@ -212,11 +207,7 @@ func TLSAMatch(rec *dns.TLSA, chain []*x509.Certificate, name string, now time.T
 		}
 		roots := x509.NewCertPool()
 		roots.AddCert(c)
-		inter := x509.NewCertPool()
-		for _, m := range chain[1:] {
-			inter.AddCert(m)
-		}
-		if _, verr := chain[0].Verify(x509.VerifyOptions{DNSName: name, Roots: roots, Intermediates: inter, CurrentTime: now}); verr != nil {
+		if verr := explorer.VerifyChain(chain, roots, name, now); verr != nil {
 			return false, usable, fmt.Errorf("trust anchor matches but the chain does not verify: %v", verr)
 		}
 		return true, usable, nil
