@@ -569,11 +569,17 @@ func (l *Lab) Close(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
+		// Closing a connection untracks it, which takes l.mu: collect
+		// first, close after unlocking.
 		l.mu.Lock()
+		left := make([]*connState, 0, len(l.conns))
 		for cs := range l.conns {
-			cs.tc.Close()
+			left = append(left, cs)
 		}
 		l.mu.Unlock()
+		for _, cs := range left {
+			cs.tc.Close()
+		}
 		<-done
 		errs = append(errs, ctx.Err())
 	}

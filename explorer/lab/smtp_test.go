@@ -1,10 +1,12 @@
 package lab
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/md5"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"net/smtp"
@@ -616,5 +618,36 @@ func TestCloseLetsTransactionFinish(t *testing.T) {
 	}
 	if len(newFiles(t, l, "alice")) != 1 {
 		t.Errorf("message not stored")
+	}
+}
+
+// A transaction that outlasts the grace is cut: Close returns the context's
+// error instead of waiting for the client (it used to deadlock when closing
+// the connection untracked it under the same lock).
+func TestCloseCutsSessionsAfterGrace(t *testing.T) {
+	l, err := Start(Config{DataDir: t.TempDir(), SMTP: "127.0.0.1:0", Submission: Off, Submissions: Off, POP3: "127.0.0.1:0", POP3S: Off, DNS: Off})
+	if err != nil {
+		t.Fatal(err)
+	}
+	busy := dial(t, l.Addr("smtp"))
+	busy.greet()
+	busy.cmd("250", "EHLO x")
+	busy.cmd("250", "MAIL FROM:<carol@example.com>")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the grace is over before it starts
+	closed := make(chan error, 1)
+	go func() { closed <- l.Close(ctx) }()
+	select {
+	case err := <-closed:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Close = %v, want context.Canceled", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Close did not return after its context ended (deadlock)")
+	}
+	// The client sees the connection end.
+	busy.conn.SetReadDeadline(time.Now().Add(time.Minute))
+	if _, err := busy.tp.ReadLine(); err == nil {
+		t.Error("the cut session still answers")
 	}
 }
