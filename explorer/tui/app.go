@@ -5,12 +5,15 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gdamore/tcell/v2"
+	"github.com/mattn/go-runewidth"
 	"github.com/rivo/tview"
 
 	"postlab/explorer"
@@ -97,14 +100,21 @@ type App struct {
 	mu      sync.Mutex
 	lab     Lab
 	labMsg  string // lab status text
+	labWarn bool   // labMsg names a problem: it stays in sight
 	labFree bool   // offer the lab on free ports
+	labDown string // why there is no lab of this app's own ("" = there is, or it is starting)
 	labSubs []func()
 
-	msg      string // status message
-	msgErr   bool
+	// Status messages belong to the screen that made them (msgs[i]) or to
+	// the whole app (msgs[appWide]: the lab, running work); the newest of
+	// the current screen's and the app's shows.
+	msgs     map[int]statusMsg
+	msgSeq   uint64
+	msgOwner int // the screen messages go to now (see Go)
 	busy     atomic.Int32
 	spin     int
 	cancels  map[int]context.CancelFunc
+	work     map[int]string // labels of the running work, for the quit question
 	cancelID int
 	stopped  atomic.Bool
 	hints    []Hint
@@ -113,6 +123,8 @@ type App struct {
 	// dialogBox holds the dialog, to tell whether it still has the focus.
 	dialogBack tview.Primitive
 	dialogBox  *tview.Grid
+	// confirm is the open yes/no question: y runs yes, any other key no.
+	confirm *confirmation
 
 	pendingConnect *Target // --connect, once the lab has started (or failed to)
 }
@@ -126,7 +138,8 @@ func (a *App) connectPending() {
 
 // New builds the app; Run shows it.
 func New(o Options) *App {
-	a := &App{opts: o, tv: tview.NewApplication(), th: newTheme(o.NoColor), cancels: map[int]context.CancelFunc{}}
+	a := &App{opts: o, tv: tview.NewApplication(), th: newTheme(o.NoColor), cancels: map[int]context.CancelFunc{},
+		work: map[int]string{}, msgs: map[int]statusMsg{}, msgOwner: ownerCurrent}
 	a.th.apply()
 	a.tv.EnableMouse(true)
 	a.tv.EnablePaste(true)
@@ -240,6 +253,9 @@ func (a *App) Run() error {
 		a.startLab(false) // connects when the lab is up: it may be the target
 	} else {
 		a.setLabMsg("lab off (--no-lab)", false)
+		a.mu.Lock()
+		a.labDown = "it is off (--no-lab)"
+		a.mu.Unlock()
 		a.mail.setEmpty("The lab is off (--no-lab), so there are no mailboxes to show here. A lab run by postlab serve keeps its mail there: read it with a POP3 session (screen 1).")
 		a.slog.view.SetEmptyText("The lab is off (--no-lab): only a lab running in this app shows its side\nof your sessions here. Start postlab without --no-lab to see both sides.")
 		a.connectPending()
@@ -311,32 +327,46 @@ func (a *App) QueueUpdateDraw(f func()) {
 
 // Go runs work in a goroutine with a context that Esc cancels, showing
 // label and a spinner meanwhile; done runs on the UI goroutine. The
-// returned function cancels this work alone.
+// returned function cancels this work alone. Its messages (an error, and
+// those done sets) belong to the screen that started it.
 func (a *App) Go(label string, work func(ctx context.Context) error, done func(err error)) context.CancelFunc {
+	return a.goFor(a.owner(), label, work, done)
+}
+
+// goFor is Go with the messages' owner given (appWide for the lab).
+func (a *App) goFor(owner int, label string, work func(ctx context.Context) error, done func(err error)) context.CancelFunc {
 	ctx, cancel := context.WithCancel(context.Background())
 	a.mu.Lock()
 	id := a.cancelID
 	a.cancelID++
 	a.cancels[id] = cancel
+	a.work[id] = label
 	a.mu.Unlock()
 	if a.busy.Add(1) == 1 {
 		go a.spinLoop()
 	}
-	a.setStatus(label+"…  (Esc cancels)", false)
+	busyMsg := label + "…  (Esc cancels)"
+	// Esc cancels from any screen, so the app says what runs.
+	a.setAppStatus(busyMsg, false)
 	go func() {
 		err := work(ctx)
 		a.mu.Lock()
 		delete(a.cancels, id)
+		delete(a.work, id)
 		a.mu.Unlock()
 		cancel()
 		a.busy.Add(-1)
 		a.QueueUpdateDraw(func() {
+			if m := a.msgs[appWide]; m.text == busyMsg {
+				a.clearStatus(appWide)
+			}
+			prev := a.msgOwner
+			a.msgOwner = owner
+			defer func() { a.msgOwner = prev }()
 			if errors.Is(err, context.Canceled) {
 				a.setStatus("cancelled", true)
 			} else if err != nil {
 				a.setStatus(oneLine(err.Error()), true)
-			} else if a.msg == label+"…  (Esc cancels)" {
-				a.setStatus("", false)
 			}
 			if done != nil {
 				done(err)
@@ -344,6 +374,22 @@ func (a *App) Go(label string, work func(ctx context.Context) error, done func(e
 		})
 	}()
 	return cancel
+}
+
+// workLabels are the labels of the work running now.
+func (a *App) workLabels() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ids := make([]int, 0, len(a.work))
+	for id := range a.work {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, a.work[id])
+	}
+	return out
 }
 
 // Busy reports whether network work is running.
@@ -373,25 +419,89 @@ func (a *App) spinLoop() {
 	}
 }
 
-// setStatus shows a one-line message in the status bar (UI goroutine).
+// statusMsg is one message of the status bar.
+type statusMsg struct {
+	text      string
+	err       bool
+	seq       uint64
+	transient bool // gone at the next key
+}
+
+const (
+	appWide      = -1 // the owner of app-wide messages
+	ownerCurrent = -2 // messages go to the screen shown
+)
+
+// owner is the screen a message set now belongs to.
+func (a *App) owner() int {
+	if a.msgOwner != ownerCurrent {
+		return a.msgOwner
+	}
+	return a.current
+}
+
+func (a *App) putStatus(owner int, m statusMsg) {
+	a.msgSeq++
+	m.seq = a.msgSeq
+	a.msgs[owner] = m
+}
+
+// setStatus shows a one-line message in the status bar while the screen
+// that made it is shown (UI goroutine).
 func (a *App) setStatus(msg string, isErr bool) {
-	a.msg, a.msgErr = msg, isErr
+	a.putStatus(a.owner(), statusMsg{text: msg, err: isErr})
+}
+
+// setAppStatus shows a message on every screen (the lab's state).
+func (a *App) setAppStatus(msg string, isErr bool) {
+	a.putStatus(appWide, statusMsg{text: msg, err: isErr})
+}
+
+// notice shows news from elsewhere (new mail) on every screen until the
+// next key.
+func (a *App) notice(msg string) {
+	a.putStatus(appWide, statusMsg{text: msg, transient: true})
+}
+
+func (a *App) clearStatus(owner int) { delete(a.msgs, owner) }
+
+// shownStatus is the message the status bar shows now.
+func (a *App) shownStatus() statusMsg {
+	mine, app := a.msgs[a.current], a.msgs[appWide]
+	if app.seq > mine.seq {
+		return app
+	}
+	return mine
+}
+
+// keyPressed lets transient messages go.
+func (a *App) keyPressed() {
+	for k, m := range a.msgs {
+		if m.transient {
+			delete(a.msgs, k)
+		}
+	}
 }
 
 // SetStatus is setStatus for screens plugged in from outside.
 func (a *App) SetStatus(msg string, isErr bool) { a.setStatus(msg, isErr) }
 
-func (a *App) setLabMsg(msg string, offerFree bool) {
+// setLabMsg sets the lab indicator at the right of the status bar; warn
+// keeps it in sight however long the message beside it.
+func (a *App) setLabMsg(msg string, warn bool) {
 	a.mu.Lock()
-	a.labMsg, a.labFree = msg, offerFree
+	a.labMsg, a.labWarn = msg, warn
 	a.mu.Unlock()
 }
 
 // startLab starts the lab in the background; a taken port offers free ports.
 func (a *App) startLab(free bool) {
 	a.setLabMsg("lab starting…", false)
+	a.mu.Lock()
+	a.labFree, a.labDown = false, ""
+	a.mu.Unlock()
 	var lab Lab
-	a.Go("starting the lab", func(ctx context.Context) error {
+	a.goFor(appWide, "starting the lab", func(ctx context.Context) error {
 		var err error
 		lab, err = a.opts.StartLab(free)
 		if err == nil && a.stopped.Load() {
@@ -408,11 +518,22 @@ func (a *App) startLab(free bool) {
 		if err != nil {
 			if errors.Is(err, ErrPortTaken) {
 				taken := strings.TrimPrefix(oneLine(err.Error()), ErrPortTaken.Error()+": ")
-				a.setLabMsg("lab not started", true)
-				a.setStatus("Lab port "+taken+" is taken (another postlab?): L starts the lab on free ports", true)
+				port := takenPort(taken)
+				a.setLabMsg("lab not started: port "+port+" taken (L)", true)
+				a.mu.Lock()
+				a.labFree = true
+				a.labDown = "port " + port + " is taken (by another postlab?)"
+				a.mu.Unlock()
+				a.setAppStatus("Lab port "+taken+" is taken (another postlab?); L starts the lab on free ports", true)
 			} else {
-				a.setLabMsg("lab not started", false)
-				a.setStatus("lab: "+oneLine(err.Error()), true)
+				a.setLabMsg("lab not started", true)
+				a.mu.Lock()
+				a.labDown = "it did not start: " + oneLine(err.Error())
+				a.mu.Unlock()
+				a.setAppStatus("lab: "+oneLine(err.Error()), true)
+			}
+			if a.lessons != nil {
+				a.lessons.text.dirty = true
 			}
 			return
 		}
@@ -426,7 +547,9 @@ func (a *App) startLab(free bool) {
 		a.setLabMsg("lab: smtp "+lab.Addr("smtp")+"  pop3 "+lab.Addr("pop3"), false)
 		if free {
 			// Short, so the ports beside it stay in sight at 80 columns.
-			a.setStatus("The lab runs on free ports.", false)
+			a.setAppStatus("The lab runs on free ports.", false)
+		} else if m := a.msgs[appWide]; m.err {
+			a.clearStatus(appWide) // an old failure no longer holds
 		}
 		a.session.labChanged(lab)
 		a.mail.labChanged(lab)
@@ -435,6 +558,15 @@ func (a *App) startLab(free bool) {
 			a.lessons.labChanged()
 		}
 	})
+}
+
+// takenPort is the port of "127.0.0.1:2525 (--smtp)".
+func takenPort(taken string) string {
+	addr, _, _ := strings.Cut(taken, " ")
+	if _, port, err := net.SplitHostPort(addr); err == nil {
+		return port
+	}
+	return addr
 }
 
 // Show switches to screen i (0-based).
@@ -466,48 +598,7 @@ func (a *App) refreshChrome(hw int) {
 		a.header.SetText(a.tabs(true))
 	}
 
-	var st strings.Builder
-	if a.busy.Load() > 0 {
-		st.WriteString(spinner[a.spin%len(spinner)] + " ")
-	}
-	if a.msgErr {
-		st.WriteString(a.th.tag("err"))
-	}
-	st.WriteString(tview.Escape(a.msg))
-	if a.msgErr {
-		st.WriteString(a.th.reset())
-	}
-	a.mu.Lock()
-	labMsg := a.labMsg
-	a.mu.Unlock()
-	w := hw
-	if fault := a.labFaults(); fault != "" {
-		// A lab that misbehaves on purpose always says so, before the
-		// message if need be.
-		if w-len([]rune(a.msg))-len([]rune(fault+"  "+labMsg))-3 > 0 {
-			fault += "  " + labMsg
-		}
-		if room := w - len([]rune(fault)) - 3; len([]rune(a.msg)) > room {
-			st.Reset()
-			if a.msgErr {
-				st.WriteString(a.th.tag("err"))
-			}
-			st.WriteString(tview.Escape(string([]rune(a.msg)[:max(0, room-1)]) + "…"))
-			if a.msgErr {
-				st.WriteString(a.th.reset())
-			}
-		}
-		left := tview.TaggedStringWidth(st.String())
-		st.WriteString(strings.Repeat(" ", max(1, w-left-len([]rune(fault)))) + a.th.tag("warn") + tview.Escape(fault) + a.th.reset())
-	} else {
-		left := tview.TaggedStringWidth(st.String())
-		if pad := w - left - len([]rune(labMsg)) - 1; pad > 0 {
-			st.WriteString(strings.Repeat(" ", pad) + a.th.tag("dim") + tview.Escape(labMsg) + a.th.reset())
-		} else if a.msg == "" {
-			st.WriteString(a.th.tag("dim") + tview.Escape(labMsg) + a.th.reset())
-		}
-	}
-	a.status.SetText(st.String())
+	a.status.SetText(a.statusLine(hw))
 
 	a.hints = a.currentHints()
 	var k strings.Builder
@@ -517,7 +608,56 @@ func (a *App) refreshChrome(hw int) {
 	a.hintBar.SetText(k.String())
 }
 
+// statusLine is the status bar for a width: the message on the left, the
+// lab on the right. A lab fault or a lab that did not start stays in
+// sight, the message cut to make room; otherwise the message wins.
+func (a *App) statusLine(w int) string {
+	m := a.shownStatus()
+	spin := ""
+	if a.busy.Load() > 0 {
+		spin = spinner[a.spin%len(spinner)] + " "
+	}
+	a.mu.Lock()
+	labMsg, keep := a.labMsg, a.labWarn
+	a.mu.Unlock()
+	right, role := labMsg, "dim"
+	if keep {
+		role = "warn"
+	}
+	if fault := a.labFaults(); fault != "" {
+		right, role, keep = fault, "warn", true
+		if runewidth.StringWidth(spin+m.text+fault+"  "+labMsg)+3 <= w {
+			right += "  " + labMsg
+		}
+	}
+	msg := m.text
+	used := runewidth.StringWidth(spin + msg)
+	rw := runewidth.StringWidth(right)
+	if right != "" && used+1+rw+1 > w {
+		if !keep && msg != "" {
+			right, rw = "", 0
+		} else if room := w - runewidth.StringWidth(spin) - rw - 3; msg != "" {
+			msg = runewidth.Truncate(msg, max(1, room), "…")
+			used = runewidth.StringWidth(spin + msg)
+		}
+	}
+	var st strings.Builder
+	st.WriteString(spin)
+	if m.err {
+		st.WriteString(a.th.tag("err") + tview.Escape(msg) + a.th.reset())
+	} else {
+		st.WriteString(tview.Escape(msg))
+	}
+	if right != "" {
+		st.WriteString(strings.Repeat(" ", max(1, w-used-rw-1)) + a.th.tag(role) + tview.Escape(right) + a.th.reset())
+	}
+	return st.String()
+}
+
 func (a *App) currentHints() []Hint {
+	if c := a.confirm; c != nil && a.dialog == c.name {
+		return []Hint{{"y", c.yesLabel, func() { a.answerConfirm(true) }}, {"any other key", "no", func() { a.answerConfirm(false) }}}
+	}
 	if a.dialog != "" {
 		return []Hint{{"Esc", "close", a.closeDialog}, {"Tab", "next field", nil}, {"^C", "quit", a.Stop}}
 	}
@@ -539,9 +679,9 @@ func (a *App) currentHints() []Hint {
 	}
 	if a.session.palette.HasFocus() {
 		// Digits pick a command here.
-		return append(hs, Hint{"1-9", "pick", nil}, Hint{"Alt-1..6", "screens", nil}, Hint{"?", "help", a.showHelp}, Hint{"q", "quit", a.Stop})
+		return append(hs, Hint{"1-9", "pick", nil}, Hint{"Alt-1..6", "screens", nil}, Hint{"?", "help", a.showHelp}, Hint{"q", "quit", a.quit})
 	}
-	return append(hs, Hint{"1-6", "screens", nil}, Hint{"?", "help", a.showHelp}, Hint{"q", "quit", a.Stop})
+	return append(hs, Hint{"1-6", "screens", nil}, Hint{"?", "help", a.showHelp}, Hint{"q", "quit", a.quit})
 }
 
 // typing reports whether the focused widget takes text, so plain keys
@@ -584,10 +724,17 @@ func (a *App) typingChrome() bool {
 
 // capture handles the app-wide keys.
 func (a *App) capture(ev *tcell.EventKey) *tcell.EventKey {
-	switch ev.Key() {
-	case tcell.KeyCtrlC:
+	a.keyPressed()
+	if ev.Key() == tcell.KeyCtrlC {
+		// The way out that never asks (q asks when something would be lost).
 		a.Stop()
 		return nil
+	}
+	if c := a.confirm; c != nil && a.dialog == c.name {
+		a.answerConfirm(ev.Key() == tcell.KeyRune && (ev.Rune() == 'y' || ev.Rune() == 'Y'))
+		return nil
+	}
+	switch ev.Key() {
 	case tcell.KeyEscape:
 		if a.cancelAll() {
 			// Say so now: work that ignores its context ends late, and
@@ -642,7 +789,7 @@ func (a *App) capture(ev *tcell.EventKey) *tcell.EventKey {
 		a.showHelp()
 		return nil
 	case r == 'q':
-		a.Stop()
+		a.quit()
 		return nil
 	case r == 'L':
 		a.mu.Lock()
@@ -714,6 +861,7 @@ func (a *App) closeDialog() {
 	}
 	a.layers.RemovePage("dialog")
 	a.dialog = ""
+	a.confirm = nil
 	back, box := a.dialogBack, a.dialogBox
 	a.dialogBack, a.dialogBox = nil, nil
 	if back == nil || !a.onScreen(back) {
@@ -761,6 +909,96 @@ func (a *App) onScreen(p tview.Primitive) bool {
 	return false
 }
 
+// confirmation is a yes/no question in a dialog.
+type confirmation struct {
+	name     string
+	yesLabel string // the hint for y: "quit", "delete"
+	yes      func()
+	no       string // status message when the answer is no
+}
+
+// ask puts a question that y answers yes and any other key no; the
+// question says what yes does, the hint bar names it in one word.
+func (a *App) ask(name, title, question, yesLabel string, yes func(), no string) {
+	text := question + "\n\n" + a.th.tag("key") + "y" + a.th.reset() + " " + yesLabel + " · any other key: no"
+	tv := tview.NewTextView().SetDynamicColors(true).SetWrap(true).SetWordWrap(true).SetText(text)
+	tv.SetBorder(true).SetTitle(" " + title + " ").SetTitleAlign(tview.AlignLeft)
+	const width = 64
+	_, _, sw, _ := a.layers.GetRect()
+	inner := min(width, max(10, sw)) - 2
+	lines := 0
+	for _, l := range strings.Split(text, "\n") {
+		lines += max(1, len(tview.WordWrap(l, inner)))
+	}
+	a.showDialog(name, tv, width, lines+2, tv)
+	a.confirm = &confirmation{name: name, yesLabel: yesLabel, yes: yes, no: no}
+}
+
+// answerConfirm closes the question and acts on the answer.
+func (a *App) answerConfirm(yes bool) {
+	c := a.confirm
+	a.confirm = nil
+	a.closeDialog()
+	if c == nil {
+		return
+	}
+	if yes {
+		c.yes()
+	} else if c.no != "" {
+		a.setStatus(c.no, false)
+	}
+}
+
+// quit stops the app, asking first when that would end something live.
+func (a *App) quit() {
+	losses := a.quitLosses()
+	if len(losses) == 0 {
+		a.Stop()
+		return
+	}
+	a.ask("quit", "quit", "Quit postlab? "+strings.Join(losses, " "), "quit", a.Stop, "Not quitting.")
+}
+
+// quitLosses says what quitting now would end: the session, the lab's
+// client connections, running work (a diagnose run); none: nothing lost.
+func (a *App) quitLosses() []string {
+	var out []string
+	t, live := a.liveSession()
+	if live {
+		out = append(out, "The session to "+t.String()+" will be closed.")
+	}
+	n := a.slog.openClients()
+	if live && n > 0 && a.labListener(t) != "" {
+		n-- // the session just named
+	}
+	if n > 0 {
+		out = append(out, fmt.Sprintf("The lab stops and drops %s.", plural(n, "other client connection")))
+	}
+	for _, w := range a.workLabels() {
+		// The session's own work is named above; the lab starting is not lost.
+		if strings.HasPrefix(w, "connecting to ") || w == "waiting for the server" || w == "starting the lab" {
+			continue
+		}
+		out = append(out, strings.ToUpper(w[:1])+w[1:]+" stops.")
+	}
+	return out
+}
+
+// liveSession is the Session screen's connection, when one is open or
+// being dialled (a closed one is not live).
+func (a *App) liveSession() (Target, bool) {
+	s := a.session
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.connecting {
+		return s.curTarget, true
+	}
+	if s.sess == nil || s.sess.State().Phase == explorer.PhaseClosed {
+		return Target{}, false
+	}
+	return s.curTarget, true
+}
+
 // Dialog is the name of the open dialog ("" when none).
 func (a *App) Dialog() string { return a.dialog }
 
@@ -771,7 +1009,7 @@ func (a *App) showHelp() {
 	t := a.th.tag("title")
 	r := a.th.reset()
 	fmt.Fprintf(&b, "%sEverywhere%s\n", t, r)
-	b.WriteString("  1-6             switch screen outside text fields (also click the tabs)\n  Alt+1-6         switch screen anywhere, text fields included\n  Tab, Shift-Tab   move between panes\n  Esc              cancel running network work / leave a field / close a dialog\n  ?, F1            this help\n  q, Ctrl-C        quit (stops the lab)\n  mouse            click to focus and select, wheel to scroll\n\n")
+	b.WriteString("  1-6             switch screen outside text fields (also click the tabs)\n  Alt+1-6         switch screen anywhere, text fields included\n  Tab, Shift-Tab   move between panes\n  Esc              cancel running network work / leave a field / close a dialog\n  ?, F1            this help\n  q               quit (stops the lab); asks first while a session, a lab\n                  client or a diagnose run is live\n  Ctrl-C          quit at once, without asking\n  mouse            click to focus and select, wheel to scroll\n\n")
 	fmt.Fprintf(&b, "%sSession%s\n", t, r)
 	b.WriteString("  Enter           send the command line (connect from the form)\n  Up/Down         command history\n  Tab             complete a command valid now (empty line: next pane)\n  Ctrl-P          pick from the palette of next commands (or click it)\n  Ctrl-O          compose a message for DATA (dot-stuffing shown)\n  Ctrl-S          save the transcript (text or JSON Lines)\n  Ctrl-N          new connection\n  Teacher's lab…  (connect form) use a classroom lab instead of your own\n  trace: Up/Down j/k PgUp/PgDn Home/End g/G move; the notes follow\n\n")
 	fmt.Fprintf(&b, "%sMailboxes%s\n", t, r)
@@ -912,6 +1150,7 @@ func (a *App) useLabHost(host string, roots *x509.CertPool) {
 	}
 	a.mu.Lock()
 	a.opts.LabRoots = roots
+	a.labFree, a.labDown = false, ""
 	a.mu.Unlock()
 	if host == "" {
 		a.session.form.remote = ""
@@ -921,6 +1160,9 @@ func (a *App) useLabHost(host string, roots *x509.CertPool) {
 			a.startLab(false)
 		} else {
 			a.setLabMsg("lab off", false)
+			a.mu.Lock()
+			a.labDown = "it is off"
+			a.mu.Unlock()
 		}
 		if a.lessons != nil {
 			a.lessons.labChanged()

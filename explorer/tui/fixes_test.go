@@ -505,7 +505,7 @@ func TestLabOnFreePortsStaysInSight(t *testing.T) {
 		return lab, nil
 	}
 	h := startApp(t, o, 80, 24)
-	h.waitFor("Lab port 127.0.0.1:2525 (--smtp) is taken")
+	h.waitFor("lab not started: port 2525 taken (L)")
 	h.rune('L')
 	h.waitFor("The lab runs on free ports", "lab: smtp 127.0.0.1:41025  pop3 127.0.0.1:41110")
 	// The lesson's text names the ports the lab really uses.

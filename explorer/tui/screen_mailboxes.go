@@ -111,7 +111,7 @@ func (m *mailboxScreen) labChanged(l Lab) {
 				m.pending.Store(false)
 				m.latest = mailbox
 				m.reload()
-				m.a.setStatus("new mail in "+mailbox, false)
+				m.a.notice("new mail in " + mailbox)
 			})
 		}
 	})

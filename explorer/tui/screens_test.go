@@ -173,7 +173,7 @@ func TestPortTakenOffersFreePorts(t *testing.T) {
 		return lab, nil
 	}
 	h := startApp(t, o, 80, 24)
-	h.waitFor("Lab port 127.0.0.1:2525 (--smtp) is taken", "L lab on free ports")
+	h.waitFor("Lab port 127.0.0.1:2525 (--smtp)", "lab not started: port 2525 taken (L)", "L lab on free ports")
 	h.rune('L')
 	h.waitFor("The lab runs on free ports")
 	if h.app.Lab() == nil {
@@ -407,6 +407,8 @@ func TestMouseClicksTabsAndPalette(t *testing.T) {
 	click("3 Log", 0)
 	h.waitFor("No server-side traffic yet")
 	click("q quit", 23) // the key-hint bar is clickable too
+	h.waitFor("Quit postlab? The session to smtp://127.0.0.1:2525 will be", "y quit")
+	click("y quit", 23) // so is the question's answer
 	select {
 	case <-h.done:
 		h.done <- nil
