@@ -20,8 +20,10 @@ import (
 
 // ARCResult is the verdict on a message's ARC chain (RFC 8617 §5.2).
 type ARCResult struct {
-	Sets    int    `json:"sets"`
-	Verdict string `json:"verdict"` // none, pass, fail
+	Sets int `json:"sets"`
+	// Verdict is none (no chain, or not verified: Reason says why), pass
+	// or fail.
+	Verdict string `json:"verdict"`
 	Reason  string `json:"reason,omitempty"`
 	// Sealers lists the d= of each ARC-Seal, instance 1 first.
 	Sealers []string `json:"sealers,omitempty"`
@@ -158,7 +160,10 @@ func fetchKey(lookup func(string) ([]string, error), domain, selector string) (c
 	}
 	txts, err := lookup(selector + "._domainkey." + domain)
 	if err != nil {
-		return nil, fmt.Errorf("no key at %s._domainkey.%s: %v", selector, domain, err)
+		if isTempDNSError(err) {
+			return nil, fmt.Errorf("the key at %s._domainkey.%s could not be fetched: %w", selector, domain, err)
+		}
+		return nil, fmt.Errorf("no key at %s._domainkey.%s: %w", selector, domain, err)
 	}
 	rec := strings.Join(txts, "")
 	tags := parseTags(rec)
@@ -336,15 +341,31 @@ func VerifyARC(raw []byte, lookup func(string) ([]string, error)) ARCResult {
 			return res
 		}
 	}
+	// A key that could not be fetched (no answer, SERVFAIL, REFUSED) leaves
+	// the chain unverified, not failed (RFC 6376 §6.1.2, which ARC's key
+	// retrieval follows); any signature that does fail still fails it.
+	var temp string
 	if err := verifyAMS(fields, body, sets[max].ams, lookup); err != nil {
-		res.Reason = fmt.Sprintf("the newest ARC-Message-Signature (i=%d, %s) does not verify: %v", max, res.Sealers[max-1], err)
-		return res
+		if !isTempDNSError(err) {
+			res.Reason = fmt.Sprintf("the newest ARC-Message-Signature (i=%d, %s) does not verify: %v", max, res.Sealers[max-1], err)
+			return res
+		}
+		temp = fmt.Sprintf("not verified: the newest ARC-Message-Signature (i=%d, %s): %v", max, res.Sealers[max-1], err)
 	}
 	for i := max; i >= 1; i-- {
 		if err := verifySeal(fields, sets, i, lookup); err != nil {
-			res.Reason = fmt.Sprintf("ARC-Seal i=%d (%s) does not verify: %v", i, res.Sealers[i-1], err)
-			return res
+			if !isTempDNSError(err) {
+				res.Reason = fmt.Sprintf("ARC-Seal i=%d (%s) does not verify: %v", i, res.Sealers[i-1], err)
+				return res
+			}
+			if temp == "" {
+				temp = fmt.Sprintf("not verified: ARC-Seal i=%d (%s): %v", i, res.Sealers[i-1], err)
+			}
 		}
+	}
+	if temp != "" {
+		res.Verdict, res.Reason = "none", temp
+		return res
 	}
 	res.Verdict = "pass"
 	return res

@@ -24,12 +24,35 @@ type HeadersResolver struct {
 	netFails int
 }
 
-// headersNetError marks a lookup that failed on the network (a temporary
-// error in RFC 6376 terms), as opposed to an answer saying "no key".
+// headersNetError marks a lookup that got no usable answer: no response,
+// or SERVFAIL/REFUSED. Both are temporary errors in RFC 6376 terms
+// (§6.1.2), as opposed to an answer saying "no key".
 type headersNetError struct{ err error }
 
 func (e *headersNetError) Error() string { return e.err.Error() }
 func (e *headersNetError) Unwrap() error { return e.err }
+
+// Timeout and Temporary make it a temporary net.Error, which go-msgauth
+// turns into a temperror.
+func (e *headersNetError) Timeout() bool   { return false }
+func (e *headersNetError) Temporary() bool { return true }
+
+// isTempDNSError tells a lookup that may succeed later (no answer,
+// SERVFAIL, REFUSED) from one that says the name or record is absent.
+func isTempDNSError(err error) bool {
+	var he *headersNetError
+	var de *DNSError
+	var ne *net.DNSError
+	switch {
+	case err == nil:
+		return false
+	case errors.As(err, &he), errors.As(err, &de):
+		return true
+	case errors.As(err, &ne):
+		return !ne.IsNotFound && (ne.IsTemporary || ne.IsTimeout)
+	}
+	return false
+}
 
 // errHeadersNXDOMAIN marks a name that does not exist (a permanent result).
 var errHeadersNXDOMAIN = errors.New("no such DNS name")
@@ -67,18 +90,18 @@ func (h *HeadersResolver) LookupTXT(name string) ([]string, error) {
 		c.Net = "tcp"
 		r, _, err = c.Exchange(m, h.server)
 	}
+	if err == nil && r.Rcode != dns.RcodeSuccess && r.Rcode != dns.RcodeNameError {
+		// SERVFAIL, REFUSED and the like say nothing about the name.
+		err = fmt.Errorf("%s answered %s", h.server, dns.RcodeToString[r.Rcode])
+	}
 	if err != nil {
 		h.mu.Lock()
 		h.netFails++
 		h.mu.Unlock()
 		return nil, &headersNetError{fmt.Errorf("DNS query for %s to %s failed: %v", name, h.server, err)}
 	}
-	switch r.Rcode {
-	case dns.RcodeSuccess:
-	case dns.RcodeNameError:
+	if r.Rcode == dns.RcodeNameError {
 		return nil, fmt.Errorf("%s: %w", name, errHeadersNXDOMAIN)
-	default:
-		return nil, fmt.Errorf("DNS query for %s: %s", name, dns.RcodeToString[r.Rcode])
 	}
 	var out []string
 	for _, rr := range r.Answer {
@@ -92,7 +115,8 @@ func (h *HeadersResolver) LookupTXT(name string) ([]string, error) {
 	return out, nil
 }
 
-// AllFailed reports whether every lookup failed on the network.
+// AllFailed reports whether every lookup got no usable answer (no
+// response, or SERVFAIL/REFUSED).
 func (h *HeadersResolver) AllFailed() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -448,3 +448,98 @@ func TestHeadersNoMeasurableDelay(t *testing.T) {
 		t.Errorf("biggest %+v, summary %q", rep.BiggestDelay, rep.Summary)
 	}
 }
+
+// startRcodeServer answers every query with rcode (REFUSED, SERVFAIL) except
+// the names in ok, which are passed to s (nil: none).
+func startRcodeServer(t *testing.T, rcode int, s *txtServer, ok ...string) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pass := map[string]bool{}
+	for _, n := range ok {
+		pass[dns.Fqdn(strings.ToLower(n))] = true
+	}
+	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		if pass[strings.ToLower(r.Question[0].Name)] {
+			c := &dns.Client{Net: "udp", Timeout: 2 * time.Second}
+			in, _, err := c.Exchange(r, s.addr)
+			if err == nil {
+				w.WriteMsg(in)
+				return
+			}
+		}
+		m := new(dns.Msg)
+		m.SetRcode(r, rcode)
+		w.WriteMsg(m)
+	})}
+	started := make(chan struct{})
+	srv.NotifyStartedFunc = func() { close(started) }
+	go srv.ActivateAndServe()
+	<-started
+	t.Cleanup(func() { srv.Shutdown() })
+	return pc.LocalAddr().String()
+}
+
+// A resolver answering REFUSED or SERVFAIL says nothing about the keys: the
+// signatures are temperror (RFC 6376 §6.1.2), not "no key published"
+// (permerror), and the ARC chain is not verified rather than failed.
+func TestHeadersRefusedIsTemporary(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "headers", "rfc8617-example.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rc := range []int{dns.RcodeRefused, dns.RcodeServerFailure} {
+		name := dns.RcodeToString[rc]
+		r, err := NewHeadersResolver(startRcodeServer(t, rc, nil), 2*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := AnalyzeHeaders(raw, HeadersOptions{LookupTXT: r.LookupTXT})
+		if len(rep.DKIM) != 1 || rep.DKIM[0].Result != "temperror" || !strings.Contains(rep.DKIM[0].Reason, name) {
+			t.Errorf("%s: dkim %+v", name, rep.DKIM)
+		}
+		if rep.ARC.Verdict == "fail" || !strings.Contains(rep.ARC.Reason, name) {
+			t.Errorf("%s: arc %+v", name, rep.ARC)
+		}
+		if strings.Contains(rep.Summary, "no DKIM key is published") {
+			t.Errorf("%s: summary %q", name, rep.Summary)
+		}
+		if !r.AllFailed() {
+			t.Errorf("%s: AllFailed is false although every lookup was answered %s", name, name)
+		}
+	}
+}
+
+// One seal's key domain answers SERVFAIL, the rest resolves: the chain is
+// not verified (not failed); DKIM still passes; a body changed after the
+// last seal still fails whatever the DNS says.
+func TestHeadersARCTemporaryKeyFailure(t *testing.T) {
+	s := startTXTServer(t)
+	dk := publishRSA(t, s, "sel1", "example.org")
+	k1 := publishRSA(t, s, "arc1", "lists.example.net")
+	k2 := publishEd25519(t, s, "arc2", "forwarder.example.com")
+	m := dkimSign(t, headersMessage, "example.org", "sel1", dk)
+	m = arcSeal(t, m, 1, "none", "lists.example.net", "arc1", k1, "lists.example.net; spf=pass smtp.mailfrom=example.org")
+	m = arcSeal(t, m, 2, "pass", "forwarder.example.com", "arc2", k2, "forwarder.example.com; arc=pass")
+	addr := startRcodeServer(t, dns.RcodeServerFailure, s, "sel1._domainkey.example.org", "arc2._domainkey.forwarder.example.com")
+	r, err := NewHeadersResolver(addr, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := AnalyzeHeaders([]byte(m), HeadersOptions{LookupTXT: r.LookupTXT})
+	if rep.ARC.Verdict != "none" || !strings.Contains(rep.ARC.Reason, "arc1._domainkey.lists.example.net") || !strings.Contains(rep.ARC.Reason, "SERVFAIL") {
+		t.Errorf("arc: %+v", rep.ARC)
+	}
+	if len(rep.DKIM) != 1 || rep.DKIM[0].Result != "pass" {
+		t.Errorf("dkim: %+v", rep.DKIM)
+	}
+	if r.AllFailed() {
+		t.Error("AllFailed with lookups that succeeded")
+	}
+	rep = AnalyzeHeaders([]byte(m+"extra\r\n"), HeadersOptions{LookupTXT: r.LookupTXT})
+	if rep.ARC.Verdict != "fail" || !strings.Contains(rep.ARC.Reason, "body was changed") {
+		t.Errorf("changed body: %+v", rep.ARC)
+	}
+}
