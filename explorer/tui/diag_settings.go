@@ -32,7 +32,10 @@ func settingsFindings(r *diag.SettingsResult) []Finding {
 }
 
 // settingFinding is one server tried: "settings.incoming" or
-// "settings.outgoing", as the matrix lists it.
+// "settings.outgoing", as the matrix lists it. It says "works" only for a
+// login that was verified: the app has no password, so usually it can say
+// that the server connects, with TLS and a valid certificate, and offers a
+// login (what recommend asks without a password, diag/settings.go).
 func settingFinding(s *diag.Setting) Finding {
 	kind := "incoming"
 	if s.Protocol == "smtp" {
@@ -40,6 +43,7 @@ func settingFinding(s *diag.Setting) Finding {
 	}
 	f := Finding{Check: "settings." + kind, Ref: "RFC 8314 §3; RFC 6186"}
 	f.Summary = fmt.Sprintf("%s %s:%d %s (from %s)", s.Protocol, s.Host, s.Port, s.Security, s.Source)
+	clear := "use the TLS or STARTTLS setting: a password sent in clear can be read on the way (RFC 8314 §3)"
 	switch {
 	case !s.Reachable && (s.Source == "srv" || s.Source == "autoconfig"):
 		f.Status = "fail" // published, yet not there
@@ -48,32 +52,90 @@ func settingFinding(s *diag.Setting) Finding {
 	case !s.Reachable:
 		f.Status = "info" // a guessed port: most are simply not used
 		f.Summary += ": no answer"
-	case s.Security == "plain":
+	case s.Security != "plain" && !s.TLS:
 		f.Status = "warn"
-		f.Summary += ": works, but without TLS"
-		f.Fix = "use the TLS or STARTTLS setting: a password sent in clear can be read on the way (RFC 8314 §3)"
-	case !s.CertOK:
+		f.Summary += ": answers, but TLS could not be set up"
+	case s.TLS && !s.CertOK:
 		f.Status = "warn"
 		f.Summary += ": certificate does not verify"
+	case s.Protocol == "imap" && !s.TLS:
+		f.Status = "warn"
+		f.Summary += ": answers without TLS; IMAP is detected only, not explored"
+		f.Fix = clear
+	case s.Protocol == "imap":
+		f.Status = "info"
+		f.Summary += ": answers; IMAP is detected only, not explored"
+	case s.Login == "ok":
+		f.Status = "pass"
+		f.Summary += ": works: logged in as " + s.User
+	case s.Login == "failed":
+		f.Status = "fail"
+		f.Summary += ": login failed"
+		f.Fix = "check the user name and the password"
+	case s.Error != "":
+		f.Status = "warn"
+		f.Summary += ": answers, but " + s.Error
+	case !s.TLS:
+		f.Status = "warn"
+		switch {
+		case s.Note != "":
+			f.Summary += ": connects; " + s.Note
+		case len(s.AuthMechanisms) == 0:
+			f.Summary += ": connects; no login offered without TLS"
+		default:
+			f.Summary += ": connects; login offered without TLS, not tried"
+		}
+		f.Fix = clear
+	case s.Note != "":
+		f.Status = "info"
+		f.Summary += ": TLS and certificate ok; " + s.Note
+	case len(s.AuthMechanisms) == 0:
+		f.Status = "info" // a mail program could not log in here
+		f.Summary += ": TLS and certificate ok; no login offered"
 	default:
 		f.Status = "pass"
-		f.Summary += ": works"
+		f.Summary += ": TLS and certificate ok; login offered, not tried"
 	}
+	f.Detail = appTerms(strings.Join(settingDetail(s), "\n"))
+	return f
+}
+
+// settingDetail lists what the probe learnt of a setting: the columns
+// AUTH, LOGIN and NOTE of postlab settings.
+func settingDetail(s *diag.Setting) []string {
 	var d []string
-	if len(s.AuthMechanisms) > 0 {
+	probed := s.Reachable && s.Protocol != "imap"
+	switch {
+	case len(s.AuthMechanisms) > 0:
 		d = append(d, "login mechanisms: "+strings.Join(s.AuthMechanisms, " "))
+	case probed:
+		d = append(d, "login mechanisms: none offered")
 	}
-	if s.Login != "" {
-		d = append(d, "login: "+s.Login)
+	note := s.Note
+	switch {
+	case s.Login == "ok":
+		d = append(d, "login: ok, as "+s.User)
+	case s.Login == "failed":
+		d = append(d, "login: failed")
+	case !probed:
+	case note != "":
+		// diag's own reason: "login not tried (...)"
+		d = append(d, "login: "+strings.TrimPrefix(note, "login "))
+		note = ""
+	case !s.TLS:
+		d = append(d, "login: not tried (the password would cross in clear text)")
+	case !s.CertOK:
+		d = append(d, "login: not tried (untrusted certificate)")
+	default:
+		d = append(d, "login: not tried (set POSTLAB_PASSWORD or use --ask-password)")
 	}
-	if s.Note != "" {
-		d = append(d, s.Note)
+	if note != "" {
+		d = append(d, note)
 	}
 	if s.Error != "" {
 		d = append(d, "error: "+s.Error)
 	}
-	f.Detail = appTerms(strings.Join(d, "\n"))
-	return f
+	return d
 }
 
 // foundGroup is the sub-branch of the settings that says how the

@@ -16,8 +16,8 @@ import (
 // returns it: a working pair published in SRV, one guessed setting, a
 // name not in DNS and one whose lookup failed.
 func exampleSettings() *diag.SettingsResult {
-	in := &diag.Setting{Protocol: "pop3", Host: "mail.example.org", Port: 995, Security: "tls", Source: "srv", Reachable: true, TLS: true, CertOK: true, Login: "untested"}
-	out := &diag.Setting{Protocol: "smtp", Host: "mail.example.org", Port: 465, Security: "tls", Source: "srv", Reachable: true, TLS: true, CertOK: true, Login: "untested"}
+	in := &diag.Setting{Protocol: "pop3", Host: "mail.example.org", Port: 995, Security: "tls", Source: "srv", Reachable: true, TLS: true, CertOK: true, Login: "untested", AuthMechanisms: []string{"USER", "PLAIN"}}
+	out := &diag.Setting{Protocol: "smtp", Host: "mail.example.org", Port: 465, Security: "tls", Source: "srv", Reachable: true, TLS: true, CertOK: true, Login: "untested", AuthMechanisms: []string{"PLAIN", "LOGIN"}}
 	guessed := &diag.Setting{Protocol: "pop3", Host: "pop.example.org", Port: 110, Security: "starttls", Source: "guess", Error: "cannot connect: connection refused (nothing listens on that port)"}
 	return &diag.SettingsResult{
 		Address:  "ann@example.org",
@@ -202,7 +202,7 @@ func TestDiagnoseShowsSettingsAsFound(t *testing.T) {
 		"How these were found",
 		"srv _pop3s._tcp.example.org: mail.example.org port 995",
 		"mx example.org: mx1.example.org",
-		"incoming pop3 mail.example.org:995 tls (from srv): works")
+		"incoming pop3 mail.example.org:995 tls (from srv): TLS and certificate ok; login offered")
 	for _, later := range []string{"_imap._tcp", "autoconfig", "outgoing", "recommended", "unresolved"} {
 		if strings.Contains(s, later) {
 			t.Errorf("%q shows before its event:\n%s", later, s)
