@@ -215,6 +215,7 @@ func (o *ProbeOptions) sessionOpts(host string, ip netip.Addr, port int, sec exp
 		ConnectTimeout: o.Timeout,
 		ReplyTimeout:   o.Timeout,
 		Insecure:       true, // go on to report everything; the verdict is in the findings
+		AllowOldTLS:    true, // report TLS 1.0/1.1 (tls.version warns) instead of failing
 		RootCAs:        o.RootCAs,
 		ServerName:     host,
 		Helo:           o.Helo,

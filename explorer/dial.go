@@ -45,6 +45,11 @@ type Options struct {
 	CAFile     string         // PEM file of extra trusted roots
 	ServerName string         // name to verify and send as SNI; default the host of Addr
 
+	// AllowOldTLS lets a handshake settle on TLS 1.0 or 1.1, which RFC 8996
+	// forbids; without it such a handshake fails before anything is sent
+	// over it. For probes that must see (and report) old servers.
+	AllowOldTLS bool
+
 	// Helo is the name DialSMTP sends in EHLO before STARTTLS; default "localhost".
 	Helo string
 
@@ -141,7 +146,7 @@ func dial(ctx context.Context, proto Protocol, opts Options) (*Session, error) {
 
 // tlsConfig builds the client configuration. Verification is done by hand in
 // VerifyConnection so the result is known (and reported) even with Insecure.
-func (s *Session) tlsConfig(host string, result *error, seen *tls.ConnectionState) (*tls.Config, error) {
+func (s *Session) tlsConfig(host string, result, old *error, seen *tls.ConnectionState) (*tls.Config, error) {
 	roots := s.opts.RootCAs
 	if s.opts.CAFile != "" {
 		pem, err := os.ReadFile(s.opts.CAFile)
@@ -163,13 +168,20 @@ func (s *Session) tlsConfig(host string, result *error, seen *tls.ConnectionStat
 	if name == "" {
 		name = host
 	}
-	insecure := s.opts.Insecure
+	insecure, allowOld := s.opts.Insecure, s.opts.AllowOldTLS
 	return &tls.Config{
 		ServerName:         name,
 		InsecureSkipVerify: true, // verified below, always
-		MinVersion:         tls.VersionTLS10,
+		// TLS 1.0 is offered so that an old server's version is learnt and
+		// named; below 1.2 the handshake stops here, before the client's
+		// key exchange, unless AllowOldTLS.
+		MinVersion: tls.VersionTLS10,
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			*seen = cs
+			if cs.Version < tls.VersionTLS12 && !allowOld {
+				*old = &OldTLSError{Version: tls.VersionName(cs.Version)}
+				return *old
+			}
 			*result = VerifyChain(cs.PeerCertificates, roots, name, time.Time{})
 			if *result != nil && !insecure {
 				return *result
@@ -203,9 +215,9 @@ func VerifyChain(chain []*x509.Certificate, roots *x509.CertPool, name string, n
 // handshake runs the TLS client handshake on the current connection and
 // records what it learnt as Local notes.
 func (s *Session) handshake(ctx context.Context, host string) error {
-	var verr error
+	var verr, olderr error
 	var seen tls.ConnectionState
-	cfg, err := s.tlsConfig(host, &verr, &seen)
+	cfg, err := s.tlsConfig(host, &verr, &olderr, &seen)
 	if err != nil {
 		return s.fail(&ConnError{"tls", err})
 	}
@@ -214,7 +226,9 @@ func (s *Session) handshake(ctx context.Context, host string) error {
 	defer cancel()
 	s.note("TLS handshake with server name %q", cfg.ServerName)
 	if err := tc.HandshakeContext(hctx); err != nil {
-		if verr != nil {
+		if olderr != nil {
+			err = olderr
+		} else if verr != nil {
 			// Show the certificate that was refused: it says why.
 			info := newTLSInfo(seen, cfg.ServerName, verr)
 			for _, l := range info.Lines()[1:] {
@@ -246,6 +260,16 @@ func (s *Session) handshake(ctx context.Context, host string) error {
 		s.emit(Event{Dir: Local, Line: "TLS certificate NOT verified: " + verr.Error() + " (continuing because of --insecure)"})
 	}
 	return nil
+}
+
+// OldTLSError is a handshake stopped because the server offers only a TLS
+// version that RFC 8996 forbids (1.0 or 1.1); nothing was sent over it.
+type OldTLSError struct {
+	Version string // "TLS 1.0", "TLS 1.1"
+}
+
+func (e *OldTLSError) Error() string {
+	return fmt.Sprintf("the server offers only %s; RFC 8996 forbids TLS < 1.2: stopped before sending anything over it (the server must enable TLS 1.2 or 1.3)", e.Version)
 }
 
 // CertificateError is a handshake stopped because the server's certificate

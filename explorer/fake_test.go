@@ -25,6 +25,7 @@ import (
 //	"C* text"   expect a line starting with text
 //	"DATA"      read lines until a lone "." (the message)
 //	"TLS"       server side TLS handshake with the test certificate
+//	"TLS1.0"    the same, with a server stuck at TLS 1.0 (also "TLS1.1", "TLS1.2")
 //	"CLOSE"     close the connection
 //	"HANG"      read until the client goes away, send nothing
 type fakeServer struct {
@@ -162,9 +163,13 @@ func (f *fakeServer) serve(script []string) {
 			f.mu.Lock()
 			f.messages = append(f.messages, strings.Join(msg, "\r\n"))
 			f.mu.Unlock()
-		case step == "TLS":
+		case step == "TLS" || strings.HasPrefix(step, "TLS1."):
 			cert, _ := certFor(f.t)
-			tc := tls.Server(conn, &tls.Config{Certificates: []tls.Certificate{cert}})
+			cfg := &tls.Config{Certificates: []tls.Certificate{cert}}
+			if v, ok := map[string]uint16{"TLS1.0": tls.VersionTLS10, "TLS1.1": tls.VersionTLS11, "TLS1.2": tls.VersionTLS12}[step]; ok {
+				cfg.MinVersion, cfg.MaxVersion = v, v
+			}
+			tc := tls.Server(conn, cfg)
 			if err := tc.Handshake(); err != nil {
 				return // the client may refuse the certificate: that is the test
 			}
