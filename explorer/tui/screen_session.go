@@ -47,6 +47,8 @@ type sessionScreen struct {
 	drawWant   atomic.Bool
 
 	completing bool
+	// now is the clock for the Date of a composed message (nil: time.Now).
+	now func() time.Time
 
 	// onPage is told when the screen switches between "connect" and
 	// "session" (the Lessons screen shows the same session beside a lesson).
@@ -508,7 +510,10 @@ func (s *sessionScreen) send(line string, remember bool) {
 		return
 	}
 	secret := s.carriesSecret(line)
-	if remember && !secret {
+	// The history is for commands: a message's lines typed after DATA's
+	// 354 are content.
+	content := s.state.Proto == explorer.SMTP && s.state.Phase == explorer.PhaseData
+	if remember && !secret && !content {
 		s.cmds.Add(line)
 	}
 	s.queue = append(s.queue, line)

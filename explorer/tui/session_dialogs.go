@@ -27,7 +27,7 @@ func (s *sessionScreen) compose() {
 		return
 	}
 	from, to := s.envelope()
-	m := ComposeModel{From: from, To: to, Subject: "Hello from postlab", Body: "Hi, this message went through the lab.\n.a line that starts with a dot gets another dot\n", Date: time.Now()}
+	m := ComposeModel{From: from, To: to, Subject: "Hello from postlab", Body: "Hi, this message went through the lab.\n.a line that starts with a dot gets another dot\n", Date: s.clock()}
 	form := tview.NewForm()
 	form.SetItemPadding(0).SetBorderPadding(0, 0, 1, 1)
 	preview := tview.NewTextView().SetDynamicColors(true).SetWrap(false)
@@ -37,8 +37,11 @@ func (s *sessionScreen) compose() {
 		var b strings.Builder
 		fmt.Fprintf(&b, "%s── on the wire after DATA ──%s\n", s.a.tag("title"), s.a.th.reset())
 		inBody := false
+		m.Date = s.clock()
 		for _, l := range m.Lines() {
 			switch {
+			case !inBody && strings.HasPrefix(l.Text, "Date: "):
+				fmt.Fprintf(&b, "%s  %s<- the time you press Send%s\n", tview.Escape(l.Text), s.a.tag("dim"), s.a.th.reset())
 			case l.Stuffed:
 				fmt.Fprintf(&b, "%s%s%s  %s<- dot-stuffed, RFC 5321 §4.5.2%s\n", s.a.tag("warn"), tview.Escape(l.Text), s.a.th.reset(), s.a.tag("dim"), s.a.th.reset())
 			case l.End:
@@ -58,15 +61,18 @@ func (s *sessionScreen) compose() {
 	form.AddFormItem(body)
 	body.SetChangedFunc(func() { m.Body = body.GetText(); render() })
 	form.AddButton("Send", func() {
+		m.Date = s.clock() // the Date: is when the message goes (RFC 5322 §3.6.1)
 		lines := m.Lines()
 		s.a.closeDialog()
 		s.a.tv.SetFocus(s.cmd)
 		st, _ := s.snapshot()
+		// Sent for the user, not typed: the history keeps the commands
+		// typed at the command line.
 		if st.Phase == explorer.PhaseRcpt {
-			s.Send("DATA")
+			s.send("DATA", false)
 		}
 		for _, l := range lines {
-			s.Send(l.Text)
+			s.send(l.Text, false)
 		}
 	})
 	form.AddButton("Cancel", s.a.closeDialog)
@@ -74,6 +80,14 @@ func (s *sessionScreen) compose() {
 	frame := tview.NewFlex().SetDirection(tview.FlexRow).AddItem(form, 10, 0, true).AddItem(preview, 0, 1, false)
 	frame.SetBorder(true).SetTitle(" compose (Tab moves, Esc closes) ")
 	s.a.showDialog("compose", frame, 90, 30, form)
+}
+
+// clock is the time for a composed message's Date.
+func (s *sessionScreen) clock() time.Time {
+	if s.now != nil {
+		return s.now()
+	}
+	return time.Now()
 }
 
 // envelope guesses From/To headers from the MAIL and RCPT lines sent.
