@@ -15,6 +15,7 @@ type CommandModel struct {
 	draft   string // what was typed before browsing started
 	max     int
 	suggest Suggester
+	fill    func(string) string // turns a suggestion's placeholders into values
 }
 
 // NewCommandModel keeps up to 500 history lines; suggest may be nil
@@ -63,6 +64,10 @@ func (c *CommandModel) Next() string {
 	return c.history[c.pos]
 }
 
+// SetFill makes completion offer suggestions as fill turns them into lines
+// (the palette's values), so Tab never inserts a template placeholder.
+func (c *CommandModel) SetFill(fill func(string) string) { c.fill = fill }
+
 // History returns the recorded lines, oldest first.
 func (c *CommandModel) History() []string { return append([]string(nil), c.history...) }
 
@@ -72,7 +77,8 @@ func (c *CommandModel) Palette(st explorer.State, caps []string) []Suggestion {
 }
 
 // Complete returns the commands valid in st that extend prefix
-// (case-insensitive), palette entries first.
+// (case-insensitive), palette entries first, filled as the palette shows
+// them.
 func (c *CommandModel) Complete(st explorer.State, caps []string, prefix string) []string {
 	p := strings.ToUpper(strings.TrimLeft(prefix, " "))
 	seen := map[string]bool{}
@@ -84,6 +90,9 @@ func (c *CommandModel) Complete(st explorer.State, caps []string, prefix string)
 		}
 	}
 	for _, s := range c.suggest(st, caps) {
+		if c.fill != nil {
+			s.Command = c.fill(s.Command)
+		}
 		add(s.Command)
 	}
 	verbs := append([]string(nil), validVerbs(st)...)

@@ -122,6 +122,8 @@ func TestTeachersLab(t *testing.T) {
 		t.Fatalf("no AUTH PLAIN in the palette:\n%s", h.text())
 	}
 	h.app.tv.QueueUpdateDraw(func() { h.app.session.pick(auth) })
+	h.waitCmd("AUTH PLAIN <credentials>") // a pick waits for Enter
+	h.key(tcell.KeyEnter)
 	s = h.waitFor("235 ")
 	for _, hist := range h.app.session.cmds.History() {
 		if strings.Contains(hist, student.Password) || strings.Contains(hist, "AUTH PLAIN ") {

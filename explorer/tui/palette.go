@@ -1,13 +1,15 @@
 package tui
 
 import (
+	"strings"
+
 	"github.com/gdamore/tcell/v2"
 	"github.com/mattn/go-runewidth"
 	"github.com/rivo/tview"
 )
 
 // Palette is a one-line row of suggested commands: Left/Right and Enter or
-// 1-9 pick one, and so does a click.
+// the item's key (1-9, then 0) pick one, and so does a click.
 type Palette struct {
 	*tview.Box
 	th     theme
@@ -23,8 +25,14 @@ func NewPalette(th theme, onPick func(Suggestion)) *Palette {
 	return &Palette{Box: tview.NewBox(), th: th, onPick: onPick, label: "next:"}
 }
 
-// SetItems replaces the suggestions.
+// paletteKeys are the keys of the items, in order: every item shown has one.
+const paletteKeys = "1234567890"
+
+// SetItems replaces the suggestions; only as many as there are keys show.
 func (p *Palette) SetItems(items []Suggestion) {
+	if len(items) > len(paletteKeys) {
+		items = items[:len(paletteKeys)]
+	}
 	p.items = items
 	if p.sel >= len(items) {
 		p.sel = 0
@@ -62,10 +70,8 @@ func (p *Palette) Draw(screen tcell.Screen) {
 		if i == p.sel && p.HasFocus() {
 			st = p.th.sel
 		}
-		if i < 9 {
-			put(string(rune('1'+i)), p.th.label)
-			put(" ", st)
-		}
+		put(paletteKeys[i:i+1], p.th.label)
+		put(" ", st)
 		put(sanitize(it.Command), st)
 		p.spans = append(p.spans, [2]int{start, cx})
 		put("  ", p.th.base)
@@ -92,7 +98,7 @@ func (p *Palette) pick(i int) {
 	}
 }
 
-// InputHandler: Left/Right/Enter, digits.
+// InputHandler: Left/Right/Enter, the items' keys.
 func (p *Palette) InputHandler() func(event *tcell.EventKey, setFocus func(p tview.Primitive)) {
 	return p.WrapInputHandler(func(event *tcell.EventKey, setFocus func(tview.Primitive)) {
 		switch event.Key() {
@@ -107,8 +113,8 @@ func (p *Palette) InputHandler() func(event *tcell.EventKey, setFocus func(p tvi
 		case tcell.KeyEnter:
 			p.pick(p.sel)
 		case tcell.KeyRune:
-			if r := event.Rune(); r >= '1' && r <= '9' {
-				p.pick(int(r - '1'))
+			if i := strings.IndexRune(paletteKeys, event.Rune()); i >= 0 {
+				p.pick(i)
 			}
 		}
 	})

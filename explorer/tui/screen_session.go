@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,6 +49,10 @@ type sessionScreen struct {
 	drawWant   atomic.Bool
 
 	completing bool
+	// inserted are the placeholders (<name>, <digest>...) that a palette
+	// pick or a completion left on the command line: a line still holding
+	// one is not sent.
+	inserted []string
 	// now is the clock for the Date of a composed message (nil: time.Now).
 	now func() time.Time
 
@@ -79,6 +85,8 @@ func (s *sessionScreen) subscribe(fn func(uint64, explorer.Event)) func() {
 
 func newSessionScreen(a *App) *sessionScreen {
 	s := &sessionScreen{a: a, root: tview.NewPages(), cmds: NewCommandModel(a.opts.Suggest)}
+	// Completion offers what the palette shows: values, not templates.
+	s.cmds.SetFill(func(c string) string { return s.fill(c, false) })
 	s.trace = NewTraceModel(a.opts.TraceCapacity, a.opts.Annotate)
 	if a.opts.SpillDir != "" {
 		s.spill = &spillFile{dir: a.opts.SpillDir}
@@ -105,13 +113,14 @@ func newSessionScreen(a *App) *sessionScreen {
 		if source == tview.AutocompletedNavigate {
 			return false
 		}
-		s.cmd.SetText(text)
+		s.setLine(text)
 		s.completing = false
 		return true
 	})
 	s.cmd.SetChangedFunc(func(string) {
-		if s.completing && s.cmd.GetText() == "" {
+		if s.cmd.GetText() == "" {
 			s.completing = false
+			s.inserted = nil // a line typed from scratch is the user's own
 		}
 	})
 	s.cmd.SetInputCapture(s.cmdKeys)
@@ -119,6 +128,10 @@ func newSessionScreen(a *App) *sessionScreen {
 		switch k {
 		case tcell.KeyEnter:
 			line := s.cmd.GetText()
+			if left := s.leftPlaceholders(line); len(left) > 0 {
+				s.a.setStatus("replace "+strings.Join(left, ", ")+" with a value first: it would be sent as typed", true)
+				return
+			}
 			s.cmd.SetText("")
 			s.Send(line)
 		case tcell.KeyEscape:
@@ -208,7 +221,7 @@ func (s *sessionScreen) completeOnTab() bool {
 	case 0:
 		s.a.setStatus("no command valid now starts with "+text, false)
 	case 1:
-		s.cmd.SetText(c[0])
+		s.setLine(c[0])
 	default:
 		s.completing = true
 		s.cmd.Autocomplete()
@@ -268,7 +281,9 @@ const (
 	newCommand     = "new connection…"
 )
 
-// pick handles a palette choice: helpers open, commands go to the line.
+// pick handles a palette choice: helpers open, commands go to the
+// command line and wait for Enter, those with credentials too (their
+// placeholder is replaced only as the line is sent).
 func (s *sessionScreen) pick(sg Suggestion) {
 	switch sg.Command {
 	case composeCommand:
@@ -278,20 +293,52 @@ func (s *sessionScreen) pick(sg Suggestion) {
 		s.newConnection()
 		return
 	}
+	line := sg.Command
 	if tpl, ok := s.templates[sg.Command]; ok {
-		if secret := s.fill(tpl, true); secret != sg.Command {
-			// The line carries a real password: send it without showing
-			// it or keeping it in the history (the trace masks it).
-			s.a.tv.SetFocus(s.cmd)
-			s.send(secret, false)
-			return
+		line = s.fill(tpl, false)
+	}
+	why := sg.Why
+	if placeholderRE.MatchString(line) && placeholderRE.FindString(line) == line {
+		// Only a placeholder (<base64 response>): the user types it all.
+		line, why = "", "type it: "+strings.TrimSuffix(why, ".")
+	}
+	s.setLine(line)
+	s.a.tv.SetFocus(s.cmd)
+	switch left := s.leftPlaceholders(line); {
+	case len(left) > 0:
+		s.a.setStatus("replace "+strings.Join(left, ", ")+" with a value, then Enter sends", false)
+	case line != s.reveal(line):
+		s.a.setStatus("Enter sends it with the connect form's credentials (never shown; the trace masks them)", false)
+	case why != "":
+		s.a.setStatus(why, false)
+	}
+}
+
+// placeholderRE finds a template placeholder such as <your.host.name> or
+// <base64 response>: words in angle brackets, without the @ of an address.
+var placeholderRE = regexp.MustCompile(`<[A-Za-z][A-Za-z0-9 ._-]*>`)
+
+// setLine puts a line made by the app (a pick, a completion) on the command
+// line and remembers the placeholders it holds.
+func (s *sessionScreen) setLine(line string) {
+	s.cmd.SetText(line)
+	s.inserted = placeholderRE.FindAllString(line, -1)
+}
+
+// leftPlaceholders are the inserted placeholders that line would still
+// send as typed once the credentials are filled in.
+func (s *sessionScreen) leftPlaceholders(line string) []string {
+	if len(s.inserted) == 0 {
+		return nil
+	}
+	sent := s.reveal(line)
+	var left []string
+	for _, p := range s.inserted {
+		if strings.Contains(sent, p) && !slices.Contains(left, p) {
+			left = append(left, p)
 		}
 	}
-	s.cmd.SetText(s.fill(sg.Command, false))
-	s.a.tv.SetFocus(s.cmd)
-	if sg.Why != "" {
-		s.a.setStatus(sg.Why, false)
-	}
+	return left
 }
 
 // fill turns a suggestion template into a line that works: placeholders
@@ -334,6 +381,8 @@ func (s *sessionScreen) fill(c string, reveal bool) string {
 		if u == "bob" {
 			from, to, other = "bob@postlab.test", "alice@postlab.test", "bob@postlab.test"
 		}
+	} else if strings.Contains(u, "@") {
+		from = u // another server: the account's own address sends
 	}
 	name := u
 	if name == "" && lab && !remote {
@@ -940,6 +989,11 @@ func (s *sessionScreen) reveal(line string) string {
 	}
 	if strings.EqualFold(strings.TrimSpace(line), "AUTH PLAIN "+credentialsPlaceholder) {
 		return s.fill("AUTH PLAIN", true)
+	}
+	if strings.Contains(line, "<digest>") {
+		if d := s.apopDigest(s.target.Password); d != "" {
+			line = strings.ReplaceAll(line, "<digest>", d)
+		}
 	}
 	return strings.ReplaceAll(line, passwordPlaceholder, s.target.Password)
 }

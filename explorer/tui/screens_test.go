@@ -478,6 +478,8 @@ func TestRealPasswordsAreSentButNeverShown(t *testing.T) {
 	h.waitFor("S: 220", "next: 1 AUTH PLAIN <credentials>  2 QUIT")
 	h.key(tcell.KeyCtrlP)
 	h.rune('1')
+	h.waitCmd("AUTH PLAIN <credentials>") // a pick waits for Enter
+	h.key(tcell.KeyEnter)
 	want := "AUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte("\x00carol\x00s3cret"))
 	h.waitFor("C: " + want) // the fake server does not mask; explorer does
 	hist := make(chan []string, 1)
