@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"regexp"
@@ -425,6 +426,7 @@ func (s *sessionScreen) apopDigest(password string) string {
 
 // onEvent receives trace events from any goroutine.
 func (s *sessionScreen) onEvent(ev explorer.Event) {
+	ev = cancelNote(ev)
 	s.trace.Append(Entry{Event: ev})
 	if ev.Dir == explorer.Local && strings.HasPrefix(ev.Line, "connected to ") {
 		n := s.connNum.Load()
@@ -497,9 +499,16 @@ func (s *sessionScreen) connect(t Target) {
 	s.a.showSession()
 	s.a.tv.SetFocus(s.cmd)
 	var sess Session
+	// Events of a connection the user has left (Ctrl-N) stay out of the
+	// next one's trace.
+	events := func(ev explorer.Event) {
+		if s.connNum.Load() == myConn {
+			s.onEvent(ev)
+		}
+	}
 	s.dialCancel = s.a.Go("connecting to "+t.Addr(), func(ctx context.Context) error {
 		var err error
-		sess, err = s.a.opts.Dial(ctx, t, s.onEvent)
+		sess, err = s.a.opts.Dial(ctx, t, events)
 		return err
 	}, func(err error) {
 		if s.connNum.Load() != myConn {
@@ -518,7 +527,12 @@ func (s *sessionScreen) connect(t Target) {
 		if sess == nil {
 			// explorer records its own failures; add one only if it did not.
 			_, end := s.trace.Bounds()
-			if last, ok := s.trace.At(end - 1); end == 0 || !ok || !last.Event.Err {
+			last, ok := s.trace.At(end - 1)
+			switch recorded := end > 0 && ok && (last.Event.Err || strings.HasPrefix(last.Event.Line, cancelledPrefix)); {
+			case recorded:
+			case errors.Is(err, context.Canceled):
+				s.trace.Append(Entry{Event: explorer.Event{Time: time.Now(), Dir: explorer.Local, Line: cancelledPrefix + " while connecting: " + connectAgain}})
+			default:
 				s.trace.Append(Entry{Event: explorer.Event{Time: time.Now(), Dir: explorer.Local, Err: true, Line: "connect: " + oneLine(errString(err))}})
 			}
 			s.mu.Lock()
@@ -538,6 +552,39 @@ func (s *sessionScreen) connect(t Target) {
 		}
 		s.pump() // lines typed while connecting
 	})
+}
+
+const (
+	cancelledPrefix = "cancelled (Esc)"
+	connectAgain    = "the connection is closed; Ctrl-N connects again"
+)
+
+// cancelNote turns explorer's record of an operation the user cancelled
+// ("error: read: context canceled") into what happened, in the app's words.
+func cancelNote(ev explorer.Event) explorer.Event {
+	l := ev.Line
+	if ev.Dir != explorer.Local || !ev.Err || !strings.Contains(l, "context canceled") && !strings.Contains(l, "operation was canceled") {
+		return ev
+	}
+	op, _, _ := strings.Cut(strings.TrimPrefix(l, "error: "), ":")
+	what := "while waiting for the server"
+	switch op {
+	case "dial":
+		what = "while connecting"
+	case "tls":
+		what = "during the TLS handshake"
+	case "write":
+		what = "while sending"
+	case "read":
+		if ev.State.Phase == explorer.PhaseConnect {
+			what = "while waiting for the server's greeting"
+		} else if ev.State.Command != "" {
+			what = "while waiting for the reply to " + ev.State.Command
+		}
+	}
+	ev.Line = cancelledPrefix + " " + what + ": " + connectAgain
+	ev.Err = false // the user's doing, not a failure
+	return ev
 }
 
 func errString(err error) string {
