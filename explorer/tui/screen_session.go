@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
@@ -683,6 +684,12 @@ func (s *sessionScreen) newConnection() {
 	s.connecting = false
 	s.mu.Unlock()
 	s.setPage("connect")
+	// Always the first field, wherever the form's focus was left: Tab,
+	// Tab, Enter must do the same thing every time. Form.SetFocus marks
+	// the field focused on its own; only the app may give it the keys
+	// (tview hands keys to whatever says it has the focus, even hidden).
+	s.form.form.SetFocus(0)
+	s.form.preset.Blur()
 	s.a.showSession()
 	if s.a.hostedSession() {
 		// Beside a lesson the picker of lab sessions stands for the form:
@@ -859,7 +866,7 @@ func newConnectForm(a *App, onGo func(Target)) *connectForm {
 		AddButton("Teacher's lab…", func() { a.labHostDialog() })
 	f.form.SetBorder(true).SetTitle(" connect ").SetTitleAlign(tview.AlignLeft)
 	f.root = tview.NewFlex().SetDirection(tview.FlexRow).
-		AddItem(f.intro, 2, 0, false).
+		AddItem(f.intro, 3, 0, false).
 		AddItem(f.form, 0, 1, true)
 	f.preset.SetCurrentOption(0)
 	f.form.SetFocus(f.form.GetFormItemCount()) // the Connect button: Enter goes
@@ -918,13 +925,18 @@ func (f *connectForm) setIntro() {
 	a := f.a
 	k := func(s string) string { return a.th.tag("label") + s + a.th.reset() }
 	where := "the lab (a practice mail server here)"
+	// The lab's practice users (README, "The lab's defaults"), so that a
+	// login typed by hand is not a guess.
+	logins := "Practice logins: " + k("alice") + " / wonderland, " + k("bob") + " / builder (the presets fill them in)"
 	if f.remote != "" {
 		where = "the teacher's lab at " + tview.Escape(f.remote)
+		logins = "Log in with the account and password your teacher gave you."
 	} else if f.a.opts.NoLab || f.a.opts.StartLab == nil {
 		where = "the server in the form (no lab here: --no-lab)"
+		logins = ""
 	}
 	f.intro.SetText(a.th.tag("title") + "postlab" + a.th.reset() + " runs real SMTP and POP3 sessions and explains every line, with its RFC.\n" +
-		k("Enter") + " connects to " + where + " · " + k("Tab") + " moves · " + k("?") + " help")
+		k("Enter") + " connects to " + where + " · " + k("Tab") + " moves · " + k("?") + " help\n" + logins)
 }
 
 func (f *connectForm) labChanged(l Lab) {
@@ -992,6 +1004,87 @@ func (p *pasteLines) PasteHandler() func(string, func(tview.Primitive)) {
 		}
 		inner(lines[len(lines)-1], setFocus)
 	}
+}
+
+// Draw draws the command line, then covers the secret a typed line
+// carries (PASS's argument, AUTH's initial response) with '*': the line is
+// sent as typed, only the screen hides it.
+func (p *pasteLines) Draw(screen tcell.Screen) {
+	p.InputField.Draw(screen)
+	text := p.GetText()
+	k := secretStart(text)
+	if k < 0 {
+		return
+	}
+	x, y, w, h := p.GetInnerRect()
+	if h < 1 {
+		return
+	}
+	// The field scrolls a long line: find which part of the text each
+	// cell shows by matching the cells against the text.
+	var xs []int
+	var shown []rune
+	for cx := x + tview.TaggedStringWidth(p.GetLabel()); cx < x+w; {
+		r, _, _, cw := screen.GetContent(cx, y)
+		xs, shown = append(xs, cx), append(shown, r)
+		cx += max(1, cw)
+	}
+	t := []rune(text)
+	from := utf8.RuneCountInString(text[:k])
+	mask := make([]bool, len(shown))
+	matched := false
+	for off := 0; off <= len(t); off++ {
+		ok := true
+		for i, r := range shown {
+			if j := off + i; j < len(t) && r != t[j] || j >= len(t) && r != ' ' && r != 0 {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		matched = true // every reading that fits is masked: never too little
+		for i := range shown {
+			if j := off + i; j >= from && j < len(t) {
+				mask[i] = true
+			}
+		}
+	}
+	for i, cx := range xs {
+		if mask[i] || !matched && shown[i] != ' ' && shown[i] != 0 {
+			_, _, st, _ := screen.GetContent(cx, y)
+			screen.SetContent(cx, y, '*', nil, st)
+		}
+	}
+}
+
+// secretStart is where the secret of a typed line begins: the argument of
+// PASS (RFC 1939 §7), the initial response of AUTH (RFC 4954 §4, RFC 5034
+// §4); -1 when the line has none, or holds the app's own placeholder.
+func secretStart(line string) int {
+	words := 1 // PASS: the secret is the second word
+	verb, _, _ := strings.Cut(strings.TrimLeft(line, " "), " ")
+	switch strings.ToUpper(verb) {
+	case "PASS":
+	case "AUTH":
+		words = 2
+	default:
+		return -1
+	}
+	i := len(line) - len(strings.TrimLeft(line, " "))
+	for n := 0; n < words; n++ {
+		j := strings.IndexByte(line[i:], ' ')
+		if j < 0 {
+			return -1
+		}
+		i += j
+		i += len(line[i:]) - len(strings.TrimLeft(line[i:], " "))
+	}
+	if rest := strings.TrimSpace(line[i:]); rest == "" || rest == passwordPlaceholder || rest == credentialsPlaceholder {
+		return -1
+	}
+	return i
 }
 
 // carriesSecret reports whether a typed line holds a password or a SASL

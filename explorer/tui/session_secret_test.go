@@ -1,0 +1,118 @@
+package tui
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+
+	"postlab/explorer"
+)
+
+// A password typed by hand is masked on the command line and sent as
+// typed.
+func TestTypedSecretsAreMaskedOnTheCommandLine(t *testing.T) {
+	var fs *fakeSession
+	o := fakeOptions(newFakeLab(), &fs)
+	o.Connect = &Target{Proto: explorer.POP3, Host: "127.0.0.1", Port: 2110, Security: Plain}
+	h := startApp(t, o, 80, 24)
+	h.waitFor("S: +OK POP3 ready")
+	h.line("USER bob")
+	h.waitLast("+OK")
+	h.typ("PASS builder")
+	s := h.waitFor("> PASS *******")
+	if strings.Contains(s, "builder") {
+		t.Fatalf("the password shows while typed:\n%s", s)
+	}
+	h.key(tcell.KeyLeft) // editing inside it shows nothing either
+	h.key(tcell.KeyLeft)
+	h.typ("XY")
+	h.waitCmd("PASS buildXYer")
+	if s := h.waitFor("> PASS *********"); strings.Contains(s, "build") {
+		t.Fatalf("the password shows while edited:\n%s", s)
+	}
+	h.key(tcell.KeyEnter)
+	h.waitFor("C: PASS buildXYer") // the fake server does not mask; explorer does
+
+	// A long initial response that scrolls the field.
+	long := base64.StdEncoding.EncodeToString([]byte("\x00alice\x00" + strings.Repeat("wonderland", 8)))
+	h.typ("AUTH PLAIN " + long)
+	h.waitCmd("AUTH PLAIN " + long)
+	s = h.waitFor("*****")
+	for i := 0; i+6 <= len(long); i++ {
+		if strings.Contains(s, long[i:i+6]) {
+			t.Fatalf("a piece of the credentials shows (%q):\n%s", long[i:i+6], s)
+		}
+	}
+	for _, c := range []struct {
+		line string
+		want int
+	}{
+		{"PASS x", 5}, {"  pass   x y", 9}, {"PASS", -1}, {"PASS ", -1}, {"PASS ••••", -1},
+		{"AUTH PLAIN", -1}, {"AUTH PLAIN <credentials>", -1}, {"auth plain AGEAYg==", 11}, {"AUTH LOGIN  dXNlcg==", 12},
+		{"USER bob", -1}, {"APOP bob 0123", -1},
+	} {
+		if got := secretStart(c.line); got != c.want {
+			t.Errorf("secretStart(%q) = %d, want %d", c.line, got, c.want)
+		}
+	}
+}
+
+// The connect form names the practice logins.
+func TestConnectFormNamesThePracticeLogins(t *testing.T) {
+	h := startApp(t, fakeOptions(newFakeLab(), nil), 80, 24)
+	h.waitFor("Practice logins: alice / wonderland, bob / builder", "Password")
+	o := fakeOptions(newFakeLab(), nil)
+	o.NoLab = true
+	h2 := startApp(t, o, 80, 24)
+	if s := h2.waitFor("Password"); strings.Contains(s, "wonderland") {
+		t.Errorf("without a lab the form offers the practice logins:\n%s", s)
+	}
+}
+
+// Ctrl-N always lands on the form's first field, wherever its focus was.
+func TestNewConnectionFocusesTheFirstField(t *testing.T) {
+	var fs *fakeSession
+	h := startApp(t, fakeOptions(newFakeLab(), &fs), 80, 24)
+	h.waitFor("lab: smtp")
+	focused := func() (int, int) {
+		type pos struct{ item, button int }
+		ch := make(chan pos, 1)
+		h.app.tv.QueueUpdate(func() {
+			i, b := h.app.session.form.form.GetFocusedItemIndex()
+			ch <- pos{i, b}
+		})
+		p := <-ch
+		return p.item, p.button
+	}
+	for _, leave := range []string{"button", "port"} {
+		if leave == "port" {
+			// Connect from the Port field: the form keeps its focus there.
+			h.app.tv.QueueUpdateDraw(func() {
+				h.app.session.form.form.SetFocus(3)
+				h.app.tv.SetFocus(h.app.session.form.form)
+			})
+		}
+		h.key(tcell.KeyEnter) // connects from the button or the field
+		h.waitFor("S: 220")
+		h.waitFocus(h.app.session.cmd, "the command line")
+		h.key(tcell.KeyCtrlN)
+		h.waitFor("Server ")
+		deadline := time.Now().Add(5 * time.Second)
+		for i, b := focused(); (i != 0 || b != -1) && time.Now().Before(deadline); i, b = focused() {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if i, b := focused(); i != 0 || b != -1 {
+			t.Fatalf("after connecting from the %s, Ctrl-N focuses item %d, button %d", leave, i, b)
+		}
+		h.waitFocus(h.app.session.form.preset, "the Server field")
+		// Back to the Connect button for the next round.
+		h.app.tv.QueueUpdateDraw(func() {
+			f := h.app.session.form.form
+			f.SetFocus(f.GetFormItemCount())
+			h.app.tv.SetFocus(f)
+		})
+	}
+}
