@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -189,6 +190,7 @@ type Lab struct {
 	users    *Users
 	hub      *TraceHub
 	tls      *tlsMaterial
+	dkimKey  *rsa.PrivateKey // signs submitted mail; published by the DNS zone
 	limiter  ipLimiter
 	addrs    map[string]string
 	loopback bool

@@ -2,12 +2,10 @@ package lab
 
 import (
 	"context"
-	"crypto/rsa"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
@@ -26,13 +24,8 @@ const DKIMSelector = "lab"
 // sockets bound by Start.
 func (l *Lab) startOthers(b *bound) error {
 	// Everything that can fail comes before anything starts serving.
-	var key *rsa.PrivateKey
-	if b.dnsTCP != nil {
-		var err error
-		key, err = labdns.LoadOrCreateDKIMKey(filepath.Join(l.cfg.DataDir, "dkim", DKIMSelector+".key"))
-		if err != nil {
-			return fmt.Errorf("dkim key: %w", err)
-		}
+	if err := l.loadDKIMKey(b); err != nil {
+		return err
 	}
 	for _, p := range []struct {
 		name string
@@ -77,7 +70,7 @@ func (l *Lab) startOthers(b *bound) error {
 			IPv4:         zoneIP(l.addrs[ListenerSMTP]),
 			Ports:        l.ports(),
 			DKIMSelector: DKIMSelector,
-			DKIMKey:      &key.PublicKey,
+			DKIMKey:      &l.dkimKey.PublicKey,
 			Trace:        l.dnsTracer(),
 		}}
 		l.startDNS(b.dnsTCP, b.dnsUDP)

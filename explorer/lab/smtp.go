@@ -400,6 +400,12 @@ func (s *session) Data(r io.Reader) error {
 		sf.abort()
 		return err
 	}
+	if s.cs.sl.submission && s.user != "" {
+		if sf, err = s.sign(sf, first, prefix, bodyStart); err != nil {
+			l.logf("store: %v", err)
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Cannot store the message now; try again later"}
+		}
+	}
 
 	var outbox *spoolFile
 	if len(s.local) > 0 && len(s.outside) > 0 {
@@ -459,6 +465,44 @@ func (s *session) Data(r io.Reader) error {
 	// A 250 carried as an SMTPError lets the reply say what happened.
 	return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0},
 		Message: fmt.Sprintf("OK id=%s: %s", id, strings.Join(parts, "; "))}
+}
+
+// sign DKIM-signs a submitted message (see dkim.go). sf holds prefix and
+// the message from bodyStart on; a signed message is written again, as
+// prefix, signature and message, to a new file of mailbox, and sf is
+// dropped: the signature needs the whole body, and it goes below the
+// lab's own fields and above the message. Why a message stays unsigned goes
+// to the trace; it is then stored as it is.
+func (s *session) sign(sf *spoolFile, mailbox, prefix string, bodyStart int64) (*spoolFile, error) {
+	l := s.cs.lab
+	if l.dkimKey == nil {
+		s.cs.tr.note("not DKIM-signed: the lab has no DKIM key")
+		return sf, nil
+	}
+	if err := sf.w.Flush(); err != nil {
+		sf.abort()
+		return nil, err
+	}
+	sig, why := dkimSign(l.dkimKey, l.cfg.Domain, io.NewSectionReader(sf.f, bodyStart, sf.size-bodyStart), sf.size-bodyStart)
+	if sig == "" {
+		s.cs.tr.note("not DKIM-signed: %s", why)
+		return sf, nil
+	}
+	signed, err := l.store.create(mailbox)
+	if err == nil {
+		io.WriteString(signed, prefix+sig)
+		_, err = io.Copy(signed, io.NewSectionReader(sf.f, bodyStart, sf.size-bodyStart))
+	}
+	sf.abort()
+	if err != nil {
+		if signed != nil {
+			signed.abort()
+		}
+		return nil, err
+	}
+	s.cs.tr.note("DKIM-signed with d=%s s=%s (a=rsa-sha256, c=relaxed/relaxed, h=%s): a receiver verifies it with the key at %s._domainkey.%s (RFC 6376 section 3.5)",
+		l.cfg.Domain, DKIMSelector, dkimTag(sig, "h"), DKIMSelector, l.cfg.Domain)
+	return signed, nil
 }
 
 // envelopeToHeader and envelopeFromHeader record an outbox message's
