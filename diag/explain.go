@@ -330,8 +330,9 @@ func fillExplanation(e *Explanation) {
 			reason = ""
 		}
 		// A specific code's own label beats wording patterns in its text
-		// (a provider's known wording excepted).
-		if byCode, specific := codeReason(e.EnhancedCode); specific && e.Provider == "" {
+		// (a provider's known wording excepted, and a code for replies to
+		// AUTH whose text is about a refused message).
+		if byCode, specific := codeReason(e.EnhancedCode); specific && e.Provider == "" && !(authOnlyStatus(e.EnhancedCode) && textNamesMessageCause(text)) {
 			reason = byCode
 		}
 		if reason != "" && reason != BounceUndefined {
@@ -345,7 +346,7 @@ func fillExplanation(e *Explanation) {
 			e.Reason = BounceNetworkError
 		}
 	}
-	if grey == greyWeak && e.Provider == "" && (e.Reason == "" || e.Reason == BounceOnHold || e.Reason == BounceSystemError) {
+	if grey == greyWeak && e.Provider == "" && (e.Reason == "" || e.Reason == BounceOnHold || e.Reason == BounceSystemError) && !isLoginReply(e, text) {
 		explainGreylisting(e, false)
 		return
 	}
@@ -353,7 +354,16 @@ func fillExplanation(e *Explanation) {
 	case tooManyRecipients(e, text):
 		explainTooManyRecipients(e, class)
 	case isLoginReply(e, text):
-		explainLogin(e, class, reply, enh, haveReply, haveEnh)
+		explainLogin(e, class, text, reply, enh, haveReply, haveEnh)
+	case (authOnlyStatus(e.EnhancedCode) || authReplyCodes[e.ReplyCode]) && (e.Provider != "" && messageCauses[e.Reason] || textNamesMessageCause(text)):
+		// The code answers AUTH, the text is about a message: the text's
+		// story is told above and below; the code's stays a detail.
+		entry, code := enh, e.EnhancedCode
+		if !authOnlyStatus(e.EnhancedCode) || !haveEnh {
+			entry, code = reply, strconv.Itoa(e.ReplyCode)
+		}
+		e.Details = removeRef(e.Details, joinTitle(entry))
+		e.Details = append(e.Details, "Formally, "+code+" means \""+strings.TrimPrefix(entry.Title, code+" ")+"\", a reply to AUTH (RFC 4954 §6); here the server uses it for a refused message, and its text says why.")
 	case e.ReplyCode == 500 || e.ReplyCode == 502 || e.ReplyCode == 503 || e.ReplyCode == 504:
 		e.Fault = "client"
 		e.NextStep = "This refuses one command (unknown, not offered here, or sent at the wrong moment), not the message: nothing is queued or bounced because of it. The software that sent the command must change it; repeating it unchanged fails again."

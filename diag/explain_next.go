@@ -93,9 +93,56 @@ var reLoginText = regexp.MustCompile(`(?i)\bauth\b|\bauth(entication)? (failed|f
 // 4.7.26 (SPF/DKIM "authentication"), is about the message.
 var loginStatus = map[string]bool{"": true, "4.7.0": true, "4.7.8": true, "4.7.9": true, "4.7.11": true, "4.7.12": true, "4.5.6": true, "4.3.0": true}
 
+// reTLSFirst: wording that asks for TLS before the command, as RFC 3207 §4
+// words it ("530 5.7.0 Must issue a STARTTLS command first").
+var reTLSFirst = regexp.MustCompile(`(?i)must issue a starttls|starttls( command)? first|(starttls|\btls|\bssl|encryption) (is |are )?(required|needed|mandatory)|must (use|start|issue) (tls|ssl|starttls|encryption)|requires? (a )?(tls|ssl|starttls|encrypted|secure) (connection|session)`)
+
+// reAppPassword and reWebLogin are providers' words for a login refused
+// because of the account's security settings (Gmail's 534 5.7.9 and
+// 534 5.7.14), not because of the mechanism.
+var (
+	reAppPassword = regexp.MustCompile(`(?i)app(lication)?[- ]specific password|\bapp password`)
+	reWebLogin    = regexp.MustCompile(`(?i)log ?in via (your |a )?web ?browser|web login required|accounts\.google\.com/signin`)
+)
+
+// messageCauses are the labels whose wording concerns a message, its sender
+// or its recipient, never a login.
+var messageCauses = map[string]bool{
+	BouncePolicyViolation: true, BounceAuthFailure: true, BounceSpamDetected: true, BounceBlocked: true,
+	BounceBadReputation: true, BounceUserUnknown: true, BounceMailboxFull: true, BounceMesgTooBig: true,
+	BounceNoRelaying: true, BounceRejected: true, BounceFiltered: true, BounceVirusDetected: true,
+	BounceRequirePTR: true, BounceNotCompliantRFC: true, BounceContentError: true, BounceHostUnknown: true,
+	BounceSuspend: true, BounceNotAccept: true, BounceExceedLimit: true, BounceHasMoved: true,
+}
+
+// textNamesMessageCause: the reply's own words name a cause of a refused
+// message (a policy, SPF/DKIM, a block) and say nothing of a login, so
+// they decide over a code that formally answers AUTH.
+func textNamesMessageCause(text string) bool {
+	if strings.TrimSpace(text) == "" || reLoginText.MatchString(text) || reTLSFirst.MatchString(text) {
+		return false
+	}
+	return messageCauses[classifyBounce("", 0, text)]
+}
+
+// authOnlyStatus are the enhanced codes RFC 4954 §6 defines for replies to
+// AUTH.
+func authOnlyStatus(status string) bool {
+	switch status {
+	case "5.7.8", "5.7.9", "5.7.11", "5.7.12", "4.7.8", "4.7.9", "4.7.11", "4.7.12":
+		return true
+	}
+	return false
+}
+
 // isLoginReply: a reply to AUTH (RFC 4954 §6), or the 530/538 that demand a
-// login or TLS first.
+// login or TLS first. A provider's rule about a message, or text naming a
+// message's cause, decides over the code: Yahoo answers a message refused
+// by policy with 554 5.7.9.
 func isLoginReply(e *Explanation, text string) bool {
+	if e.Provider != "" && messageCauses[e.Reason] || textNamesMessageCause(text) {
+		return false
+	}
 	switch e.ReplyCode {
 	case 432, 530, 534, 535, 538:
 		return true
@@ -114,7 +161,10 @@ func isLoginReply(e *Explanation, text string) bool {
 
 // explainLogin: a refused login is no delivery failure: nothing is queued
 // or bounced; the person at the mail program fixes the account settings.
-func explainLogin(e *Explanation, class int, reply, enh codeEntry, haveReply, haveEnh bool) {
+// A provider's rule keeps its meaning, fix and fault; wording that names
+// the requirement (STARTTLS first, an app password) decides over the
+// code's registry meaning, which stays among the details.
+func explainLogin(e *Explanation, class int, text string, reply, enh codeEntry, haveReply, haveEnh bool) {
 	e.Refs = removeRef(e.Refs, "RFC 5321 §4.5.4.1")
 	e.Refs = removeRef(e.Refs, "RFC 3464")
 	addRef(e, "RFC 4954 §6")
@@ -128,6 +178,23 @@ func explainLogin(e *Explanation, class int, reply, enh codeEntry, haveReply, ha
 			e.Details = removeRef(e.Details, joinTitle(enh))
 		}
 	}
+	// A refused login is a security error, whatever words of the text
+	// ("try again later") the classifier saw; STARTTLS first is its own.
+	if e.Provider == "" {
+		e.Reason = BounceSecurityError
+		if class == 5 && reTLSFirst.MatchString(text) && e.ReplyCode != 538 && e.EnhancedCode != "5.7.11" {
+			e.Reason = BounceFailedSTARTTLS
+		}
+	}
+	provFix, provFault := e.Fix, e.Fault
+	defer func() {
+		if e.Provider != "" && provFix != "" {
+			e.Fix = provFix
+			if provFault != "" && provFault != "unknown" {
+				e.Fault = provFault
+			}
+		}
+	}()
 	if class == 4 {
 		e.Fault = "server"
 		e.NextStep = "A temporary failure of the login on the server's side: the user name and password may well be right. Try to log in again in a few minutes; this answers a login, so nothing is queued or bounced."
@@ -135,6 +202,35 @@ func explainLogin(e *Explanation, class int, reply, enh codeEntry, haveReply, ha
 		return
 	}
 	e.Fault = "client"
+	// The text names what the server wants.
+	textSaid := func(meaning string) {
+		if e.Provider != "" {
+			return
+		}
+		formal := strings.TrimSuffix(e.Meaning, ".")
+		e.Meaning = meaning
+		if formal != "" {
+			e.Details = append(e.Details, "Formally, "+formal+". The server's text names the cause, and it decides.")
+		}
+	}
+	switch {
+	case reTLSFirst.MatchString(text) && e.ReplyCode != 538 && e.EnhancedCode != "5.7.11":
+		textSaid("The server accepts this command only on an encrypted connection: the client must send STARTTLS first (RFC 3207 §4 words this reply \"530 5.7.0 Must issue a STARTTLS command first\").")
+		addRef(e, "RFC 3207 §4")
+		e.NextStep = "The server takes no login and no mail on an unencrypted connection, so nothing was sent and nothing bounces. The client must send STARTTLS, repeat EHLO inside TLS and then log in or send (RFC 3207 §4); the same command without TLS fails again."
+		e.Fix = "Turn on STARTTLS: in the mail program's outgoing (SMTP) server settings choose STARTTLS on port 587, or SSL/TLS on port 465; a mail server that delivers here must be set to use STARTTLS."
+		return
+	case reAppPassword.MatchString(text):
+		textSaid("The account has 2-step verification (or a similar protection), so the normal password is not accepted for SMTP: the server wants an app password.")
+		e.NextStep = "This answers a login (AUTH), not a message: nothing is queued and nothing bounces. The same password will fail again."
+		e.Fix = "Create an app password in the account's security settings and enter it in the mail program instead of the normal password (or use a mail program that signs in with OAuth)."
+		return
+	case reWebLogin.MatchString(text):
+		textSaid("The provider blocked this sign-in as unusual (a new device, place or program) until you confirm it in a web browser.")
+		e.NextStep = "This answers a login (AUTH), not a message: nothing is queued and nothing bounces. Logins keep failing until the sign-in is confirmed."
+		e.Fix = "Log in to the account in a web browser, confirm the blocked sign-in if asked, then try again in the mail program; an app password or OAuth sign-in avoids it."
+		return
+	}
 	switch {
 	case e.ReplyCode == 530 || e.EnhancedCode == "5.7.0" && e.ReplyCode == 0:
 		e.NextStep = "The server wants a login before it takes mail from this client, so nothing was sent and nothing bounces. The mail program must log in first (SMTP authentication, after STARTTLS on port 587 or over TLS on port 465)."

@@ -37,7 +37,7 @@ var (
 	// Gmail's own phrases count too: a log often keeps only the first line
 	// of its multi-line replies, without the final "gsmtp".
 	needGmail     = regexp.MustCompile(`gsmtp|google|gmail|our system has detected|the email account that you tried to reach`)
-	needMicrosoft = regexp.MustCompile(`outlook|microsoft|hotmail|office ?365|exchange|resolver\.|\.prod\.|protection\.|\(as[0-9]{3,}\)|\(s[0-9]{4,}\)|rate limited due to ip reputation`)
+	needMicrosoft = regexp.MustCompile(`outlook|microsoft|hotmail|office ?365|exchange|resolver\.|\.prod\.|protection\.|\(as[0-9]{3,}\)|\bas\([0-9]{3,}\)|\(s[0-9]{4,}\)|rate limited due to ip reputation`)
 	needYahoo     = regexp.MustCompile(`yahoo|aol|ymail|\[(ts|tss|bl|pw)[0-9]+\]`)
 )
 
@@ -73,7 +73,7 @@ var providerRules = []providerRule{
 	gated(needGmail, withPattern(gmailUnauthenticated, `5\.7\.26.*(unauthenticated|authentication|dmarc|spf|dkim)`)),
 	gmailPTR,
 	gated(needGmail, withPattern(gmailPTR, `5\.7\.25|does not have a ptr record`)),
-	gated(needGmail, prov("Gmail", "rate limit (4.7.28 / 4.7.0 unusual rate)", `(4\.7\.28|4\.7\.0).*(unusual rate|rate limit|rate-limited|too many)|unusual rate of unsolicited mail`,
+	gated(needGmail, prov("Gmail", "rate limit (4.7.28 / 4.7.0 unusual rate)", `(4\.7\.28|4\.7\.0).*(unusual rate|rate limit|rate-limited|too many (messages|mails|emails|recipients))|unusual rate of unsolicited mail`,
 		BounceBadReputation, "sender-server",
 		"Gmail is temporarily rate-limiting mail from your IP or domain because of an unusual volume or spam complaints.",
 		"Slow down and keep retrying; check Google Postmaster Tools for your domain's spam rate (keep it under 0.3%), authenticate all mail and send only to people who asked for it.",
@@ -170,11 +170,26 @@ var providerRules = []providerRule{
 		"Outlook.com requires high-volume senders to pass SPF, DKIM and DMARC.",
 		"Publish SPF, DKIM and DMARC for the sending domain (alignment with the From domain).",
 		refMSNDR),
-	gated(needMicrosoft, prov("Microsoft", "5.7.520 / 5.7.511 banned", `5\.7\.5(11|12|20)`,
+	gated(needMicrosoft, prov("Microsoft", "5.7.511 banned sender", `5\.7\.511|access denied, banned sender`,
 		BounceBlocked, "sender-server",
-		"Microsoft blocked the message: the sender is banned or the message was judged malicious.",
+		"Microsoft blocked the message: the sending IP or sender is banned.",
 		"Use the delist portal or Microsoft sender support with the full NDR.",
 		refMSDelist)),
+	gated(needMicrosoft, prov("Microsoft", "5.7.512 not RFC 5322 compliant", `5\.7\.512|must be rfc 5322 section 3\.6\.2 compliant`,
+		BounceNotCompliantRFC, "sender",
+		"Microsoft refused a message whose From header is missing or malformed (RFC 5322 §3.6.2).",
+		"Fix the program that builds the message so that it writes one valid From header (a display name and an address in angle brackets, or a bare address).",
+		refMSNDR)),
+	prov("Microsoft", "5.7.520 external forwarding not allowed", `5\.7\.520|does not allow external forwarding`,
+		BouncePolicyViolation, "sender-server",
+		"Microsoft 365 did not forward the message to an outside address: the forwarding mailbox's organisation forbids automatic external forwarding (its outbound spam policy).",
+		"Whoever set up the forwarding must ask their Microsoft 365 administrator to allow automatic external forwarding for the mailbox, or stop forwarding; the original message reached the mailbox itself.",
+		refMSNDR),
+	prov("Microsoft", "5.7.60 no Send As permission", `5\.7\.60\b|does not have permissions to send as this sender`,
+		BounceSecurityError, "sender",
+		"The account that logged in may not send with this From address (it lacks the Send As permission for it).",
+		"Send from the account's own address, or have the administrator grant the account Send As permission for that address.",
+		refMSNDR),
 	gated(needMicrosoft, prov("Microsoft", "5.4.14 / 5.4.6 routing loop", `5\.4\.(14|6).*(hop count|loop)|hop count exceeded`,
 		BounceNetworkError, "recipient-server",
 		"The message went round in a loop between mail servers (forwarding or MX/connector misconfiguration).",
@@ -191,7 +206,7 @@ var providerRules = []providerRule{
 		"Ask the group owner to allow external senders.",
 		refMSNDR),
 	prov("Microsoft", "5.7.57 client not authenticated", `5\.7\.57|client was not authenticated to send anonymous mail`,
-		BounceSecurityError, "sender",
+		BounceSecurityError, "client",
 		"The Microsoft 365 submission server requires login before you send.",
 		"Turn on SMTP authentication in your client (port 587, STARTTLS) and make sure SMTP AUTH is enabled for the mailbox.",
 		refMSNDR),
@@ -202,6 +217,16 @@ var providerRules = []providerRule{
 		refMSNDR)),
 
 	// Yahoo / AOL.
+	prov("Yahoo", "[TS03] / [TSS09] permanently deferred", `(\[ts03\]|\[tss09\]|yahoo|aol).*permanently deferred|permanently deferred.*retrying will not succeed`,
+		BounceBlocked, "sender-server",
+		"Yahoo/AOL refuses all mail from your IP for good, although the reply code is a temporary one: its own text says retrying will not succeed.",
+		"Stop relying on retries: the queued messages will not get through from this IP. Find out why the IP is blocked (complaints, spam traps, a compromised account), fix it, and ask Yahoo Sender Hub for a review; meanwhile send from another IP with a good reputation.",
+		refYahoo),
+	prov("Yahoo", "5.7.9 unauthenticated sender", `5\.7\.9.*(sender is unauthenticated|requires all senders to authenticate)|(yahoo|aol) requires all senders to authenticate`,
+		BounceAuthFailure, "sender-server",
+		"Yahoo/AOL refused the message because neither SPF nor DKIM passed for it (required of every sender since 2024).",
+		"Publish SPF for every server that sends as your domain and sign with DKIM aligned with the From domain; check with `postlab diag DOMAIN` and `postlab headers` on a copy sent to yourself.",
+		refYahoo),
 	prov("Yahoo", "TSS04 deferred for volume or complaints", `\btss0[1-9]\b|temporarily deferred due to (unexpected volume or )?user complaints`,
 		BounceBlocked, "sender-server",
 		"Yahoo/AOL is deferring mail from your IP because of unusual volume or user complaints.",
@@ -280,6 +305,11 @@ var providerRules = []providerRule{
 		"Look up the IP at ipcheck.proofpoint.com and request delisting, or ask the recipient's admin for an exception.",
 		"https://ipcheck.proofpoint.com"),
 	// Amazon SES.
+	prov("Amazon SES", "SES identity not verified", `email address is not verified|identities failed the check in region`,
+		BounceRejected, "sender",
+		"Amazon SES refused to send: the sender address or domain (and, while the account is in the SES sandbox, the recipient too) is not verified in this AWS region.",
+		"Verify the From address or domain in the SES console of the region named; while in the sandbox, verify the recipients too or request production access.",
+		"https://docs.aws.amazon.com/ses/latest/dg/verify-addresses-and-domains.html"),
 	prov("Amazon SES", "SES suppression list", `suppression list|address is on the (account-level )?suppression list|amazonses.*suppress`,
 		BounceUserUnknown, "sender",
 		"Amazon SES did not send to this address because it is on the suppression list (it hard-bounced or complained before).",
