@@ -658,6 +658,9 @@ func (a *App) currentHints() []Hint {
 	if c := a.confirm; c != nil && a.dialog == c.name {
 		return []Hint{{"y", c.yesLabel, func() { a.answerConfirm(true) }}, {"any other key", "no", func() { a.answerConfirm(false) }}}
 	}
+	if a.dialog == "help" {
+		return []Hint{{"Esc", "close", a.closeDialog}, {"↑↓ PgUp/PgDn", "scroll", nil}, {"^C", "quit", a.Stop}}
+	}
 	if a.dialog != "" {
 		return []Hint{{"Esc", "close", a.closeDialog}, {"Tab", "next field", nil}, {"^C", "quit", a.Stop}}
 	}
@@ -1002,28 +1005,150 @@ func (a *App) liveSession() (Target, bool) {
 // Dialog is the name of the open dialog ("" when none).
 func (a *App) Dialog() string { return a.dialog }
 
+// helpSection is one part of the help: its keys, then notes in prose.
+type helpSection struct {
+	title string
+	keys  [][2]string // key, what it does
+	notes []string
+}
+
+// helpSections are every key of the app, screen by screen.
+var helpSections = []helpSection{
+	{"Everywhere", [][2]string{
+		{"1-6", "switch screen outside text fields (also click the tabs)"},
+		{"Alt+1-6", "switch screen anywhere, text fields included"},
+		{"Tab, Shift-Tab", "move between panes"},
+		{"Esc", "cancel running network work / leave a field / close a dialog"},
+		{"?, F1", "this help"},
+		{"q", "quit (stops the lab); asks first while a session, a lab client or a diagnose run is live"},
+		{"Ctrl-C", "quit at once, without asking"},
+		{"L", "start the lab on free ports when its own are taken"},
+		{"mouse", "click to focus and select, wheel to scroll"},
+	}, nil},
+	{"Session", [][2]string{
+		{"Enter", "send the command line (connect from the form)"},
+		{"Up/Down", "command history"},
+		{"Tab", "complete a command valid now (empty line: next pane)"},
+		{"Ctrl-P", "pick from the palette of next commands (or click it)"},
+		{"Ctrl-O", "compose a message for DATA (dot-stuffing shown)"},
+		{"Ctrl-S", "save the transcript (text or JSON Lines)"},
+		{"Ctrl-N", "new connection"},
+		{"Teacher's lab…", "(connect form) use a classroom lab instead of your own"},
+	}, []string{"In the trace: Up/Down j/k PgUp/PgDn Home/End g/G move; the notes follow."}},
+	{"Mailboxes", [][2]string{
+		{"Enter, click", "open a mailbox, then a message"},
+		{"r", "raw / parsed"},
+	}, nil},
+	{"Server log", nil, []string{"The lab's side of every session, live; move as in the trace."}},
+	{"Diagnose", [][2]string{
+		{"Enter", "run the checks for the domain or address typed"},
+		{"Esc", "stop them"},
+	}, nil},
+	{"Lessons", [][2]string{
+		{"Enter", "open a lesson beside a session; Tab moves between them"},
+		{"n / p", "next / previous step"},
+		{"h", "reveal the next hint"},
+		{"a", "answer the step's question"},
+		{"r", "reset my lab mailbox for this lesson"},
+		{"s", "set the lab up for this step (fault scenario, DNS)"},
+		{"l", "back to the list"},
+		{"PgUp/PgDn", "scroll the lesson, also from the command line"},
+		{"Alt+letter", "the same from the command line; Esc leaves it"},
+	}, nil},
+	{"Troubleshoot", [][2]string{
+		{"Ctrl-R", "explain what is pasted"},
+		{"Ctrl-O", "open a file: type its path, then Enter"},
+	}, []string{"The fix comes first, then recipients, hops and authentication results as a tree."}},
+}
+
+// helpText lays the help out for a width: one column of keys as wide as
+// the longest key, descriptions wrapped under their own column.
+func helpText(th theme, width int) []string {
+	keyW := 0
+	for _, s := range helpSections {
+		for _, k := range s.keys {
+			keyW = max(keyW, runewidth.StringWidth(k[0]))
+		}
+	}
+	const indent = 2
+	descCol := indent + keyW + 2
+	if width-descCol < 20 {
+		descCol = indent + 2 // too narrow: descriptions under their keys
+	}
+	pad := strings.Repeat(" ", descCol)
+	var out []string
+	for i, s := range helpSections {
+		if i > 0 {
+			out = append(out, "")
+		}
+		out = append(out, th.tag("title")+tview.Escape(s.title)+th.reset())
+		for _, k := range s.keys {
+			desc := tview.WordWrap(k[1], max(10, width-descCol))
+			key := strings.Repeat(" ", indent) + k[0]
+			if kw := runewidth.StringWidth(key); kw+2 <= descCol {
+				out = append(out, tview.Escape(key)+strings.Repeat(" ", descCol-kw)+tview.Escape(desc[0]))
+				desc = desc[1:]
+			} else {
+				out = append(out, tview.Escape(key))
+			}
+			for _, d := range desc {
+				out = append(out, pad+tview.Escape(d))
+			}
+		}
+		for _, n := range s.notes {
+			for _, l := range tview.WordWrap(n, max(10, width-indent)) {
+				out = append(out, strings.Repeat(" ", indent)+tview.Escape(l))
+			}
+		}
+	}
+	return out
+}
+
+// helpView is the help text, laid out at its width, with a mark on its
+// bottom border while more of it is out of sight.
+type helpView struct {
+	*tview.TextView
+	th    theme
+	lastW int
+	lines int
+}
+
+func (h *helpView) Draw(screen tcell.Screen) {
+	_, _, w, ht := h.GetInnerRect()
+	if w != h.lastW {
+		h.lastW = w
+		lines := helpText(h.th, w)
+		h.lines = len(lines)
+		h.SetText(strings.Join(lines, "\n"))
+	}
+	if h.lines > ht {
+		h.SetTitle(" keys (Esc closes) · ↑↓ PgUp/PgDn scroll ")
+	} else {
+		h.SetTitle(" keys (Esc closes) ")
+	}
+	h.TextView.Draw(screen)
+	if h.lines <= ht {
+		return
+	}
+	x, y, bw, bh := h.GetRect()
+	row, _ := h.GetScrollOffset()
+	mark := " ▼ more below (↓ PgDn) "
+	switch {
+	case row+ht >= h.lines:
+		mark = " ▲ more above (↑ PgUp) "
+	case row > 0:
+		mark = " ▲▼ more (↑↓ PgUp/PgDn) "
+	}
+	tview.Print(screen, h.th.tag("title")+mark+h.th.reset(), x+1, y+bh-1, bw-3, tview.AlignRight, tcell.ColorDefault)
+}
+
 func (a *App) showHelp() {
-	tv := tview.NewTextView().SetDynamicColors(true).SetWrap(true).SetWordWrap(true)
-	tv.SetBorder(true).SetTitle(" keys (Esc closes) ")
-	var b strings.Builder
-	t := a.th.tag("title")
-	r := a.th.reset()
-	fmt.Fprintf(&b, "%sEverywhere%s\n", t, r)
-	b.WriteString("  1-6             switch screen outside text fields (also click the tabs)\n  Alt+1-6         switch screen anywhere, text fields included\n  Tab, Shift-Tab   move between panes\n  Esc              cancel running network work / leave a field / close a dialog\n  ?, F1            this help\n  q               quit (stops the lab); asks first while a session, a lab\n                  client or a diagnose run is live\n  Ctrl-C          quit at once, without asking\n  mouse            click to focus and select, wheel to scroll\n\n")
-	fmt.Fprintf(&b, "%sSession%s\n", t, r)
-	b.WriteString("  Enter           send the command line (connect from the form)\n  Up/Down         command history\n  Tab             complete a command valid now (empty line: next pane)\n  Ctrl-P          pick from the palette of next commands (or click it)\n  Ctrl-O          compose a message for DATA (dot-stuffing shown)\n  Ctrl-S          save the transcript (text or JSON Lines)\n  Ctrl-N          new connection\n  Teacher's lab…  (connect form) use a classroom lab instead of your own\n  trace: Up/Down j/k PgUp/PgDn Home/End g/G move; the notes follow\n\n")
-	fmt.Fprintf(&b, "%sMailboxes%s\n", t, r)
-	b.WriteString("  Enter/click a mailbox, then a message;  r  raw / parsed\n\n")
-	fmt.Fprintf(&b, "%sServer log%s\n", t, r)
-	b.WriteString("  the lab's side of every session, live; move as in the trace\n\n")
-	fmt.Fprintf(&b, "%sDiagnose%s\n", t, r)
-	b.WriteString("  type a domain or address, Enter runs the checks; Esc cancels\n\n")
-	fmt.Fprintf(&b, "%sLessons%s\n", t, r)
-	b.WriteString("  Enter opens a lesson beside a session; Tab moves between them\n  n / p           next / previous step\n  h               reveal the next hint\n  a               answer the step's question\n  r               reset my lab mailbox for this lesson\n  s               set the lab up for this step (fault scenario, DNS)\n  l               back to the list\n  Alt+letter      the same from the command line; Esc leaves it\n\n")
-	fmt.Fprintf(&b, "%sTroubleshoot%s\n", t, r)
-	b.WriteString("  paste a reply line, a bounce or a whole message, then Ctrl-R;\n  or type a file path and Enter. The fix comes first, then the tree.\n")
-	tv.SetText(b.String())
-	a.showDialog("help", tv, 78, 30, tv)
+	hv := &helpView{TextView: tview.NewTextView().SetDynamicColors(true).SetWrap(false), th: a.th}
+	hv.SetBorder(true).SetTitle(" keys (Esc closes) ")
+	const width = 78
+	_, _, sw, _ := a.layers.GetRect()
+	lines := len(helpText(a.th, min(width, max(10, sw))-2))
+	a.showDialog("help", hv, width, lines+2, hv)
 }
 
 // boolFlag coalesces redraw requests.
