@@ -81,3 +81,61 @@ func (s *Session) explainTLS(err error, implicit bool) error {
 	// crypto/tls prefixes its errors with "tls: ", and so does ConnError.
 	return &explained{strings.TrimPrefix(err.Error(), "tls: "), err}
 }
+
+// WrongServiceError is a greeting from another protocol's server (a POP3
+// "+OK" on an SMTP session, an SMTP "220" on a POP3 one, an IMAP, SSH or
+// HTTP banner): the port is wrong, not the server. The session is closed
+// without sending anything more.
+type WrongServiceError struct {
+	Want Protocol // what the session speaks
+	Seen string   // "SMTP", "POP3", "IMAP", "SSH" or "HTTP"
+	Line string   // the greeting, printable
+}
+
+func (e *WrongServiceError) Error() string {
+	what := map[string]string{"SMTP": "an SMTP", "POP3": "a POP3", "IMAP": "an IMAP", "SSH": "an SSH", "HTTP": "a web (HTTP)"}[e.Seen]
+	usual := "SMTP submission is usually 587"
+	if e.Want == POP3 {
+		usual = "POP3 is usually 110, or 995 with --tls"
+	}
+	return fmt.Sprintf("this looks like %s server: wrong port? (%s)", what, usual)
+}
+
+// foreignGreeting names the protocol whose greeting line is, when it is
+// not want's: POP3 (RFC 1939 §4), SMTP (RFC 5321 §4.3.1), IMAP (RFC 9051
+// §7.1), SSH (RFC 4253 §4.2), HTTP (a status line, RFC 9112 §4).
+func foreignGreeting(line string, want Protocol) string {
+	switch {
+	case strings.HasPrefix(line, "SSH-"):
+		return "SSH"
+	case strings.HasPrefix(line, "HTTP/"):
+		return "HTTP"
+	case strings.HasPrefix(line, "* OK") || strings.HasPrefix(line, "* PREAUTH") || strings.HasPrefix(line, "* BYE"):
+		return "IMAP"
+	case want == SMTP && (strings.HasPrefix(line, "+OK") || strings.HasPrefix(line, "-ERR")):
+		return "POP3"
+	case want == POP3:
+		if _, err := ParseReplyLine(line); err == nil {
+			return "SMTP"
+		}
+	}
+	return ""
+}
+
+// wrongService checks a greeting that did not parse: another protocol's
+// is recorded as such, and the session is closed at once (a QUIT would be
+// a command of the wrong protocol). It returns nil for any other line.
+func (s *Session) wrongService(line string, st State) error {
+	if st.Phase != PhaseConnect {
+		return nil
+	}
+	seen := foreignGreeting(line, st.Proto)
+	if seen == "" {
+		return nil
+	}
+	err := &WrongServiceError{Want: st.Proto, Seen: seen, Line: printable(line)}
+	s.broken = err
+	s.emitWith(Event{Dir: Local, Line: "error: " + err.Error(), Err: true}, st)
+	s.Close()
+	return err
+}

@@ -197,6 +197,9 @@ func (c *POP3Session) readResponse(ctx context.Context, verb string, multi bool)
 	soft := c.checkLine(line, li, st)
 	r, err := ParsePOP3Status(line)
 	if err != nil {
+		if werr := c.wrongService(line, st); werr != nil {
+			return nil, werr
+		}
 		return nil, c.protoFail(err, st)
 	}
 	if r.Cont && st.Phase != PhaseAuth && verb != "AUTH" {

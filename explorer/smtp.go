@@ -137,6 +137,11 @@ func (c *SMTPSession) readReply(ctx context.Context) (*Reply, error) {
 		}
 		rl, err := ParseReplyLine(line)
 		if err != nil {
+			if len(lines) == 0 {
+				if werr := c.wrongService(line, st); werr != nil {
+					return nil, werr
+				}
+			}
 			return nil, c.protoFail(err, st)
 		}
 		if len(lines) > 0 {

@@ -169,9 +169,13 @@ func stageError(stage string, err error) error {
 	var re *explorer.ReplyError
 	var pe *explorer.POP3Error
 	var proto *explorer.ProtocolError
+	var wrong *explorer.WrongServiceError
 	switch {
 	case errors.As(err, &ee):
 		return err
+	case errors.As(err, &wrong):
+		// Not the server's fault: the port is another protocol's.
+		return netErrorf("%s: %v", stage, wrong)
 	case errors.As(err, &re):
 		return failErrorf("%s refused: %s", stage, re.Reply)
 	case errors.As(err, &pe):
@@ -339,7 +343,8 @@ func runSMTP(cmd *cobra.Command, target string, cf *connFlags, tf *traceFlags, m
 			watch:   s.WatchIdle,
 			dialFailed: func(err error) (string, string) {
 				stage := smtpStage(s, err)
-				if cf.starttls && !s.State().TLS && !explorer.IsNetwork(err) {
+				var wrong *explorer.WrongServiceError
+				if cf.starttls && !s.State().TLS && !explorer.IsNetwork(err) && !errors.As(err, &wrong) {
 					suffix := " (not continuing without TLS)"
 					if _, ok := s.Supports("STARTTLS"); !ok && stage == "tls" {
 						suffix = " (not continuing without TLS; its EHLO does not offer STARTTLS: try --tls on port 465, or drop --starttls)"
