@@ -214,3 +214,25 @@ func TestLessonWithoutColour(t *testing.T) {
 		}
 	}
 }
+
+// TestMarkdownKeepsPunctuationWithItsWord: a comma after a code span stays
+// on the code's line, whatever the width.
+func TestMarkdownKeepsPunctuationWithItsWord(t *testing.T) {
+	th := newTheme(true)
+	md := "Connect to the lab again. This time send `EHLO`, then `STARTTLS`, then *EHLO* again (RFC 3207 §4.2)."
+	for w := 12; w <= 60; w++ {
+		plain := stripTags(renderMarkdown(md, w, th))
+		if got := strings.Join(strings.Fields(plain), " "); got != "Connect to the lab again. This time send EHLO, then STARTTLS, then EHLO again (RFC 3207 §4.2)." {
+			t.Fatalf("width %d lost text: %q", w, got)
+		}
+		for _, l := range strings.Split(plain, "\n") {
+			if strings.HasPrefix(l, ",") || strings.HasPrefix(l, ".") || strings.HasPrefix(l, ")") {
+				t.Errorf("width %d: a line starts with punctuation cut from its word:\n%s", w, plain)
+				break
+			}
+			if n := len([]rune(l)); n > w {
+				t.Errorf("width %d: line %q is %d wide", w, l, n)
+			}
+		}
+	}
+}

@@ -287,15 +287,23 @@ func wrapSpans(spans []span, width int, first, indent string, th theme) []string
 		col = runewidth.StringWidth(prefix)
 		empty = true
 	}
-	for _, w := range words {
-		wWidth := runewidth.StringWidth(w.text)
-		need := wWidth
+	// Words written without a space between them (a code span and the
+	// comma after it) break as one.
+	runW := make([]int, len(words))
+	for i := len(words) - 1; i >= 0; i-- {
+		runW[i] = runewidth.StringWidth(words[i].text)
+		if i+1 < len(words) && !words[i+1].space {
+			runW[i] += runW[i+1]
+		}
+	}
+	for i, w := range words {
+		glued := i > 0 && !w.space
+		need := runW[i]
 		if w.space && !empty {
 			need++
 		}
-		if !empty && col+need > width {
-			flushLine()
-			need = wWidth
+		if !empty && (!glued && col+need > width || glued && col+runewidth.StringWidth(w.text) > width) {
+			flushLine() // (a run longer than a line breaks inside)
 		}
 		if w.space && !empty {
 			b.WriteByte(' ')
