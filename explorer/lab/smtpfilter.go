@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/net/idna"
 )
 
 // smtpFilter is the connection go-smtp reads and writes. It sits above TLS
@@ -21,6 +23,8 @@ import (
 //   - line limits of RFC 5321 §4.5.3.1.4 (512 octets, 12288 for AUTH lines
 //     per RFC 4954 §4) with 500 5.5.2, and the session goes on;
 //   - control bytes (RFC 5321 §2.4) refused with 501 5.5.2, never echoed;
+//   - a HELO/EHLO name that is not a domain or an address literal, or not
+//     ASCII (RFC 5321 §4.1.2, RFC 6531 §3.7.1), refused with 501 5.5.2;
 //   - bad sequence 503 5.5.1 (MAIL inside a transaction among them) and
 //     "no valid recipients" 554 5.5.1 (RFC 5321 §4.1.4, §4.3.2; RFC 2920
 //     §3.1);
@@ -482,8 +486,19 @@ func (f *smtpFilter) check(raw []byte, total int, tooLong bool) ([]byte, error) 
 	case "HELO", "EHLO":
 		// RFC 5321 §4.5.3.1.2: a domain is at most 255 octets, which also
 		// keeps the "250 Hello" reply under 512.
-		if d, _, _ := strings.Cut(arg, " "); len(d) > 255 {
+		d, _, _ := strings.Cut(arg, " ")
+		if len(d) > 255 {
 			return nil, f.refuse(raw, total, 501, "5.5.2", "Domain name too long: at most 255 octets (RFC 5321 section 4.5.3.1.2)", false)
+		}
+		if d != "" {
+			// The reply and the Received field then show the name as sent.
+			problem, note := helloProblem(verb, d)
+			if problem != "" {
+				return nil, f.refuse(raw, total, 501, "5.5.2", problem, false)
+			}
+			if note != "" {
+				f.cs.tr.note("%s", note)
+			}
 		}
 	case "MAIL":
 		if !f.greeted {
@@ -732,4 +747,83 @@ func unknownParam(params string, allowed ...string) string {
 		}
 	}
 	return ""
+}
+
+// helloProblem checks a HELO/EHLO argument against RFC 5321's grammar: a
+// Domain of letter-digit-hyphen labels (§4.1.2) or an address literal
+// (§4.1.3). problem is the text of the 501 5.5.2 reply that §4.1.2 asks
+// for; note is for what the lab lets pass as Postfix does by default.
+//
+// Non-ASCII is refused: SMTPUTF8 is not known yet when EHLO is sent, so a
+// client MUST send an ASCII name, an A-label for an internationalized one
+// (RFC 6531 §3.7.1), and the lab's reply and Received field may hold only
+// ASCII (RFC 6531 §3.7.4.2, §3.7.3).
+func helloProblem(verb, d string) (problem, note string) {
+	if !isASCII(d) {
+		problem = "Syntax error: the " + verb + " domain must be ASCII, an LDH name or an A-label, as SMTPUTF8 is not known yet (RFC 6531 section 3.7.1)"
+		if a, err := idna.Lookup.ToASCII(d); err == nil && len(a) <= 255 && isASCII(a) && helloDomainOK(a) {
+			problem += "; here " + verb + " " + a
+		}
+		return problem, ""
+	}
+	if strings.HasPrefix(d, "[") {
+		if !addressLiteralOK(d) {
+			return "Syntax error: an address literal is [IPv4 address] or [IPv6:IPv6 address] (RFC 5321 section 4.1.3)", ""
+		}
+		return "", ""
+	}
+	if !helloDomainOK(d) {
+		return "Syntax error: " + verb + " takes a domain (letters, digits and hyphens in dot-separated labels) or an address literal such as [192.0.2.1] (RFC 5321 section 4.1.2)", ""
+	}
+	switch {
+	case net.ParseIP(d) != nil:
+		note = fmt.Sprintf("note: %s %s gives an IP address as a name; RFC 5321 section 4.1.3 writes it as the address literal [%s]", verb, d, d)
+	case strings.Contains(d, "_"):
+		note = fmt.Sprintf("note: %s %s has an underscore, which RFC 5321 section 4.1.2 does not allow in a domain; the lab accepts it as Postfix does by default", verb, d)
+	}
+	return "", note
+}
+
+// helloDomainOK: labels of letters, digits, hyphens (not first or last)
+// and, tolerated, underscores.
+func helloDomainOK(d string) bool {
+	for _, label := range strings.Split(d, ".") {
+		if label == "" || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// addressLiteralOK: [IPv4], [IPv6:address] or a General-address-literal
+// [tag:content] (RFC 5321 §4.1.3).
+func addressLiteralOK(d string) bool {
+	in, ok := strings.CutSuffix(strings.TrimPrefix(d, "["), "]")
+	if !ok || in == "" {
+		return false
+	}
+	tag, rest, hasTag := strings.Cut(in, ":")
+	if !hasTag {
+		ip := net.ParseIP(in)
+		return ip != nil && ip.To4() != nil && !strings.Contains(in, ":")
+	}
+	if strings.EqualFold(tag, "IPv6") {
+		ip := net.ParseIP(rest)
+		return ip != nil && strings.Contains(rest, ":")
+	}
+	if rest == "" || !helloDomainOK(tag) || strings.Contains(tag, "_") || strings.Contains(tag, ".") {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		if c := rest[i]; c < 33 || c > 126 || c >= '[' && c <= ']' {
+			return false
+		}
+	}
+	return true
 }

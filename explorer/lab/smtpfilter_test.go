@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/textproto"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -364,5 +365,69 @@ func closedSilently(t *testing.T, conn net.Conn) {
 	var ne net.Error
 	if bytes.Contains(b, []byte("\r\n")) || errors.As(err, &ne) && ne.Timeout() {
 		t.Errorf("after the failed handshake: %q, %v; want the connection closed with no reply", b, err)
+	}
+}
+
+// RFC 6531 §3.7.1: EHLO carries an ASCII name (an A-label for an
+// internationalized one) because SMTPUTF8 is not known yet; RFC 5321
+// §4.1.2 wants 501 for characters a domain cannot have. Before, the lab
+// answered "Hello héllo" and recorded "from hllo".
+func TestHELONonASCIIRefused(t *testing.T) {
+	l := startLab(t)
+	c := dial(t, l.Addr(ListenerSMTP))
+	c.expect("220")
+	msg := c.cmd("501 5.5.2", "EHLO héllo")
+	if !isASCII(msg) || !strings.Contains(msg, "RFC 6531 section 3.7.1") || !strings.Contains(msg, "EHLO xn--hllo-bpa") {
+		t.Errorf("reply %q: want ASCII naming the rule and the A-label", msg)
+	}
+	c.cmd("501 5.5.2", "HELO 例え.テスト")
+	c.cmd("503 5.5.1", "MAIL FROM:<carol@example.com>") // still not greeted
+	if msg := c.cmd("250", "EHLO xn--hllo-bpa"); !strings.Contains(msg, "Hello xn--hllo-bpa") {
+		t.Errorf("EHLO reply %q", msg)
+	}
+	c.sendMail("carol@example.com", []string{"alice@postlab.test"}, testMsg)
+	if b := readNew(t, l, "alice"); !strings.HasPrefix(string(b), "Return-Path: <carol@example.com>\r\nReceived: from xn--hllo-bpa ([127.0.0.1])\r\n") {
+		t.Errorf("stored:\n%s", b)
+	}
+}
+
+// The name the reply greets is the name the Received field records; what
+// the grammar of RFC 5321 §4.1.2-§4.1.3 does not allow gets 501 5.5.2.
+func TestHELOArgumentSyntax(t *testing.T) {
+	l := startLab(t)
+	c := dial(t, l.Addr(ListenerSMTP))
+	c.expect("220")
+	bad := []string{"foo(bar)", `foo\bar`, "foo@bar.example", "-foo.example", "foo-.example", "a..b", ".a", "a.",
+		"[1.2.3]", "[IPv6:1.2.3.4]", "[127.0.0.1", "[]", "[x-tag:a[b]", "[1.2.3.4.5]"}
+	for _, d := range bad {
+		c.cmd("501 5.5.2", "EHLO %s", d)
+	}
+	good := []string{"client.example", "localhost", "A-1.Example", "[127.0.0.1]", "[IPv6:::1]", "[IPv6:2001:db8::1]",
+		"[x-tag:anything]", "my_pc.example", "192.0.2.1"}
+	for _, d := range good {
+		if msg := c.cmd("250", "EHLO %s", d); !strings.HasPrefix(msg, "Hello "+d+"\n") {
+			t.Errorf("EHLO %s: reply %q", d, msg)
+		}
+		c.sendMail("carol@example.com", []string{"alice@postlab.test"}, testMsg)
+	}
+	var recorded []string
+	for _, f := range newFiles(t, l, "alice") {
+		b, err := l.Store().Raw("alice", uidOf(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, rest, _ := strings.Cut(string(b), "\r\nReceived: from ")
+		from, _, _ := strings.Cut(rest, " ([127.0.0.1])")
+		recorded = append(recorded, from)
+	}
+	slices.Sort(recorded)
+	want := slices.Sorted(slices.Values(good))
+	if !slices.Equal(recorded, want) {
+		t.Errorf("Received records %q, want %q", recorded, want)
+	}
+	for _, n := range []string{"EHLO my_pc.example has an underscore", "EHLO 192.0.2.1 gives an IP address as a name; RFC 5321 section 4.1.3 writes it as the address literal [192.0.2.1]"} {
+		if !traceHas(l, n) {
+			t.Errorf("no trace note %q:\n%s", n, dump(l.Traces().Recent(0)))
+		}
 	}
 }
