@@ -1049,7 +1049,7 @@ var helpSections = []helpSection{
 		{"n / p", "next / previous step"},
 		{"h", "reveal the next hint"},
 		{"a", "answer the step's question"},
-		{"r", "reset my lab mailbox for this lesson"},
+		{"R", "reset my lab mailbox for this lesson (asks first)"},
 		{"s", "set the lab up for this step (fault scenario, DNS)"},
 		{"l", "back to the list"},
 		{"PgUp/PgDn", "scroll the lesson, also from the command line"},

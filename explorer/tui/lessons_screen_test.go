@@ -93,8 +93,21 @@ func TestLessonFlowAgainstTheLab(t *testing.T) {
 	if ms, _ := store.List("bob"); len(ms) != 1 {
 		t.Fatalf("bob holds %d messages before the reset, want 1", len(ms))
 	}
+	// A stray r (raw/parsed on the Mailboxes screen) deletes nothing; R
+	// asks, naming what goes, and only y deletes.
 	h.key(tcell.KeyEscape)
 	h.rune('r')
+	h.waitFor("Shift-R resets the lesson's lab mailbox, after asking.")
+	h.rune('R')
+	h.waitFor("Delete every message in bob's lab mailbox (1 message", "y delete")
+	h.rune('r')
+	h.waitFor("Nothing deleted.")
+	if ms, _ := store.List("bob"); len(ms) != 1 {
+		t.Fatalf("bob holds %d messages after a reset answered no, want 1", len(ms))
+	}
+	h.rune('R')
+	h.waitFor("Delete every message in bob's lab mailbox")
+	h.rune('y')
 	h.waitFor("bob's lab mailbox is empty again")
 	if ms, _ := store.List("bob"); len(ms) != 0 {
 		t.Fatalf("bob holds %d messages after the reset, want 0", len(ms))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -180,8 +181,8 @@ func (ls *lessonsScreen) Hints() []Hint {
 		hs = append(hs, Hint{"a", "answer", ls.answer})
 	}
 	local := ls.a.localLab() != nil // a teacher's lab is not ours to reset
-	if local && (r.Lesson().Mailbox != "" || len(r.Lesson().Seeds) > 0) {
-		hs = append(hs, Hint{"r", "reset mailbox", ls.resetLab})
+	if local && len(resetUsers(r.Lesson())) > 0 {
+		hs = append(hs, Hint{"R", "reset mailbox", ls.askReset})
 	}
 	if local && len(v.Lab) > 0 {
 		hs = append(hs, Hint{"s", "set up lab", ls.prepare})
@@ -247,8 +248,15 @@ func (ls *lessonsScreen) capture(ev *tcell.EventKey) *tcell.EventKey {
 		ls.hint()
 	case 'a':
 		ls.answer()
+	case 'R':
+		ls.askReset()
 	case 'r':
-		ls.resetLab()
+		// A stray r (raw/parsed on the Mailboxes screen) deletes nothing.
+		if r := ls.current(); r != nil && len(resetUsers(r.Lesson())) > 0 {
+			ls.a.setStatus("Shift-R resets the lesson's lab mailbox, after asking.", false)
+		} else {
+			return ev
+		}
 	case 's':
 		ls.prepare()
 	case 'l':
@@ -469,6 +477,55 @@ func (ls *lessonsScreen) hint() {
 	ls.text.scrollToHints = true
 }
 
+// resetUsers are the lab users whose mailboxes a reset of lesson l
+// empties, in order.
+func resetUsers(l *lessons.Lesson) []string {
+	var users []string
+	if l.Mailbox != "" {
+		users = append(users, l.Mailbox)
+	}
+	for _, s := range l.Seeds {
+		if !slices.Contains(users, s.User) {
+			users = append(users, s.User)
+		}
+	}
+	return users
+}
+
+// askReset asks before a reset: it deletes mail. The question names the
+// mailboxes and what they hold now.
+func (ls *lessonsScreen) askReset() {
+	r := ls.current()
+	if r == nil {
+		return
+	}
+	l := r.Lesson()
+	lab := ls.a.localLab()
+	if lab == nil {
+		ls.a.setStatus("Resetting a mailbox works only with a local lab (this app's own).", true)
+		return
+	}
+	users := resetUsers(l)
+	if len(users) == 0 {
+		ls.a.setStatus("This lesson has no lab mailbox to reset.", false)
+		return
+	}
+	var boxes []string
+	for _, u := range users {
+		box := u + "'s lab mailbox"
+		if ms, err := lab.Store().List(u); err == nil {
+			box += " (" + plural(len(ms), "message") + " now)"
+		}
+		boxes = append(boxes, box)
+	}
+	q := "Delete every message in " + strings.Join(boxes, " and in ") + "?"
+	if n := len(l.Seeds); n > 0 {
+		q += fmt.Sprintf(" Then lesson %d delivers %s.", l.Order, plural(n, "practice message"))
+	}
+	ls.a.ask("reset", "reset the lab mailbox", q, "delete", ls.resetLab, "Nothing deleted.")
+}
+
+// resetLab empties the lesson's mailboxes and delivers its practice mail.
 func (ls *lessonsScreen) resetLab() {
 	r := ls.current()
 	if r == nil {
@@ -479,17 +536,21 @@ func (ls *lessonsScreen) resetLab() {
 		ls.a.setStatus("Resetting a mailbox works only with a local lab (this app's own).", true)
 		return
 	}
-	who := l.Mailbox
-	if who == "" && len(l.Seeds) > 0 {
-		who = l.Seeds[0].User
+	users := resetUsers(l)
+	boxes := strings.Join(users, "'s and ") + "'s lab mailbox"
+	if len(users) > 1 {
+		boxes += "es"
 	}
-	ls.a.Go("resetting "+who+"'s lab mailbox", func(ctx context.Context) error {
+	ls.a.Go("resetting "+boxes, func(ctx context.Context) error {
 		return r.ResetLab(ctx)
 	}, func(err error) {
 		if err == nil {
-			msg := who + "'s lab mailbox is empty again"
+			msg := boxes + " is empty again"
+			if len(users) > 1 {
+				msg = boxes + " are empty again"
+			}
 			if n := len(l.Seeds); n > 0 {
-				msg = fmt.Sprintf("%s's lab mailbox reset: %s delivered", who, plural(n, "practice message"))
+				msg = fmt.Sprintf("%s reset: %s delivered", boxes, plural(n, "practice message"))
 			}
 			ls.a.setStatus(msg, false)
 		}
