@@ -18,6 +18,9 @@ const (
 	exitFailed  = 1 // the thing checked failed
 	exitUsage   = 2 // usage error
 	exitNetwork = 3 // network or TLS failure
+	// exitInterrupted is 128+SIGINT, what shells expect of a program that
+	// Ctrl-C ended (smtp, pop3 and send catch it to close cleanly).
+	exitInterrupted = 130
 )
 
 // exitError carries an exit code with its one-line message.
@@ -38,6 +41,9 @@ func failErrorf(format string, a ...any) error {
 func netErrorf(format string, a ...any) error {
 	return &exitError{exitNetwork, fmt.Errorf(format, a...)}
 }
+
+// errInterrupted ends a command that Ctrl-C stopped; the trace says so.
+var errInterrupted = &exitError{exitInterrupted, errSilent}
 
 // silentExit ends the program with code without printing anything more
 // (the command already reported the outcome).

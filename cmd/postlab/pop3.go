@@ -34,7 +34,7 @@ rule for practice against postlab serve --insecure-auth.
 
 Exit status: 0 the session ran, 1 an automatic step (STLS, the login) was
 refused or the server closed the session without QUIT, 2 usage error,
-3 network or TLS failure, or a malformed response.`,
+3 network or TLS failure, or a malformed response, 130 interrupted (Ctrl-C).`,
 		Args: oneHost("postlab pop3 127.0.0.1:2110"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPOP3(cmd, args[0], &cf, &tf, mech)

@@ -72,7 +72,7 @@ bounce (MAIL FROM:<>, RFC 5321 §4.5.5).
 
 Exit status: 0 the message was accepted for every recipient (or --quit-after
 was reached), 1 a server said no (the last line names the stage and the
-reply), 2 usage error, 3 network or TLS failure.
+reply), 2 usage error, 3 network or TLS failure, 130 interrupted (Ctrl-C).
 
 Examples:
   postlab send --server 127.0.0.1:2525 --from alice@postlab.test --to bob@postlab.test
@@ -564,6 +564,9 @@ func runSend(cmd *cobra.Command, f *sendFlags) error {
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false) // replies quote <addresses>
 		enc.Encode(res)
+	}
+	if ctx.Err() != nil {
+		return errInterrupted // Ctrl-C: the trace says where it stopped
 	}
 	return err
 }

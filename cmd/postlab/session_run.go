@@ -41,6 +41,15 @@ func runLineSession(cmd *cobra.Command, cf *connFlags, tf *traceFlags, opts expl
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
+	err = lineSession(ctx, cmd, cf, r, pass, opts, dial)
+	if ctx.Err() != nil {
+		return errInterrupted // Ctrl-C, wherever the session stood
+	}
+	return err
+}
+
+func lineSession(ctx context.Context, cmd *cobra.Command, cf *connFlags, r *renderer, pass string, opts explorer.Options,
+	dial func(context.Context, explorer.Options) (*lineConn, error)) error {
 	opts.OnEvent = r.Event
 	c, err := dial(ctx, opts)
 	if c == nil {

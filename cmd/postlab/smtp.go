@@ -280,8 +280,8 @@ func noArgs(hint string) cobra.PositionalArgs {
 	}
 }
 
-// signalContext is cancelled by Ctrl-C.
-func signalContext() (context.Context, context.CancelFunc) {
+// signalContext is cancelled by Ctrl-C; tests replace it.
+var signalContext = func() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt)
 }
 
@@ -308,7 +308,7 @@ postlab serve --insecure-auth. Lines you type are sent as typed.
 Exit status: 0 the session ran (replies to typed commands, 5xx included,
 are yours to read), 1 an automatic step (STARTTLS, the login) was refused
 or the server closed the session without QUIT (421), 2 usage error,
-3 network or TLS failure, or a malformed reply.`,
+3 network or TLS failure, or a malformed reply, 130 interrupted (Ctrl-C).`,
 		Args: oneHost("postlab smtp 127.0.0.1:2525"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cf.helo = strings.TrimSpace(cf.helo)
@@ -380,12 +380,12 @@ func runSMTP(cmd *cobra.Command, target string, cf *connFlags, tf *traceFlags, m
 }
 
 // interact feeds stdin lines to send until input ends, the server closes
-// or Ctrl-C (which ends the session like the end of input: it is how one
-// leaves an interactive session). While it waits for input, watch shows
-// what the server sends unprompted. The exit: 3 after a network failure or
-// a malformed reply (earlier is the greeting's error, if any), 1 when the
-// server closed the session without QUIT (a 421), 0 otherwise: replies to
-// typed commands, 5xx included, are what the user asked to see.
+// or Ctrl-C (which closes the connection without QUIT). While it waits for
+// input, watch shows what the server sends unprompted. The exit: 130 after
+// Ctrl-C, 3 after a network failure or a malformed reply (earlier is the
+// greeting's error, if any), 1 when the server closed the session without
+// QUIT (a 421), 0 otherwise: replies to typed commands, 5xx included, are
+// what the user asked to see.
 func interact(ctx context.Context, in io.Reader, s *explorer.Session, send func(context.Context, string) error,
 	watch func(context.Context) *explorer.IdleWatch, earlier error) error {
 	lines := make(chan string)
@@ -454,7 +454,7 @@ func interact(ctx context.Context, in io.Reader, s *explorer.Session, send func(
 		if ctx.Err() != nil {
 			s.Note("interrupted: closing the connection without QUIT")
 			s.Close()
-			return nil
+			return errInterrupted
 		}
 		if !got {
 			continue // the server spoke unprompted: the loop sees whether it closed
@@ -469,7 +469,7 @@ func interact(ctx context.Context, in io.Reader, s *explorer.Session, send func(
 			if explorer.IsNetwork(err) {
 				if ctx.Err() != nil {
 					s.Note("interrupted while waiting for the server")
-					return nil
+					return errInterrupted
 				}
 				return stageError(sessionStage(s), err)
 			}

@@ -274,7 +274,7 @@ func TestHostPort(t *testing.T) {
 }
 
 // Ctrl-C (a cancelled context) ends an interactive session waiting for
-// input, with a note, and exit 0.
+// input, with a note, and exit 130 (128+SIGINT).
 func TestInteractInterrupted(t *testing.T) {
 	srv := newLineServer(t, "220 mx.test ESMTP\r\n", smtpReply)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -295,8 +295,9 @@ func TestInteractInterrupted(t *testing.T) {
 	cancel()
 	select {
 	case err := <-done:
-		if err != nil {
-			t.Errorf("err = %v", err)
+		var ee *exitError
+		if !errors.As(err, &ee) || ee.code != exitInterrupted {
+			t.Errorf("err = %v, want exit 130", err)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("interact did not return after the interrupt")
