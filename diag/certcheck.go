@@ -31,11 +31,17 @@ const ExpiryWarnDays = 14
 
 // CertCheck is what a client can tell about the certificate a server showed.
 type CertCheck struct {
-	Name        string    `json:"name"`         // the name checked
-	Verified    bool      `json:"verified"`     // chain and name verified against the trusted roots
-	VerifyError string    `json:"verify_error"` // why not
-	NameMatch   bool      `json:"name_match"`   // the name is in the certificate's SANs
-	SelfSigned  bool      `json:"self_signed"`  // subject equals issuer
+	Name        string `json:"name"`         // the name checked
+	Verified    bool   `json:"verified"`     // chain and name verified against the trusted roots
+	VerifyError string `json:"verify_error"` // why not
+	// Trusted: the chain leads to a trusted root, whatever name it is for
+	// and (for a leaf outside its dates) as of a time inside them; the name
+	// and the dates are their own checks.
+	Trusted     bool      `json:"trusted"`
+	TrustError  string    `json:"trust_error,omitempty"` // why not
+	NameMatch   bool      `json:"name_match"`            // the name is in the certificate's SANs
+	SANs        []string  `json:"sans,omitempty"`        // the names and addresses the certificate is for
+	SelfSigned  bool      `json:"self_signed"`           // subject equals issuer
 	NotAfter    time.Time `json:"not_after"`
 	DaysLeft    int       `json:"days_left"` // negative once expired
 	Expired     bool      `json:"expired"`
@@ -53,18 +59,77 @@ func CheckChain(chain []*x509.Certificate, roots *x509.CertPool, name string, no
 		cc.VerifyError = err.Error()
 	}
 	if len(chain) == 0 {
+		cc.TrustError = cc.VerifyError
 		return cc
 	}
 	leaf := chain[0]
+	cc.Trusted, cc.TrustError = chainTrusted(chain, roots, now)
 	sans := append([]string(nil), leaf.DNSNames...)
 	for _, ip := range leaf.IPAddresses {
 		sans = append(sans, ip.String())
 	}
 	cc.NameMatch = namesMatch(sans, name)
+	cc.SANs = sans
 	cc.SelfSigned = leaf.Subject.String() == leaf.Issuer.String()
 	cc.NotAfter = leaf.NotAfter
 	cc.fillDates(leaf.NotBefore, leaf.NotAfter, now)
 	return cc
+}
+
+// chainTrusted verifies the chain without the name and, for a leaf outside
+// its dates, as of a moment inside them: a wrong name or an expired leaf is
+// a finding of its own, not an untrusted chain. The CA certificates on the
+// path must still be valid now.
+func chainTrusted(chain []*x509.Certificate, roots *x509.CertPool, now time.Time) (bool, string) {
+	leaf := chain[0]
+	at := now
+	if at.Before(leaf.NotBefore) {
+		at = leaf.NotBefore
+	}
+	if at.After(leaf.NotAfter) {
+		at = leaf.NotAfter
+	}
+	if at.Equal(now) {
+		if err := explorer.VerifyChain(chain, roots, "", now); err != nil {
+			return false, err.Error()
+		}
+		return true, ""
+	}
+	// The options of explorer.VerifyChain, at another time, keeping the
+	// paths to check their CA certificates' dates.
+	inter := x509.NewCertPool()
+	for _, c := range chain[1:] {
+		inter.AddCert(c)
+	}
+	paths, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at})
+	if err != nil {
+		return false, err.Error()
+	}
+	why := ""
+	for _, p := range paths {
+		ok := true
+		for _, c := range p[1:] {
+			if now.After(c.NotAfter) || now.Before(c.NotBefore) {
+				ok = false
+				if why == "" {
+					why = fmt.Sprintf("the CA certificate %q in the chain is valid only from %s to %s", c.Subject.CommonName,
+						c.NotBefore.UTC().Format("2006-01-02"), c.NotAfter.UTC().Format("2006-01-02"))
+				}
+			}
+		}
+		if ok {
+			return true, ""
+		}
+	}
+	return false, why
+}
+
+// names is what the certificate is valid for, for messages.
+func (cc *CertCheck) names() []string {
+	if len(cc.SANs) > 8 {
+		return append(append([]string(nil), cc.SANs[:8]...), "...")
+	}
+	return cc.SANs
 }
 
 func (cc *CertCheck) fillDates(nb, na time.Time, now time.Time) {
@@ -111,19 +176,26 @@ func namesMatch(sans []string, name string) bool {
 // senders fall back to unauthenticated TLS (RFC 7435, RFC 3207 §4.1).
 func certFindings(area, where string, cc CertCheck, strict bool) []Finding {
 	var fs []Finding
+	// The chain is about trust only; the name and the dates follow.
 	chain := Finding{Check: area + ".chain", Status: StatusPass,
-		Summary: where + ": certificate chain verified for " + cc.Name, Ref: "RFC 5280 §6; RFC 6125 §6"}
-	if !cc.Verified {
+		Summary: where + ": certificate chain leads to a trusted root", Ref: "RFC 5280 §6"}
+	if cc.Verified {
+		chain.Summary = where + ": certificate chain verified for " + cc.Name
+	}
+	if !cc.Trusted {
 		chain.Status = StatusWarn
 		if strict {
 			chain.Status = StatusFail
 		}
-		why := cc.VerifyError
+		why := cc.TrustError
 		if cc.SelfSigned {
 			why = "self-signed: " + why
 		}
 		chain.Summary = where + ": certificate not trusted (" + why + ")"
 		chain.Fix = "Install a certificate from a public CA (e.g. Let's Encrypt) with the full chain; for a lab or private CA, pass its certificate with --ca FILE."
+		if strings.Contains(why, "in the chain is valid only from") {
+			chain.Fix = "Install the CA's current intermediate certificate in the server's chain file and reload the server."
+		}
 		if !strict {
 			chain.Detail = "Most sending servers accept any certificate on port 25, but DANE and MTA-STS senders do not."
 		}
@@ -137,7 +209,10 @@ func certFindings(area, where string, cc CertCheck, strict bool) []Finding {
 			nm.Status = StatusFail
 		}
 		nm.Summary = where + ": certificate is not valid for the name " + cc.Name
-		nm.Fix = "Put " + cc.Name + " in the certificate's subjectAltName (or connect with the name it has)."
+		nm.Fix = "Put " + cc.Name + " in the certificate's subjectAltName (or connect with a name it has)."
+		if n := cc.names(); len(n) > 0 {
+			nm.Detail = "The certificate is for: " + strings.Join(n, ", ") + "."
+		}
 	}
 	fs = append(fs, nm)
 	ex := Finding{Check: area + ".expiry", Status: StatusPass,

@@ -678,15 +678,33 @@ func (d *discovery) fillTLS(s *Setting, c *explorer.Session) {
 		return
 	}
 	s.TLS = true
-	cc := CheckChain(cs.PeerCertificates, d.opts.RootCAs, s.Host, d.opts.Now())
+	applyCert(s, CheckChain(cs.PeerCertificates, d.opts.RootCAs, s.Host, d.opts.Now()))
+}
+
+// applyCert records a setting's certificate check. Its error names the one
+// problem a client would stop at: an untrusted chain (--ca helps for a
+// private CA), else the name, else the dates.
+func applyCert(s *Setting, cc CertCheck) {
 	s.Cert = &cc
 	s.CertOK = cc.Verified && !cc.Expired
-	if !s.CertOK && s.Error == "" {
-		why := cc.VerifyError
+	if s.CertOK || s.Error != "" {
+		return
+	}
+	switch {
+	case !cc.Trusted:
+		why := cc.TrustError
 		if cc.SelfSigned {
 			why = "self-signed certificate: " + why
 		}
 		s.Error = "certificate not trusted: " + why
+	case !cc.NameMatch:
+		s.Error = "certificate is not valid for the name " + cc.Name + " (" + cc.VerifyError + ")"
+	case cc.Expired:
+		s.Error = "certificate expired on " + cc.NotAfter.UTC().Format("2006-01-02")
+	case cc.NotYetValid:
+		s.Error = "certificate is not valid yet (check the clocks)"
+	default:
+		s.Error = "certificate does not verify: " + cc.VerifyError
 	}
 }
 
@@ -708,6 +726,9 @@ func (d *discovery) mayLogin(s *Setting) bool {
 		return false
 	case !s.CertOK:
 		s.Note = "login not tried (untrusted certificate)"
+		if s.Cert != nil && s.Cert.Trusted {
+			s.Note = "login not tried (the certificate does not verify for " + s.Host + ")"
+		}
 		return false
 	}
 	return true
@@ -904,12 +925,7 @@ func (d *discovery) probeIMAP(ctx context.Context, s Setting, ip netip.Addr) Set
 			return err
 		}
 		s.TLS = true
-		cc := CheckChain(chain, d.opts.RootCAs, s.Host, d.opts.Now())
-		s.Cert = &cc
-		s.CertOK = cc.Verified
-		if !cc.Verified {
-			s.Error = "certificate not trusted: " + cc.VerifyError
-		}
+		applyCert(&s, CheckChain(chain, d.opts.RootCAs, s.Host, d.opts.Now()))
 		rw = tc
 		return nil
 	}
@@ -1041,8 +1057,21 @@ func whyNone(ss []*Setting, want string, havePassword bool, res *SettingsResult)
 	case len(untrusted) == len(tlsOK):
 		s := untrusted[0]
 		why := ""
+		if c := s.Cert; c != nil && c.Trusted {
+			// Trusted, so --ca would not help: the name or the dates.
+			fix := "put " + s.Host + " in the certificate's subjectAltName, or connect with a name it has (" + strings.Join(c.names(), ", ") + ")"
+			problem := "is not valid for the name " + s.Host
+			if c.NameMatch {
+				problem, fix = "is outside its validity dates ("+s.Error+")", "renew the certificate (or check the clocks)"
+			}
+			return []string{
+				name(s) + " speaks TLS with a trusted certificate, but it " + problem,
+				"a mail client would show a certificate warning here; accepting it blindly lets an attacker in the middle read the password",
+				fix,
+			}
+		}
 		if s.Cert != nil {
-			why = s.Cert.VerifyError
+			why = s.Cert.TrustError
 			if s.Cert.SelfSigned {
 				why = "self-signed: " + why
 			}
