@@ -45,11 +45,11 @@ means, how to fix it and the RFC behind it:
 
 With --json it prints one object: {"target", "resolver", "duration_ms",
 "findings": [{"check", "status", "summary", "detail", "fix", "ref"}],
-"probes": [...]}, and "error" (one line) when the resolver could not be
-reached at all (exit 3).
+"probes": [...]}, and "error" (one line) when the resolver failed (exit 3).
 
 Exit codes: 0 no finding is fail or error, 1 some are, 2 usage error,
-3 the resolver could not be reached at all.`,
+3 not one query got a usable answer (the resolver is unreachable, or
+refuses or fails every query).`,
 		Example: "  postlab diag example.com\n  postlab diag --no-probe --ip 192.0.2.7 --dkim-selector s1 --json bob@example.com\n" +
 			"  postlab diag --resolver 127.0.0.1:2553 --port smtp=2525 --ca ~/.local/share/postlab/tls/cert.pem --dkim-selector lab postlab.test",
 		Args: oneTarget("a DOMAIN or an ADDRESS", "postlab diag example.com"),
@@ -104,8 +104,11 @@ Exit codes: 0 no finding is fail or error, 1 some are, 2 usage error,
 				}
 			}
 			out := cmd.OutOrStdout()
+			var uerr error
 			if ue != nil {
-				rep.Error = ue.Error()
+				// Worded as mx and settings word it (exit 3 in all three).
+				uerr = resolverFailure(ue.Resolver, ue.Err)
+				rep.Error = uerr.Error()
 			}
 			if f.asJSON {
 				if err := rep.WriteJSON(out); err != nil {
@@ -114,8 +117,8 @@ Exit codes: 0 no finding is fail or error, 1 some are, 2 usage error,
 			} else if err := rep.WriteText(out, colorOn(out)); err != nil {
 				return err
 			}
-			if ue != nil {
-				return netErrorf("%v", ue)
+			if uerr != nil {
+				return uerr
 			}
 			if rep.Failed() {
 				return silentExit(exitFailed)

@@ -8,10 +8,12 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/fatih/color"
+	"github.com/miekg/dns"
 	"github.com/spf13/cobra"
 
 	"postlab/diag"
@@ -82,6 +84,54 @@ func (f *dnsFlags) client(stderr io.Writer) (*diag.Client, error) {
 	return c, nil
 }
 
+// resolverFailure is the line of a lookup that got no usable answer: no
+// response at all, or a REFUSED or SERVFAIL one (a network/DNS failure,
+// exit 3). A run that got any answer reports on the domain instead.
+func resolverFailure(resolver string, err error) error {
+	var de *diag.DNSError
+	if errors.As(err, &de) && !de.Unreachable() {
+		hint := "it could not resolve the name: retry later, or pick another with --resolver HOST:PORT"
+		if de.Rcode == dns.RcodeRefused {
+			hint = "it refuses to answer this client: pick another with --resolver HOST:PORT"
+		}
+		return netErrorf("no usable answer from resolver %s: %v (%s)", resolver, err, hint)
+	}
+	return netErrorf("no answer from resolver %s: %v (check the network or pick another with --resolver HOST:PORT)", resolver, err)
+}
+
+// answerWatch remembers whether any query of a run got a usable answer and
+// the last one that did not, so that a resolver refusing or failing every
+// query is told apart from a domain with nothing to find.
+type answerWatch struct {
+	diag.Resolver
+	mu       sync.Mutex
+	answered bool
+	lastErr  error
+}
+
+func (w *answerWatch) Exchange(ctx context.Context, name string, qtype uint16) (*diag.Answer, error) {
+	a, err := w.Resolver.Exchange(ctx, name, qtype)
+	var de *diag.DNSError
+	w.mu.Lock()
+	if err == nil {
+		w.answered = true
+	} else if errors.As(err, &de) {
+		w.lastErr = err
+	}
+	w.mu.Unlock()
+	return a, err
+}
+
+// failure is the last failed query when not one got a usable answer.
+func (w *answerWatch) failure() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.answered {
+		return nil
+	}
+	return w.lastErr
+}
+
 // colorOn: colour only on a terminal and never with NO_COLOR (fatih/color
 // works both out for stdout).
 func colorOn(w io.Writer) bool {
@@ -103,10 +153,11 @@ With --json it prints one object: {"domain", "resolver", "dnssec_validated",
 "null_mx", "implicit", "mx": [{"preference", "host", "ttl", "cname",
 "addresses": [{"ip", "ttl"}], "error"}], "findings": [{"check", "status",
 "summary", "detail", "fix", "ref"}]}, and "error" (one line) when the lookup
-could not be made at all, e.g. the resolver did not answer (exit 3).
+could not be made at all, e.g. the resolver did not answer or refused (exit 3).
 
 Exit codes: 0 mail can be delivered, 1 a problem was found, 2 usage error,
-3 the resolver could not be reached.`,
+3 the resolver could not be reached or gave no usable answer (REFUSED,
+SERVFAIL).`,
 		Example: "  postlab mx example.com\n  postlab mx 'Alice <alice@example.com>'\n  postlab mx --resolver 127.0.0.1:2553 --trace alice@postlab.test",
 		Args:    oneTarget("a DOMAIN or an ADDRESS", "postlab mx example.com"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -127,8 +178,10 @@ Exit codes: 0 mail can be delivered, 1 a problem was found, 2 usage error,
 			defer cancel()
 			m := diag.LookupMailExchangers(ctx, c, t.Domain)
 			var de *diag.DNSError
-			if m.Err != nil && errors.As(m.Err, &de) && de.Unreachable() {
-				nerr := netErrorf("no answer from resolver %s: %v (check the network or pick another with --resolver HOST:PORT)", c.Name(), m.Err)
+			if m.Err != nil && errors.As(m.Err, &de) {
+				// No usable answer to the one query everything else hangs
+				// on: the resolver failed, not the domain (exit 3, as diag).
+				nerr := resolverFailure(c.Name(), m.Err)
 				if f.asJSON {
 					m.Error = nerr.Error()
 					if err := writeJSON(out, m); err != nil {

@@ -139,8 +139,18 @@ func runServe(cmd *cobra.Command, cfg lab.Config, o serveOpts) error {
 	if err := labdns.CheckFaults(o.dnsFaults); err != nil {
 		return usageErrorf("--dns-fault: %v", err)
 	}
-	if cfg.MaxMessageBytes <= 0 || cfg.MaxRecipients <= 0 || cfg.IdleTimeout <= 0 || cfg.MaxConnsPerIP < 0 {
-		return usageErrorf("limits must be positive")
+	switch {
+	case cfg.MaxMessageBytes <= 0:
+		return usageErrorf("--max-message-size %d: give a positive number of octets, e.g. --max-message-size %d", cfg.MaxMessageBytes, lab.DefaultMaxMessageBytes)
+	case cfg.MaxRecipients <= 0:
+		return usageErrorf("--max-recipients %d: give a positive number, e.g. --max-recipients %d", cfg.MaxRecipients, lab.DefaultMaxRecipients)
+	case cfg.IdleTimeout <= 0:
+		return usageErrorf("--idle-timeout %s: give a positive duration, e.g. --idle-timeout %s", cfg.IdleTimeout, lab.DefaultIdleTimeout)
+	case cfg.MaxConnsPerIP < 0:
+		return usageErrorf("--max-conns-per-ip %d: give a positive number, e.g. --max-conns-per-ip %d", cfg.MaxConnsPerIP, lab.DefaultMaxConnsPerIP)
+	}
+	if allOff(cfg) {
+		return usageErrorf("nothing to serve: every listener is off; leave one of --smtp, --submission, --submissions, --pop3, --pop3s, --dns on")
 	}
 	cls := &o.classroom
 	var known map[string]string
@@ -159,6 +169,9 @@ func runServe(cmd *cobra.Command, cfg lab.Config, o serveOpts) error {
 		}
 	} else if cls.changed["listen"] || cls.changed["sheet"] || cls.changed["reset-passwords"] {
 		return usageErrorf("--listen, --sheet and --reset-passwords go with --classroom N")
+	}
+	if err := checkDataDir(cfg.DataDir); err != nil {
+		return err
 	}
 	for _, u := range o.users {
 		if err := lab.ValidUserName(u); err != nil {
@@ -233,6 +246,46 @@ func runServe(cmd *cobra.Command, cfg lab.Config, o serveOpts) error {
 		fmt.Fprintf(errOut, "postlab: some sessions were cut short: %v\n", err)
 	}
 	fmt.Fprintln(out, "stopped")
+	return nil
+}
+
+// allOff reports whether every listener is "off".
+func allOff(cfg lab.Config) bool {
+	for _, a := range []string{cfg.SMTP, cfg.Submission, cfg.Submissions, cfg.POP3, cfg.POP3S, cfg.DNS} {
+		if !strings.EqualFold(strings.TrimSpace(a), lab.Off) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkDataDir makes sure the data dir is a directory the lab can write
+// (creating it, as the lab would): a bad --data is a usage error, said
+// before any password prompt or listener.
+func checkDataDir(dir string) error {
+	bad := func(err error) error {
+		return usageErrorf("--data %s: %v: give a directory postlab can write (it is created when missing)", dir, err)
+	}
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return bad(errors.New("not a directory"))
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) && pe.Path == dir {
+			err = pe.Err
+		}
+		return bad(err)
+	}
+	f, err := os.CreateTemp(dir, ".postlab-write-check-*")
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return bad(fmt.Errorf("cannot write in it (%v)", err))
+	}
+	f.Close()
+	os.Remove(f.Name())
 	return nil
 }
 

@@ -66,12 +66,13 @@ over TLS with a trusted certificate. It never sends a message.
 The recommendation prefers implicit TLS over STARTTLS, never plain text.
 
 Exit codes: 0 a working incoming and outgoing setting was found, 1 not,
-2 usage error, 3 the resolver could not be reached.
+2 usage error, 3 the resolver could not be reached or gave no usable answer
+(REFUSED, SERVFAIL) to any query.
 
 With --json it prints {"address", "incoming": [...], "outgoing": [...],
 "recommended": {"incoming", "outgoing"}}, each setting with protocol, host,
 port, security, source, reachable, tls, cert_ok, auth_mechanisms, login and
-error; and "error" (one line) when the resolver could not be reached (exit 3).`,
+error; and "error" (one line) when the resolver failed (exit 3).`,
 		Example: "  postlab settings alice@example.com\n  POSTLAB_PASSWORD=wonderland postlab settings --resolver 127.0.0.1:2553 --ca ~/.local/share/postlab/tls/cert.pem alice@postlab.test",
 		Args:    oneTarget("an ADDRESS", "postlab settings alice@example.com"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -95,7 +96,8 @@ error; and "error" (one line) when the resolver could not be reached (exit 3).`,
 				}
 				return err
 			}
-			opts := diag.SettingsOptions{Resolver: c, RootCAs: roots, Timeout: f.timeout}
+			watch := &answerWatch{Resolver: c}
+			opts := diag.SettingsOptions{Resolver: watch, RootCAs: roots, Timeout: f.timeout}
 			if _, ok := os.LookupEnv("POSTLAB_PASSWORD"); ok || ask {
 				pw, err := readPassword("Password for " + t.Address + ": ")
 				if err != nil {
@@ -108,7 +110,11 @@ error; and "error" (one line) when the resolver could not be reached (exit 3).`,
 				return usageErrorf("%v", err)
 			}
 			var unreachable error
-			if !res.Works() && res.DNSUnreachable {
+			if ferr := watch.failure(); !res.Works() && ferr != nil {
+				// Not one usable answer: the resolver failed, not the domain.
+				unreachable = resolverFailure(c.Name(), ferr)
+				res.Error = unreachable.Error()
+			} else if !res.Works() && res.DNSUnreachable {
 				unreachable = netErrorf("no answer from resolver %s (check the network or pick another with --resolver HOST:PORT)", c.Name())
 				res.Error = unreachable.Error()
 			}
