@@ -522,7 +522,7 @@ func (a *App) startLab(free bool) {
 				a.setLabMsg("lab not started: port "+port+" taken (L)", true)
 				a.mu.Lock()
 				a.labFree = true
-				a.labDown = "port " + port + " is taken (by another postlab?)"
+				a.labDown = "port " + port + " is taken (another postlab?)"
 				a.mu.Unlock()
 				a.setAppStatus("Lab port "+taken+" is taken (another postlab?); L starts the lab on free ports", true)
 			} else {
@@ -558,6 +558,13 @@ func (a *App) startLab(free bool) {
 			a.lessons.labChanged()
 		}
 	})
+}
+
+// offerFree reports whether L starts the lab on free ports now.
+func (a *App) offerFree() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.labFree
 }
 
 // takenPort is the port of "127.0.0.1:2525 (--smtp)".
@@ -668,11 +675,12 @@ func (a *App) currentHints() []Hint {
 	if a.current >= 0 {
 		hs = append(hs, a.screens[a.current].Hints()...)
 	}
-	a.mu.Lock()
-	free := a.labFree
-	a.mu.Unlock()
-	if free {
-		hs = append(hs, Hint{"L", "lab on free ports", func() { a.startLab(true) }})
+	if a.offerFree() {
+		key := "L"
+		if a.typingChrome() {
+			key = "Alt-L"
+		}
+		hs = append(hs, Hint{key, "lab on free ports", func() { a.startLab(true) }})
 	}
 	if a.Busy() {
 		hs = append(hs, Hint{"Esc", "cancel", func() { a.cancelAll() }})
@@ -772,6 +780,10 @@ func (a *App) capture(ev *tcell.EventKey) *tcell.EventKey {
 		a.Show(int(ev.Rune() - '1'))
 		return nil
 	}
+	if ev.Key() == tcell.KeyRune && ev.Modifiers()&tcell.ModAlt != 0 && ev.Rune() == 'L' && a.offerFree() {
+		a.startLab(true) // from a text field too
+		return nil
+	}
 	if ev.Key() == tcell.KeyTab || ev.Key() == tcell.KeyBacktab {
 		if a.cycleFocus(ev.Key() == tcell.KeyTab) {
 			return nil
@@ -795,10 +807,7 @@ func (a *App) capture(ev *tcell.EventKey) *tcell.EventKey {
 		a.quit()
 		return nil
 	case r == 'L':
-		a.mu.Lock()
-		free := a.labFree
-		a.mu.Unlock()
-		if free {
+		if a.offerFree() {
 			a.startLab(true)
 			return nil
 		}
@@ -1022,7 +1031,7 @@ var helpSections = []helpSection{
 		{"?, F1", "this help"},
 		{"q", "quit (stops the lab); asks first while a session, a lab client or a diagnose run is live"},
 		{"Ctrl-C", "quit at once, without asking"},
-		{"L", "start the lab on free ports when its own are taken"},
+		{"L, Alt-L", "start the lab on free ports when its own are taken"},
 		{"mouse", "click to focus and select, wheel to scroll"},
 	}, nil},
 	{"Session", [][2]string{

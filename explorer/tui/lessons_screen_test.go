@@ -1,8 +1,12 @@
 package tui
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
@@ -248,4 +252,140 @@ func TestMarkdownKeepsPunctuationWithItsWord(t *testing.T) {
 			}
 		}
 	}
+}
+
+// paneText is the lesson pane's text as it reads, whatever the wrapping.
+func (h *harness) paneText() string {
+	ch := make(chan string, 1)
+	h.app.tv.QueueUpdate(func() { ch <- h.app.lessons.text.GetText(true) })
+	return strings.Join(strings.Fields(<-ch), " ")
+}
+
+// waitPane polls the lesson pane until it holds (or, with !has, lacks) want.
+func (h *harness) waitPane(want string, has bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var text string
+	for time.Now().Before(deadline) {
+		h.app.tv.QueueUpdateDraw(func() {})
+		if text = h.paneText(); strings.Contains(text, want) == has {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	h.t.Fatalf("the lesson pane (want %q: %v) reads:\n%s", want, has, text)
+}
+
+// TestLessonSaysChecksNeedThisAppsLab: with the lab's ports taken (another
+// postlab runs), the lesson says its checks need this app's lab and L,
+// and names the other lab the session went to; after L and a new
+// connection the warning goes.
+func TestLessonSaysChecksNeedThisAppsLab(t *testing.T) {
+	lab := movedLab{newFakeLab()}
+	o := fakeOptions(lab.fakeLab, nil)
+	o.StartLab = func(free bool) (Lab, error) {
+		if !free {
+			return nil, fmt.Errorf("%w: 127.0.0.1:2525 (--smtp)", ErrPortTaken)
+		}
+		return lab, nil
+	}
+	h := startApp(t, o, 100, 30)
+	h.waitFor("lab not started")
+	h.app.tv.QueueUpdateDraw(func() { h.app.lessons.open("smtp-by-hand") })
+	h.waitFor("Step 1 of 5")
+	h.waitPane("Checks need this app's lab, not running: port 2525 is taken (another postlab?). Press L to start it on free ports.", true)
+
+	// The preset points at the default port: another postlab's lab.
+	h.key(tcell.KeyTab)
+	h.key(tcell.KeyEnter)
+	h.waitFor("S: 220 mail.postlab.test")
+	h.waitPane("Your session is with 127.0.0.1:2525, not this app's lab.", true)
+
+	h.sim.InjectKey(tcell.KeyRune, 'L', tcell.ModAlt) // from the command line
+	h.waitFor("lab: smtp 127.0.0.1:41025")
+	h.waitPane("Checks need this app's lab", false)
+	h.waitPane("Your session is with 127.0.0.1:2525, not this app's lab (smtp 127.0.0.1:41025): checks do not see it. Ctrl-N connects again.", true)
+
+	h.key(tcell.KeyCtrlN)
+	h.waitFor("not connected: Enter opens a session")
+	h.key(tcell.KeyEnter)
+	h.waitFor("smtp://127.0.0.1:41025", "S: 220 mail.postlab.test")
+	h.waitPane("not this app's lab", false)
+}
+
+// TestLessonWithoutTheLabSaysSo: --no-lab leaves the checks blind too.
+func TestLessonWithoutTheLabSaysSo(t *testing.T) {
+	o := fakeOptions(newFakeLab(), nil)
+	o.NoLab = true
+	h := startApp(t, o, 100, 30)
+	h.waitFor("lab off (--no-lab)")
+	h.app.tv.QueueUpdateDraw(func() { h.app.lessons.open("smtp-by-hand") })
+	h.waitFor("Step 1 of 5")
+	h.waitPane("Checks need this app's lab, not running: it is off (--no-lab).", true)
+	if strings.Contains(h.paneText(), "Press L") {
+		t.Error("the pane offers L without a lab to start")
+	}
+}
+
+// hintLesson is a course with a step whose hints are each longer than the
+// lesson pane at 80x24.
+func hintLesson(t *testing.T) *lessons.Course {
+	t.Helper()
+	dir := t.TempDir()
+	long := func(word string) string {
+		var b strings.Builder
+		for i := 1; i <= 14; i++ {
+			fmt.Fprintf(&b, "%s line %d.\n\n", word, i)
+		}
+		return b.String()
+	}
+	md := "---\nid: long-hints\ntitle: Long hints\nsummary: hints longer than the pane\n---\n" +
+		"## Step: Read on\n" + long("Step text") + "```check\nsent command=EHLO reply=250\n```\n" +
+		"```hint\n" + long("First hint") + "```\n" + "```hint\n" + long("Second hint") + "```\n"
+	if err := os.WriteFile(filepath.Join(dir, "long.md"), []byte(md), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := lessons.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestHintScrollsIntoView: each h brings the hint it reveals to the top of
+// the lesson pane, however long the text above it.
+func TestHintScrollsIntoView(t *testing.T) {
+	o := fakeOptions(newFakeLab(), nil)
+	o.Course = hintLesson(t)
+	h := startApp(t, o, 80, 24)
+	h.waitFor("lab: smtp")
+	h.app.tv.QueueUpdateDraw(func() { h.app.lessons.open("long-hints") })
+	h.waitFor("Step 1 of 1: Read on", "Step text line 1.")
+	h.rune('h')
+	s := h.waitFor("Hint 1", "First hint line 1.", "Hint 1 is in the lesson pane")
+	if strings.Contains(s, "Step text line 1.") {
+		t.Errorf("the pane did not scroll to the hint:\n%s", s)
+	}
+	h.rune('h')
+	s = h.waitFor("Hint 2", "Second hint line 1.", "Hint 2 is in the lesson pane")
+	if strings.Contains(s, "First hint line 1.") {
+		t.Errorf("the pane shows the first hint, not the one revealed:\n%s", s)
+	}
+}
+
+// TestLessonSeparatorSpansThePane: the rule under the checks is as wide
+// as the pane.
+func TestLessonSeparatorSpansThePane(t *testing.T) {
+	h := startApp(t, fakeOptions(newFakeLab(), nil), 80, 24)
+	h.waitFor("lab: smtp")
+	h.app.tv.QueueUpdateDraw(func() { h.app.lessons.open("smtp-by-hand") })
+	s := h.waitFor("Step 1 of 5")
+	rule := strings.Repeat("─", 78)
+	for _, l := range strings.Split(s, "\n") {
+		r := []rune(l)
+		if len(r) >= 80 && strings.ContainsRune("│║", r[0]) && string(r[1:79]) == rule {
+			return
+		}
+	}
+	t.Fatalf("no rule 78 wide in the lesson pane:\n%s", s)
 }

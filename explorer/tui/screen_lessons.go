@@ -427,12 +427,17 @@ func (ls *lessonsScreen) observe(conn uint64, ev explorer.Event) {
 		return
 	}
 	obs := ls.observers[conn]
-	if obs == nil {
+	fresh := obs == nil
+	if fresh {
 		obs = lablink.SessionObserver(r, ls.a.labListener(ls.a.session.connTarget()))
 		ls.observers[conn] = obs
 	}
 	ls.mu.Unlock()
 	obs(ev)
+	if fresh || ev.State.Phase == explorer.PhaseClosed {
+		// The lab warning names the session's server.
+		ls.a.QueueUpdateDraw(func() { ls.text.dirty = true })
+	}
 }
 
 func (ls *lessonsScreen) backToList() {
@@ -475,6 +480,42 @@ func (ls *lessonsScreen) hint() {
 	}
 	ls.text.dirty = true
 	ls.text.scrollToHints = true
+	ls.a.setStatus(fmt.Sprintf("Hint %d is in the lesson pane; PgUp goes back to the step.", len(r.View().Hints)), false)
+}
+
+// labWarning says why the checks cannot see the student's work: this app
+// runs no lab (checks read the lab's side), or the session goes to a lab
+// that is not this app's (another postlab's, on the same ports). "" when
+// they can.
+func (ls *lessonsScreen) labWarning() string {
+	a := ls.a
+	if a.labHost() != "" {
+		return "" // a teacher's lab: the checks follow it
+	}
+	var out []string
+	if a.Lab() == nil {
+		a.mu.Lock()
+		down, free := a.labDown, a.labFree
+		a.mu.Unlock()
+		if down == "" {
+			return "" // starting
+		}
+		m := "Checks need this app's lab, not running: " + down + "."
+		if free {
+			m += " Press L to start it on free ports."
+		}
+		out = append(out, m)
+	}
+	if t, live := a.liveSession(); live && a.labListener(t) == "" {
+		m := "Your session is with " + t.Addr() + ", not this app's lab"
+		if l := a.Lab(); l != nil {
+			m += " (smtp " + l.Addr("smtp") + "): checks do not see it. Ctrl-N connects again."
+		} else {
+			m += "."
+		}
+		out = append(out, m)
+	}
+	return strings.Join(out, " ")
 }
 
 // resetUsers are the lab users whose mailboxes a reset of lesson l
@@ -764,10 +805,20 @@ func (ls *lessonsScreen) renderStep(width int) string {
 			dots.WriteString("○")
 		}
 	}
-	if note := ls.portsNote(r.Lesson()); note != "" {
-		fmt.Fprintf(&b, "%s%s%s\n", t("warn"), tview.Escape(note), th.reset())
+	// Lines written here are wrapped here too, so that a row of the pane
+	// is a line of the text (hintRow counts on it).
+	line := func(text string) {
+		for _, l := range tview.WordWrap(text, max(1, width)) {
+			b.WriteString(strings.TrimRight(l, " ") + "\n")
+		}
 	}
-	fmt.Fprintf(&b, "%s  %sStep %d of %d: %s%s\n", dots.String(), t("title"), v.Step+1, len(v.Steps), tview.Escape(v.Title), th.reset())
+	if note := ls.portsNote(r.Lesson()); note != "" {
+		line(t("warn") + tview.Escape(note) + th.reset())
+	}
+	line(fmt.Sprintf("%s  %sStep %d of %d: %s%s", dots.String(), t("title"), v.Step+1, len(v.Steps), tview.Escape(v.Title), th.reset()))
+	if warn := ls.labWarning(); warn != "" {
+		line(t("warn") + "⚠ " + tview.Escape(warn) + th.reset())
+	}
 	passed := 0
 	for _, c := range v.Checks {
 		if c.Passed {
@@ -807,24 +858,28 @@ func (ls *lessonsScreen) renderStep(width int) string {
 		b.WriteString(t("ok") + "✔ Step passed." + th.reset() + " Why it works is below; n: next step\n")
 	}
 	if v.LabErr != "" {
-		b.WriteString(t("err") + tview.Escape(v.LabErr) + th.reset() + "\n")
+		line(t("err") + tview.Escape(v.LabErr) + th.reset())
 	}
 	if len(v.Lab) > 0 {
 		var parts []string
 		for _, x := range v.Lab {
 			parts = append(parts, x.Kind+" "+x.Arg)
 		}
-		b.WriteString(t("dim") + "lab set-up: " + tview.Escape(strings.Join(parts, ", ")) + " (s applies it again)" + th.reset() + "\n")
+		line(t("dim") + "lab set-up: " + tview.Escape(strings.Join(parts, ", ")) + " (s applies it again)" + th.reset())
 	}
-	b.WriteString(t("dim") + strings.Repeat("─", max(4, min(width, 60))) + th.reset() + "\n")
+	b.WriteString(t("dim") + strings.Repeat("─", max(4, width)) + th.reset() + "\n")
 	if v.Step == 0 && strings.TrimSpace(v.Intro) != "" {
 		b.WriteString(renderMarkdown(v.Intro, width, th) + "\n\n")
 	}
 	b.WriteString(renderMarkdown(v.Text, width, th))
 	b.WriteString("\n")
-	ls.text.hintsLine = strings.Count(b.String(), "\n")
 	for i, h := range v.Hints {
-		fmt.Fprintf(&b, "\n%sHint %d%s\n%s\n", t("label"), i+1, th.reset(), renderMarkdown(h, width, th))
+		b.WriteString("\n")
+		if i == len(v.Hints)-1 {
+			// The newest hint is where h scrolls to.
+			ls.text.hintRow = wrappedRows(b.String(), width)
+		}
+		fmt.Fprintf(&b, "%sHint %d%s\n%s\n", t("label"), i+1, th.reset(), renderMarkdown(h, width, th))
 	}
 	if v.HintsLeft > 0 {
 		fmt.Fprintf(&b, "\n%s%s more: press h%s\n", t("dim"), plural(v.HintsLeft, "hint"), th.reset())
@@ -835,6 +890,17 @@ func (ls *lessonsScreen) renderStep(width int) string {
 	return b.String()
 }
 
+// wrappedRows is how many rows text takes in a pane of width (text ends
+// with a newline).
+func wrappedRows(text string, width int) int {
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	n := 0
+	for _, l := range lines {
+		n += max(1, len(tview.WordWrap(l, max(1, width))))
+	}
+	return n
+}
+
 // mdView is a text pane re-rendered at its width whenever that changes or
 // its content is marked dirty, keeping the scroll position.
 type mdView struct {
@@ -842,8 +908,8 @@ type mdView struct {
 	render        func(width int) string
 	lastW         int
 	dirty         bool
-	hintsLine     int
-	scrollToHints bool
+	hintRow       int  // the row of the newest hint's title
+	scrollToHints bool // show hintRow at the top at the next draw
 	scrollTop     bool
 	shownStep     string // lesson/step last rendered
 	shownPassed   int    // its checks passed then
@@ -862,7 +928,7 @@ func (m *mdView) Draw(screen tcell.Screen) {
 		m.SetText(m.render(w))
 		if m.scrollToHints {
 			m.scrollToHints = false
-			row = m.hintsLine
+			row = m.hintRow
 		}
 		if m.scrollTop {
 			m.scrollTop = false
