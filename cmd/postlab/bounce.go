@@ -35,7 +35,7 @@ and never counted as failed.
 
 Exit codes: 0 not a bounce (or only delay notices), 1 a bounce (at least one
 recipient failed), 2 usage error or unreadable file.`,
-		Args: cobra.ExactArgs(1),
+		Args: oneFile("a bounce message FILE", "postlab bounce bounce.eml"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, closeFn, err := troubleOpen(args[0])
 			if err != nil {

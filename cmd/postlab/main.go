@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -50,6 +51,20 @@ var errInterrupted = &exitError{exitInterrupted, errSilent}
 func silentExit(code int) error { return &exitError{code, errSilent} }
 
 var errSilent = errors.New("")
+
+// oneFile accepts exactly one FILE argument (or - for stdin); anything
+// else is a usage error with an example, like oneHost and oneTarget.
+func oneFile(what, example string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		switch len(args) {
+		case 1:
+			return nil
+		case 0:
+			return usageErrorf("%s needs %s, or - to read it from stdin, e.g. %s (see '%s --help')", cmd.Name(), what, example, cmd.CommandPath())
+		}
+		return usageErrorf("%s takes one FILE, got %d arguments (%s): one message at a time, e.g. %s", cmd.Name(), len(args), strings.Join(args, " "), example)
+	}
+}
 
 var commands []func() *cobra.Command
 

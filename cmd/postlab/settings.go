@@ -98,7 +98,7 @@ error; and "error" (one line) when the resolver failed (exit 3).`,
 			}
 			watch := &answerWatch{Resolver: c}
 			opts := diag.SettingsOptions{Resolver: watch, RootCAs: roots, Timeout: f.timeout}
-			if _, ok := os.LookupEnv("POSTLAB_PASSWORD"); ok || ask {
+			if passwordSet() || ask {
 				pw, err := readPassword("Password for " + t.Address + ": ")
 				if err != nil {
 					return err

@@ -131,6 +131,10 @@ func hostPort(target string, def int) (string, error) {
 		}
 		return target, nil
 	}
+	if strings.HasPrefix(target, "[") != strings.HasSuffix(target, "]") {
+		// "[::1" would otherwise lose its one bracket and dial [::1]:25.
+		return "", usageErrorf("bad address %q: unbalanced [ ]: write an IPv6 address as [IPv6] or [IPv6]:PORT, e.g. [::1]:2525", target)
+	}
 	h := strings.TrimSuffix(strings.TrimPrefix(target, "["), "]")
 	if strings.ContainsAny(h, "[]/ \t") || h == "" {
 		return "", usageErrorf("bad address %q: want HOST[:PORT]", target)

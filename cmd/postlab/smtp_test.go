@@ -266,7 +266,7 @@ func TestHostPort(t *testing.T) {
 			t.Errorf("hostPort(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"", "h:0", "h:x", ":25", "a:b:c", "[a:b]:25", "mx test:25", "h:"} {
+	for _, bad := range []string{"", "h:0", "h:x", ":25", "a:b:c", "[a:b]:25", "mx test:25", "h:", "[::1", "::1]", "[::1:25", "[mx.test", "[]"} {
 		if _, err := hostPort(bad, 25); err == nil {
 			t.Errorf("hostPort(%q) accepted", bad)
 		}
