@@ -32,6 +32,8 @@ func Troubleshoot(input []byte, opt HeadersOptions) TroubleshootResult {
 		e := Explain(string(trimmed))
 		return TroubleshootResult{Kind: "explanation", Explanation: &e}
 	}
+	// A paste often starts with blank lines: the header starts after them.
+	input = bytes.TrimLeft(input, "\r\n\t ")
 	b, _ := ParseBounce(bytes.NewReader(input))
 	if b != nil && b.Kind != "ordinary" {
 		h := AnalyzeHeaders(input, opt)

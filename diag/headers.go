@@ -26,6 +26,9 @@ type HeaderReport struct {
 	Summary       string        `json:"summary"`
 	// NetworkFailed: every DNS lookup failed (the verdicts are not real).
 	NetworkFailed bool `json:"network_failed,omitempty"`
+	// ParseError says why the input is no message header (empty, or its
+	// first line is no header field); nothing else is then reported.
+	ParseError string `json:"parse_error,omitempty"`
 }
 
 // DKIMCheck is the verification of one DKIM-Signature.
@@ -55,6 +58,14 @@ func AnalyzeHeaders(raw []byte, opt HeadersOptions) *HeaderReport {
 	raw = stripMboxFrom(raw)
 	rep := &HeaderReport{Hops: []Hop{}, AuthResults: []AuthResults{}, DKIM: []DKIMCheck{}, Warnings: []string{}}
 	fields, _ := splitHeaderFields(raw)
+	if why := headerParseError(raw, fields); why != "" {
+		rep.ParseError = why
+		rep.Summary = "This does not parse as a message header: " + why + "."
+		return rep
+	}
+	if n := badFieldLines(fields); n > 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d line(s) of the header are not header fields (Name: value, RFC 5322 §2.2) and were ignored", n))
+	}
 
 	// Received: newest first in the header; report oldest first.
 	var received []string
@@ -112,6 +123,43 @@ func AnalyzeHeaders(raw []byte, opt HeadersOptions) *HeaderReport {
 	rep.DKIM = verifyDKIM(raw, fields, lookup)
 	rep.Summary = summarizeHeaders(rep)
 	return rep
+}
+
+// headerParseError says why raw is no message header, or "" when it is
+// one: a header starts with a field "Name: value" (RFC 5322 §2.2).
+func headerParseError(raw []byte, fields []arcField) string {
+	switch {
+	case len(bytes.TrimSpace(raw)) == 0:
+		return "the input is empty"
+	case len(fields) == 0:
+		return "it starts with an empty line, so it has no header fields"
+	case !validFieldName(fields[0].name):
+		return "its first line is not a header field (Name: value, RFC 5322 §2.2)"
+	}
+	return ""
+}
+
+// validFieldName: printable US-ASCII except the colon (RFC 5322 §3.6.8).
+func validFieldName(n string) bool {
+	if n == "" {
+		return false
+	}
+	for i := 0; i < len(n); i++ {
+		if n[i] < 33 || n[i] > 126 || n[i] == ':' {
+			return false
+		}
+	}
+	return true
+}
+
+func badFieldLines(fields []arcField) int {
+	n := 0
+	for _, f := range fields {
+		if !validFieldName(f.name) {
+			n++
+		}
+	}
+	return n
 }
 
 func unfold(v string) string {

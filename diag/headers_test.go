@@ -543,3 +543,31 @@ func TestHeadersARCTemporaryKeyFailure(t *testing.T) {
 		t.Errorf("changed body: %+v", rep.ARC)
 	}
 }
+
+// Input that is no message header says so and reports nothing else; a
+// header with a stray line keeps its fields and warns about the line.
+func TestHeadersParseError(t *testing.T) {
+	garbage := make([]byte, 256)
+	for i := range garbage {
+		garbage[i] = byte(i*37 + 11)
+	}
+	for name, in := range map[string]string{
+		"empty": "", "blank": "\r\n\r\nbody\r\n", "garbage": string(garbage),
+		"text": "just some words\nand more\n", "mbox line only": "From x@y Mon Mar 10 10:00:00 2025\n",
+	} {
+		rep := AnalyzeHeaders([]byte(in), HeadersOptions{})
+		if rep.ParseError == "" || !strings.HasPrefix(rep.Summary, "This does not parse as a message header") || rep.ReceivedCount != 0 {
+			t.Errorf("%s: %+v", name, rep)
+		}
+	}
+	rep := AnalyzeHeaders([]byte("From: a@example.org\r\nnot a field\r\nSubject: x\r\n\r\nbody\r\n"), HeadersOptions{})
+	if rep.ParseError != "" || !strings.Contains(strings.Join(rep.Warnings, " "), "1 line(s) of the header are not header fields") {
+		t.Errorf("stray line: %+v", rep)
+	}
+	if rep := AnalyzeHeaders([]byte(headersMessage), HeadersOptions{}); rep.ParseError != "" || len(rep.Warnings) != 0 {
+		t.Errorf("good header: %+v", rep)
+	}
+	if r := Troubleshoot([]byte("\r\n\r\n"+headersMessage), HeadersOptions{}); r.Kind != "headers" || r.Headers.ParseError != "" || r.Headers.ReceivedCount != 3 {
+		t.Errorf("paste with leading blank lines: %+v", r.Headers)
+	}
+}

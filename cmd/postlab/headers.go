@@ -30,7 +30,8 @@ DNS goes to --resolver HOST:PORT, or the first server of /etc/resolv.conf.
 Only the first 10 MB of the input are read.
 
 Exit codes: 0 the signatures and ARC chain verify (or there are none, or they
-were not checked), 1 a DKIM signature or the ARC chain fails, 2 usage error, 3 every DNS lookup failed.`,
+were not checked), 1 a DKIM signature or the ARC chain fails, or the input does
+not parse as a message header, 2 usage error, 3 every DNS lookup failed.`,
 		Args: oneFile("a message FILE", "postlab headers message.eml"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, closeFn, err := troubleOpen(args[0])
@@ -53,6 +54,18 @@ were not checked), 1 a DKIM signature or the ARC chain fails, 2 usage error, 3 e
 				dns = l
 			}
 			rep := diag.AnalyzeHeaders(raw, opt)
+			if rep.ParseError != "" {
+				// Nothing to check: say so, like bounce does, and fail.
+				out := cmd.OutOrStdout()
+				if asJSON {
+					if err := troubleJSON(out, rep); err != nil {
+						return err
+					}
+				} else {
+					safef(out, "%s\n", rep.Summary)
+				}
+				return silentExit(exitFailed)
+			}
 			if cut {
 				rep.Warnings = append(rep.Warnings, "only the first 10 MB were read")
 			}
