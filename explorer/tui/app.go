@@ -1067,6 +1067,7 @@ var helpSections = []helpSection{
 	{"Troubleshoot", [][2]string{
 		{"Ctrl-R", "explain what is pasted"},
 		{"Ctrl-O", "open a file: type its path, then Enter"},
+		{"Ctrl-L", "clear the paste box (Ctrl-Z brings it back)"},
 	}, []string{"The fix comes first, then recipients, hops and authentication results as a tree."}},
 }
 

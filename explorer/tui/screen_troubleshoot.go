@@ -69,7 +69,7 @@ func newTroubleScreen(a *App) *troubleScreen {
 	t.paste = &pasteArea{TextArea: tview.NewTextArea()}
 	t.paste.SetPlaceholder("Paste here: a reply line (550 5.1.1 <bob@example.org>: User unknown), a bounce, or a whole message with its headers. Ctrl-R explains.")
 	t.paste.SetPlaceholderStyle(a.th.dim).SetTextStyle(a.th.base)
-	t.paste.SetBorder(true).SetTitle(" paste (Ctrl-R explains) ").SetTitleAlign(tview.AlignLeft)
+	t.paste.SetBorder(true).SetTitle(pasteTitle).SetTitleAlign(tview.AlignLeft)
 	t.paste.onPaste = func() { t.loaded = nil; t.analyze() }
 	t.fix = tview.NewTextView().SetDynamicColors(true).SetWrap(true).SetWordWrap(true)
 	t.top = tview.NewTreeNode("").SetSelectable(false)
@@ -81,7 +81,7 @@ func newTroubleScreen(a *App) *troubleScreen {
 	results := tview.NewFlex().SetDirection(tview.FlexRow).AddItem(t.fix, 2, 0, false).AddItem(t.tree, 0, 1, false)
 	results.SetBorder(true).SetTitle(" explanation ").SetTitleAlign(tview.AlignLeft)
 	t.box = results
-	t.fix.SetText(a.tag("dim") + "The fix appears here, the whole explanation below it." + a.th.reset())
+	t.fix.SetText(a.tag("dim") + fixWaiting + a.th.reset())
 	t.root = tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(t.file, 1, 0, false).
 		AddItem(t.paste, 5, 0, true).
@@ -94,6 +94,9 @@ func newTroubleScreen(a *App) *troubleScreen {
 			return nil
 		case tcell.KeyCtrlO:
 			a.tv.SetFocus(t.file)
+			return nil
+		case tcell.KeyCtrlL:
+			t.clear()
 			return nil
 		case tcell.KeyEscape:
 			if a.tv.GetFocus() == t.paste.TextArea && !a.Busy() {
@@ -112,7 +115,31 @@ func (t *troubleScreen) Focusables() []tview.Primitive {
 	return []tview.Primitive{t.paste.TextArea, t.tree, t.detail, t.file}
 }
 func (t *troubleScreen) Hints() []Hint {
-	return []Hint{{"^R", "explain", t.analyze}, {"^O", "open file", func() { t.a.tv.SetFocus(t.file) }}}
+	return []Hint{{"^R", "explain", t.analyze}, {"^O", "open file", func() { t.a.tv.SetFocus(t.file) }}, {"^L", "clear", t.clear}}
+}
+
+const (
+	pasteTitle = " paste (Ctrl-R explains) "
+	fixWaiting = "The fix appears here, the whole explanation below it."
+)
+
+// clear empties the paste box (Ctrl-Z there brings the text back) and the
+// explanation, for the next thing to paste.
+func (t *troubleScreen) clear() {
+	if text := t.paste.GetText(); text != "" {
+		t.paste.Replace(0, len(text), "")
+	}
+	t.loaded, t.loadedShown = nil, ""
+	t.paste.SetTitle(pasteTitle)
+	t.runs++ // an analysis still running is dropped
+	t.last = nil
+	t.top.ClearChildren()
+	t.tree.SetCurrentNode(t.top)
+	t.fix.SetText(t.a.tag("dim") + fixWaiting + t.a.th.reset())
+	t.box.ResizeItem(t.fix, 2, 0)
+	t.detail.SetText("")
+	t.a.tv.SetFocus(t.paste.TextArea)
+	t.a.setStatus("Cleared: paste the next one (Ctrl-Z brings the text back).", false)
 }
 
 // open reads a file and explains it.

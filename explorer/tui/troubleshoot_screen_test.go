@@ -114,3 +114,26 @@ func TestTroubleshootADelayNoticeListsDelayedNotFailed(t *testing.T) {
 		t.Errorf("a delayed recipient is shown as a hard bounce:\n%s", s)
 	}
 }
+
+// TestTroubleshootCtrlLClears: Ctrl-L empties the paste box and the
+// explanation for the next paste; Ctrl-Z brings the text back.
+func TestTroubleshootCtrlLClears(t *testing.T) {
+	h := startApp(t, fakeOptions(newFakeLab(), nil), 80, 24)
+	h.waitFor("lab: smtp")
+	h.key(tcell.KeyEscape)
+	h.rune('6')
+	h.waitFor("paste (Ctrl-R explains)", "^L clear")
+	h.paste("550 5.1.1 <carol@example.net>: User unknown")
+	h.waitFor("Fix:", "550 5.1.1 <carol@example.net>")
+	h.key(tcell.KeyTab) // to the tree: Ctrl-L works from any pane
+	h.key(tcell.KeyCtrlL)
+	s := h.waitFor("Paste here:", "The fix appears here", "Cleared")
+	if strings.Contains(s, "carol@example.net") || strings.Contains(s, "Fix:") {
+		t.Fatalf("Ctrl-L left the paste or its explanation:\n%s", s)
+	}
+	if h.focus() != h.app.trouble.paste.TextArea {
+		t.Error("Ctrl-L did not put the cursor in the paste box")
+	}
+	h.key(tcell.KeyCtrlZ)
+	h.waitFor("550 5.1.1 <carol@example.net>: User unknown")
+}
