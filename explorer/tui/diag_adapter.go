@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -54,6 +55,9 @@ func (d DiagDiagnoser) Diagnose(ctx context.Context, target string, progress fun
 // progress of each check as it finishes (the nine DNS checks, the server
 // probes, the settings) and which are still running.
 func (d DiagDiagnoser) DiagnoseProgress(ctx context.Context, target string, progress func(DiagProgress)) (Report, error) {
+	if msg, _ := targetProblem(target); msg != "" {
+		return Report{}, errors.New(msg) // an IP address is no domain
+	}
 	server := d.Resolver
 	t, err := diag.ParseTarget(target)
 	if err != nil {

@@ -3,10 +3,15 @@ package tui
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strings"
+	"unicode"
 
 	"github.com/gdamore/tcell/v2"
+	"github.com/mattn/go-runewidth"
 	"github.com/rivo/tview"
+
+	"postlab/diag"
 )
 
 // diagnoseScreen is screen 4: a domain or address, then its findings as a
@@ -16,17 +21,30 @@ type diagnoseScreen struct {
 	root   *tview.Flex
 	input  *tview.InputField
 	tree   *tview.TreeView
+	view   *fitTree // the tree as laid out
 	detail *tview.TextView
 	top    *tview.TreeNode
 	nodes  map[string]*tview.TreeNode
+	texts  map[*tview.TreeNode]nodeText // every line in full
 	count  int
 	runs   int  // number of the current run
 	live   bool // progress of the current run may still be added
-	// prog is the "n of m checks done" line atop the tree while a
-	// ProgressDiagnoser runs (nil otherwise); last is what it shows.
-	prog    *tview.TreeNode
-	last    DiagProgress
-	lastSeq int // updates may arrive out of order: the line keeps the newest
+	// follow: during a run, until the user picks a line, nothing is
+	// selected and the tree scrolls to the newest line (newest).
+	follow bool
+	newest *tview.TreeNode
+	// intro: the detail pane shows what to type (introText), which
+	// follows the lab as it starts, stops or moves to a teacher's.
+	intro       bool
+	placeholder string
+	// prog is the "n of m checks done" line above the tree while a
+	// ProgressDiagnoser runs, and after it stops (progOn); it stays in
+	// view however the tree scrolls. last is what it shows.
+	prog     *tview.Box
+	progOn   bool
+	progText nodeText
+	last     DiagProgress
+	lastSeq  int // updates may arrive out of order: the line keeps the newest
 }
 
 // DiagProgress is a diagnosis under way: the findings of a check that has
@@ -50,8 +68,8 @@ type ProgressDiagnoser interface {
 }
 
 func newDiagnoseScreen(a *App) *diagnoseScreen {
-	d := &diagnoseScreen{a: a}
-	d.input = tview.NewInputField().SetLabel("Domain or address: ").SetPlaceholder("postlab.test  (type a name, Enter runs the checks)")
+	d := &diagnoseScreen{a: a, intro: true, texts: map[*tview.TreeNode]nodeText{}}
+	d.input = tview.NewInputField().SetLabel("Domain or address: ")
 	d.input.SetFieldStyle(tcell.StyleDefault.Underline(true)).SetLabelStyle(a.th.label).SetPlaceholderStyle(a.th.dim)
 	d.input.SetDoneFunc(func(k tcell.Key) {
 		switch k {
@@ -66,11 +84,29 @@ func newDiagnoseScreen(a *App) *diagnoseScreen {
 	d.tree.SetBorder(true).SetTitle(" findings ").SetTitleAlign(tview.AlignLeft)
 	d.tree.SetChangedFunc(d.showNode)
 	d.tree.SetSelectedFunc(func(n *tview.TreeNode) { n.SetExpanded(!n.IsExpanded()) })
+	d.view = &fitTree{d.tree, d}
 	// tview's Home/End (g/G) only scroll; here they select, so the detail
 	// pane follows, as it does in the other lists of the app.
 	d.tree.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
 		first := ev.Key() == tcell.KeyHome || (ev.Key() == tcell.KeyRune && ev.Rune() == 'g')
 		last := ev.Key() == tcell.KeyEnd || (ev.Key() == tcell.KeyRune && ev.Rune() == 'G')
+		step := false
+		switch ev.Key() {
+		case tcell.KeyUp, tcell.KeyDown, tcell.KeyLeft, tcell.KeyRight, tcell.KeyPgUp, tcell.KeyPgDn, tcell.KeyCtrlF, tcell.KeyCtrlB:
+			step = true
+		case tcell.KeyRune:
+			step = strings.ContainsRune("jkJK", ev.Rune())
+		}
+		if (first || last || step) && d.tree.GetCurrentNode() == nil && d.newest != nil {
+			// Nothing is selected while a run is followed: the first key
+			// picks the newest line, and the tree stops following.
+			d.follow = false
+			d.tree.SetCurrentNode(d.newest)
+			d.showNode(d.newest)
+			if step {
+				return nil
+			}
+		}
 		if !first && !last {
 			return ev
 		}
@@ -81,18 +117,98 @@ func newDiagnoseScreen(a *App) *diagnoseScreen {
 		d.tree.Move(n) // by visible selectable nodes, stopping at either end
 		return nil
 	})
+	// A click or the wheel in the tree is the user's: stop following.
+	d.tree.SetMouseCapture(func(action tview.MouseAction, ev *tcell.EventMouse) (tview.MouseAction, *tcell.EventMouse) {
+		if ev != nil && action != tview.MouseMove && d.tree.InRect(ev.Position()) {
+			d.follow = false
+		}
+		return action, ev
+	})
 	d.detail = tview.NewTextView().SetDynamicColors(true).SetWrap(true).SetWordWrap(true)
 	d.detail.SetBorder(true).SetTitle(" detail ").SetTitleAlign(tview.AlignLeft)
-	if a.opts.Diagnoser == nil {
-		d.detail.SetText("Diagnostics are not built into this binary yet. When they are, type a domain (or an address) above and press Enter: postlab looks up its MX, SPF, DMARC and DKIM records and lists what it found, what is wrong, and how to fix it.")
-	} else {
-		d.detail.SetText("Type a domain or an address above and press Enter. Try postlab.test: the lab answers DNS for it.")
-	}
+	d.prog = tview.NewBox()
+	d.prog.SetDrawFunc(func(screen tcell.Screen, x, y, w, h int) (int, int, int, int) {
+		tview.Print(screen, d.progText.fit(w), x, y, w, tview.AlignLeft, tview.Styles.PrimaryTextColor)
+		return x, y, w, h
+	})
 	d.root = tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(d.input, 1, 0, true).
-		AddItem(d.tree, 0, 3, false).
+		AddItem(d.prog, 0, 0, false).
+		AddItem(d.view, 0, 3, false).
 		AddItem(d.detail, 0, 2, false)
+	// Before each frame: the introduction says what the lab answers now.
+	d.root.SetDrawFunc(func(_ tcell.Screen, x, y, w, h int) (int, int, int, int) {
+		d.refreshIntro()
+		return x, y, w, h
+	})
+	d.refreshIntro()
 	return d
+}
+
+// introText says what to type. postlab.test exists only where a lab
+// answers DNS for it: this app's lab, or a teacher's (--lab-host).
+func (d *diagnoseScreen) introText() (text, placeholder string) {
+	if d.a.opts.Diagnoser == nil {
+		return "Diagnostics are not built into this binary yet. When they are, type a domain (or an address) above and press Enter: postlab looks up its MX, SPF, DMARC and DKIM records and lists what it found, what is wrong, and how to fix it.", ""
+	}
+	const lab = "postlab.test  (type a name, Enter runs the checks)"
+	if l := d.a.Lab(); l != nil && l.Addr("dns") != "" {
+		return "Type a domain or an address above and press Enter. Try postlab.test (or alice@postlab.test for the settings of a mail program): the lab answers DNS for it.", lab
+	}
+	if h := d.a.LabHost(); h != "" {
+		return "Type a domain or an address above and press Enter. Try postlab.test (or your classroom address): the teacher's lab at " + h + " answers DNS for it.", lab
+	}
+	return "Type your own domain (example.org) or address (you@example.org) above and press Enter. No lab answers DNS here now, so postlab.test does not exist for the resolver.", "example.org  (type a name, Enter runs the checks)"
+}
+
+// refreshIntro keeps the introduction (and the field's placeholder) in
+// step with the lab, until a run or a message replaces it.
+func (d *diagnoseScreen) refreshIntro() {
+	text, ph := d.introText()
+	if ph != d.placeholder {
+		d.placeholder = ph
+		d.input.SetPlaceholder(ph)
+	}
+	if d.intro && d.detail.GetText(false) != tview.Escape(text) {
+		d.detail.SetText(tview.Escape(text))
+	}
+}
+
+// targetProblem tells why s cannot be diagnosed ("" when it can): the
+// status line's words, and more for the detail pane. An IP address has no
+// mail records of its own, so it is not looked up as if it were a name.
+func targetProblem(s string) (msg, more string) {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return "type a domain or an address first", ""
+	case isIPTarget(s):
+		return "that is an IP address: type a domain or an address (user@domain)",
+			"Diagnose looks up the mail records of a domain in DNS (MX, SPF, DMARC, DKIM, the settings of a mail program); an IP address has none of its own. To talk to the server at " + s + ", connect to it from the Session screen (1)."
+	case strings.IndexFunc(s, unicode.IsSpace) >= 0 && !strings.ContainsAny(s, "<>"):
+		return "a domain or an address has no spaces", "Type one name, such as example.org, or one address, such as you@example.org."
+	}
+	if _, err := diag.ParseTarget(s); err != nil {
+		return oneLine(err.Error()), "Type a domain (example.org) or an address (you@example.org)."
+	}
+	return "", ""
+}
+
+// isIPTarget reports whether s is an IP address, alone or after "@": with
+// or without brackets or a port, and the "IPv6:" tag of RFC 5321 §4.1.3.
+func isIPTarget(s string) bool {
+	if i := strings.LastIndexByte(s, '@'); i >= 0 {
+		s = s[i+1:]
+	}
+	if _, err := netip.ParseAddrPort(s); err == nil {
+		return true
+	}
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+	if len(s) > 5 && strings.EqualFold(s[:5], "IPv6:") {
+		s = s[5:]
+	}
+	_, err := netip.ParseAddr(s)
+	return err == nil
 }
 
 func (d *diagnoseScreen) Name() string          { return "Diagnose" }
@@ -155,20 +271,27 @@ func (d *diagnoseScreen) run(target string) {
 		d.a.setStatus("diagnostics are not available in this build", true)
 		return
 	}
-	d.top.ClearChildren()
-	d.nodes = map[string]*tview.TreeNode{}
-	d.count = 0
-	d.prog = nil
+	if msg, more := targetProblem(target); msg != "" {
+		// Not a name to look up: say so, leaving any earlier findings.
+		d.a.setStatus(msg, true)
+		d.intro = false
+		d.detail.SetText(d.a.tag("warn") + tview.Escape(msg) + d.a.th.reset() + "\n" + tview.Escape(more))
+		return
+	}
+	d.clear()
 	d.runs++
 	d.live = true
+	d.intro = false
 	run := d.runs
+	// Nothing selected: the tree follows the newest line until the user
+	// picks one.
+	d.follow = true
+	d.tree.SetCurrentNode(nil)
 	d.tree.SetTitle(" findings for " + tview.Escape(target) + " (running) ")
-	d.detail.SetText("Checking " + tview.Escape(target) + ": each area shows here as its check finishes. Esc stops.")
+	d.detail.SetText("Checking " + tview.Escape(target) + ": each area shows here as its check finishes; the arrows pick a line. Esc stops.")
 	pd, staged := d.a.opts.Diagnoser.(ProgressDiagnoser)
 	if staged {
 		d.last, d.lastSeq = DiagProgress{}, 0
-		d.prog = tview.NewTreeNode("").SetSelectable(false).SetTextStyle(d.a.th.base)
-		d.top.AddChild(d.prog)
 		d.showProgress(false)
 	}
 	var rep Report
@@ -200,21 +323,28 @@ func (d *diagnoseScreen) run(target string) {
 			return
 		}
 		d.live = false
+		d.follow = false
 		if err != nil {
 			d.tree.SetTitle(" findings for " + tview.Escape(target) + " (stopped) ")
 			d.showProgress(true)
 			return
 		}
+		// The line the user picked during the run stays picked.
+		var picked any
+		if n := d.tree.GetCurrentNode(); n != nil {
+			picked = n.GetReference()
+		}
 		// The report is the truth: rebuild from it in its fixed order
 		// (progress came in the order the checks finished).
-		d.top.ClearChildren()
-		d.nodes = map[string]*tview.TreeNode{}
-		d.count = 0
-		d.prog = nil
+		d.clear()
 		for _, f := range rep.Findings {
 			d.add(f)
 		}
+		d.scrollTop()
 		d.finishAreas()
+		if picked != nil {
+			d.reselect(picked)
+		}
 		d.tree.SetTitle(fmt.Sprintf(" findings for %s: %d in %d ms (resolver %s) ", tview.Escape(rep.Target), len(rep.Findings), rep.DurationMS, tview.Escape(rep.Resolver)))
 		d.a.setStatus(d.summary(rep), false)
 	})
@@ -227,9 +357,57 @@ func (d *diagnoseScreen) cancelled() {
 		return
 	}
 	d.live = false
+	d.follow = false
 	d.runs++
 	d.tree.SetTitle(strings.Replace(d.tree.GetTitle(), "(running)", "(stopped)", 1))
 	d.showProgress(true)
+}
+
+// clear empties the tree and hides the progress line.
+func (d *diagnoseScreen) clear() {
+	d.top.ClearChildren()
+	d.nodes = map[string]*tview.TreeNode{}
+	d.texts = map[*tview.TreeNode]nodeText{}
+	d.count = 0
+	d.newest = nil
+	d.progOn = false
+	d.root.ResizeItem(d.prog, 0, 0)
+}
+
+// scrollTop scrolls the tree back to its first line (it may have
+// followed a run down); the selection set next stays in view from there.
+func (d *diagnoseScreen) scrollTop() {
+	if kids := d.top.GetChildren(); len(kids) > 0 {
+		d.tree.SetCurrentNode(kids[0])
+		d.tree.Move(-1) // from the first line: to the top
+	}
+}
+
+// reselect puts the cursor on the line whose reference is ref, opening
+// what holds it; false if there is none.
+func (d *diagnoseScreen) reselect(ref any) bool {
+	var path []*tview.TreeNode
+	var find func(n *tview.TreeNode) bool
+	find = func(n *tview.TreeNode) bool {
+		for _, c := range n.GetChildren() {
+			path = append(path, c)
+			if r := c.GetReference(); r != nil && r == ref || find(c) {
+				return true
+			}
+			path = path[:len(path)-1]
+		}
+		return false
+	}
+	if !find(d.top) {
+		return false
+	}
+	for _, p := range path[:len(path)-1] {
+		p.SetExpanded(true)
+	}
+	n := path[len(path)-1]
+	d.tree.SetCurrentNode(n)
+	d.showNode(n)
+	return true
 }
 
 // progress adds a finished check's findings and, unless a newer update
@@ -247,30 +425,34 @@ func (d *diagnoseScreen) progress(p DiagProgress, seq int) {
 // showProgress writes the progress line: "6 of 9 checks done · running:
 // MX, SPF", or after Esc or an error what was left unfinished.
 func (d *diagnoseScreen) showProgress(stopped bool) {
-	if d.prog == nil {
-		return
+	if stopped && !d.progOn {
+		return // the run had no progress line
+	}
+	if !d.progOn {
+		d.progOn = true
+		d.root.ResizeItem(d.prog, 1, 0)
 	}
 	p := d.last
-	var names []string
-	for _, n := range p.Running {
-		names = append(names, tview.Escape(n))
-	}
+	names := strings.Join(p.Running, ", ")
 	text := fmt.Sprintf("%d of %d checks done", p.Done, p.Total)
+	stop := d.a.tag("warn") + "stopped" + d.a.th.reset()
+	dim := func(s string) nodeText { return nodeText{pre: d.a.tag("dim"), plain: s, post: d.a.th.reset()} }
+	var t nodeText
 	switch {
 	case p.Total == 0 && stopped:
-		text = d.a.tag("warn") + "stopped" + d.a.th.reset()
+		t = nodeText{pre: stop}
 	case p.Total == 0:
-		text = d.a.tag("dim") + "starting the checks" + d.a.th.reset()
-	case stopped && len(names) > 0:
-		text = d.a.tag("warn") + "stopped" + d.a.th.reset() + ": " + text + " · not finished: " + strings.Join(names, ", ")
+		t = dim("starting the checks")
+	case stopped && names != "":
+		t = nodeText{pre: stop + ": ", plain: text + " · not finished: " + names}
 	case stopped:
-		text = d.a.tag("warn") + "stopped" + d.a.th.reset() + ": " + text
-	case len(names) > 0:
-		text = d.a.tag("dim") + text + " · running: " + strings.Join(names, ", ") + d.a.th.reset()
+		t = nodeText{pre: stop + ": ", plain: text}
+	case names != "":
+		t = dim(text + " · running: " + names)
 	default:
-		text = d.a.tag("dim") + text + d.a.th.reset()
+		t = dim(text)
 	}
-	d.prog.SetText(text)
+	d.progText = t
 }
 
 func (d *diagnoseScreen) summary(rep Report) string {
@@ -286,8 +468,9 @@ func (d *diagnoseScreen) add(f Finding) {
 	area, name, _ := strings.Cut(f.Check, ".")
 	check := d.nodes[area]
 	if check == nil {
-		check = tview.NewTreeNode(d.a.tag("title") + tview.Escape(strings.ToUpper(area)) + d.a.th.reset()).SetReference(area).
+		check = tview.NewTreeNode("").SetReference(area).
 			SetTextStyle(d.a.th.base).SetSelectedTextStyle(d.a.th.sel).SetExpanded(true)
+		d.setText(check, d.areaTitle(area, ""))
 		d.nodes[area] = check
 		d.top.AddChild(check)
 	}
@@ -299,13 +482,99 @@ func (d *diagnoseScreen) add(f Finding) {
 	if name != "" {
 		label += d.a.tag("dim") + tview.Escape(name) + d.a.th.reset() + " "
 	}
-	n := tview.NewTreeNode(label + tview.Escape(sanitize(f.Summary))).SetReference(f).
+	n := tview.NewTreeNode("").SetReference(f).
 		SetTextStyle(d.a.th.base).SetSelectedTextStyle(d.a.th.sel)
+	d.setText(n, nodeText{pre: label, plain: sanitize(f.Summary)})
 	check.AddChild(n)
 	d.count++
-	if d.count == 1 {
-		d.tree.SetCurrentNode(n)
-		d.showNode(n)
+	d.newest = n
+}
+
+// setText gives a line of the tree its text, kept in full for fitTree.
+func (d *diagnoseScreen) setText(n *tview.TreeNode, t nodeText) {
+	d.texts[n] = t
+	n.SetText(t.full())
+}
+
+// areaTitle is an area's line: "SPF  1 failed".
+func (d *diagnoseScreen) areaTitle(name, counts string) nodeText {
+	t := nodeText{pre: d.a.tag("title") + tview.Escape(strings.ToUpper(name)) + d.a.th.reset()}
+	if counts != "" {
+		t.pre += "  " + d.a.tag("dim")
+		t.plain, t.post = counts, d.a.th.reset()
+	}
+	return t
+}
+
+// nodeText is a line of the tree: colour tags before and after a plain
+// text, which alone is cut to fit.
+type nodeText struct{ pre, plain, post string }
+
+func (t nodeText) full() string { return t.pre + tview.Escape(t.plain) + t.post }
+
+// fit is the line cut with "…" to width columns.
+func (t nodeText) fit(width int) string {
+	room := width - tview.TaggedStringWidth(t.pre)
+	if room < 1 || runewidth.StringWidth(t.plain) <= room {
+		return t.full()
+	}
+	return t.pre + tview.Escape(runewidth.Truncate(t.plain, room, "…")) + t.post
+}
+
+// treeIndent is how much further right each level of a tview tree starts:
+// the branch graphics (1) and the default indent (2).
+const treeIndent = 3
+
+// fitTree is the findings tree as drawn: each line cut with "…" to the
+// pane (the detail pane has it in full), and while a run is followed,
+// scrolled so that the newest line shows.
+type fitTree struct {
+	*tview.TreeView
+	d *diagnoseScreen
+}
+
+func (f *fitTree) Draw(screen tcell.Screen) {
+	d := f.d
+	_, _, width, height := f.GetInnerRect()
+	var rows, cut []*tview.TreeNode
+	var walk func(n *tview.TreeNode, x int)
+	walk = func(n *tview.TreeNode, x int) {
+		for _, c := range n.GetChildren() {
+			rows = append(rows, c)
+			if t, ok := d.texts[c]; ok {
+				if s := t.fit(width - x); s != c.GetText() {
+					c.SetText(s)
+					cut = append(cut, c)
+				}
+			}
+			if c.IsExpanded() {
+				walk(c, x+treeIndent)
+			}
+		}
+	}
+	walk(d.top, 0) // the top level is drawn without indent (SetTopLevel(1))
+	if d.follow && d.newest != nil && f.GetCurrentNode() == nil {
+		// Without a selection, Move scrolls.
+		for i, n := range rows {
+			if n != d.newest {
+				continue
+			}
+			off := f.GetScrollOffset()
+			want := off
+			if i < off {
+				want = i
+			} else if i >= off+height {
+				want = i - height + 1
+			}
+			if want != off {
+				f.Move(want - off)
+			}
+			break
+		}
+	}
+	f.TreeView.Draw(screen)
+	for _, c := range cut {
+		c.SetText(d.texts[c].full())
 	}
 }
 
@@ -320,22 +589,24 @@ func (d *diagnoseScreen) group(area *tview.TreeNode, areaName, name string) *tvi
 			return c
 		}
 	}
-	g := tview.NewTreeNode(d.groupTitle(name, "")).SetReference(ref).
+	g := tview.NewTreeNode("").SetReference(ref).
 		SetTextStyle(d.a.th.base).SetSelectedTextStyle(d.a.th.sel).SetExpanded(true)
+	d.setText(g, d.groupTitle(name, ""))
 	area.AddChild(g)
 	return g
 }
 
-func (d *diagnoseScreen) groupTitle(name, counts string) string {
+func (d *diagnoseScreen) groupTitle(name, counts string) nodeText {
 	title := groupTitles[name]
 	if title == "" {
 		title = name
 	}
-	s := d.a.tag("label") + tview.Escape(title) + d.a.th.reset()
+	t := nodeText{pre: d.a.tag("label") + tview.Escape(title) + d.a.th.reset()}
 	if counts != "" {
-		s += "  " + d.a.tag("dim") + counts + d.a.th.reset()
+		t.pre += "  " + d.a.tag("dim")
+		t.plain, t.post = counts, d.a.th.reset()
 	}
-	return s
+	return t
 }
 
 // severity orders statuses from best to worst.
@@ -373,7 +644,7 @@ func (d *diagnoseScreen) finishAreas() {
 				for k, v := range sub {
 					counts[k] += v
 				}
-				c.SetText(d.groupTitle(ref.name, countWords(sub)))
+				d.setText(c, d.groupTitle(ref.name, countWords(sub)))
 				c.SetExpanded(gw >= 2)
 				nodeWorst = max(nodeWorst, gw)
 				continue
@@ -392,7 +663,7 @@ func (d *diagnoseScreen) finishAreas() {
 		counts := map[int]int{}
 		areaWorst := tally(area, nil, counts)
 		name, _ := area.GetReference().(string)
-		area.SetText(d.a.tag("title") + tview.Escape(strings.ToUpper(name)) + d.a.th.reset() + "  " + d.a.tag("dim") + countWords(counts) + d.a.th.reset())
+		d.setText(area, d.areaTitle(name, countWords(counts)))
 		area.SetExpanded(areaWorst >= 2)
 	}
 	if worst != nil && worstSev >= 2 {
