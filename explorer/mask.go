@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"strings"
+	"unicode/utf8"
 )
 
 // Credential masking beyond the SASL exchange itself. A password can reach
@@ -37,23 +38,22 @@ func decodeB64(s string) ([]byte, bool) {
 	return nil, false
 }
 
-// plainShaped reports whether tok is base64 of an AUTH PLAIN message
-// "authzid NUL authcid NUL passwd" (RFC 4616 §2) with a password in it
-// (the masked form keeps "authzid NUL authcid NUL" only).
+// plainShaped reports whether tok is base64 of an AUTH PLAIN message with
+// a password in it (the masked form keeps "authzid NUL authcid NUL" only).
+// The shape is RFC 4616 §2's, strictly: exactly two NULs, a user name
+// (authcid) and a password that are not empty, and identities in UTF-8.
+// Anything looser masks text that is no secret: base64 of 45 zero octets
+// ("AAAA...") has NULs but no user name and no password.
 func plainShaped(tok string) bool {
 	if len(tok) < 8 {
 		return false
 	}
 	b, ok := decodeB64(tok)
-	if !ok {
+	if !ok || bytes.Count(b, []byte{0}) != 2 {
 		return false
 	}
-	i := bytes.IndexByte(b, 0)
-	if i < 0 {
-		return false
-	}
-	j := bytes.IndexByte(b[i+1:], 0)
-	return j >= 0 && i+1+j+1 < len(b)
+	f := bytes.SplitN(b, []byte{0}, 3)
+	return len(f[1]) > 0 && len(f[2]) > 0 && utf8.Valid(f[0]) && utf8.Valid(f[1])
 }
 
 // looksLikeSASL reports whether a typed line can be a SASL client response:

@@ -156,3 +156,67 @@ func FuzzScrubPlain(f *testing.F) {
 		}
 	})
 }
+
+// Masking is for credentials only: a long base64-looking argument of a
+// command that carries none is shown as typed, on the wire and echoed,
+// while PASS, the APOP digest, AUTH initial responses and the lines
+// answering 334 or "+ " stay masked.
+func TestMaskOnlyCredentials(t *testing.T) {
+	zeros := strings.Repeat("A", 60) // base64 of 45 zero octets: NULs, no user, no password
+	for _, tok := range []string{zeros, b64s("\x00\x00\x00secret"), b64s("\x00\x00pw"), b64s("a\x00\x00pw"), b64s("\xff\xfe\x00u\x00pw"), "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo="} {
+		for _, line := range []string{"NOOP " + tok, "250 2.0.0 OK " + tok, tok} {
+			if got, changed := scrubPlain(line); changed || got != line {
+				t.Errorf("scrubPlain(%q) = %q, want it unchanged", line, got)
+			}
+		}
+	}
+	f := newFake(t, "S: 220 mx.test", "C: NOOP "+zeros, "S: 250 2.0.0 OK "+zeros, "C: QUIT", "S: 221 bye")
+	ctx := testCtx(t)
+	c, err := DialSMTP(ctx, testOpts(f.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SendLine(ctx, "NOOP "+zeros)
+	c.SendLine(ctx, "QUIT")
+	var shown []string
+	for _, e := range c.Events() {
+		if e.Dir != Local {
+			shown = append(shown, e.Line)
+		}
+	}
+	want := "220 mx.test|NOOP " + zeros + "|250 2.0.0 OK " + zeros + "|QUIT|221 bye"
+	if got := strings.Join(shown, "|"); got != want {
+		t.Errorf("trace %q\nwant  %q", got, want)
+	}
+	if st := c.Events()[len(c.Events())-1].State; st.Command != "QUIT" {
+		t.Errorf("command %q", st.Command)
+	}
+}
+
+// The APOP digest stands for the password (an offline guess checks it),
+// so the trace keeps the user name only.
+func TestPOP3APOPDigestMasked(t *testing.T) {
+	const digest = "c4c9334bac560ecc979e58001b3e22fb"
+	f := newFake(t, "S: +OK ready <1896.697170952@dbc.mtview.ca.us>", "C: APOP mrose "+digest, "S: -ERR no",
+		"C: APOP  bob\t"+digest, "S: -ERR no", "C: APOP carol", "S: -ERR usage", "C: QUIT", "S: +OK bye")
+	ctx := testCtx(t)
+	c, err := DialPOP3(ctx, testOpts(f.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{"APOP mrose " + digest, "APOP  bob\t" + digest, "APOP carol", "QUIT"} {
+		c.SendLine(ctx, l)
+	}
+	var shown []string
+	for _, e := range c.Events() {
+		if e.Dir == ClientToServer {
+			shown = append(shown, e.Line)
+		}
+	}
+	if want := "APOP mrose ****|APOP  bob\t****|APOP carol|QUIT"; strings.Join(shown, "|") != want {
+		t.Errorf("shown %q, want %q", strings.Join(shown, "|"), want)
+	}
+	if got := f.Lines(); len(got) != 4 || got[0] != "APOP mrose "+digest {
+		t.Errorf("the server got %q", got)
+	}
+}

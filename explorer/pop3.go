@@ -337,8 +337,16 @@ func (c *POP3Session) recordClient(line string) {
 		return
 	}
 	shown := line
-	if verb, arg := splitVerb(line); verb == "PASS" && arg != "" {
+	switch verb, arg := splitVerb(line); {
+	case verb == "PASS" && arg != "":
 		shown = line[:len(line)-len(arg)] + MaskedSecret
+	case verb == "APOP":
+		// The digest is MD5(timestamp + password): whoever reads it can
+		// try passwords against it offline (RFC 1939 §7, §13). The user
+		// name stays.
+		if _, digest, ok := cutSpace(strings.TrimLeft(arg, " \t")); ok && strings.TrimSpace(digest) != "" {
+			shown = line[:len(line)-len(digest)] + MaskedSecret
+		}
 	}
 	c.recordCommand(&c.sasl, line, shown)
 }
@@ -435,7 +443,8 @@ func (c *POP3Session) Login(ctx context.Context, user, pass string) (*Response, 
 }
 
 // Apop logs in with APOP (RFC 1939 §7): MD5 of the greeting's timestamp
-// and the password, so the password never crosses the wire.
+// and the password, so the password never crosses the wire. The trace
+// shows "APOP user ****".
 func (c *POP3Session) Apop(ctx context.Context, user, pass string) (*Response, error) {
 	if c.Timestamp == "" {
 		return nil, errors.New("APOP: the server greeting has no <timestamp>, so it does not offer APOP (RFC 1939 §7)")
