@@ -132,7 +132,12 @@ type App struct {
 func (a *App) connectPending() {
 	if t := a.pendingConnect; t != nil {
 		a.pendingConnect = nil
+		// The session's messages are the Session screen's, even when the
+		// lab's start (app-wide) brings them.
+		prev := a.msgOwner
+		a.msgOwner = ownerCurrent
 		a.session.connect(*t)
+		a.msgOwner = prev
 	}
 }
 
@@ -346,8 +351,9 @@ func (a *App) goFor(owner int, label string, work func(ctx context.Context) erro
 		go a.spinLoop()
 	}
 	busyMsg := label + "…  (Esc cancels)"
-	// Esc cancels from any screen, so the app says what runs.
-	a.setAppStatus(busyMsg, false)
+	// Esc cancels from any screen, so every screen says what runs; the
+	// message it covers comes back when the work ends.
+	a.putStatus(busyOwner, statusMsg{text: busyMsg})
 	go func() {
 		err := work(ctx)
 		a.mu.Lock()
@@ -357,8 +363,8 @@ func (a *App) goFor(owner int, label string, work func(ctx context.Context) erro
 		cancel()
 		a.busy.Add(-1)
 		a.QueueUpdateDraw(func() {
-			if m := a.msgs[appWide]; m.text == busyMsg {
-				a.clearStatus(appWide)
+			if m := a.msgs[busyOwner]; m.text == busyMsg {
+				a.clearStatus(busyOwner)
 			}
 			prev := a.msgOwner
 			a.msgOwner = owner
@@ -430,6 +436,7 @@ type statusMsg struct {
 const (
 	appWide      = -1 // the owner of app-wide messages
 	ownerCurrent = -2 // messages go to the screen shown
+	busyOwner    = -3 // the work running now (see Go)
 )
 
 // owner is the screen a message set now belongs to.
@@ -467,11 +474,13 @@ func (a *App) clearStatus(owner int) { delete(a.msgs, owner) }
 
 // shownStatus is the message the status bar shows now.
 func (a *App) shownStatus() statusMsg {
-	mine, app := a.msgs[a.current], a.msgs[appWide]
-	if app.seq > mine.seq {
-		return app
+	m := a.msgs[a.current]
+	for _, o := range []int{appWide, busyOwner} {
+		if x := a.msgs[o]; x.seq > m.seq {
+			m = x
+		}
 	}
-	return mine
+	return m
 }
 
 // keyPressed lets transient messages go.
@@ -607,12 +616,36 @@ func (a *App) refreshChrome(hw int) {
 
 	a.status.SetText(a.statusLine(hw))
 
-	a.hints = a.currentHints()
+	a.hints = fitHints(a.currentHints(), hw)
 	var k strings.Builder
 	for i, hn := range a.hints {
 		fmt.Fprintf(&k, `["%d"]%s%s%s %s[""] `, i, a.th.tag("key"), tview.Escape(hn.Key), a.th.reset(), tview.Escape(hn.Label))
 	}
 	a.hintBar.SetText(k.String())
+}
+
+// fitHints drops the hints anybody learns first (screens, leaving a
+// field, help) while the bar is wider than w, so quitting stays in sight.
+func fitHints(hs []Hint, w int) []Hint {
+	width := func() int {
+		n := 0
+		for _, h := range hs {
+			n += runewidth.StringWidth(h.Key) + runewidth.StringWidth(h.Label) + 2
+		}
+		return n - 1
+	}
+	for _, label := range []string{"screens", "out", "help", "next field"} {
+		if width() <= w {
+			break
+		}
+		for i, h := range hs {
+			if h.Label == label {
+				hs = append(hs[:i:i], hs[i+1:]...)
+				break
+			}
+		}
+	}
+	return hs
 }
 
 // statusLine is the status bar for a width: the message on the left, the

@@ -88,5 +88,15 @@ func TestLabStateStaysInSightWithConnect(t *testing.T) {
 	h.waitStatus("kept the lab's state beside the connect status", func(row string) bool {
 		return strings.Contains(row, "connected to smtp://") && strings.Contains(row, "lab not started: port 2525 taken (L)")
 	})
-	h.waitFor("L lab on free ports")
+	s := h.waitFor("Alt-L lab on free ports")
+	if lines := strings.Split(strings.TrimRight(s, "\n"), "\n"); !strings.Contains(lines[len(lines)-1], "quit") {
+		t.Errorf("the key-hint bar lost quit:\n%s", s)
+	}
+	// The session's messages stay on the Session screen; elsewhere the
+	// lab's message shows again, not wiped by the connect's progress.
+	h.key(tcell.KeyEscape)
+	h.rune('2')
+	h.waitStatus("showed the lab's message on the Mailboxes screen", func(row string) bool {
+		return strings.HasPrefix(row, "Lab port 127.0.0.1:2525 (--smtp)") && !strings.Contains(row, "connected to")
+	})
 }
