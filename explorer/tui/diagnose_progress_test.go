@@ -120,10 +120,16 @@ func TestDiagnoseProgressStopsOnEsc(t *testing.T) {
 	release <- "dmarc"
 	h.waitFor("1 of 3 checks done · running: MX, SPF", "DMARC p=none")
 	h.key(tcell.KeyEscape)
-	s := h.waitFor("cancelled", "(stopped)", "stopped: 1 of 3 checks done · not finished: MX, SPF", "DMARC p=none")
+	s := h.waitFor("cancelled", "(stopped)", "stopped: 1 of 3 checks done · not finished: MX, SPF", "DMARC p=none",
+		"Stopped: above are the findings of the checks that finished")
 	if strings.Contains(s, "no SPF record") {
 		t.Fatalf("findings of unfinished checks show:\n%s", s)
 	}
+	// Nothing was picked during the run: the first arrow picks the newest line.
+	h.key(tcell.KeyTab)
+	h.key(tcell.KeyUp)
+	h.waitFor("│▲ warn DMARC p=none")
+	h.key(tcell.KeyBacktab) // back to the field
 	// A new run starts from an empty tree.
 	h.key(tcell.KeyEnter)
 	s = h.waitFor("(running)", "0 of 3 checks done · running: MX, SPF, DMARC")

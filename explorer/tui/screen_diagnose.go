@@ -327,6 +327,7 @@ func (d *diagnoseScreen) run(target string) {
 		if err != nil {
 			d.tree.SetTitle(" findings for " + tview.Escape(target) + " (stopped) ")
 			d.showProgress(true)
+			d.stoppedText()
 			return
 		}
 		// The line the user picked during the run stays picked.
@@ -361,6 +362,20 @@ func (d *diagnoseScreen) cancelled() {
 	d.runs++
 	d.tree.SetTitle(strings.Replace(d.tree.GetTitle(), "(running)", "(stopped)", 1))
 	d.showProgress(true)
+	d.stoppedText()
+}
+
+// stoppedText replaces "Checking …" in the detail pane when a run stops
+// with no line picked.
+func (d *diagnoseScreen) stoppedText() {
+	if d.tree.GetCurrentNode() != nil {
+		return
+	}
+	if d.count == 0 {
+		d.detail.SetText("Stopped before any check finished. Enter in the field runs the checks again.")
+		return
+	}
+	d.detail.SetText("Stopped: above are the findings of the checks that finished; the arrows pick a line. Enter in the field runs the checks again.")
 }
 
 // clear empties the tree and hides the progress line.
