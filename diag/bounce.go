@@ -182,7 +182,7 @@ func parseBounceData(rep *BounceReport, data []byte, depth int) {
 		localRecipients(raws, m.header)
 		rep.ReportingMTA = mta
 		rep.Format = "rfc3464"
-		if f := bounceFormat(strings.Join(m.texts, "\n"), m.header); f != "text" {
+		if f := bounceFormat(strings.Join(m.texts, "\n"), m.header, mta); f != "text" {
 			rep.Format += "/" + f
 		}
 		if !ok {

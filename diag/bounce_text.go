@@ -1,6 +1,7 @@
 package diag
 
 import (
+	"net/mail"
 	"regexp"
 	"strings"
 
@@ -43,7 +44,11 @@ var (
 	reRemoteSaid     = regexp.MustCompile(`(?i)(?:the error that the other server returned was|the response from the remote server was|the response was|remote (?:server|host) (?:returned|said)|server replied|said|returned)\s*:?\s*'?`)
 )
 
-// bounceFormats names the layout from its signature wording.
+// bounceFormats names the layout from its signature wording: the words a
+// reporting system writes itself, never a provider's name alone, which a
+// quoted diagnostic carries as often ("... refused by mta.yahoo.com",
+// "... gsmtp"). Providers are recognised by the bounce's own header
+// (reporterFromHeader).
 var bounceFormats = []struct {
 	name string
 	re   *regexp.Regexp
@@ -53,10 +58,10 @@ var bounceFormats = []struct {
 	{"qmail", regexp.MustCompile(`(?i)this is the qmail-send program|qmail`)},
 	{"sendmail", regexp.MustCompile(`(?i)the following addresses had (permanent fatal errors|transient non-fatal errors|delivery problems)|transcript of session follows|sendmail`)},
 	{"courier", regexp.MustCompile(`(?i)courier mail server|this is a delivery status notification from`)},
-	{"exchange", regexp.MustCompile(`(?i)this is an automatically generated delivery status notification|delivery to the following recipients failed\.|delivery has failed to these recipients|did not reach some or all of the intended recipients|the following recipient\(s\) (cannot|could not) be reached|diagnostic information for administrators|microsoft exchange|outlook\.com|office ?365|your message to .* couldn't be delivered|remote server returned`)},
-	{"gmail", regexp.MustCompile(`(?i)delivery to the following recipients? (failed permanently|has been delayed)|google tried to deliver|gsmtp|googlemail|the response from the remote server was|your message wasn't delivered to`)},
-	{"yahoo", regexp.MustCompile(`(?i)sorry, we were unable to deliver your message|yahoo|aol\.com`)},
-	{"amazonses", regexp.MustCompile(`(?i)amazonses|amazon ses|an error occurred while trying to deliver the mail to the following recipients`)},
+	{"exchange", regexp.MustCompile(`(?i)this is an automatically generated delivery status notification|delivery to the following recipients failed\.|delivery has failed to these recipients|did not reach some or all of the intended recipients|the following recipient\(s\) (cannot|could not) be reached|diagnostic information for administrators|microsoft exchange|your message to .* couldn't be delivered|remote server returned`)},
+	{"gmail", regexp.MustCompile(`(?i)delivery to the following recipients? (failed permanently|has been delayed)|google tried to deliver|the response from the remote server was|your message wasn't delivered to`)},
+	{"yahoo", regexp.MustCompile(`(?i)sorry, we were unable to deliver your message`)},
+	{"amazonses", regexp.MustCompile(`(?i)an error occurred while trying to deliver the mail to the following recipients`)},
 	{"domino", regexp.MustCompile(`(?i)was not delivered to:|domino|lotus notes`)},
 	{"mdaemon", regexp.MustCompile(`(?i)mdaemon|the attached message had permanent fatal (delivery )?errors`)},
 	{"mailenable", regexp.MustCompile(`(?i)mailenable`)},
@@ -65,12 +70,112 @@ var bounceFormats = []struct {
 	{"kerio", regexp.MustCompile(`(?i)kerio`)},
 }
 
-func bounceFormat(txt string, h textproto.Header) string {
+// providerHosts name a reporting provider by a host or domain of the
+// bounce's own header.
+var providerHosts = []struct {
+	name string
+	re   *regexp.Regexp
+}{
+	{"gmail", regexp.MustCompile(`(?i)(^|[.@])(google\.com|googlemail\.com|gmail\.com)$`)},
+	{"amazonses", regexp.MustCompile(`(?i)(^|[.@])(amazonses\.com|amazonaws\.com)$`)},
+	{"yahoo", regexp.MustCompile(`(?i)(^|[.@])(yahoo\.(com|co\.[a-z]{2}|com\.[a-z]{2}|[a-z]{2})|yahoodns\.net|aol\.com|ymail\.com)$`)},
+	{"exchange", regexp.MustCompile(`(?i)(^|[.@])(outlook\.com|hotmail\.com|live\.com|msn\.com|microsoft\.com|office365\.com)$`)},
+}
+
+var (
+	reHostToken = regexp.MustCompile(`[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}`)
+	// Exchange 5.5/2000's SMTP connector names itself in X-Mailer and
+	// Received ("with Internet Mail Service (5.5.2657.72)").
+	reExchangeIMS = regexp.MustCompile(`(?i)internet mail service \([0-9.]+\)|microsoft exchange|microsoft mimeole`)
+)
+
+func providerOfHost(host string) string {
+	host = strings.TrimSuffix(strings.TrimSpace(host), ".")
+	for _, p := range providerHosts {
+		if p.re.MatchString(host) {
+			return p.name
+		}
+	}
+	return ""
+}
+
+// reporterFromHeader names the reporting system from the bounce's own
+// header: the Reporting-MTA, the From address of a bounce sender
+// (mailer-daemon, postmaster), X-Mailer and X-MimeOLE, and the hosts that
+// handed the bounce on, oldest Received first. Quoted text plays no part.
+func reporterFromHeader(h textproto.Header, reportingMTA string) string {
+	if p := providerOfHost(reportingMTA); p != "" {
+		return p
+	}
+	from := h.Get("From")
+	bounceSender := from == "" || reBounceFrom.MatchString(strings.ToLower(from))
+	if bounceSender {
+		if a, err := mail.ParseAddress(from); err == nil {
+			if p := providerOfHost(a.Address[strings.LastIndexByte(a.Address, '@')+1:]); p != "" {
+				return p
+			}
+		}
+	}
+	mailer := h.Get("X-Mailer") + " " + h.Get("X-MimeOLE")
+	if reExchangeIMS.MatchString(mailer) {
+		return "exchange"
+	}
+	if strings.TrimSpace(mailer) != "" {
+		for _, f := range bounceFormats {
+			if f.re.MatchString(mailer) {
+				return f.name
+			}
+		}
+	}
+	if !bounceSender {
+		// A person's message (a forwarded bounce): its path says nothing
+		// of who reported the failure.
+		return ""
+	}
+	recv := h.Values("Received")
+	for i := len(recv) - 1; i >= 0; i-- {
+		r := recv[i]
+		if reExchangeIMS.MatchString(r) {
+			return "exchange"
+		}
+		low := strings.ToLower(strings.TrimSpace(r))
+		if !strings.HasPrefix(low, "from ") || strings.Contains(low, " with local") {
+			// The hop where the bounce was made ("by mx (Postfix) id ...",
+			// "with local (Exim 4.86)"): its software is the reporter's.
+			for _, f := range bounceFormats {
+				if f.re.MatchString(r) {
+					return f.name
+				}
+			}
+		}
+		// The "from" clause names the host that handed the bounce on;
+		// "by" of a later hop is the receiving side.
+		fromPart := r
+		if j := strings.Index(strings.ToLower(r), " by "); j >= 0 {
+			fromPart = r[:j]
+		}
+		if !strings.HasPrefix(strings.ToLower(strings.TrimSpace(fromPart)), "from ") {
+			continue
+		}
+		for _, host := range reHostToken.FindAllString(fromPart, 8) {
+			if p := providerOfHost(host); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+// bounceFormat names who reported: the evidence of the bounce's own header
+// first, then the layout of its own text.
+func bounceFormat(txt string, h textproto.Header, reportingMTA string) string {
+	if f := reporterFromHeader(h, reportingMTA); f != "" {
+		return f
+	}
 	probe := txt
 	if len(probe) > 20000 {
 		probe = probe[:20000]
 	}
-	probe += "\n" + h.Get("X-Mailer") + " " + h.Get("From") + " " + h.Get("Received")
 	for _, f := range bounceFormats {
 		if f.re.MatchString(probe) {
 			return f.name
@@ -82,7 +187,7 @@ func bounceFormat(txt string, h textproto.Header) string {
 // parseTextBounce finds failed recipients in the human-readable text of a
 // bounce.
 func parseTextBounce(txt string, h textproto.Header) ([]rawRecipient, string) {
-	format := bounceFormat(txt, h)
+	format := bounceFormat(txt, h, "")
 	if len(txt) > 1<<20 {
 		txt = txt[:1<<20]
 	}
