@@ -206,7 +206,7 @@ func TestSettingsCombinations(t *testing.T) {
 		{"smtp closed", nil, closed, "smtp", "tls", want{false, false, false, "untested", "connection refused"}},
 		{"imap starttls", nil, fakeIMAP(t, good, false), "imap", "starttls", want{true, true, true, "untested", ""}},
 		{"imap tls expired", nil, fakeIMAP(t, expired, true), "imap", "tls", want{true, true, false, "untested", "expired"}},
-		{"imap is not pop3", nil, fakeIMAP(t, good, false), "pop3", "plain", want{true, false, false, "untested", "malformed"}},
+		{"imap is not pop3", nil, fakeIMAP(t, good, false), "pop3", "plain", want{true, false, false, "untested", "looks like an IMAP server"}},
 	}
 	var extra []Candidate
 	addrs := map[string]string{}
