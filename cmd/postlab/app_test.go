@@ -346,7 +346,18 @@ func TestLabHostFlag(t *testing.T) {
 	sim.InjectKey(tcell.KeyEnter, 0, tcell.ModNone)
 	waitScreen(t, app, sim, "findings for postlab.test:", "(resolver "+ip+":2553)")
 	sim.InjectKey(tcell.KeyEscape, 0, tcell.ModNone)
-	quitApp(t, sim, done)
+	// The session is still open: q asks first, and y quits.
+	sim.InjectKey(tcell.KeyRune, 'q', tcell.ModNone)
+	waitScreen(t, app, sim, "Quit postlab? The session to")
+	sim.InjectKey(tcell.KeyRune, 'y', tcell.ModNone)
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d after y, want 0", code)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("y did not quit")
+	}
 }
 
 // TestLessonsFlagAddsATeachersLesson: --lessons DIR puts a teacher's own
