@@ -148,13 +148,14 @@ func plainShaped(tok string) bool {
 			return false
 		}
 	}
+	// RFC 4616 §2's two NULs exactly, and a password after them: looser,
+	// it would mask text that is no secret ("NOOP AAAA...", base64 of zero
+	// octets). An empty user name still counts: the password must not show.
 	b := dst[:n]
-	i := bytes.IndexByte(b, 0)
-	if i < 0 {
+	if bytes.Count(b, []byte{0}) != 2 {
 		return false
 	}
-	j := bytes.IndexByte(b[i+1:], 0)
-	return j >= 0 && i+1+j+1 < len(b)
+	return b[len(b)-1] != 0
 }
 
 func isB64(c byte) bool {

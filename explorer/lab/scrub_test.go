@@ -45,6 +45,9 @@ func TestScrubPlain(t *testing.T) {
 		{"YWxpY2U=", "YWxpY2U="},                      // a user name alone
 		{"MAIL FROM:<a@b.test> SIZE=100", "MAIL FROM:<a@b.test> SIZE=100"},
 		{"", ""},
+		// Zero octets are no AUTH PLAIN message: shown as typed.
+		{"NOOP " + strings.Repeat("A", 60), "NOOP " + strings.Repeat("A", 60)},
+		{b64("\x00\x00\x00pw"), b64("\x00\x00\x00pw")},
 	} {
 		if got := scrubPlain(tc.in); got != tc.want {
 			t.Errorf("scrubPlain(%q) = %q, want %q", tc.in, got, tc.want)
