@@ -43,10 +43,12 @@ func newTheme(noColor bool) theme {
 var tviewDefaults = tview.Styles
 
 // apply sets tview's global styles: the terminal's own background, and
-// nothing but default colours without colour.
+// nothing but default colours without colour. The globals are written
+// only when they change, so that apps already drawing (tests run several)
+// only read them.
 func (t theme) apply() {
-	tview.Styles = tviewDefaults
-	s := &tview.Styles
+	want := tviewDefaults
+	s := &want
 	s.PrimitiveBackgroundColor = tcell.ColorDefault
 	if t.noColor {
 		s.ContrastBackgroundColor = tcell.ColorDefault
@@ -59,10 +61,13 @@ func (t theme) apply() {
 		s.TertiaryTextColor = tcell.ColorDefault
 		s.InverseTextColor = tcell.ColorDefault
 		s.ContrastSecondaryTextColor = tcell.ColorDefault
-		return
+	} else {
+		s.ContrastBackgroundColor = tcell.ColorNavy
+		s.MoreContrastBackgroundColor = tcell.ColorTeal
 	}
-	s.ContrastBackgroundColor = tcell.ColorNavy
-	s.MoreContrastBackgroundColor = tcell.ColorTeal
+	if tview.Styles != want {
+		tview.Styles = want
+	}
 }
 
 // tag is the tview colour tag for a style role ("" without colour).
