@@ -163,7 +163,15 @@ func FuzzScrubPlain(f *testing.F) {
 // answering 334 or "+ " stay masked.
 func TestMaskOnlyCredentials(t *testing.T) {
 	zeros := strings.Repeat("A", 60) // base64 of 45 zero octets: NULs, no user, no password
-	for _, tok := range []string{zeros, b64s("\x00\x00\x00secret"), b64s("\x00\x00pw"), b64s("a\x00\x00pw"), b64s("\xff\xfe\x00u\x00pw"), "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo="} {
+	// An empty or non-UTF-8 user name still leaves a password to hide.
+	for _, tok := range []string{b64s("\x00\x00hunter2"), b64s("admin\x00\x00hunter2"), b64s("\x00m\xfcller\x00hunter2")} {
+		for _, line := range []string{"NOOP " + tok, "535 5.7.8 " + tok, tok} {
+			if got, changed := scrubPlain(line); !changed || strings.Contains(got, tok) {
+				t.Errorf("scrubPlain(%q) = %q, want the payload masked", line, got)
+			}
+		}
+	}
+	for _, tok := range []string{zeros, b64s("\x00\x00\x00secret"), b64s("\x00\x00"), "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo="} {
 		for _, line := range []string{"NOOP " + tok, "250 2.0.0 OK " + tok, tok} {
 			if got, changed := scrubPlain(line); changed || got != line {
 				t.Errorf("scrubPlain(%q) = %q, want it unchanged", line, got)

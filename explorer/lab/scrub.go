@@ -1,11 +1,11 @@
 package lab
 
 import (
-	"bytes"
-	"encoding/base64"
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"postlab/explorer"
 )
 
 // Every ServerEvent passes through sanitize on its way out of the lab
@@ -120,43 +120,9 @@ func scrubPlain(line string) string {
 // maskedSecret stands for a credential in the trace.
 const maskedSecret = "****"
 
-// plainShaped reports whether tok is base64 (padded or not) of
-// "authzid NUL authcid NUL passwd" with a non-empty password.
-func plainShaped(tok string) bool {
-	// The shortest such message, "\0a\0b", is 4 octets: 6 base64 characters.
-	if len(tok) < 6 {
-		return false
-	}
-	raw := strings.TrimRight(tok, "=")
-	if strings.Contains(raw, "=") {
-		return false
-	}
-	var buf [512]byte
-	dst := buf[:]
-	if n := base64.RawStdEncoding.DecodedLen(len(raw)); n > len(dst) {
-		dst = make([]byte, n)
-	}
-	n, err := base64.RawStdEncoding.Decode(dst, []byte(raw))
-	if err != nil {
-		// A token cut one character short of a whole quantum still holds
-		// most of the password: decode what is whole.
-		cut := len(raw) &^ 3
-		if cut < 6 {
-			return false
-		}
-		if n, err = base64.RawStdEncoding.Decode(dst, []byte(raw[:cut])); err != nil {
-			return false
-		}
-	}
-	// RFC 4616 §2's two NULs exactly, and a password after them: looser,
-	// it would mask text that is no secret ("NOOP AAAA...", base64 of zero
-	// octets). An empty user name still counts: the password must not show.
-	b := dst[:n]
-	if bytes.Count(b, []byte{0}) != 2 {
-		return false
-	}
-	return b[len(b)-1] != 0
-}
+// plainShaped is the client trace's rule (explorer.PlainPayload): both
+// sides of a session must hide the same payloads.
+func plainShaped(tok string) bool { return explorer.PlainPayload(tok) }
 
 func isB64(c byte) bool {
 	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '='
@@ -169,7 +135,7 @@ var commandVerbs = map[string]bool{
 	"BDAT": true, "RSET": true, "VRFY": true, "EXPN": true, "HELP": true, "NOOP": true,
 	"QUIT": true, "AUTH": true, "STARTTLS": true, "TURN": true, "ETRN": true,
 	"USER": true, "PASS": true, "APOP": true, "STAT": true, "LIST": true, "RETR": true,
-	"DELE": true, "UIDL": true, "CAPA": true, "STLS": true, "TOP": true, "UTF8": true,
+	"DELE": true, "UIDL": true, "CAPA": true, "STLS": true, "TOP": true, "UTF8": true, "LANG": true,
 }
 
 // looksLikeSASL reports whether a line typed after an AUTH command may be
