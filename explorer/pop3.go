@@ -356,6 +356,9 @@ func (c *POP3Session) recordClient(line string) {
 // RETR and TOP). After "STLS" and +OK it performs the TLS handshake.
 // A -ERR is not an error here.
 func (c *POP3Session) SendLine(ctx context.Context, line string) (*Response, error) {
+	if err := checkSafe("command", line); err != nil {
+		return nil, err
+	}
 	st := c.State()
 	end, err := c.begin(ctx)
 	if err != nil {
@@ -426,16 +429,27 @@ func (c *POP3Session) Stls(ctx context.Context) (*Response, error) { return c.cm
 
 // User sends USER (RFC 1939 §7).
 func (c *POP3Session) User(ctx context.Context, name string) (*Response, error) {
+	if err := checkSafe("user name", name); err != nil {
+		return nil, err
+	}
 	return c.cmd(ctx, "USER "+name)
 }
 
 // Pass sends PASS; the trace shows "PASS ****".
 func (c *POP3Session) Pass(ctx context.Context, pass string) (*Response, error) {
+	if err := checkSafe("password", pass); err != nil {
+		return nil, err
+	}
 	return c.cmd(ctx, "PASS "+pass)
 }
 
 // Login is USER then PASS.
 func (c *POP3Session) Login(ctx context.Context, user, pass string) (*Response, error) {
+	// Both are checked before USER goes out: a bad password must not
+	// leave a half-done login behind.
+	if err := checkSafe("password", pass); err != nil {
+		return nil, err
+	}
 	if r, err := c.User(ctx, user); err != nil {
 		return r, err
 	}
@@ -446,6 +460,9 @@ func (c *POP3Session) Login(ctx context.Context, user, pass string) (*Response, 
 // and the password, so the password never crosses the wire. The trace
 // shows "APOP user ****".
 func (c *POP3Session) Apop(ctx context.Context, user, pass string) (*Response, error) {
+	if err := checkSafe("user name", user); err != nil {
+		return nil, err
+	}
 	if c.Timestamp == "" {
 		return nil, errors.New("APOP: the server greeting has no <timestamp>, so it does not offer APOP (RFC 1939 §7)")
 	}

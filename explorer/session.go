@@ -285,6 +285,27 @@ func (s *Session) netErr(ctx context.Context, op string, err error) error {
 	return out
 }
 
+// UnsafeLineError is a command line or credential that holds CR, LF or
+// NUL: a command ends at the first CRLF (RFC 5321 §2.3.8, §4.1.1; RFC 1939
+// §3), so the rest would run as commands of its own. Nothing was sent.
+type UnsafeLineError struct {
+	What string // "command", "password", ...
+	Char byte
+}
+
+func (e *UnsafeLineError) Error() string {
+	name := map[byte]string{'\r': "a carriage return (CR)", '\n': "a line feed (LF)", 0: "a NUL"}[e.Char]
+	return fmt.Sprintf("refusing to send: the %s contains %s, which would end the line and smuggle in a command of its own (RFC 5321 §2.3.8, RFC 1939 §3); nothing was sent", e.What, name)
+}
+
+// checkSafe returns an *UnsafeLineError when v holds CR, LF or NUL.
+func checkSafe(what, v string) error {
+	if i := strings.IndexAny(v, "\r\n\x00"); i >= 0 {
+		return &UnsafeLineError{What: what, Char: v[i]}
+	}
+	return nil
+}
+
 // write sends raw bytes with the write deadline.
 func (s *Session) write(ctx context.Context, b []byte) error {
 	s.conn.SetWriteDeadline(time.Now().Add(s.opts.replyTimeout()))

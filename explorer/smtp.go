@@ -262,6 +262,9 @@ func (c *SMTPSession) advance(st State, r *Reply) {
 // sendLine writes one command line and records it (masked where it carries
 // a credential) with the verb set as the state's Command.
 func (c *SMTPSession) sendLine(ctx context.Context, line string) error {
+	if err := checkSafe("command", line); err != nil {
+		return err
+	}
 	end, err := c.begin(ctx)
 	if err != nil {
 		return err
@@ -480,6 +483,10 @@ func (c *SMTPSession) tlsUp(ctx context.Context) error {
 // cmd sends a structured command and reads its reply; a reply outside the
 // wanted codes becomes a *ReplyError.
 func (c *SMTPSession) cmd(ctx context.Context, line string, want ...int) (*Reply, error) {
+	// Checked here too: in DATA, SendLine would take it as message content.
+	if err := checkSafe("command", line); err != nil {
+		return nil, err
+	}
 	r, err := c.SendLine(ctx, line)
 	if err != nil {
 		return r, err
@@ -733,6 +740,11 @@ func (c *SMTPSession) Pipeline(ctx context.Context, env Envelope) (*TransactionR
 		lines = append(lines, withParams("RCPT TO:<"+to+">", env.ToParams))
 	}
 	lines = append(lines, "DATA")
+	for _, l := range lines {
+		if err := checkSafe("command", l); err != nil {
+			return nil, err
+		}
+	}
 	end, err := c.begin(ctx)
 	if err != nil {
 		return nil, err
