@@ -66,6 +66,12 @@ type session struct {
 
 	killOnce sync.Once
 	kill     chan struct{} // closed by forceClose
+
+	// A shutdown interrupts a session only while it waits for the
+	// client, never in the middle of a response.
+	waitMu   sync.Mutex
+	waiting  bool // in readLine
+	draining bool // the server shuts down
 }
 
 func (s *Server) newSession(c net.Conn) *session {
@@ -84,6 +90,44 @@ func (s *Server) newSession(c net.Conn) *session {
 		phase:  explorer.PhaseConnect,
 		kill:   make(chan struct{}),
 	}
+}
+
+// past is a deadline that has passed: a read with it returns at once.
+var past = time.Unix(1, 0)
+
+// drain ends the session at its next wait for the client (now, if it is
+// waiting).
+func (s *session) drain() {
+	s.waitMu.Lock()
+	defer s.waitMu.Unlock()
+	s.draining = true
+	if s.waiting {
+		s.raw.SetReadDeadline(past)
+	}
+}
+
+// startWait arms the idle timer for a read from the client; under waitMu,
+// so that a drain either sees the wait or is seen here.
+func (s *session) startWait() {
+	s.waitMu.Lock()
+	defer s.waitMu.Unlock()
+	s.waiting = true
+	s.conn.SetDeadline(time.Now().Add(s.srv.cfg.IdleTimeout))
+	if s.draining {
+		s.raw.SetReadDeadline(past)
+	}
+}
+
+// endWait reports whether the read that ended was cut by a drain.
+func (s *session) endWait(err error) error {
+	s.waitMu.Lock()
+	defer s.waitMu.Unlock()
+	s.waiting = false
+	var ne net.Error
+	if s.draining && errors.As(err, &ne) && ne.Timeout() {
+		return errDraining
+	}
+	return err
 }
 
 func (s *session) forceClose() {
@@ -217,6 +261,11 @@ func (s *session) readFailed(err error) {
 		s.note(false, fmt.Sprintf("idle for %v: closing without a response; nothing is deleted (RFC 1939 §3)", s.srv.cfg.IdleTimeout))
 	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
 		s.note(false, "client closed the connection without QUIT")
+	case errors.Is(err, errDraining):
+		s.note(false, "server shutting down: closing; nothing is deleted (RFC 1939 §6)")
+		if s.writeLine("-ERR "+errShuttingDown.Error(), false) == nil {
+			s.w.Flush()
+		}
 	case errors.Is(err, errFlood):
 		s.note(true, "line longer than 1 MiB: dropping the client")
 	default:
@@ -229,7 +278,12 @@ func (s *session) readFailed(err error) {
 func (s *session) readLine(limit int) (string, error) {
 	// The idle timer bounds writes too: a client that stops reading must
 	// not hold its maildrop lock forever.
-	s.conn.SetDeadline(time.Now().Add(s.srv.cfg.IdleTimeout))
+	s.startWait()
+	line, err := s.readLineRaw(limit)
+	return line, s.endWait(err)
+}
+
+func (s *session) readLineRaw(limit int) (string, error) {
 	if s.r.Buffered() == 0 {
 		// Flush only when the client has nothing more queued: pipelined
 		// commands (RFC 2449 §6.6) are then answered in one write.

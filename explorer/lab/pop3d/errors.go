@@ -1,6 +1,9 @@
 package pop3d
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Error is a negative POP3 response. Code is an RFC 2449 §8 extended
 // response code ("IN-USE", "LOGIN-DELAY", "AUTH", "SYS/TEMP", "SYS/PERM") or
@@ -43,7 +46,25 @@ var (
 	errAuthed        = &Error{"", "already authenticated"}
 	errNoMessage     = &Error{"", "no such message"}
 	errBadMsgNumber  = &Error{"", "invalid message number"}
+	// RFC 3206 §4: a temporary problem; the client may try again later.
+	errShuttingDown = &Error{CodeSysTemp, "server shutting down"}
 )
 
 // errStopSession ends a session without further response.
 var errStopSession = errors.New("pop3d: session stopped")
+
+// errDraining ends a wait for the client because the server shuts down.
+var errDraining = errors.New("pop3d: server shutting down")
+
+// CutShortError is returned by Shutdown when sessions were still open as
+// its context ended and had to be closed. It unwraps to the context's error.
+type CutShortError struct {
+	Sessions int
+	Err      error
+}
+
+func (e *CutShortError) Error() string {
+	return fmt.Sprintf("%d session(s) cut short: %v", e.Sessions, e.Err)
+}
+
+func (e *CutShortError) Unwrap() error { return e.Err }

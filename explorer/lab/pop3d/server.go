@@ -150,10 +150,13 @@ func (s *Server) Serve(l net.Listener) error {
 	}
 }
 
-// Shutdown stops accepting, lets sessions finish until ctx ends, then closes
-// the remaining connections (which deletes nothing: RFC 1939 §6 applies
-// only after QUIT) and waits for their maildrops to be unlocked. It returns
-// ctx.Err() when sessions had to be cut off.
+// Shutdown stops accepting and ends every session at its next wait for the
+// client: it answers "-ERR [SYS/TEMP] server shutting down" (RFC 2449 §8,
+// RFC 3206 §4) and closes without UPDATE, so nothing is deleted (RFC 1939
+// §6 applies deletions only after QUIT). A response being sent is finished
+// first. Sessions still open when ctx ends are closed, and Shutdown waits
+// for their maildrops to be unlocked; it then returns a *CutShortError
+// that unwraps to ctx.Err().
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	if !s.closing {
@@ -165,6 +168,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		if e := l.Close(); e != nil && err == nil && !errors.Is(e, net.ErrClosed) {
 			err = e
 		}
+	}
+	for sess := range s.sessions {
+		sess.drain()
 	}
 	s.mu.Unlock()
 
@@ -179,12 +185,16 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	s.mu.Lock()
+	n := len(s.sessions)
 	for sess := range s.sessions {
 		sess.forceClose()
 	}
 	s.mu.Unlock()
 	<-finished
-	return ctx.Err()
+	if n == 0 {
+		return err
+	}
+	return &CutShortError{Sessions: n, Err: ctx.Err()}
 }
 
 func (s *Server) authAllowed(isTLS bool) bool {

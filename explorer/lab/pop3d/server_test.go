@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -606,14 +607,54 @@ func TestIdleTimeout(t *testing.T) {
 	}
 }
 
-func TestShutdown(t *testing.T) {
+// An idle session (waiting for a command) is told why at once and closed
+// without UPDATE: RFC 1939 §6 applies deletions only after QUIT. Shutdown
+// does not wait for its grace.
+func TestShutdownTellsIdleSessions(t *testing.T) {
 	ts := withMail(startServer(t, insecure))
 	c := dial(t, ts.addr)
 	c.login("alice", "wonderland")
 	c.expect("DELE 1", "+OK")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- ts.srv.Shutdown(ctx) }()
+	if got := c.line(); got != "-ERR [SYS/TEMP] server shutting down" {
+		t.Fatalf("idle session got %q", got)
+	}
+	c.expectClosed()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Shutdown: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Shutdown waits for an idle session")
+	}
+	if ts.store.isLocked("alice") || len(ts.store.uids("alice")) != 2 {
+		t.Fatal("shutdown left a lock or applied a deletion without QUIT")
+	}
+	found := false
+	for _, ev := range ts.trace.events() {
+		found = found || ev.Dir == explorer.ServerToClient && ev.Line == "-ERR [SYS/TEMP] server shutting down"
+	}
+	if !found {
+		t.Error("the trace lacks the shutdown response")
+	}
+}
 
-	// A session that finishes in time is not cut off.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+// A response being sent when the shutdown starts is finished first; then
+// the session is told and closed like an idle one.
+func TestShutdownFinishesResponse(t *testing.T) {
+	ts := startServer(t, insecure)
+	body := bigBody(bigSize)
+	ts.store.add("alice", "small", msg1)
+	ts.store.add("alice", "big", body)
+	c := dial(t, ts.addr)
+	c.login("alice", "wonderland")
+	c.expect("DELE 1", "+OK")
+	c.expect("RETR 2", "+OK") // the body is still being sent
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- ts.srv.Shutdown(ctx) }()
@@ -621,31 +662,53 @@ func TestShutdown(t *testing.T) {
 		_, err := dialRaw(ts.addr)
 		return err != nil
 	})
-	c.expect("STAT", "+OK 1")
-	c.expect("QUIT", "+OK")
+	if got := c.rawMulti(); string(got) != body {
+		t.Fatalf("RETR body cut: %d of %d octets", len(got), len(body))
+	}
+	if got := c.line(); got != "-ERR [SYS/TEMP] server shutting down" {
+		t.Fatalf("after the response: %q", got)
+	}
+	c.expectClosed()
 	if err := <-done; err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
-	if len(ts.store.uids("alice")) != 1 {
-		t.Fatal("QUIT during shutdown did not delete")
+	if len(ts.store.uids("alice")) != 2 {
+		t.Fatal("shutdown applied a deletion without QUIT")
 	}
 }
 
-func TestShutdownCutsIdleSessions(t *testing.T) {
-	ts := withMail(startServer(t, insecure))
+// bigSize is more than the socket buffers of a loopback connection hold.
+const bigSize = 32 << 20
+
+func bigBody(n int) string {
+	var b strings.Builder
+	for b.Len() < n {
+		b.WriteString(strings.Repeat("y", 1022) + "\r\n")
+	}
+	return b.String()
+}
+
+// A session still sending when the grace ends is cut: Shutdown says how
+// many, releases the lock and deletes nothing.
+func TestShutdownCutsBusySessions(t *testing.T) {
+	ts := startServer(t, insecure)
+	ts.store.add("alice", "small", msg1)
+	ts.store.add("alice", "big", bigBody(bigSize))
 	c := dial(t, ts.addr)
 	c.login("alice", "wonderland")
 	c.expect("DELE 1", "+OK")
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	if err := ts.srv.Shutdown(ctx); err != context.DeadlineExceeded {
-		t.Fatalf("Shutdown: %v", err)
+	c.expect("RETR 2", "+OK") // and read no more: the server blocks writing
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := ts.srv.Shutdown(ctx)
+	var cut *CutShortError
+	if !errors.As(err, &cut) || cut.Sessions != 1 || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Shutdown: %v, want 1 session cut short by context.Canceled", err)
 	}
 	// Shutdown returns after the maildrop is unlocked, nothing deleted.
 	if ts.store.isLocked("alice") || len(ts.store.uids("alice")) != 2 {
 		t.Fatal("cut-off session left a lock or deleted mail")
 	}
-	c.expectClosed()
 }
 
 func TestTraceSummarisesContent(t *testing.T) {
