@@ -803,6 +803,12 @@ func (a *App) capture(ev *tcell.EventKey) *tcell.EventKey {
 	if a.dialog != "" {
 		return ev
 	}
+	// Alt-L starts the lab from a text field too, before any screen's
+	// keys; most terminals send Alt+l without Shift, so both count.
+	if ev.Key() == tcell.KeyRune && ev.Modifiers()&tcell.ModAlt != 0 && (ev.Rune() == 'L' || ev.Rune() == 'l') && a.offerFree() {
+		a.startLab(true)
+		return nil
+	}
 	// A screen's own keys come first: tview.Pages hands keys to whichever
 	// page holds the focus, visible or not, and the Lessons screen shows
 	// the Session screen's command line.
@@ -811,10 +817,6 @@ func (a *App) capture(ev *tcell.EventKey) *tcell.EventKey {
 	}
 	if ev.Key() == tcell.KeyRune && ev.Modifiers()&tcell.ModAlt != 0 && ev.Rune() >= '1' && ev.Rune() <= '9' {
 		a.Show(int(ev.Rune() - '1'))
-		return nil
-	}
-	if ev.Key() == tcell.KeyRune && ev.Modifiers()&tcell.ModAlt != 0 && ev.Rune() == 'L' && a.offerFree() {
-		a.startLab(true) // from a text field too
 		return nil
 	}
 	if ev.Key() == tcell.KeyTab || ev.Key() == tcell.KeyBacktab {
@@ -1093,7 +1095,7 @@ var helpSections = []helpSection{
 		{"a", "answer the step's question"},
 		{"R", "reset my lab mailbox for this lesson (asks first)"},
 		{"s", "set the lab up for this step (fault scenario, DNS)"},
-		{"l", "back to the list"},
+		{"l", "back to the list (plain l only: Alt-l is the lab's key)"},
 		{"PgUp/PgDn", "scroll the lesson, also from the command line"},
 		{"Alt+letter", "the same from the command line; Esc leaves it"},
 	}, nil},

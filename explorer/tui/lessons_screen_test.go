@@ -254,6 +254,13 @@ func TestMarkdownKeepsPunctuationWithItsWord(t *testing.T) {
 	}
 }
 
+// lessonOpen reports whether a lesson shows (not the list).
+func (h *harness) lessonOpen() bool {
+	ch := make(chan bool, 1)
+	h.app.tv.QueueUpdate(func() { ch <- h.app.lessons.lessonOpen() })
+	return <-ch
+}
+
 // paneText is the lesson pane's text as it reads, whatever the wrapping.
 func (h *harness) paneText() string {
 	ch := make(chan string, 1)
@@ -301,8 +308,17 @@ func TestLessonSaysChecksNeedThisAppsLab(t *testing.T) {
 	h.waitFor("S: 220 mail.postlab.test")
 	h.waitPane("Your session is with 127.0.0.1:2525, not this app's lab.", true)
 
-	h.sim.InjectKey(tcell.KeyRune, 'L', tcell.ModAlt) // from the command line
+	// From the command line; terminals send Alt+l as ESC l, without Shift.
+	h.sim.InjectKey(tcell.KeyRune, 'l', tcell.ModAlt)
 	h.waitFor("lab: smtp 127.0.0.1:41025")
+	// Alt+l never leaves the lesson, the lab running or not: l (plain) does.
+	h.sim.InjectKey(tcell.KeyRune, 'l', tcell.ModAlt)
+	h.typ("x") // keys come in order: once x shows, Alt+l is handled
+	h.waitCmd("x")
+	h.key(tcell.KeyCtrlU)
+	if !h.lessonOpen() {
+		t.Fatal("Alt+l went back to the lesson list")
+	}
 	h.waitPane("Checks need this app's lab", false)
 	h.waitPane("Your session is with 127.0.0.1:2525, not this app's lab (smtp 127.0.0.1:41025): checks do not see it. Ctrl-N connects again.", true)
 

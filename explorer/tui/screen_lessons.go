@@ -260,6 +260,10 @@ func (ls *lessonsScreen) capture(ev *tcell.EventKey) *tcell.EventKey {
 	case 's':
 		ls.prepare()
 	case 'l':
+		if alt {
+			// Alt-l is the app's key for the lab (Alt-L without Shift).
+			return ev
+		}
 		ls.backToList()
 	default:
 		return ev
