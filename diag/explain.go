@@ -116,6 +116,12 @@ var pop3Codes = map[string]struct{ meaning, fault, fix, ref string }{
 
 // Explain interprets one reply, code or diagnostic line.
 func Explain(input string) Explanation {
+	e := explain(input)
+	dedupeExplanation(&e)
+	return e
+}
+
+func explain(input string) Explanation {
 	in := strings.TrimSpace(input)
 	if len(in) > 8192 {
 		in = in[:8192]
@@ -298,7 +304,8 @@ func fillExplanation(e *Explanation) {
 	if class == 2 || class == 3 {
 		e.Meaning = firstNonEmpty(titleOnly(enh), titleOnly(reply), "Success.")
 		if haveReply && reply.Detail != "" {
-			e.Meaning = reply.Detail
+			// With its title: the detail line saying the same goes.
+			e.Meaning = detailOrTitle(reply)
 		}
 		return
 	}
