@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"postlab/explorer/lab/pop3d"
 )
 
 // Config is the lab's configuration. Zero fields take the defaults of
@@ -545,9 +547,23 @@ func (l *Lab) DataDir() string { return l.cfg.DataDir }
 // Config is the effective configuration (defaults filled in).
 func (l *Lab) Config() Config { return l.cfg }
 
-// Close stops accepting, lets sessions in a mail transaction finish (idle
-// ones end at once), waits for them until ctx is done, then closes what is
-// left. It returns ctx.Err() when it had to cut sessions short.
+// CutShortError is returned by Close when sessions were still busy as its
+// context ended and had to be closed. It unwraps to the context's error.
+type CutShortError struct {
+	Sessions int // SMTP and POP3 sessions closed by force
+	Err      error
+}
+
+func (e *CutShortError) Error() string {
+	return fmt.Sprintf("%d session(s) cut short: %v", e.Sessions, e.Err)
+}
+
+func (e *CutShortError) Unwrap() error { return e.Err }
+
+// Close stops accepting, lets sessions in a mail transaction or in the
+// middle of a POP3 response finish (idle ones are told and end at once),
+// waits for them until ctx is done, then closes what is left. It returns a
+// *CutShortError when it had to cut sessions short.
 func (l *Lab) Close(ctx context.Context) error {
 	l.mu.Lock()
 	if l.closing {
@@ -565,7 +581,19 @@ func (l *Lab) Close(ctx context.Context) error {
 	}
 	l.mu.Unlock()
 
-	var errs []error
+	// POP3 and DNS stop alongside SMTP, not after it: an idle POP3
+	// session must not wait for an SMTP transaction.
+	otherErrs := make([]error, len(l.others))
+	var others sync.WaitGroup
+	for i, f := range l.others {
+		others.Add(1)
+		go func() {
+			defer others.Done()
+			otherErrs[i] = f(ctx)
+		}()
+	}
+
+	cut := 0
 	done := make(chan struct{})
 	go func() { l.sessions.Wait(); close(done) }()
 	select {
@@ -583,14 +611,23 @@ func (l *Lab) Close(ctx context.Context) error {
 			cs.tc.Close()
 		}
 		<-done
-		errs = append(errs, ctx.Err())
+		cut += len(left)
 	}
-	for _, f := range l.others {
-		if err := f(ctx); err != nil && !errors.Is(err, ctx.Err()) {
+	others.Wait()
+	var errs []error
+	for _, err := range otherErrs {
+		var ce *pop3d.CutShortError
+		switch {
+		case errors.As(err, &ce):
+			cut += ce.Sessions
+		case err != nil && !errors.Is(err, ctx.Err()):
 			errs = append(errs, err)
 		}
 	}
 	l.wg.Wait()
 	l.store.close()
+	if cut > 0 {
+		errs = append([]error{&CutShortError{Sessions: cut, Err: ctx.Err()}}, errs...)
+	}
 	return errors.Join(errs...)
 }

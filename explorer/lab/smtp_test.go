@@ -641,8 +641,9 @@ func TestCloseCutsSessionsAfterGrace(t *testing.T) {
 	go func() { closed <- l.Close(ctx) }()
 	select {
 	case err := <-closed:
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("Close = %v, want context.Canceled", err)
+		var cut *CutShortError
+		if !errors.Is(err, context.Canceled) || !errors.As(err, &cut) || cut.Sessions != 1 {
+			t.Errorf("Close = %v, want 1 session cut short by context.Canceled", err)
 		}
 	case <-time.After(time.Minute):
 		t.Fatal("Close did not return after its context ended (deadlock)")
@@ -652,4 +653,61 @@ func TestCloseCutsSessionsAfterGrace(t *testing.T) {
 	if _, err := busy.tp.ReadLine(); err == nil {
 		t.Error("the cut session still answers")
 	}
+}
+
+// A POP3 session waiting for a command is told at once, like an idle SMTP
+// one, even while an SMTP transaction holds the shutdown; it enters no
+// UPDATE (RFC 1939 §6).
+func TestCloseTellsIdlePOP3Sessions(t *testing.T) {
+	l, err := Start(Config{DataDir: t.TempDir(), SMTP: "127.0.0.1:0", Submission: Off, Submissions: Off,
+		POP3: "127.0.0.1:0", POP3S: Off, DNS: Off, InsecureAuth: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, l.Addr("smtp"))
+	c.greet()
+	c.sendMail("carol@example.com", []string{"alice@postlab.test"}, testMsg)
+	busy := dial(t, l.Addr("smtp"))
+	busy.greet()
+	busy.cmd("250", "MAIL FROM:<carol@example.com>")
+	busy.cmd("250", "RCPT TO:<alice@postlab.test>")
+	busy.cmd("354", "DATA")
+	p := dialPOP3(t, l.Addr(ListenerPOP3))
+	p.cmd("+OK", "USER alice")
+	p.cmd("+OK", "PASS wonderland")
+	p.cmd("+OK", "DELE 1")
+
+	closed := make(chan error, 1)
+	go func() {
+		ctx, cancel := contextWithTimeout(time.Hour)
+		defer cancel()
+		closed <- l.Close(ctx)
+	}()
+	p.expect("-ERR [SYS/TEMP] server shutting down")
+	p.c.SetReadDeadline(time.Now().Add(time.Minute))
+	if line, err := p.r.ReadString('\n'); err == nil {
+		t.Errorf("POP3 session still open after the shutdown response: %q", line)
+	}
+	busy.raw(testMsg + ".\r\n")
+	busy.expect("250")
+	if err := <-closed; err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if n := countMail(t, l, "alice"); n != 2 {
+		t.Errorf("alice has %d messages, want 2 (no deletion without QUIT, and the transaction's)", n)
+	}
+}
+
+// countMail counts the messages of a mailbox, read (cur) or not (new).
+func countMail(t *testing.T, l *Lab, box string) int {
+	t.Helper()
+	n := 0
+	for _, sub := range []string{"new", "cur"} {
+		des, err := os.ReadDir(filepath.Join(l.DataDir(), "mail", box, sub))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(des)
+	}
+	return n
 }
