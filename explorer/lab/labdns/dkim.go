@@ -7,8 +7,10 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 )
 
 // dkimBits is the key size RFC 8301 §3.2 says signers SHOULD use.
@@ -16,8 +18,9 @@ const dkimBits = 2048
 
 // LoadOrCreateDKIMKey reads the RSA private key at path (PEM, PKCS#1 or
 // PKCS#8) or, when there is none, creates a 2048-bit key there with mode
-// 0600. Creation is atomic: a concurrent start sees either no file or the
-// whole key, and the first writer wins.
+// 0600. A key file that group or others can read is refused. Creation is
+// atomic: a concurrent start sees either no file or the whole key, and the
+// first writer wins.
 func LoadOrCreateDKIMKey(path string) (*rsa.PrivateKey, error) {
 	if k, err := loadDKIMKey(path); err == nil || !errors.Is(err, os.ErrNotExist) {
 		return k, err
@@ -57,7 +60,20 @@ func LoadOrCreateDKIMKey(path string) (*rsa.PrivateKey, error) {
 }
 
 func loadDKIMKey(path string) (*rsa.PrivateKey, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// A private key others can read is no longer the domain's alone; the
+	// lab refuses it, as ssh does, rather than sign with it silently.
+	// Windows has no such mode bits.
+	if fi, err := f.Stat(); err != nil {
+		return nil, err
+	} else if perm := fi.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
+		return nil, fmt.Errorf("labdns: %s: mode %#o lets other users read the DKIM private key; chmod 600 it, or delete it to create a new DKIM key", path, perm)
+	}
+	data, err := io.ReadAll(f)
 	if err != nil {
 		return nil, err
 	}
