@@ -467,12 +467,16 @@ func (s *session) Data(r io.Reader) error {
 		Message: fmt.Sprintf("OK id=%s: %s", id, strings.Join(parts, "; "))}
 }
 
+// createSignedCopy opens the file for a signed copy; tests make it fail.
+var createSignedCopy = (*Store).create
+
 // sign DKIM-signs a submitted message (see dkim.go). sf holds prefix and
 // the message from bodyStart on; a signed message is written again, as
 // prefix, signature and message, to a new file of mailbox, and sf is
 // dropped: the signature needs the whole body, and it goes below the
 // lab's own fields and above the message. Why a message stays unsigned goes
-// to the trace; it is then stored as it is.
+// to the trace; it is then stored as it is, also when the signed copy
+// cannot be written. An error means sf itself could not be written.
 func (s *session) sign(sf *spoolFile, mailbox, prefix string, bodyStart int64) (*spoolFile, error) {
 	l := s.cs.lab
 	if l.dkimKey == nil {
@@ -488,18 +492,27 @@ func (s *session) sign(sf *spoolFile, mailbox, prefix string, bodyStart int64) (
 		s.cs.tr.note("not DKIM-signed: %s", why)
 		return sf, nil
 	}
-	signed, err := l.store.create(mailbox)
+	signed, err := createSignedCopy(l.store, mailbox)
 	if err == nil {
-		io.WriteString(signed, prefix+sig)
-		_, err = io.Copy(signed, io.NewSectionReader(sf.f, bodyStart, sf.size-bodyStart))
-	}
-	sf.abort()
-	if err != nil {
-		if signed != nil {
+		_, err = io.WriteString(signed, prefix+sig)
+		if err == nil {
+			_, err = io.Copy(signed, io.NewSectionReader(sf.f, bodyStart, sf.size-bodyStart))
+		}
+		if err == nil {
+			err = signed.w.Flush() // a write error shows here, while sf is still there
+		}
+		if err != nil {
 			signed.abort()
 		}
-		return nil, err
 	}
+	if err != nil {
+		// A signing problem is no reason to refuse the mail: keep it unsigned.
+		// The trace may be a student's: the details (paths) go to the log.
+		l.logf("store: DKIM-signed copy: %v", err)
+		s.cs.tr.note("not DKIM-signed: the mail store could not write the signed copy (the lab's log says why); the message is stored as it came")
+		return sf, nil
+	}
+	sf.abort()
 	s.cs.tr.note("DKIM-signed with d=%s s=%s (a=rsa-sha256, c=relaxed/relaxed, h=%s): a receiver verifies it with the key at %s._domainkey.%s (RFC 6376 section 3.5)",
 		l.cfg.Domain, DKIMSelector, dkimTag(sig, "h"), DKIMSelector, l.cfg.Domain)
 	return signed, nil
