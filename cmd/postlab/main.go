@@ -95,6 +95,7 @@ func newRoot() *cobra.Command {
 		}
 		return rootRun(cmd, args)
 	}
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error { return checkLineFlags(cmd) }
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{exitUsage, fmt.Errorf("%v (see '%s --help')", err, c.CommandPath())}
 	})

@@ -20,6 +20,16 @@ func passwordSet() bool { return os.Getenv("POSTLAB_PASSWORD") != "" }
 // a prompt without echo. Passwords never come from argv. An empty
 // POSTLAB_PASSWORD means a prompt, and an error where there is no terminal.
 func readPassword(prompt string) (string, error) {
+	p, err := readPasswordRaw(prompt)
+	if err == nil && strings.ContainsAny(p, "\r\n\x00") {
+		// Sent as a line (PASS) or inside one: a CR or LF would end it and
+		// run the rest as a command (RFC 1939 §3, RFC 5321 §2.3.8).
+		return "", usageErrorf("the password contains a line break or NUL: it cannot be sent on a command line; check POSTLAB_PASSWORD")
+	}
+	return p, err
+}
+
+func readPasswordRaw(prompt string) (string, error) {
 	p, set := os.LookupEnv("POSTLAB_PASSWORD")
 	if p != "" {
 		return p, nil
