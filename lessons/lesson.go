@@ -192,7 +192,7 @@ func (p *parser) parse() {
 	var cur *Step
 	var text []string
 	flush := func() {
-		t := strings.TrimSpace(strings.Join(text, "\n"))
+		t := trimBlock(text)
 		if cur == nil {
 			p.l.Intro = t
 		} else {
@@ -252,6 +252,16 @@ func (p *parser) parse() {
 	}
 }
 
+// trimBlock joins lines without the blank lines around them. The first
+// line keeps its indentation: an indented code block that opens the text
+// would otherwise lose its first line to a paragraph (CommonMark §4.4).
+func trimBlock(lines []string) string {
+	for len(lines) > 0 && strings.TrimSpace(lines[0]) == "" {
+		lines = lines[1:]
+	}
+	return strings.TrimRight(strings.Join(lines, "\n"), " \t\r\n")
+}
+
 // block handles a fenced block whose info string is one of ours; it
 // reports false for any other code block, which stays in the text.
 func (p *parser) block(cur *Step, info string, body []string, line int) bool {
@@ -265,7 +275,7 @@ func (p *parser) block(cur *Step, info string, body []string, line int) bool {
 		p.errorf(line, "```%s block before the first \"## Step:\"", kind)
 		return true
 	}
-	joined := strings.TrimSpace(strings.Join(body, "\n"))
+	joined := trimBlock(body)
 	switch kind {
 	case "check":
 		cur.checkBlocks++

@@ -607,3 +607,26 @@ func TestContainsWord(t *testing.T) {
 		}
 	}
 }
+
+// An indented code block right under a heading (or opening a hint or an
+// explanation) keeps its indentation: trimming it would turn its first line
+// into a paragraph that swallows the others (CommonMark §4.4).
+func TestIndentedCodeAfterHeadingStaysCode(t *testing.T) {
+	src := "---\nid: a\ntitle: t\nsummary: s\n---\n\n    intro code\n\n## Step: Log in\n\n    USER bob\n    PASS builder\n\n" +
+		"```check\nanswer id=x question=q expect=y\n```\n\n```hint\n    RETR 1\n```\n\n```explain\n\n    QUIT\nthen text\n```\n"
+	l, err := Parse("t.md", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := l.Steps[0]
+	for what, got := range map[string]string{
+		"intro": l.Intro, "text": s.Text, "hint": s.Hints[0], "explanation": s.Explanation,
+	} {
+		if !strings.HasPrefix(got, "    ") || strings.HasSuffix(got, "\n") {
+			t.Errorf("%s = %q, want its indented first line kept and no trailing newline", what, got)
+		}
+	}
+	if s.Text != "    USER bob\n    PASS builder" {
+		t.Errorf("text = %q", s.Text)
+	}
+}
