@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -93,6 +94,77 @@ func TestInterruptBeforeConnectExits130(t *testing.T) {
 	} {
 		if out, code := runIO(t, "QUIT\r\n", args...); code != exitInterrupted {
 			t.Errorf("%v: exit %d, want 130:\n%s", args, code, out)
+		}
+	}
+}
+
+// cancelOnWrite cancels once the output shows want: Ctrl-C at a known
+// point of the trace.
+type cancelOnWrite struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	want   string
+	cancel func()
+}
+
+func (w *cancelOnWrite) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if strings.Contains(w.buf.String(), w.want) {
+		w.cancel()
+	}
+	return len(p), nil
+}
+
+func (w *cancelOnWrite) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// Ctrl-C while waiting for a slow banner: send says it was interrupted,
+// like smtp and pop3, not "error: read: context canceled".
+func TestInterruptDuringBannerSaysInterrupted(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns := make(chan net.Conn, 4)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns <- c // silent: no banner
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		for len(conns) > 0 {
+			(<-conns).Close()
+		}
+	})
+	for _, args := range [][]string{
+		{"smtp", ln.Addr().String()},
+		{"pop3", ln.Addr().String()},
+		{"send", "--from", "a@postlab.test", "--to", "bob@postlab.test", "--server", ln.Addr().String()},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		withSignal(t, ctx)
+		w := &cancelOnWrite{want: "== connected to", cancel: cancel}
+		root := newRoot()
+		root.SetArgs(args)
+		root.SetIn(strings.NewReader("QUIT\r\n"))
+		root.SetOut(w)
+		root.SetErr(w)
+		err := root.Execute()
+		cancel()
+		var ee *exitError
+		out := w.String()
+		if !errors.As(err, &ee) || ee.code != exitInterrupted || !strings.Contains(out, "== interrupted") || strings.Contains(out, "context canceled") {
+			t.Errorf("%v: %v, want exit 130 and an interrupted note:\n%s", args, err, out)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/fatih/color"
 	"github.com/spf13/cobra"
@@ -35,6 +36,21 @@ type renderer struct {
 	colors bool
 	jsonl  *explorer.JSONLWriter
 	file   *os.File
+	// interrupted: the trace already says Ctrl-C ended the session.
+	interrupted bool
+}
+
+// interruptNote is what the trace says when Ctrl-C ends a session.
+const interruptNote = "interrupted: closing the connection without QUIT"
+
+// Interrupted says, once, that Ctrl-C ended the session (screen only).
+func (r *renderer) Interrupted() {
+	r.mu.Lock()
+	done := r.interrupted
+	r.mu.Unlock()
+	if !done {
+		r.Event(explorer.Event{Time: time.Now(), Dir: explorer.Local, Line: interruptNote})
+	}
 }
 
 // newRenderer sets up printing to w and the optional JSON Lines file. The
@@ -70,6 +86,20 @@ func useColor(w io.Writer, noColor bool) bool {
 func (r *renderer) Event(ev explorer.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if ev.Dir == explorer.Local {
+		// Ctrl-C cancels the read or write under way; the session records
+		// that as "error: read: context canceled". Say it once, in words.
+		canceled := ev.Err && (strings.Contains(ev.Line, "context canceled") || strings.Contains(ev.Line, "operation was canceled"))
+		if canceled || strings.HasPrefix(ev.Line, "interrupted") {
+			if r.interrupted {
+				return
+			}
+			r.interrupted = true
+			if canceled {
+				ev.Line, ev.Err = interruptNote, false
+			}
+		}
+	}
 	if r.jsonl != nil {
 		r.jsonl.Write(ev)
 	}

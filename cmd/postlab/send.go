@@ -520,6 +520,7 @@ func runSend(cmd *cobra.Command, f *sendFlags) error {
 		}
 		results = append(results, x.res)
 		if ctx.Err() != nil {
+			r.Interrupted()
 			break
 		}
 	}

@@ -43,6 +43,7 @@ func runLineSession(cmd *cobra.Command, cf *connFlags, tf *traceFlags, opts expl
 	defer cancel()
 	err = lineSession(ctx, cmd, cf, r, pass, opts, dial)
 	if ctx.Err() != nil {
+		r.Interrupted()
 		return errInterrupted // Ctrl-C, wherever the session stood
 	}
 	return err
