@@ -32,8 +32,12 @@ const (
 // BounceReport is what ParseBounce found in one message.
 type BounceReport struct {
 	IsBounce bool `json:"is_bounce"`
-	// Kind: bounce, delay, auto-reply, feedback, delivered, ordinary.
+	// Kind: bounce, delay, auto-reply, feedback, delivered, ordinary, or
+	// not-a-message (see ParseError).
 	Kind string `json:"kind"`
+	// ParseError says why the input is no message at all (empty, or its
+	// first line is no header field, RFC 5322 §2.2), as for headers.
+	ParseError string `json:"parse_error,omitempty"`
 	// Format names the layout recognised: rfc3464, postfix, exim, qmail, ...
 	Format       string `json:"format"`
 	ReportingMTA string `json:"reporting_mta,omitempty"`
@@ -86,8 +90,8 @@ type bounceMsg struct {
 
 // ParseBounce reads one message (raw RFC 5322, an .eml file or one mbox
 // entry) and reports each failed recipient. It reads at most BounceMaxBytes;
-// it never fails on bad input: what it could not understand is reported as
-// reason undefined with a note saying why.
+// input that is no message at all gets ParseError; in a message, what it
+// could not understand is reported as reason undefined with a note saying why.
 func ParseBounce(r io.Reader) (*BounceReport, error) {
 	data, err := io.ReadAll(io.LimitReader(r, BounceMaxBytes+1))
 	if err != nil {
@@ -106,7 +110,14 @@ func ParseBounce(r io.Reader) (*BounceReport, error) {
 			rep.Notes = append(rep.Notes, "the mbox file holds more than one message; only the first was read")
 		}
 	}
+	raw := stripMboxFrom(data)
+	if fields, _ := splitHeaderFields(raw); headerParseError(raw, fields) != "" {
+		rep.Kind, rep.Format = "not-a-message", "none"
+		rep.ParseError = headerParseError(raw, fields)
+		return rep, nil
+	}
 	parseBounceData(rep, data, 0)
+	tidyTypedFields(rep)
 	return rep, nil
 }
 
@@ -148,7 +159,7 @@ func parseBounceData(rep *BounceReport, data []byte, depth int) {
 			diag += "; User-Agent: " + ua
 		}
 		addFeedback(rep, rcpt, diag)
-		rep.ReportingMTA = firstField(fields, "reporting-mta")
+		rep.ReportingMTA = dsnTypedValue(firstField(fields, "reporting-mta"))
 		return
 	}
 	// Microsoft's older complaint format (JMRP): the reported message is
@@ -948,12 +959,28 @@ func parseDSNParts(parts [][]byte) ([]rawRecipient, string, bool) {
 	return out, mta, ok
 }
 
-// dsnTypedValue strips the "type;" prefix of a DSN field (RFC 3464 §2.1.2).
+// dsnTypedValue strips the "type;" prefix of a DSN field (RFC 3464 §2.1.2):
+// dns, smtp, rfc822, or a longer private x- type (X-Outbound-Mail-Relay).
 func dsnTypedValue(v string) string {
-	if i := strings.IndexByte(v, ';'); i >= 0 && i < 20 && !strings.ContainsAny(v[:i], " <@") {
-		return strings.TrimSpace(v[i+1:])
+	if i := strings.IndexByte(v, ';'); i >= 0 && !strings.ContainsAny(v[:i], " <@") {
+		typ := strings.TrimSpace(v[:i])
+		if i < 20 || i <= 64 && len(typ) > 2 && strings.EqualFold(typ[:2], "x-") {
+			return strings.TrimSpace(v[i+1:])
+		}
 	}
 	return strings.TrimSpace(v)
+}
+
+// tidyTypedFields strips a type prefix any format parser left on the
+// server and recipient fields: they are shown as plain names.
+func tidyTypedFields(rep *BounceReport) {
+	rep.ReportingMTA = dsnTypedValue(rep.ReportingMTA)
+	for _, list := range [][]BounceResult{rep.Results, rep.Delayed} {
+		for i := range list {
+			list[i].RemoteMTA = dsnTypedValue(list[i].RemoteMTA)
+			list[i].Recipient = dsnTypedValue(list[i].Recipient)
+		}
+	}
 }
 
 func dsnDiag(v string) string {

@@ -33,8 +33,12 @@ Only the first 10 MB of the input are read.
 Recipients the report lists as delayed (still being retried) are shown apart
 and never counted as failed.
 
+Input that is no message at all (empty, or its first line is no header field)
+is said so in one line, like headers does.
+
 Exit codes: 0 not a bounce (or only delay notices), 1 a bounce (at least one
-recipient failed), 2 usage error or unreadable file.`,
+recipient failed) or input that is no message, 2 usage error or unreadable
+file.`,
 		Args: oneFile("a bounce message FILE", "postlab bounce bounce.eml"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, closeFn, err := troubleOpen(args[0])
@@ -51,8 +55,13 @@ recipient failed), 2 usage error or unreadable file.`,
 				if err := troubleJSON(out, rep); err != nil {
 					return err
 				}
+			} else if rep.ParseError != "" {
+				safef(out, "This does not parse as a message: %s.\n", rep.ParseError)
 			} else {
 				printBounce(out, rep)
+			}
+			if rep.ParseError != "" {
+				return silentExit(exitFailed)
 			}
 			if rep.IsBounce && rep.Kind == "bounce" {
 				return silentExit(exitFailed)
@@ -108,10 +117,20 @@ func printBounceResult(w io.Writer, r diag.BounceResult, bounce bool, tag string
 		hard = "hard (stop sending to this address)"
 	}
 	safef(w, "\n%s%s\n", firstNonEmptyStr(r.Recipient, "(recipient unknown)"), tag)
-	safef(w, "  fix:        %s\n", r.Fix)
-	safef(w, "  reason:     %s\n", r.Reason)
-	if r.Status != "" || r.ReplyCode != 0 {
+	// A field the bounce does not give is left out, never shown empty or 0.
+	if r.Fix != "" {
+		safef(w, "  fix:        %s\n", r.Fix)
+	}
+	if r.Reason != "" {
+		safef(w, "  reason:     %s\n", r.Reason)
+	}
+	switch {
+	case r.Status != "" && r.ReplyCode != 0:
 		safef(w, "  status:     %s  reply: %d\n", r.Status, r.ReplyCode)
+	case r.Status != "":
+		safef(w, "  status:     %s\n", r.Status)
+	case r.ReplyCode != 0:
+		safef(w, "  reply:      %d\n", r.ReplyCode)
 	}
 	if bounce {
 		safef(w, "  bounce:     %s\n", hard)
@@ -122,7 +141,9 @@ func printBounceResult(w io.Writer, r diag.BounceResult, bounce bool, tag string
 	if r.Diagnostic != "" {
 		safef(w, "  diagnostic: %s\n", r.Diagnostic)
 	}
-	safef(w, "  meaning:    %s\n", r.Explanation)
+	if r.Explanation != "" {
+		safef(w, "  meaning:    %s\n", r.Explanation)
+	}
 }
 
 func recipients(n int) string {
