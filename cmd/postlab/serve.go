@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"os/signal"
@@ -32,8 +34,20 @@ var serveContext = context.Background
 // serveStarted, when set, is told about the running lab (tests).
 var serveStarted func(*lab.Lab)
 
-// shutdownGrace bounds how long sessions in a transaction may take to finish.
-const shutdownGrace = 10 * time.Second
+// shutdownGrace bounds how long sessions in a transaction may take to
+// finish; tests shorten it.
+var shutdownGrace = 10 * time.Second
+
+// serveSignals delivers Ctrl-C and SIGTERM: the first stops the lab
+// gently, a second one during the grace cuts what is left at once. Tests
+// replace it.
+var serveSignals = defaultServeSignals
+
+func defaultServeSignals() (<-chan os.Signal, func()) {
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	return ch, func() { signal.Stop(ch) }
+}
 
 // classroomBindHost is for tests only: when set, classroom listeners bind to
 // this host (127.0.0.1) instead of --listen's, because tests cannot bind a
@@ -170,13 +184,24 @@ func runServe(cmd *cobra.Command, cfg lab.Config, o serveOpts) error {
 	} else if cls.changed["listen"] || cls.changed["sheet"] || cls.changed["reset-passwords"] {
 		return usageErrorf("--listen, --sheet and --reset-passwords go with --classroom N")
 	}
-	if err := checkDataDir(cfg.DataDir); err != nil {
+	// Every flag is checked before anything is created: a usage error
+	// leaves no empty data dir behind.
+	if err := checkListenAddrs(cfg); err != nil {
+		return err
+	}
+	if err := checkCertKey(cfg.CertFile, cfg.KeyFile); err != nil {
 		return err
 	}
 	for _, u := range o.users {
 		if err := lab.ValidUserName(u); err != nil {
 			return usageErrorf("--user: %v", err)
 		}
+	}
+	if err := checkDataDir(cfg.DataDir); err != nil {
+		return err
+	}
+	passwords := make([]string, len(o.users))
+	for i, u := range o.users {
 		pw, err := readPassword(fmt.Sprintf("Password for %s: ", u))
 		if err != nil {
 			return err
@@ -184,7 +209,13 @@ func runServe(cmd *cobra.Command, cfg lab.Config, o serveOpts) error {
 		if pw == "" {
 			return usageErrorf("--user %s: empty password", u)
 		}
-		if err := lab.SetUserPassword(cfg.DataDir, u, pw); err != nil {
+		passwords[i] = pw
+	}
+	if err := makeDataDir(cfg.DataDir); err != nil {
+		return err
+	}
+	for i, u := range o.users {
+		if err := lab.SetUserPassword(cfg.DataDir, u, passwords[i]); err != nil {
 			return failErrorf("--user %s: %v", u, err)
 		}
 	}
@@ -199,6 +230,9 @@ func runServe(cmd *cobra.Command, cfg lab.Config, o serveOpts) error {
 		}
 		return failErrorf("%v", err)
 	}
+	// From here on Ctrl-C stops the lab cleanly.
+	sigs, stopSignals := serveSignals()
+	defer stopSignals()
 	l.SetScenario(o.scenario)
 	if len(o.dnsFaults) > 0 {
 		if err := l.SetDNSFaults(o.dnsFaults); err != nil {
@@ -235,18 +269,52 @@ func runServe(cmd *cobra.Command, cfg lab.Config, o serveOpts) error {
 		serveStarted(l)
 	}
 
-	ctx, stop := signal.NotifyContext(serveContext(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	<-ctx.Done()
-	stop()
-	fmt.Fprintln(out, "stopping: letting sessions finish...")
-	cctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	return stopServe(l, sigs, out, errOut)
+}
+
+// stopServe waits for the first signal, then closes the lab within the
+// grace; a second signal cuts the sessions still busy at once and exits
+// 130 like any command Ctrl-C interrupts.
+func stopServe(l *lab.Lab, sigs <-chan os.Signal, out, errOut io.Writer) error {
+	select {
+	case <-serveContext().Done():
+	case <-sigs:
+	}
+	fmt.Fprintf(out, "stopping: letting sessions finish (up to %v; Ctrl-C again to stop at once)...\n", shutdownGrace)
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	if err := l.Close(cctx); err != nil {
-		fmt.Fprintf(errOut, "postlab: some sessions were cut short: %v\n", err)
+	go func() {
+		select {
+		case <-sigs:
+			cancel() // Close then ends with context.Canceled
+		case <-ctx.Done():
+		}
+	}()
+	err := l.Close(ctx)
+	var cut *lab.CutShortError
+	switch {
+	case errors.As(err, &cut) && errors.Is(err, context.Canceled):
+		fmt.Fprintf(errOut, "postlab: stopped at once: %s cut short by the second Ctrl-C\n", sessions(cut.Sessions))
+		return errInterrupted
+	case errors.As(err, &cut):
+		was := "was"
+		if cut.Sessions != 1 {
+			was = "were"
+		}
+		fmt.Fprintf(errOut, "postlab: stopped: %s %s still busy after the %v grace and %s cut short\n", sessions(cut.Sessions), was, shutdownGrace, was)
+		return nil
+	case err != nil:
+		fmt.Fprintf(errOut, "postlab: stopping: %v\n", err)
 	}
 	fmt.Fprintln(out, "stopped")
 	return nil
+}
+
+func sessions(n int) string {
+	if n == 1 {
+		return "1 session"
+	}
+	return fmt.Sprintf("%d sessions", n)
 }
 
 // allOff reports whether every listener is "off".
@@ -259,22 +327,37 @@ func allOff(cfg lab.Config) bool {
 	return true
 }
 
-// checkDataDir makes sure the data dir is a directory the lab can write
-// (creating it, as the lab would): a bad --data is a usage error, said
-// before any password prompt or listener.
+// dataDirError is the usage error of a bad --data.
+func dataDirError(dir string, err error) error {
+	return usageErrorf("--data %s: %v: give a directory postlab can write (it is created when missing)", dir, err)
+}
+
+// checkDataDir rejects a --data that cannot be a directory, creating
+// nothing: said before any password prompt or listener.
 func checkDataDir(dir string) error {
-	bad := func(err error) error {
-		return usageErrorf("--data %s: %v: give a directory postlab can write (it is created when missing)", dir, err)
+	fi, err := os.Stat(dir)
+	switch {
+	case err == nil && !fi.IsDir(), errors.Is(err, syscall.ENOTDIR):
+		return dataDirError(dir, errors.New("not a directory"))
+	case err == nil, errors.Is(err, fs.ErrNotExist):
+		return nil
 	}
-	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
-		return bad(errors.New("not a directory"))
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
 	}
+	return dataDirError(dir, err)
+}
+
+// makeDataDir creates the data dir (as the lab would) and makes sure the
+// lab can write in it, once every flag has been checked.
+func makeDataDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) && pe.Path == dir {
 			err = pe.Err
 		}
-		return bad(err)
+		return dataDirError(dir, err)
 	}
 	f, err := os.CreateTemp(dir, ".postlab-write-check-*")
 	if err != nil {
@@ -282,10 +365,76 @@ func checkDataDir(dir string) error {
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return bad(fmt.Errorf("cannot write in it (%v)", err))
+		return dataDirError(dir, fmt.Errorf("cannot write in it (%v)", err))
 	}
 	f.Close()
 	os.Remove(f.Name())
+	return nil
+}
+
+// checkListenAddrs rejects a listener address that cannot be bound
+// whatever the machine: not HOST:PORT, or a port out of range.
+func checkListenAddrs(cfg lab.Config) error {
+	d := lab.DefaultConfig()
+	for _, a := range []struct{ flag, addr, def string }{
+		{"smtp", cfg.SMTP, d.SMTP}, {"submission", cfg.Submission, d.Submission},
+		{"submissions", cfg.Submissions, d.Submissions}, {"pop3", cfg.POP3, d.POP3},
+		{"pop3s", cfg.POP3S, d.POP3S}, {"dns", cfg.DNS, d.DNS},
+	} {
+		if strings.EqualFold(strings.TrimSpace(a.addr), lab.Off) {
+			continue
+		}
+		_, port, err := net.SplitHostPort(a.addr)
+		if err == nil {
+			_, err = net.LookupPort("tcp", port)
+		}
+		if err != nil {
+			return usageErrorf("--%s %s: want HOST:PORT with a port from 0 to 65535 (e.g. --%s 127.0.0.1:%s), or off", a.flag, a.addr, a.flag, listenPort(a.def))
+		}
+	}
+	return nil
+}
+
+// checkCertKey makes sure --cert and --key come together and hold a PEM
+// certificate and its private key; each error names its flag.
+func checkCertKey(certFile, keyFile string) error {
+	switch {
+	case certFile == "" && keyFile == "":
+		return nil
+	case keyFile == "":
+		return usageErrorf("--cert %s needs --key FILE: the certificate's private key (PEM)", certFile)
+	case certFile == "":
+		return usageErrorf("--key %s needs --cert FILE: the certificate (PEM) it belongs to", keyFile)
+	}
+	read := func(flag, file string) ([]byte, error) {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return nil, usageErrorf("--%s %s: %v", flag, file, err)
+		}
+		return b, nil
+	}
+	certPEM, err := read("cert", certFile)
+	if err != nil {
+		return err
+	}
+	keyPEM, err := read("key", keyFile)
+	if err != nil {
+		return err
+	}
+	if _, err := tls.X509KeyPair(certPEM, keyPEM); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "tls: ")
+		switch {
+		case strings.Contains(msg, "certificate input"):
+			return usageErrorf("--cert %s: no PEM certificate in it: give the certificate file (PEM)", certFile)
+		case strings.Contains(msg, "key input"):
+			return usageErrorf("--key %s: no PEM private key in it: give the certificate's private key file (PEM)", keyFile)
+		}
+		return usageErrorf("--cert %s with --key %s: %s", certFile, keyFile, msg)
+	}
 	return nil
 }
 

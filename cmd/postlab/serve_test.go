@@ -1,13 +1,20 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/csv"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"net/textproto"
 	"os"
@@ -599,4 +606,168 @@ func TestServeTraceMasksAndEscapes(t *testing.T) {
 	if !strings.Contains(text, `C: NOOP \x1b]0;pwned\x07\x1b[31mred`) {
 		t.Errorf("escaped NOOP line missing:\n%s", text)
 	}
+}
+
+// A flag error leaves nothing behind: the data dir is created only once
+// every flag has been checked, and each error is one line naming its flag.
+func TestServeFlagErrorsCreateNothing(t *testing.T) {
+	withTTY(t, nil)
+	dir := t.TempDir()
+	cert := filepath.Join(dir, "c.pem")
+	key := filepath.Join(dir, "k.pem")
+	writeTestCert(t, cert, key)
+	garbage := filepath.Join(dir, "garbage")
+	if err := os.WriteFile(garbage, []byte("not a key\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		env  string // POSTLAB_PASSWORD
+		args []string
+		want string
+	}{
+		{"", []string{"--user", "carol"}, "POSTLAB_PASSWORD is empty"},
+		{"", []string{"--smtp", "127.0.0.1:99999"}, "--smtp 127.0.0.1:99999: want HOST:PORT"},
+		{"", []string{"--smtp", "nonsense"}, "--smtp nonsense: want HOST:PORT"},
+		{"", []string{"--cert", cert}, "--cert " + cert + " needs --key FILE"},
+		{"", []string{"--key", key}, "--key " + key + " needs --cert FILE"},
+		{"", []string{"--cert", cert, "--key", garbage}, "--key " + garbage + ": no PEM private key"},
+		{"", []string{"--cert", garbage, "--key", key}, "--cert " + garbage + ": no PEM certificate"},
+		{"", []string{"--cert", cert, "--key", filepath.Join(dir, "missing")}, "--key " + filepath.Join(dir, "missing") + ": no such file"},
+		{"x", []string{"--user", "../root"}, "--user"},
+	} {
+		t.Setenv("POSTLAB_PASSWORD", tc.env)
+		data := filepath.Join(t.TempDir(), "data")
+		code, _, errs := runCaptured(t, serveArgs(data, tc.args...)...)
+		if code != exitUsage || !strings.Contains(errs, tc.want) || strings.Contains(errs, "\n") || strings.Contains(errs, "tls: ") {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tc.args, code, errs, tc.want)
+		}
+		if _, err := os.Stat(data); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%v: the data dir was created (%v)", tc.args, err)
+		}
+	}
+}
+
+// writeTestCert writes a self-signed certificate and its key (PEM).
+func writeTestCert(t *testing.T, certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mail.postlab.test"},
+		DNSNames: []string{"mail.postlab.test"}, NotBefore: time.Unix(0, 0), NotAfter: time.Unix(1<<33, 0)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// busySMTP opens an SMTP session in the middle of DATA: it holds the
+// shutdown until the grace ends.
+func busySMTP(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	tp := textproto.NewConn(c)
+	for _, step := range []struct {
+		cmd  string
+		code int
+	}{{"", 220}, {"EHLO x", 250}, {"MAIL FROM:<carol@example.com>", 250}, {"RCPT TO:<alice@postlab.test>", 250}, {"DATA", 354}} {
+		if step.cmd != "" {
+			tp.PrintfLine("%s", step.cmd)
+		}
+		if _, _, err := tp.ReadResponse(step.code); err != nil {
+			t.Fatalf("%s: %v", step.cmd, err)
+		}
+	}
+	return c
+}
+
+func waitOutput(t *testing.T, b *syncBuffer, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(b.String(), want); {
+		if time.Now().After(deadline) {
+			t.Fatalf("output lacks %q:\n%s", want, b.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A session still busy when the grace ends is cut, and stderr says how
+// many, in words rather than Go's context error.
+func TestServeGraceCutSaysHowMany(t *testing.T) {
+	old := shutdownGrace
+	shutdownGrace = 100 * time.Millisecond
+	t.Cleanup(func() { shutdownGrace = old })
+	rs := startServe(t, serveArgs(t.TempDir())...)
+	busySMTP(t, rs.lab.Addr("smtp"))
+	if err := rs.stop(); err != nil {
+		t.Fatalf("serve returned %v, want nil (exit 0)", err)
+	}
+	want := "postlab: stopped: 1 session was still busy after the 100ms grace and was cut short\n"
+	if got := rs.errOut.String(); !strings.HasSuffix(got, want) || strings.Contains(got, "context") {
+		t.Errorf("stderr %q, want it to end in %q", got, want)
+	}
+}
+
+// A second Ctrl-C during the grace cuts the busy sessions at once and
+// exits 130, like any command Ctrl-C interrupts.
+func TestServeSecondInterruptStopsAtOnce(t *testing.T) {
+	old := shutdownGrace
+	shutdownGrace = time.Hour // without the second Ctrl-C the test would time out
+	sigs := make(chan os.Signal, 2)
+	serveSignals = func() (<-chan os.Signal, func()) { return sigs, func() {} }
+	t.Cleanup(func() {
+		shutdownGrace = old
+		serveSignals = defaultServeSignals
+	})
+	rs := startServe(t, serveArgs(t.TempDir(), "--pop3", "127.0.0.1:0")...)
+	busySMTP(t, rs.lab.Addr("smtp"))
+	pop := dialPOP3Idle(t, rs.lab.Addr("pop3"))
+	sigs <- os.Interrupt
+	// The idle POP3 session is told at once, while SMTP holds the grace.
+	if line, err := pop.ReadString('\n'); err != nil || line != "-ERR [SYS/TEMP] server shutting down\r\n" {
+		t.Fatalf("idle POP3 session got %q, %v", line, err)
+	}
+	waitOutput(t, rs.out, "Ctrl-C again to stop at once")
+	sigs <- os.Interrupt
+	err := rs.stop()
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != exitInterrupted {
+		t.Fatalf("serve returned %v, want exit 130", err)
+	}
+	want := "postlab: stopped at once: 1 session cut short by the second Ctrl-C\n"
+	if got := rs.errOut.String(); !strings.HasSuffix(got, want) {
+		t.Errorf("stderr %q, want it to end in %q", got, want)
+	}
+}
+
+// dialPOP3Idle connects to POP3 and reads the greeting; the session then
+// waits for a command.
+func dialPOP3Idle(t *testing.T, addr string) *bufio.Reader {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetReadDeadline(time.Now().Add(time.Minute))
+	r := bufio.NewReader(c)
+	if line, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(line, "+OK") {
+		t.Fatalf("POP3 greeting %q, %v", line, err)
+	}
+	return r
 }
