@@ -35,7 +35,8 @@ func Troubleshoot(input []byte, opt HeadersOptions) TroubleshootResult {
 	// A paste often starts with blank lines: the header starts after them.
 	input = bytes.TrimLeft(input, "\r\n\t ")
 	b, _ := ParseBounce(bytes.NewReader(input))
-	if b != nil && b.Kind != "ordinary" {
+	// No message at all goes to the header analysis, which says why.
+	if b != nil && b.Kind != "ordinary" && b.ParseError == "" {
 		h := AnalyzeHeaders(input, opt)
 		return TroubleshootResult{Kind: "bounce", Bounce: b, Headers: h}
 	}

@@ -24,3 +24,12 @@ func TestTroubleshootPicksTheAnalysis(t *testing.T) {
 		t.Errorf("message: %+v", r)
 	}
 }
+
+// A paste whose first line is prose is no message: the header analysis
+// says so, not a bounce report of kind not-a-message.
+func TestTroubleshootNoMessage(t *testing.T) {
+	in := "Here is what I got back:\nFrom: MAILER-DAEMON@example.com\nSubject: Undelivered\n\nbody\n"
+	if r := Troubleshoot([]byte(in), HeadersOptions{}); r.Kind != "headers" || r.Headers.ParseError == "" {
+		t.Errorf("prose first: kind %q, %+v", r.Kind, r.Headers)
+	}
+}
