@@ -54,7 +54,7 @@ refuses or fails every query).`,
 			"  postlab diag --resolver 127.0.0.1:2553 --port smtp=2525 --ca ~/.local/share/postlab/tls/cert.pem --dkim-selector lab postlab.test",
 		Args: oneTarget("a DOMAIN or an ADDRESS", "postlab diag example.com"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := diag.ParseTarget(args[0])
+			t, err := parseTarget(args[0])
 			if err != nil {
 				return usageErrorf("%v", err)
 			}

@@ -62,7 +62,7 @@ func init() {
 		if tr, _ := cmd.Flags().GetBool("trace"); tr {
 			r.Trace = cmd.ErrOrStderr()
 		}
-		t, err := diag.ParseTarget(rep.Target)
+		t, err := parseTarget(rep.Target)
 		if err != nil {
 			return usageErrorf("%v", err)
 		}

@@ -3,9 +3,13 @@ package main
 import (
 	"fmt"
 	"net"
+	"net/mail"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/net/idna"
+
+	"postlab/diag"
 )
 
 // checkLineFlags rejects, up front, flag values that would break the line
@@ -75,4 +79,34 @@ func badHelo(name string) string {
 		}
 	}
 	return ""
+}
+
+// parseTarget is diag.ParseTarget, saying which length limit a name breaks
+// (RFC 1035 §2.3.4: a label is at most 63 octets, a name 255 on the wire,
+// 253 characters as text).
+func parseTarget(s string) (diag.Target, error) {
+	t, err := diag.ParseTarget(s)
+	if err == nil {
+		return t, nil
+	}
+	dom := strings.TrimSpace(s)
+	if a, perr := mail.ParseAddress(dom); perr == nil && strings.ContainsAny(dom, "<>") {
+		dom = a.Address
+	}
+	if i := strings.LastIndexByte(dom, '@'); i >= 0 {
+		dom = dom[i+1:]
+	}
+	dom = strings.TrimSuffix(dom, ".")
+	if a, aerr := idna.Lookup.ToASCII(dom); aerr == nil {
+		dom = a
+	}
+	for _, l := range strings.Split(dom, ".") {
+		if len(l) > 63 {
+			return t, fmt.Errorf("bad domain %q: the label %q is %d octets long; a label is at most 63 (RFC 1035 §2.3.4)", s, l, len(l))
+		}
+	}
+	if len(dom) > 253 {
+		return t, fmt.Errorf("bad domain %q: the name is %d characters long; a domain name is at most 253 (255 octets on the wire, RFC 1035 §2.3.4)", s, len(dom))
+	}
+	return t, err
 }

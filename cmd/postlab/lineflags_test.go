@@ -58,3 +58,23 @@ func TestEmptyResolverIsUsageError(t *testing.T) {
 		}
 	}
 }
+
+// A name too long for DNS says which limit it breaks (RFC 1035 §2.3.4).
+func TestDomainLengthLimitsNamed(t *testing.T) {
+	label := strings.Repeat("a", 70) + ".example"
+	long := strings.Repeat("abcdefghi.", 30) + "example"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"mx", "--resolver", "127.0.0.1:1", label}, "at most 63"},
+		{[]string{"diag", "--resolver", "127.0.0.1:1", "--no-probe", label}, "at most 63"},
+		{[]string{"mx", "--resolver", "127.0.0.1:1", long}, "at most 253"},
+		{[]string{"diag", "--resolver", "127.0.0.1:1", "--no-probe", "bob@" + long}, "at most 253"},
+	} {
+		out, code := runIO(t, "", tc.args...)
+		if code != exitUsage || !strings.Contains(out, tc.want) {
+			t.Errorf("%.40q: exit %d, want 2 and %q:\n%s", tc.args, code, tc.want, out)
+		}
+	}
+}

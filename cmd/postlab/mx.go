@@ -161,7 +161,7 @@ SERVFAIL).`,
 		Example: "  postlab mx example.com\n  postlab mx 'Alice <alice@example.com>'\n  postlab mx --resolver 127.0.0.1:2553 --trace alice@postlab.test",
 		Args:    oneTarget("a DOMAIN or an ADDRESS", "postlab mx example.com"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := diag.ParseTarget(args[0])
+			t, err := parseTarget(args[0])
 			if err != nil {
 				return usageErrorf("%v", err)
 			}

@@ -76,7 +76,7 @@ error; and "error" (one line) when the resolver failed (exit 3).`,
 		Example: "  postlab settings alice@example.com\n  POSTLAB_PASSWORD=wonderland postlab settings --resolver 127.0.0.1:2553 --ca ~/.local/share/postlab/tls/cert.pem alice@postlab.test",
 		Args:    oneTarget("an ADDRESS", "postlab settings alice@example.com"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := diag.ParseTarget(args[0])
+			t, err := parseTarget(args[0])
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
