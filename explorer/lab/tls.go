@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -73,6 +74,10 @@ func writeFileAtomic(path string, b []byte, mode os.FileMode) error {
 func loadTLS(certFile, keyFile string) (*tlsMaterial, error) {
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
+		// crypto/tls's errors already start with "tls: ".
+		if strings.HasPrefix(err.Error(), "tls: ") {
+			return nil, err
+		}
 		return nil, fmt.Errorf("tls: %w", err)
 	}
 	if cert.Leaf == nil {
