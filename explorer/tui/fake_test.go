@@ -20,6 +20,10 @@ type fakeSession struct {
 	emit   func(explorer.Event)
 	closed bool
 	slow   chan struct{} // when set, SendLine waits for it or ctx
+	sasl   int           // SASL answers still expected after a challenge
+	// when set, SendLine waits for it after the reply: the moment the
+	// reply shows but the app has not yet heard that the send ended
+	after chan struct{}
 }
 
 func fakeDialer(fs **fakeSession) Dialer {
@@ -50,12 +54,43 @@ func (s *fakeSession) SendLine(ctx context.Context, line string) error {
 			return ctx.Err()
 		}
 	}
+	if s.after != nil {
+		defer func() {
+			select {
+			case <-s.after:
+			case <-ctx.Done():
+			}
+		}()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.emit(explorer.Event{Time: time.Now(), Dir: explorer.ClientToServer, Line: line, State: s.st})
 	verb := strings.ToUpper(strings.Fields(line + " x")[0])
+	if s.sasl > 0 { // an answer to a challenge (RFC 4954 §4, RFC 5034 §4)
+		s.sasl--
+		switch {
+		case s.sasl > 0:
+			s.out("334 UGFzc3dvcmQ6")
+		case s.st.Proto == explorer.POP3:
+			s.st.Phase = explorer.PhaseTrans
+			s.out("+OK maildrop locked")
+		default:
+			s.out("235 2.7.0 Authentication successful")
+		}
+		return nil
+	}
 	if s.st.Proto == explorer.POP3 {
 		switch verb {
+		case "APOP":
+			s.st.Phase = explorer.PhaseTrans
+			s.out("+OK maildrop locked")
+		case "AUTH": // without an initial response: one answer
+			if len(strings.Fields(line)) != 2 {
+				s.out("-ERR unknown command")
+				break
+			}
+			s.sasl = 1
+			s.out("+ ")
 		case "USER":
 			s.out("+OK send PASS")
 		case "PASS":
@@ -93,6 +128,13 @@ func (s *fakeSession) SendLine(ctx context.Context, line string) error {
 		s.out("250-mail.postlab.test Hello " + strings.TrimPrefix(line, "EHLO "))
 		s.out("250-PIPELINING")
 		s.out("250 STARTTLS")
+	case "AUTH": // LOGIN: user name, then password
+		if !strings.EqualFold(strings.TrimSpace(line), "AUTH LOGIN") {
+			s.out("500 5.5.2 unknown command")
+			break
+		}
+		s.sasl = 2
+		s.out("334 VXNlcm5hbWU6")
 	case "MAIL":
 		s.st.Phase = explorer.PhaseMail
 		s.out("250 2.1.0 Sender OK")

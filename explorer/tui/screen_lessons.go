@@ -91,7 +91,7 @@ func newLessonsScreen(a *App, course *lessons.Course, loadErr error) *lessonsScr
 		AddItem(s.view, 0, 1, false).
 		AddItem(s.notes, 0, 0, false).
 		AddItem(s.palette, 1, 0, false).
-		AddItem(&pasteLines{s.cmd, s.Send}, 1, 0, true)
+		AddItem(&pasteLines{s.cmd, s.Send, s.challenged}, 1, 0, true)
 	inner.SetInputCapture(s.sessionKeys)
 	// The notes of the selected line join the trace when there is room.
 	sessionPane := &beforeDraw{Flex: inner, fn: func(_, h int) {

@@ -148,7 +148,7 @@ func newSessionScreen(a *App) *sessionScreen {
 	session := tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(s.body, 0, 1, false).
 		AddItem(s.palette, 1, 0, false).
-		AddItem(&pasteLines{s.cmd, s.Send}, 1, 0, true)
+		AddItem(&pasteLines{s.cmd, s.Send, s.challenged}, 1, 0, true)
 	session.SetInputCapture(s.sessionKeys)
 	s.form = newConnectForm(a, s.connect)
 	s.root.AddPage("connect", s.form.root, true, true)
@@ -265,12 +265,6 @@ func (s *sessionScreen) refreshPalette() {
 		items = []Suggestion{{Command: newCommand, Why: "connect again"}}
 	}
 	s.palette.SetItems(items)
-	// A SASL answer is typed blind, as a password is.
-	if s.challenged() {
-		s.cmd.SetMaskCharacter('•')
-	} else {
-		s.cmd.SetMaskCharacter(0)
-	}
 }
 
 const (
@@ -278,6 +272,7 @@ const (
 	// filled in only when the line is sent.
 	passwordPlaceholder    = "••••"
 	credentialsPlaceholder = "<credentials>"
+	digestPlaceholder      = "<digest>" // APOP's, filled in as the line is sent
 
 	composeCommand = "compose…"
 	newCommand     = "new connection…"
@@ -358,11 +353,11 @@ func (s *sessionScreen) fill(c string, reveal bool) string {
 		}
 		return "AUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte("\x00"+u+"\x00"+p))
 	}
-	if strings.Contains(c, "<digest>") && p != "" && reveal {
+	if strings.Contains(c, digestPlaceholder) && p != "" && reveal {
 		// Shown as <digest>: 32 hex digits would push the rest of the
 		// palette (QUIT) off an 80-column screen.
 		if d := s.apopDigest(p); d != "" {
-			c = strings.ReplaceAll(c, "<digest>", d)
+			c = strings.ReplaceAll(c, digestPlaceholder, d)
 		}
 	}
 	if p != "" && !reveal {
@@ -990,7 +985,8 @@ func (f *connectForm) submit() {
 // several lines is sent line by line, as if each were typed and Entered.
 type pasteLines struct {
 	*tview.InputField
-	send func(string)
+	send  func(string)
+	blind func() bool // the whole line is a secret (a SASL answer)
 }
 
 func (p *pasteLines) PasteHandler() func(string, func(tview.Primitive)) {
@@ -1007,12 +1003,16 @@ func (p *pasteLines) PasteHandler() func(string, func(tview.Primitive)) {
 }
 
 // Draw draws the command line, then covers the secret a typed line
-// carries (PASS's argument, AUTH's initial response) with '*': the line is
-// sent as typed, only the screen hides it.
+// carries (PASS's argument, APOP's digest, AUTH's initial response, a
+// whole line after a SASL challenge) with '*': the line is sent as typed,
+// only the screen hides it.
 func (p *pasteLines) Draw(screen tcell.Screen) {
 	p.InputField.Draw(screen)
 	text := p.GetText()
 	k := secretStart(text)
+	if text != "" && p.blind != nil && p.blind() {
+		k = 0 // asked for at draw time: the challenge may be new
+	}
 	if k < 0 {
 		return
 	}
@@ -1060,14 +1060,15 @@ func (p *pasteLines) Draw(screen tcell.Screen) {
 }
 
 // secretStart is where the secret of a typed line begins: the argument of
-// PASS (RFC 1939 §7), the initial response of AUTH (RFC 4954 §4, RFC 5034
-// §4); -1 when the line has none, or holds the app's own placeholder.
+// PASS and APOP's digest (RFC 1939 §7), the initial response of AUTH
+// (RFC 4954 §4, RFC 5034 §4); -1 when the line has none, or holds the
+// app's own placeholder.
 func secretStart(line string) int {
 	words := 1 // PASS: the secret is the second word
 	verb, _, _ := strings.Cut(strings.TrimLeft(line, " "), " ")
 	switch strings.ToUpper(verb) {
 	case "PASS":
-	case "AUTH":
+	case "AUTH", "APOP":
 		words = 2
 	default:
 		return -1
@@ -1081,15 +1082,16 @@ func secretStart(line string) int {
 		i += j
 		i += len(line[i:]) - len(strings.TrimLeft(line[i:], " "))
 	}
-	if rest := strings.TrimSpace(line[i:]); rest == "" || rest == passwordPlaceholder || rest == credentialsPlaceholder {
+	if rest := strings.TrimSpace(line[i:]); rest == "" || rest == passwordPlaceholder || rest == credentialsPlaceholder || rest == digestPlaceholder {
 		return -1
 	}
 	return i
 }
 
 // carriesSecret reports whether a typed line holds a password or a SASL
-// answer (PASS, AUTH PLAIN with its response, any line answering a 334 or
-// "+ " challenge): such lines are sent but never kept in the history.
+// answer (PASS, APOP's digest, AUTH with an initial response, any line
+// answering a 334 or "+ " challenge): such lines are sent but never kept
+// in the history.
 func (s *sessionScreen) carriesSecret(line string) bool {
 	f := strings.Fields(strings.ToUpper(line))
 	switch {
@@ -1097,6 +1099,8 @@ func (s *sessionScreen) carriesSecret(line string) bool {
 		return true
 	case len(f) >= 3 && f[0] == "AUTH":
 		return true // the initial response carries the credentials
+	case len(f) >= 3 && f[0] == "APOP":
+		return true // the digest stands for the password
 	}
 	return s.challenged()
 }
@@ -1105,8 +1109,9 @@ func (s *sessionScreen) carriesSecret(line string) bool {
 // (334 or "+ "), so the next line typed is a credential.
 func (s *sessionScreen) challenged() bool {
 	_, end := s.trace.Bounds()
-	for q := end - 1; q >= 0 && q >= end-5; q-- {
-		e, ok := s.trace.At(q)
+	// Sequence numbers are unsigned: count back, never below zero.
+	for n := uint64(1); n <= 5 && n <= end; n++ {
+		e, ok := s.trace.At(end - n)
 		if !ok {
 			break
 		}
@@ -1130,9 +1135,9 @@ func (s *sessionScreen) reveal(line string) string {
 	if strings.EqualFold(strings.TrimSpace(line), "AUTH PLAIN "+credentialsPlaceholder) {
 		return s.fill("AUTH PLAIN", true)
 	}
-	if strings.Contains(line, "<digest>") {
+	if strings.Contains(line, digestPlaceholder) {
 		if d := s.apopDigest(s.target.Password); d != "" {
-			line = strings.ReplaceAll(line, "<digest>", d)
+			line = strings.ReplaceAll(line, digestPlaceholder, d)
 		}
 	}
 	return strings.ReplaceAll(line, passwordPlaceholder, s.target.Password)

@@ -1,7 +1,9 @@
 package tui
 
 import (
+	"crypto/md5"
 	"encoding/base64"
+	"encoding/hex"
 	"strings"
 	"testing"
 	"time"
@@ -52,7 +54,7 @@ func TestTypedSecretsAreMaskedOnTheCommandLine(t *testing.T) {
 	}{
 		{"PASS x", 5}, {"  pass   x y", 9}, {"PASS", -1}, {"PASS ", -1}, {"PASS ••••", -1},
 		{"AUTH PLAIN", -1}, {"AUTH PLAIN <credentials>", -1}, {"auth plain AGEAYg==", 11}, {"AUTH LOGIN  dXNlcg==", 12},
-		{"USER bob", -1}, {"APOP bob 0123", -1},
+		{"USER bob", -1}, {"APOP bob 0123", 9}, {"APOP bob <digest>", -1}, {"APOP bob", -1},
 	} {
 		if got := secretStart(c.line); got != c.want {
 			t.Errorf("secretStart(%q) = %d, want %d", c.line, got, c.want)
@@ -114,5 +116,78 @@ func TestNewConnectionFocusesTheFirstField(t *testing.T) {
 			f.SetFocus(f.GetFormItemCount())
 			h.app.tv.SetFocus(f)
 		})
+	}
+}
+
+// An APOP digest stands for the password (RFC 1939 §7): masked while
+// typed, and never kept in the history, filled in by the app or typed.
+func TestAPOPDigestIsASecret(t *testing.T) {
+	var fs *fakeSession
+	o := fakeOptions(newFakeLab(), &fs)
+	o.Connect = &Target{Proto: explorer.POP3, Host: "127.0.0.1", Port: 2110, Security: Plain, User: "bob", Password: "builder"}
+	h := startApp(t, o, 80, 24)
+	h.waitFor("S: +OK POP3 ready <1.2@postlab.test>")
+	sum := md5.Sum([]byte("<1.2@postlab.test>builder"))
+	digest := hex.EncodeToString(sum[:])
+	h.typ("APOP bob " + digest)
+	if s := h.waitFor("> APOP bob " + strings.Repeat("*", 32)); strings.Contains(s, digest[:8]) {
+		t.Fatalf("the digest shows while typed:\n%s", s)
+	}
+	h.key(tcell.KeyCtrlU)
+	h.waitCmd("")
+	h.line("APOP bob <digest>") // the app fills the digest in
+	h.waitFor("C: APOP bob " + digest)
+	h.waitLast("+OK")
+	h.key(tcell.KeyUp)
+	h.waitCmd("") // nothing to recall
+	if got := h.history(); len(got) != 0 {
+		t.Fatalf("history %q holds the digest", got)
+	}
+}
+
+// The lines answering a SASL challenge (334, "+ ") are credentials: the
+// whole line is masked while typed, as soon as the challenge shows, and
+// kept out of the history.
+func TestSASLAnswersAreMaskedAndForgotten(t *testing.T) {
+	for _, c := range []struct {
+		proto     explorer.Protocol
+		auth      string
+		challenge string
+		answers   []string
+		done      string
+	}{
+		{explorer.SMTP, "AUTH LOGIN", "334 VXNlcm5hbWU6", []string{"YWxpY2U=", "d29uZGVybGFuZA=="}, "235 "},
+		{explorer.POP3, "AUTH PLAIN", "+ ", []string{"AGJvYgBidWlsZGVy"}, "+OK maildrop"},
+	} {
+		var fs *fakeSession
+		o := fakeOptions(newFakeLab(), &fs)
+		o.Connect = &Target{Proto: c.proto, Host: "127.0.0.1", Port: 2110, Security: Plain}
+		h := startApp(t, o, 80, 24)
+		h.waitFor("S: ")
+		fs.mu.Lock()
+		fs.after = make(chan struct{})
+		fs.mu.Unlock()
+		h.line(c.auth)
+		h.waitLast(c.challenge)
+		for i, a := range c.answers {
+			// The app has not heard yet that the send ended: the
+			// challenge on the screen is enough.
+			h.typ(a)
+			h.waitCmd(a)
+			if s := h.waitFor("> " + strings.Repeat("*", len(a))); strings.Contains(s, a[:4]) {
+				t.Fatalf("%s: answer %d shows while typed:\n%s", c.auth, i+1, s)
+			}
+			h.key(tcell.KeyEnter)
+			fs.after <- struct{}{} // the AUTH line's send (or the last answer's) ends
+			if i+1 < len(c.answers) {
+				h.waitFor("C: " + a)
+				h.waitLast("334 ")
+			}
+		}
+		h.waitLast(c.done)
+		close(fs.after)
+		if got := h.history(); strings.Join(got, "|") != c.auth {
+			t.Fatalf("history %q, want only %q", got, c.auth)
+		}
 	}
 }
