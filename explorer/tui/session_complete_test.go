@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gdamore/tcell/v2"
 
@@ -102,10 +101,13 @@ func TestPalettePicksWaitForEnter(t *testing.T) {
 	h.rune('1')
 	h.waitCmd("AUTH PLAIN <credentials>")
 	h.waitFor("Enter sends it with the connect form's credentials")
-	time.Sleep(100 * time.Millisecond) // nothing may go on its own meanwhile
-	if s := h.text(); strings.Contains(s, "C: AUTH") {
+	// A barrier: a line sent now goes after the pick, had the pick been
+	// sent (one queue, in order); once its reply shows, the pick would too.
+	h.app.tv.QueueUpdate(func() { h.app.session.Send("NOOP") })
+	if s := h.waitFor("C: NOOP", "S: 500 "); strings.Contains(s, "C: AUTH") {
 		t.Fatalf("the pick was sent without Enter:\n%s", s)
 	}
+	h.waitCmd("AUTH PLAIN <credentials>") // still there, waiting for Enter
 	h.key(tcell.KeyEnter)
 	want := "AUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte("\x00carol\x00s3cret"))
 	h.waitFor("C: " + want) // the fake server does not mask; explorer does
