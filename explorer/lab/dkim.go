@@ -17,8 +17,8 @@ import (
 
 // DKIM signing of submitted mail (RFC 6376), with the key the lab
 // publishes at DKIMSelector._domainkey.DOMAIN. As a real submission server
-// does, the lab signs what its authenticated users send from its own
-// domain; mail arriving on the MX port comes from outside and is stored as
+// does, the lab signs what its authenticated users send from their own
+// address in its domain (sender.go); mail arriving on the MX port comes from outside and is stored as
 // it came. The signature covers the message as the client sent it: the
 // Return-Path and Received fields the lab adds go above it, unsigned.
 
@@ -104,34 +104,36 @@ func readDKIMHeader(r io.Reader) (h dkimHeader, ok bool, err error) {
 
 // dkimFromDomain checks that the message has one From: field and that every
 // address in it is in domain (RFC 5322 §3.6 allows one From:, DMARC
-// (RFC 7489 §6.6.1) wants it too). why says what is wrong otherwise.
-func dkimFromDomain(from []string, domain string) (why string) {
+// (RFC 7489 §6.6.1) wants it too), and returns the addresses. why says
+// what is wrong otherwise.
+func dkimFromDomain(from []string, domain string) (addrs []string, why string) {
 	switch len(from) {
 	case 0:
-		return "the message has no From: field"
+		return nil, "the message has no From: field"
 	case 1:
 	default:
-		return fmt.Sprintf("the message has %d From: fields (RFC 5322 section 3.6 allows one)", len(from))
+		return nil, fmt.Sprintf("the message has %d From: fields (RFC 5322 section 3.6 allows one)", len(from))
 	}
 	// Encoded words in other charsets stay as they are: only the
 	// addresses matter here.
 	p := mail.AddressParser{WordDecoder: &mime.WordDecoder{CharsetReader: func(_ string, in io.Reader) (io.Reader, error) { return in, nil }}}
-	addrs, err := p.ParseList(from[0])
-	if err != nil || len(addrs) == 0 {
-		return fmt.Sprintf("its From: %q is not an address", strings.TrimSpace(from[0]))
+	list, err := p.ParseList(from[0])
+	if err != nil || len(list) == 0 {
+		return nil, fmt.Sprintf("its From: %q is not an address", strings.TrimSpace(from[0]))
 	}
-	for _, a := range addrs {
+	for _, a := range list {
 		_, d, _ := cutLastAt(a.Address)
 		if d = strings.TrimSuffix(strings.ToLower(d), "."); d != domain {
-			return fmt.Sprintf("its From: domain %s is not %s, the only domain the lab has a key for (a receiver's DMARC check counts a signature only when its d= is the From: domain, RFC 7489 section 3.1.1)", d, domain)
+			return nil, fmt.Sprintf("its From: domain %s is not %s, the only domain the lab has a key for (a receiver's DMARC check counts a signature only when its d= is the From: domain, RFC 7489 section 3.1.1)", d, domain)
 		}
+		addrs = append(addrs, a.Address)
 	}
-	return ""
+	return addrs, ""
 }
 
 // dkimSign returns the DKIM-Signature field (with its CRLF) for the message
-// in msg, or "" and why the lab does not sign it.
-func dkimSign(key *rsa.PrivateKey, domain string, msg io.ReaderAt, size int64) (sig, why string) {
+// in msg, submitted by user, or "" and why the lab does not sign it.
+func dkimSign(key *rsa.PrivateKey, domain, user string, msg io.ReaderAt, size int64) (sig, why string) {
 	h, ok, err := readDKIMHeader(io.NewSectionReader(msg, 0, size))
 	switch {
 	case err != nil:
@@ -139,7 +141,11 @@ func dkimSign(key *rsa.PrivateKey, domain string, msg io.ReaderAt, size int64) (
 	case !ok:
 		return "", "the message has no empty line after its header section, so no verifier could find its body"
 	}
-	if why := dkimFromDomain(h.from, domain); why != "" {
+	addrs, why := dkimFromDomain(h.from, domain)
+	if why == "" {
+		why = dkimFromOwner(addrs, user, domain)
+	}
+	if why != "" {
 		return "", why
 	}
 	s, err := dkim.NewSigner(&dkim.SignOptions{

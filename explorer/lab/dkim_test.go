@@ -212,7 +212,9 @@ func TestDKIMSignDecisions(t *testing.T) {
 		name, msg, why string
 	}{
 		{"ours", "From: a@postlab.test\r\n\r\n", ""},
-		{"group of ours", "From: a@postlab.test, \"B, C\" <b@postlab.test>\r\nSender: a@postlab.test\r\n\r\nx\r\n", ""},
+		{"ours, other case", "From: \"B, C\" <A@PostLab.Test>\r\n\r\nx\r\n", ""},
+		{"another user", "From: b@postlab.test\r\n\r\n", "its From: <b@postlab.test> is not the address of the logged-in user a"},
+		{"two authors, one another user", "From: a@postlab.test, \"B, C\" <b@postlab.test>\r\nSender: a@postlab.test\r\n\r\nx\r\n", "its From: <b@postlab.test> is not the address"},
 		{"folded From", "From: Alice\r\n <a@postlab.test>\r\n\r\n", ""},
 		{"one of two domains", "From: a@postlab.test, b@example.org\r\n\r\n", "its From: domain example.org is not postlab.test"},
 		{"subdomain", "From: a@mail.postlab.test\r\n\r\n", "its From: domain mail.postlab.test is not postlab.test"},
@@ -222,7 +224,7 @@ func TestDKIMSignDecisions(t *testing.T) {
 		{"no empty line", "From: a@postlab.test\r\nSubject: x\r\n", "no empty line after its header section"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sig, why := dkimSign(l.dkimKey, "postlab.test", strings.NewReader(tc.msg), int64(len(tc.msg)))
+			sig, why := dkimSign(l.dkimKey, "postlab.test", "a", strings.NewReader(tc.msg), int64(len(tc.msg)))
 			if tc.why == "" {
 				if sig == "" {
 					t.Fatalf("not signed: %s", why)

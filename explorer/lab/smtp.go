@@ -289,6 +289,11 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	if !utf8 && !isASCII(from) {
 		return errUTF8Sender
 	}
+	if s.cs.sl.submission {
+		if err := s.checkSender(from); err != nil {
+			return err
+		}
+	}
 	s.from = from
 	s.utf8 = utf8
 	s.cs.tc.inTx.Store(true)
@@ -487,7 +492,7 @@ func (s *session) sign(sf *spoolFile, mailbox, prefix string, bodyStart int64) (
 		sf.abort()
 		return nil, err
 	}
-	sig, why := dkimSign(l.dkimKey, l.cfg.Domain, io.NewSectionReader(sf.f, bodyStart, sf.size-bodyStart), sf.size-bodyStart)
+	sig, why := dkimSign(l.dkimKey, l.cfg.Domain, s.user, io.NewSectionReader(sf.f, bodyStart, sf.size-bodyStart), sf.size-bodyStart)
 	if sig == "" {
 		s.cs.tr.note("not DKIM-signed: %s", why)
 		return sf, nil
