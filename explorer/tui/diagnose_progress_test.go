@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/gdamore/tcell/v2"
-
-	"postlab/explorer/lab"
 )
 
 // stagedDiagnoser finishes its checks one at a time, each when the test
@@ -145,13 +143,7 @@ func TestDiagnoseProgressStopsOnEsc(t *testing.T) {
 // DiagDiagnoser reports each of diag's checks once, counting up to all of
 // them, and hands on every finding of the report.
 func TestDiagDiagnoserProgress(t *testing.T) {
-	cfg := lab.DefaultConfig()
-	cfg.DataDir = t.TempDir()
-	l, err := StartLabWith(cfg)(true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close(context.Background())
+	l := startTestLab(t)
 	d := DiagDiagnoser{Domain: "postlab.test", LabDNS: func() string { return l.Addr("dns") }, LabCA: l.CertPool, NoProbe: true}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -10,7 +10,6 @@ import (
 	"github.com/gdamore/tcell/v2"
 
 	"postlab/diag"
-	"postlab/explorer/lab"
 )
 
 // A setting "works" only when a login was verified; otherwise its line
@@ -83,13 +82,7 @@ func TestSettingWordsSayWhatWasVerified(t *testing.T) {
 // Against the lab, whose clear-text listeners offer no login before TLS,
 // the plain settings say so, and none of the lines claims a login.
 func TestLabSettingsSayNoLoginBeforeTLS(t *testing.T) {
-	cfg := lab.DefaultConfig()
-	cfg.DataDir = t.TempDir()
-	l, err := StartLabWith(cfg)(true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close(context.Background())
+	l := startTestLab(t)
 	d := DiagDiagnoser{Domain: "postlab.test", LabDNS: func() string { return l.Addr("dns") }, LabCA: l.CertPool, NoProbe: true}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -16,7 +16,6 @@ import (
 	"github.com/rivo/tview"
 
 	"postlab/explorer"
-	"postlab/explorer/lab"
 	"postlab/lessons"
 )
 
@@ -148,13 +147,7 @@ func TestPasswordsNeverShow(t *testing.T) {
 }
 
 func TestDiagnoseProbesTheLabsServers(t *testing.T) {
-	cfg := lab.DefaultConfig()
-	cfg.DataDir = t.TempDir()
-	l, err := StartLabWith(cfg)(true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close(context.Background())
+	l := startTestLab(t)
 	d := DiagDiagnoser{
 		Domain:  "postlab.test",
 		LabDNS:  func() string { return l.Addr("dns") },

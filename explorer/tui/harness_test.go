@@ -1,11 +1,14 @@
 package tui
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gdamore/tcell/v2"
+
+	"postlab/explorer/lab"
 )
 
 // harness runs an App on a simulation screen.
@@ -134,4 +137,56 @@ func (h *harness) waitLast(prefix string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	h.t.Fatalf("the newest trace line is %q, want it to start with %q\n%s", last, prefix, h.text())
+}
+
+// onUI runs f on the UI goroutine and returns its result.
+func onUI[T any](h *harness, f func() T) T {
+	ch := make(chan T, 1)
+	h.app.tv.QueueUpdate(func() { ch <- f() })
+	return <-ch
+}
+
+// startConnected starts the app connected (as --connect does) to the fake
+// server at tg, tweak adjusting the options first, and waits for the
+// greeting.
+func startConnected(t *testing.T, tg Target, w, ht int, tweak func(*Options)) (*harness, *fakeSession) {
+	t.Helper()
+	var fs *fakeSession
+	o := fakeOptions(newFakeLab(), &fs)
+	o.Connect = &tg
+	if tweak != nil {
+		tweak(&o)
+	}
+	h := startApp(t, o, w, ht)
+	h.waitFor("S: ")
+	return h, onUI(h, func() *fakeSession { return fs })
+}
+
+// startTestLab starts a real lab on free ports, closed when the test ends.
+func startTestLab(t *testing.T) Lab {
+	t.Helper()
+	cfg := lab.DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	l, err := StartLabWith(cfg)(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close(context.Background()) })
+	return l
+}
+
+// startAtRcpt starts the app, connects to the fake lab's SMTP from the
+// form and sends EHLO, MAIL and RCPT: a message may follow.
+func startAtRcpt(t *testing.T, w, ht int) *harness {
+	t.Helper()
+	h := startApp(t, fakeOptions(newFakeLab(), nil), w, ht)
+	h.waitFor("lab: smtp")
+	h.key(tcell.KeyEnter)
+	h.waitFor("S: 220")
+	for _, l := range []string{"EHLO x", "MAIL FROM:<alice@postlab.test>", "RCPT TO:<bob@postlab.test>"} {
+		h.line(l)
+		h.waitLast("250 ")
+	}
+	h.waitFor("compose…")
+	return h
 }

@@ -255,17 +255,12 @@ func TestMarkdownKeepsPunctuationWithItsWord(t *testing.T) {
 }
 
 // lessonOpen reports whether a lesson shows (not the list).
-func (h *harness) lessonOpen() bool {
-	ch := make(chan bool, 1)
-	h.app.tv.QueueUpdate(func() { ch <- h.app.lessons.lessonOpen() })
-	return <-ch
-}
+func (h *harness) lessonOpen() bool { return onUI(h, h.app.lessons.lessonOpen) }
 
 // paneText is the lesson pane's text as it reads, whatever the wrapping.
 func (h *harness) paneText() string {
-	ch := make(chan string, 1)
-	h.app.tv.QueueUpdate(func() { ch <- h.app.lessons.text.GetText(true) })
-	return strings.Join(strings.Fields(<-ch), " ")
+	text := onUI(h, func() string { return h.app.lessons.text.GetText(true) })
+	return strings.Join(strings.Fields(text), " ")
 }
 
 // waitPane polls the lesson pane until it holds (or, with !has, lacks) want.

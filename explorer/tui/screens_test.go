@@ -267,16 +267,7 @@ func TestNoColorStaysLegible(t *testing.T) {
 }
 
 func TestComposeShowsDotStuffingAndSends(t *testing.T) {
-	var fs *fakeSession
-	h := startApp(t, fakeOptions(newFakeLab(), &fs), 80, 24)
-	h.waitFor("lab: smtp")
-	h.key(tcell.KeyEnter)
-	h.waitFor("S: 220")
-	for _, l := range []string{"EHLO x", "MAIL FROM:<alice@postlab.test>", "RCPT TO:<bob@postlab.test>"} {
-		h.line(l)
-		h.waitFor("C: " + l)
-	}
-	h.waitFor("250 2.1.5", "compose…")
+	h := startAtRcpt(t, 80, 24)
 	h.key(tcell.KeyCtrlO)
 	s := h.waitFor("on the wire after DATA", "..a line that starts with a dot", "dot-stuffed", "end of data")
 	_ = s
@@ -343,11 +334,7 @@ func (h *harness) waitCmd(want string) {
 	}
 }
 
-func (h *harness) cmdText() string {
-	ch := make(chan string, 1)
-	h.app.tv.QueueUpdate(func() { ch <- h.app.session.cmd.GetText() })
-	return <-ch
-}
+func (h *harness) cmdText() string { return onUI(h, h.app.session.cmd.GetText) }
 
 func TestMouseClicksTabsAndPalette(t *testing.T) {
 	var fs *fakeSession

@@ -38,11 +38,8 @@ func TestCompletionUsesThePalettesValues(t *testing.T) {
 // On a server that is not the lab a placeholder may remain: the line is
 // not sent while it holds one, and the status line says which.
 func TestPlaceholdersAreNotSent(t *testing.T) {
-	var fs *fakeSession
-	o := fakeOptions(newFakeLab(), &fs)
-	o.Suggest = AnnotateSuggest
-	o.Connect = &Target{Proto: explorer.POP3, Host: "127.0.0.1", Port: 10110, Security: Plain}
-	h := startApp(t, o, 100, 30)
+	h, _ := startConnected(t, Target{Proto: explorer.POP3, Host: "127.0.0.1", Port: 10110, Security: Plain}, 100, 30,
+		func(o *Options) { o.Suggest = AnnotateSuggest })
 	h.waitFor("S: +OK POP3 ready")
 	h.typ("us")
 	h.key(tcell.KeyTab)
@@ -84,15 +81,14 @@ func TestPlaceholdersAreNotSent(t *testing.T) {
 // A palette pick fills the command line and waits for Enter, the AUTH
 // line with the connect form's credentials too; every item shown has a key.
 func TestPalettePicksWaitForEnter(t *testing.T) {
-	var fs *fakeSession
-	o := fakeOptions(newFakeLab(), &fs)
 	var cmds []Suggestion
 	for _, c := range []string{"AUTH PLAIN", "NOOP", "RSET", "HELP", "VRFY bob", "EXPN staff", "MAIL FROM:<carol@example.org>", "STARTTLS", "EHLO again.example", "QUIT", "ELEVENTH"} {
 		cmds = append(cmds, Suggestion{Command: c, Why: "why " + c})
 	}
-	o.Suggest = func(st explorer.State, caps []string) []Suggestion { return cmds }
-	o.Connect = &Target{Proto: explorer.SMTP, Host: "127.0.0.1", Port: 10587, Security: Plain, User: "carol", Password: "s3cret"}
-	h := startApp(t, o, 200, 30)
+	tg := Target{Proto: explorer.SMTP, Host: "127.0.0.1", Port: 10587, Security: Plain, User: "carol", Password: "s3cret"}
+	h, _ := startConnected(t, tg, 200, 30, func(o *Options) {
+		o.Suggest = func(st explorer.State, caps []string) []Suggestion { return cmds }
+	})
 	s := h.waitFor("S: 220", "next: 1 AUTH PLAIN <credentials>", "9 EHLO again.example  0 QUIT")
 	if strings.Contains(s, "ELEVENTH") {
 		t.Errorf("an item without a key shows:\n%s", s)

@@ -11,25 +11,12 @@ import (
 )
 
 // history is the command history, read on the UI goroutine.
-func (h *harness) history() []string {
-	ch := make(chan []string, 1)
-	h.app.tv.QueueUpdate(func() { ch <- h.app.session.cmds.History() })
-	return <-ch
-}
+func (h *harness) history() []string { return onUI(h, h.app.session.cmds.History) }
 
 // The history keeps the commands typed at the command line: neither the
 // lines the compose helper sends nor a message typed after DATA.
 func TestHistoryHoldsOnlyTypedCommands(t *testing.T) {
-	var fs *fakeSession
-	h := startApp(t, fakeOptions(newFakeLab(), &fs), 80, 24)
-	h.waitFor("lab: smtp")
-	h.key(tcell.KeyEnter)
-	h.waitFor("S: 220")
-	for _, l := range []string{"EHLO x", "MAIL FROM:<alice@postlab.test>", "RCPT TO:<bob@postlab.test>"} {
-		h.line(l)
-		h.waitLast("250 ")
-	}
-	h.waitFor("compose…")
+	h := startAtRcpt(t, 80, 24)
 	h.key(tcell.KeyCtrlO)
 	h.waitFor("on the wire after DATA")
 	for i := 0; i < 4; i++ { // From, To, Subject, Body, Send
@@ -64,18 +51,9 @@ func TestHistoryHoldsOnlyTypedCommands(t *testing.T) {
 // The Date: of a composed message is when it is sent, not when the
 // dialog opened.
 func TestComposeDatesTheMessageWhenSent(t *testing.T) {
-	var fs *fakeSession
-	h := startApp(t, fakeOptions(newFakeLab(), &fs), 100, 30)
+	h := startAtRcpt(t, 100, 30)
 	clock := time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)
 	h.app.tv.QueueUpdate(func() { h.app.session.now = func() time.Time { return clock } })
-	h.waitFor("lab: smtp")
-	h.key(tcell.KeyEnter)
-	h.waitFor("S: 220")
-	for _, l := range []string{"EHLO x", "MAIL FROM:<alice@postlab.test>", "RCPT TO:<bob@postlab.test>"} {
-		h.line(l)
-		h.waitLast("250 ")
-	}
-	h.waitFor("compose…")
 	h.key(tcell.KeyCtrlO)
 	h.waitFor("on the wire after DATA")
 	later := clock.Add(7 * time.Minute)

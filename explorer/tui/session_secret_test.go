@@ -16,10 +16,7 @@ import (
 // A password typed by hand is masked on the command line and sent as
 // typed.
 func TestTypedSecretsAreMaskedOnTheCommandLine(t *testing.T) {
-	var fs *fakeSession
-	o := fakeOptions(newFakeLab(), &fs)
-	o.Connect = &Target{Proto: explorer.POP3, Host: "127.0.0.1", Port: 2110, Security: Plain}
-	h := startApp(t, o, 80, 24)
+	h, _ := startConnected(t, Target{Proto: explorer.POP3, Host: "127.0.0.1", Port: 2110, Security: Plain}, 80, 24, nil)
 	h.waitFor("S: +OK POP3 ready")
 	h.line("USER bob")
 	h.waitLast("+OK")
@@ -122,10 +119,7 @@ func TestNewConnectionFocusesTheFirstField(t *testing.T) {
 // An APOP digest stands for the password (RFC 1939 §7): masked while
 // typed, and never kept in the history, filled in by the app or typed.
 func TestAPOPDigestIsASecret(t *testing.T) {
-	var fs *fakeSession
-	o := fakeOptions(newFakeLab(), &fs)
-	o.Connect = &Target{Proto: explorer.POP3, Host: "127.0.0.1", Port: 2110, Security: Plain, User: "bob", Password: "builder"}
-	h := startApp(t, o, 80, 24)
+	h, _ := startConnected(t, Target{Proto: explorer.POP3, Host: "127.0.0.1", Port: 2110, Security: Plain, User: "bob", Password: "builder"}, 80, 24, nil)
 	h.waitFor("S: +OK POP3 ready <1.2@postlab.test>")
 	sum := md5.Sum([]byte("<1.2@postlab.test>builder"))
 	digest := hex.EncodeToString(sum[:])
@@ -159,11 +153,7 @@ func TestSASLAnswersAreMaskedAndForgotten(t *testing.T) {
 		{explorer.SMTP, "AUTH LOGIN", "334 VXNlcm5hbWU6", []string{"YWxpY2U=", "d29uZGVybGFuZA=="}, "235 "},
 		{explorer.POP3, "AUTH PLAIN", "+ ", []string{"AGJvYgBidWlsZGVy"}, "+OK maildrop"},
 	} {
-		var fs *fakeSession
-		o := fakeOptions(newFakeLab(), &fs)
-		o.Connect = &Target{Proto: c.proto, Host: "127.0.0.1", Port: 2110, Security: Plain}
-		h := startApp(t, o, 80, 24)
-		h.waitFor("S: ")
+		h, fs := startConnected(t, Target{Proto: c.proto, Host: "127.0.0.1", Port: 2110, Security: Plain}, 80, 24, nil)
 		fs.mu.Lock()
 		fs.after = make(chan struct{})
 		fs.mu.Unlock()
