@@ -9,6 +9,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"postlab/explorer"
@@ -66,6 +67,7 @@ type session struct {
 
 	killOnce sync.Once
 	kill     chan struct{} // closed by forceClose
+	ending   atomic.Bool   // its last read failed: it is closing, not busy
 
 	// A shutdown interrupts a session only while it waits for the
 	// client, never in the middle of a response.
@@ -253,6 +255,7 @@ func (s *session) bad(e *Error) error {
 }
 
 func (s *session) readFailed(err error) {
+	s.ending.Store(true)
 	var ne net.Error
 	switch {
 	case errors.As(err, &ne) && ne.Timeout():

@@ -185,8 +185,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	s.mu.Lock()
-	n := len(s.sessions)
+	n := 0
 	for sess := range s.sessions {
+		if !sess.ending.Load() { // one already told and closing is not cut short
+			n++
+		}
 		sess.forceClose()
 	}
 	s.mu.Unlock()
