@@ -54,15 +54,18 @@ type BounceReport struct {
 // BounceResult is one recipient of a bounce (or of a non-bounce report:
 // reason vacation, feedback or delivered).
 type BounceResult struct {
-	Recipient   string `json:"recipient"`
-	Reason      string `json:"reason"`
-	Status      string `json:"status"`
-	ReplyCode   int    `json:"reply_code"`
-	HardBounce  bool   `json:"hard_bounce"`
-	RemoteMTA   string `json:"remote_mta"`
-	Diagnostic  string `json:"diagnostic"`
-	Explanation string `json:"explanation"`
-	Fix         string `json:"fix"`
+	Recipient  string `json:"recipient"`
+	Reason     string `json:"reason"`
+	Status     string `json:"status"`
+	ReplyCode  int    `json:"reply_code"`
+	HardBounce bool   `json:"hard_bounce"`
+	RemoteMTA  string `json:"remote_mta"`
+	// FeedbackType is the Feedback-Type of a feedback report (RFC 5965
+	// §7.3, RFC 6591): abuse, fraud, virus, other, not-spam, auth-failure.
+	FeedbackType string `json:"feedback_type,omitempty"`
+	Diagnostic   string `json:"diagnostic"`
+	Explanation  string `json:"explanation"`
+	Fix          string `json:"fix"`
 }
 
 // rawRecipient is what a format parser extracts before classification.
@@ -153,12 +156,16 @@ func parseBounceData(rep *BounceReport, data []byte, depth int) {
 			// complaining mailbox is then the To of the reported message.
 			rcpt = reportedTo(m)
 		}
-		ft := firstField(fields, "feedback-type")
-		diag := "Feedback-Type: " + firstNonEmpty(ft, "abuse")
-		if ua := firstField(fields, "user-agent"); ua != "" {
-			diag += "; User-Agent: " + ua
+		ft := strings.ToLower(strings.TrimSpace(firstNonEmpty(firstField(fields, "feedback-type"), "abuse")))
+		diag := "Feedback-Type: " + ft
+		// The fields that say what an auth-failure report is about.
+		for _, n := range []string{"auth-failure", "reported-domain", "dkim-domain", "dkim-selector", "dkim-identity", "spf-dns", "delivery-result", "user-agent"} {
+			if v := firstField(fields, n); v != "" {
+				diag += "; " + feedbackFieldName[n] + ": " + v
+			}
 		}
-		addFeedback(rep, rcpt, diag)
+		expl, fix := feedbackExplain(ft, fields, m)
+		addFeedbackInfo(rep, rcpt, ft, diag, expl, fix)
 		rep.ReportingMTA = dsnTypedValue(firstField(fields, "reporting-mta"))
 		return
 	}
@@ -166,14 +173,14 @@ func parseBounceData(rep *BounceReport, data []byte, depth int) {
 	// attached and names the complaining mailbox in its own header.
 	if rcpt := hotmailComplaint(m); rcpt != "" {
 		rep.Format = "jmrp"
-		addFeedback(rep, rcpt, "Feedback-Type: abuse (Microsoft JMRP complaint)")
+		addFeedback(rep, rcpt, "abuse", "Feedback-Type: abuse (Microsoft JMRP complaint)")
 		return
 	}
 	// Apple Mail's "unsubscribe" message: the recipient asks to be
 	// removed from a list (it carries Auto-Submitted like an auto-reply).
 	if strings.EqualFold(strings.TrimSpace(m.header.Get("X-Apple-Unsubscribe")), "true") {
 		rep.Format = "apple-unsubscribe"
-		addFeedback(rep, addrOnly(m.header.Get("From")), "Feedback-Type: opt-out (Apple Mail unsubscribe)")
+		addFeedback(rep, addrOnly(m.header.Get("From")), "opt-out", "Feedback-Type: opt-out (Apple Mail unsubscribe)")
 		return
 	}
 
@@ -305,11 +312,15 @@ func parseBounceData(rep *BounceReport, data []byte, depth int) {
 	rep.Notes = append(rep.Notes, "this is not a bounce: no delivery report, no mailer-daemon sender, no failure wording")
 }
 
-func addFeedback(rep *BounceReport, rcpt, diag string) {
+func addFeedback(rep *BounceReport, rcpt, ft, diag string) {
+	info := feedbackInfo[ft]
+	addFeedbackInfo(rep, rcpt, ft, diag, info.explanation, info.fix)
+}
+
+func addFeedbackInfo(rep *BounceReport, rcpt, ft, diag, expl, fix string) {
 	rep.Kind = "feedback"
-	info := bounceReasons[BounceFeedback]
 	rep.Results = append(rep.Results, BounceResult{Recipient: rcpt, Reason: BounceFeedback,
-		Diagnostic: diag, Explanation: info.explanation, Fix: info.fix})
+		FeedbackType: ft, Diagnostic: diag, Explanation: expl, Fix: fix})
 }
 
 // reportedTo is the To address of the message a report is about (its
