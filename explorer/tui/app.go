@@ -483,13 +483,51 @@ func (a *App) shownStatus() statusMsg {
 	return m
 }
 
-// keyPressed lets transient messages go.
-func (a *App) keyPressed() {
+// actionKey tells a key that acts (Enter, Tab, Esc, a control key, typing
+// into a field) from one that only looks around or does nothing (a letter
+// or an arrow outside a field).
+func (a *App) actionKey(ev *tcell.EventKey) bool {
+	switch ev.Key() {
+	case tcell.KeyRune, tcell.KeyBackspace, tcell.KeyBackspace2, tcell.KeyDelete,
+		tcell.KeyUp, tcell.KeyDown, tcell.KeyLeft, tcell.KeyRight,
+		tcell.KeyHome, tcell.KeyEnd, tcell.KeyPgUp, tcell.KeyPgDn:
+		return a.typing()
+	}
+	return true
+}
+
+// keyPressed lets transient messages go, and the shown screen's own
+// message: it told of the last action, and the key starts the next one
+// (whose handler may set a new message). It returns what to put back when
+// the key only switches screens, so that message waits on its screen.
+func (a *App) keyPressed(ev *tcell.EventKey) (restore func()) {
 	for k, m := range a.msgs {
 		if m.transient {
 			delete(a.msgs, k)
 		}
 	}
+	cur := a.current
+	m, ok := a.msgs[cur]
+	if !ok || !a.actionKey(ev) || a.confirm != nil && a.dialog == a.confirm.name {
+		return func() {}
+	}
+	delete(a.msgs, cur)
+	return func() {
+		if _, set := a.msgs[cur]; a.current != cur && !set {
+			a.msgs[cur] = m
+		}
+	}
+}
+
+// lookupTXT resolves DKIM keys as Diagnose resolves names (the lab's DNS
+// for the practice domain), else with Options.LookupTXT; nil: unchecked.
+func (a *App) lookupTXT() func(name string) ([]string, error) {
+	if l, ok := a.opts.Diagnoser.(interface {
+		LookupTXT(name string) ([]string, error)
+	}); ok {
+		return l.LookupTXT
+	}
+	return a.opts.LookupTXT
 }
 
 // SetStatus is setStatus for screens plugged in from outside.
@@ -768,7 +806,11 @@ func (a *App) typingChrome() bool {
 
 // capture handles the app-wide keys.
 func (a *App) capture(ev *tcell.EventKey) *tcell.EventKey {
-	a.keyPressed()
+	defer a.keyPressed(ev)()
+	return a.captureKey(ev)
+}
+
+func (a *App) captureKey(ev *tcell.EventKey) *tcell.EventKey {
 	if ev.Key() == tcell.KeyCtrlC {
 		// The way out that never asks (q asks when something would be lost).
 		a.Stop()

@@ -32,6 +32,34 @@ type DiagDiagnoser struct {
 	NoProbe bool
 }
 
+// practice reports whether name is under the lab's practice domain.
+func (d DiagDiagnoser) practice(name string) bool {
+	name = strings.ToLower(strings.TrimSuffix(name, "."))
+	return d.Domain != "" && (name == d.Domain || strings.HasSuffix(name, "."+d.Domain))
+}
+
+// server is the resolver to ask about name: the lab's DNS for the
+// practice domain while a lab (this app's or a teacher's) answers,
+// otherwise Resolver ("" = the system's).
+func (d DiagDiagnoser) server(name string) string {
+	if d.LabDNS != nil && d.practice(name) {
+		if a := d.LabDNS(); a != "" {
+			return a
+		}
+	}
+	return d.Resolver
+}
+
+// LookupTXT resolves a DKIM key (RFC 6376 §3.6.2.2) with the resolver
+// Diagnose would use for its name, for Troubleshoot and the Mailboxes.
+func (d DiagDiagnoser) LookupTXT(name string) ([]string, error) {
+	r, err := diag.NewHeadersResolver(d.server(name), 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	return r.LookupTXT(name)
+}
+
 // labSelector is the DKIM selector the lab signs with.
 const labSelector = "lab"
 
@@ -58,18 +86,12 @@ func (d DiagDiagnoser) DiagnoseProgress(ctx context.Context, target string, prog
 	if msg, _ := targetProblem(target); msg != "" {
 		return Report{}, errors.New(msg) // an IP address is no domain
 	}
-	server := d.Resolver
 	t, err := diag.ParseTarget(target)
 	if err != nil {
 		return Report{}, err
 	}
-	practice := d.Domain != "" && (t.Domain == d.Domain || strings.HasSuffix(t.Domain, "."+d.Domain))
-	if d.LabDNS != nil && practice {
-		if a := d.LabDNS(); a != "" {
-			server = a
-		}
-	}
-	r, err := diag.NewClient(server)
+	practice := d.practice(t.Domain)
+	r, err := diag.NewClient(d.server(t.Domain))
 	if err != nil {
 		return Report{}, err
 	}

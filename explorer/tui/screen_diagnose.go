@@ -37,6 +37,7 @@ type diagnoseScreen struct {
 	// follows the lab as it starts, stops or moves to a teacher's.
 	intro       bool
 	placeholder string
+	fresh       bool // the field got the focus by arrival and no key since
 	// prog is the "n of m checks done" line above the tree while a
 	// ProgressDiagnoser runs, and after it stops (progOn); it stays in
 	// view however the tree scrolls. last is what it shows.
@@ -74,7 +75,12 @@ func newDiagnoseScreen(a *App) *diagnoseScreen {
 	d.input.SetDoneFunc(func(k tcell.Key) {
 		switch k {
 		case tcell.KeyEnter:
-			d.run(strings.TrimSpace(d.input.GetText()))
+			target := strings.TrimSpace(d.input.GetText())
+			if target == "" && d.suggestion() != "" {
+				target = d.suggestion() // Enter takes up the placeholder's offer
+				d.input.SetText(target)
+			}
+			d.run(target)
 		case tcell.KeyEscape:
 			a.tv.SetFocus(d.tree)
 		}
@@ -217,13 +223,37 @@ func (d *diagnoseScreen) Focusables() []tview.Primitive {
 	return []tview.Primitive{d.input, d.tree, d.detail}
 }
 
-// arrival is the findings tree, so the screen keys (1-6, q) work on
-// arrival; typing a name starts in the field.
-func (d *diagnoseScreen) arrival() tview.Primitive { return d.tree }
+// arrival is the field: the screen is there to type a name. While it is
+// empty, digits still switch screens (see capture); Alt-1..6 always do.
+func (d *diagnoseScreen) arrival() tview.Primitive {
+	d.fresh = true
+	return d.input
+}
+
+// suggestion is the name the placeholder offers when a lab answers DNS
+// for it ("" otherwise: example.org is only an example).
+func (d *diagnoseScreen) suggestion() string {
+	_, ph := d.introText()
+	if ph == "" || strings.HasPrefix(ph, "example.org") {
+		return ""
+	}
+	name, _, _ := strings.Cut(ph, " ")
+	return name
+}
 
 // capture sends letters typed outside the field into it.
 func (d *diagnoseScreen) capture(ev *tcell.EventKey) *tcell.EventKey {
 	r := ev.Rune()
+	if d.input.HasFocus() {
+		if d.fresh && ev.Key() == tcell.KeyRune && ev.Modifiers()&tcell.ModAlt == 0 &&
+			d.input.GetText() == "" && r >= '1' && r <= '9' {
+			// Straight after arrival digits still switch screens; once
+			// a key went to the field, they are typed (203.0.113.5).
+			d.a.Show(int(r - '1'))
+			return nil
+		}
+		d.fresh = false
+	}
 	if ev.Key() != tcell.KeyRune || ev.Modifiers()&tcell.ModAlt != 0 || d.input.HasFocus() || !d.root.HasFocus() {
 		return ev
 	}

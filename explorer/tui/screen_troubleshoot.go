@@ -191,7 +191,7 @@ func (t *troubleScreen) analyze() {
 	t.runs++
 	run := t.runs
 	var res diag.TroubleshootResult
-	opt := diag.HeadersOptions{LookupTXT: t.a.opts.LookupTXT}
+	opt := diag.HeadersOptions{LookupTXT: t.a.lookupTXT()}
 	t.a.Go("reading what you pasted", func(ctx context.Context) error {
 		done := make(chan struct{})
 		go func() {
