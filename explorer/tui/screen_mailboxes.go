@@ -168,7 +168,11 @@ func (m *mailboxScreen) reload() {
 func (m *mailboxScreen) reloadMessages() {
 	row, _ := m.table.GetSelection()
 	m.table.Clear()
-	for i, h := range []string{"", "Size", "From", "To", "Subject"} {
+	to := "To"
+	if m.current == "outbox" {
+		to = "To (envelope)" // where it would go: RCPT TO, not the header
+	}
+	for i, h := range []string{"", "Size", "From", to, "Subject"} {
 		m.table.SetCell(0, i, tview.NewTableCell(h).SetSelectable(false).SetStyle(m.a.th.title))
 	}
 	if m.src == nil || m.current == "" {
@@ -215,11 +219,13 @@ func (m *mailboxScreen) reloadMessages() {
 	}
 }
 
+// size is a message's size in one unit from 1000 bytes up, so sizes
+// side by side (1013 and 1030 bytes) read alike: 1.0K, 1.0K.
 func size(n int64) string {
 	switch {
-	case n >= 1<<20:
+	case n >= 1000<<10:
 		return fmt.Sprintf("%.1fM", float64(n)/(1<<20))
-	case n >= 1<<10:
+	case n >= 1000:
 		return fmt.Sprintf("%.1fK", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%dB", n)
@@ -267,14 +273,38 @@ func renderMessage(th theme, raw []byte, asRaw, outbox bool) string {
 		return b.String()
 	}
 	dec := new(mime.WordDecoder)
-	for _, k := range []string{"From", "To", "Cc", "Subject", "Date", "Message-Id", "Received"} {
+	for _, k := range []string{"From", "To", "Cc", "Subject", "Date", "Message-Id", "DKIM-Signature", "Received"} {
 		for _, v := range msg.Header[textproto.CanonicalMIMEHeaderKey(k)] {
-			fmt.Fprintf(&b, "%s%s:%s %s\n", th.tag("label"), k, th.reset(), tview.Escape(sanitize(decodeHeader(dec, v))))
+			if k == "DKIM-Signature" {
+				v = dkimSummary(v)
+			} else {
+				v = decodeHeader(dec, v)
+			}
+			fmt.Fprintf(&b, "%s%s:%s %s\n", th.tag("label"), k, th.reset(), tview.Escape(sanitize(v)))
 		}
 	}
 	body, _ := io.ReadAll(msg.Body)
 	b.WriteString("\n" + tview.Escape(sanitizeBlock(string(body))) + cut)
 	return b.String()
+}
+
+// dkimSummary says who signed (d=, s=, a= of RFC 6376 §3.5) instead of
+// the signature's base64; checking it needs DNS, which Troubleshoot does.
+func dkimSummary(v string) string {
+	tags := map[string]string{}
+	for _, t := range strings.Split(v, ";") {
+		if k, val, ok := strings.Cut(t, "="); ok {
+			tags[strings.TrimSpace(k)] = strings.Join(strings.Fields(val), "")
+		}
+	}
+	if tags["d"] == "" {
+		return "present, without d= (not a valid signature)"
+	}
+	out := "signed by " + tags["d"] + " (selector " + tags["s"]
+	if a := tags["a"]; a != "" {
+		out += ", " + a
+	}
+	return out + "); Troubleshoot (6) checks it"
 }
 
 // sanitizeBlock sanitizes each line of a multi-line text.
