@@ -647,9 +647,13 @@ func (a *App) Show(i int) {
 func (a *App) Current() int { return a.current }
 
 func (a *App) refreshChrome(hw int) {
-	a.header.SetText(a.tabs(false))
-	if tview.TaggedStringWidth(a.header.GetText(false)) > hw {
-		a.header.SetText(a.tabs(true))
+	// Narrower and narrower until every tab fits: short names (80
+	// columns), then without the title (60), then names of four letters.
+	for level := 0; level <= 3; level++ {
+		a.header.SetText(a.tabs(level))
+		if tview.TaggedStringWidth(a.header.GetText(false)) <= hw {
+			break
+		}
 	}
 
 	a.status.SetText(a.statusLine(hw))
@@ -732,7 +736,23 @@ func (a *App) statusLine(w int) string {
 	return st.String()
 }
 
-func (a *App) currentHints() []Hint {
+func (a *App) currentHints() []Hint { return dedupeHints(a.allHints()) }
+
+// dedupeHints keeps the first hint of each key: the one the key does
+// (Esc cancels running work before it leaves a field).
+func dedupeHints(hs []Hint) []Hint {
+	seen := map[string]bool{}
+	out := hs[:0:0]
+	for _, h := range hs {
+		if !seen[h.Key] {
+			seen[h.Key] = true
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+func (a *App) allHints() []Hint {
 	if c := a.confirm; c != nil && a.dialog == c.name {
 		return []Hint{{"y", c.yesLabel, func() { a.answerConfirm(true) }}, {"any other key", "no", func() { a.answerConfirm(false) }}}
 	}
@@ -1395,13 +1415,18 @@ func (a *App) useLabHost(host string, roots *x509.CertPool) {
 var shortNames = map[string]string{"Mailboxes": "Mail", "Server log": "Log", "Troubleshoot": "Trouble"}
 
 // tabs is the header line: the screens, the current one marked.
-func (a *App) tabs(short bool) string {
+func (a *App) tabs(level int) string {
 	var h strings.Builder
-	h.WriteString(a.th.tag("title") + " postlab " + a.th.reset())
+	if level < 2 {
+		h.WriteString(a.th.tag("title") + " postlab " + a.th.reset())
+	}
 	for i, s := range a.screens {
 		name := s.Name()
-		if n, ok := shortNames[name]; ok && short {
+		if n, ok := shortNames[name]; ok && level >= 1 {
 			name = n
+		}
+		if r := []rune(name); level >= 3 && len(r) > 4 {
+			name = string(r[:4])
 		}
 		if i == a.current {
 			fmt.Fprintf(&h, `["%d"]%s %d %s %s[""] `, i+1, a.th.tag("key"), i+1, name, a.th.reset())

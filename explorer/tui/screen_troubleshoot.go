@@ -78,7 +78,7 @@ func newTroubleScreen(a *App) *troubleScreen {
 	t.tree.SetSelectedFunc(func(n *tview.TreeNode) { n.SetExpanded(!n.IsExpanded()) })
 	t.detail = tview.NewTextView().SetDynamicColors(true).SetWrap(true).SetWordWrap(true)
 	t.detail.SetBorder(true).SetTitle(" detail ").SetTitleAlign(tview.AlignLeft)
-	results := tview.NewFlex().SetDirection(tview.FlexRow).AddItem(t.fix, 2, 0, false).AddItem(t.tree, 0, 1, false)
+	results := tview.NewFlex().SetDirection(tview.FlexRow).AddItem(t.fix, 2, 0, false).AddItem(&cutTree{t.tree, t.top}, 0, 1, false)
 	results.SetBorder(true).SetTitle(" explanation ").SetTitleAlign(tview.AlignLeft)
 	t.box = results
 	t.fix.SetText(a.tag("dim") + fixWaiting + a.th.reset())
@@ -500,4 +500,31 @@ func (t *troubleScreen) showNode(n *tview.TreeNode) {
 	}
 	t.detail.SetText(tview.Escape(d))
 	t.detail.ScrollToBeginning()
+}
+
+// cutTree is a tree whose lines cut at the pane's right edge end in "…"
+// (as the Diagnose screen's do); the detail pane has them in full.
+type cutTree struct {
+	*tview.TreeView
+	top *tview.TreeNode
+}
+
+func (c *cutTree) Draw(screen tcell.Screen) {
+	c.TreeView.Draw(screen)
+	x0, y0, width, height := c.GetInnerRect()
+	off, row := c.GetScrollOffset(), 0
+	var walk func(n *tview.TreeNode, x int)
+	walk = func(n *tview.TreeNode, x int) {
+		for _, k := range n.GetChildren() {
+			if y := row - off; y >= 0 && y < height && width > 0 && x+tview.TaggedStringWidth(k.GetText()) > width {
+				_, _, style, _ := screen.GetContent(x0+width-1, y0+y)
+				screen.SetContent(x0+width-1, y0+y, '…', nil, style)
+			}
+			row++
+			if k.IsExpanded() {
+				walk(k, x+treeIndent)
+			}
+		}
+	}
+	walk(c.top, 0) // the top level is drawn without indent (SetTopLevel(1))
 }
