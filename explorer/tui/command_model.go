@@ -2,7 +2,9 @@ package tui
 
 import (
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 
 	"postlab/explorer"
 )
@@ -16,6 +18,89 @@ type CommandModel struct {
 	max     int
 	suggest Suggester
 	fill    func(string) string // turns a suggestion's placeholders into values
+	pop     pop3Facts
+}
+
+// pop3Facts is what a POP3 session's replies told that its State does not
+// say: the messages marked deleted (RFC 1939 §5 DELE, until RSET) and
+// whether a USER was accepted (then only PASS or QUIT may follow, §7).
+type pop3Facts struct {
+	mu      sync.Mutex
+	deleted map[int]bool
+	count   int    // messages in the maildrop as STAT said
+	counted bool   // count is known
+	userOK  bool   // USER got +OK and nothing was answered since
+	verb    string // the command awaiting its reply
+	arg     string
+}
+
+// Reset forgets what a previous connection's replies told.
+func (c *CommandModel) Reset() {
+	f := &c.pop
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.deleted, f.count, f.counted, f.userOK, f.verb, f.arg = nil, 0, false, false, "", ""
+}
+
+// Observe reads a trace event (any goroutine): a command, then the first
+// line of its reply.
+func (c *CommandModel) Observe(ev explorer.Event) {
+	f := &c.pop
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch ev.Dir {
+	case explorer.ClientToServer:
+		w := strings.Fields(ev.Line)
+		f.verb, f.arg = "", ""
+		if len(w) > 0 {
+			f.verb = strings.ToUpper(w[0])
+		}
+		if len(w) > 1 {
+			f.arg = w[1]
+		}
+	case explorer.ServerToClient:
+		if f.verb == "" {
+			return // a greeting, or a multi-line response's later lines
+		}
+		ok := strings.HasPrefix(ev.Line, "+OK")
+		f.userOK = ok && f.verb == "USER"
+		switch {
+		case ok && f.verb == "DELE":
+			if n, err := strconv.Atoi(f.arg); err == nil {
+				if f.deleted == nil {
+					f.deleted = map[int]bool{}
+				}
+				f.deleted[n] = true
+			}
+		case ok && f.verb == "RSET":
+			f.deleted = nil
+		case ok && f.verb == "STAT":
+			if w := strings.Fields(ev.Line); len(w) > 1 {
+				if n, err := strconv.Atoi(w[1]); err == nil {
+					// STAT leaves the deleted out (RFC 1939 §5): the
+					// highest message number is their sum.
+					f.count, f.counted = n+len(f.deleted), true
+				}
+			}
+		}
+		f.verb, f.arg = "", ""
+	}
+}
+
+// nextMessage is the lowest message number not marked deleted; 0 when
+// STAT said there is none left.
+func (c *CommandModel) nextMessage() (n int, userOK bool) {
+	f := &c.pop
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n = 1
+	for f.deleted[n] {
+		n++
+	}
+	if f.counted && n > f.count {
+		n = 0
+	}
+	return n, f.userOK
 }
 
 // NewCommandModel keeps up to 500 history lines; suggest may be nil
@@ -73,7 +158,41 @@ func (c *CommandModel) History() []string { return append([]string(nil), c.histo
 
 // Palette is the list of next sensible commands for st.
 func (c *CommandModel) Palette(st explorer.State, caps []string) []Suggestion {
-	return c.suggest(st, caps)
+	return c.adjust(st, c.suggest(st, caps))
+}
+
+// adjust fits a POP3 palette to what the replies told: after an accepted
+// USER only PASS or QUIT (RFC 1939 §7); PASS only then; RETR, TOP and DELE
+// name the first message not marked deleted, and go when none is left.
+func (c *CommandModel) adjust(st explorer.State, items []Suggestion) []Suggestion {
+	if st.Proto != explorer.POP3 {
+		return items
+	}
+	n, userOK := c.nextMessage()
+	out := make([]Suggestion, 0, len(items))
+	pass := false
+	for _, it := range items {
+		verb := strings.ToUpper(strings.Fields(it.Command + " ")[0])
+		switch st.Phase {
+		case explorer.PhaseAuthz:
+			if userOK && verb != "PASS" && verb != "QUIT" || !userOK && verb == "PASS" {
+				continue
+			}
+			pass = pass || verb == "PASS"
+		case explorer.PhaseTrans:
+			if verb == "RETR" || verb == "TOP" || verb == "DELE" {
+				if n == 0 {
+					continue
+				}
+				it.Command = strings.Replace(it.Command, "<n>", strconv.Itoa(n), 1)
+			}
+		}
+		out = append(out, it)
+	}
+	if st.Phase == explorer.PhaseAuthz && userOK && !pass {
+		out = append([]Suggestion{{"PASS <password>", "second half of the USER/PASS login (RFC 1939 §7)"}}, out...)
+	}
+	return out
 }
 
 // Complete returns the commands valid in st that extend prefix
@@ -89,13 +208,14 @@ func (c *CommandModel) Complete(st explorer.State, caps []string, prefix string)
 			out = append(out, s)
 		}
 	}
-	for _, s := range c.suggest(st, caps) {
+	for _, s := range c.Palette(st, caps) {
 		if c.fill != nil {
 			s.Command = c.fill(s.Command)
 		}
 		add(s.Command)
 	}
-	verbs := append([]string(nil), validVerbs(st)...)
+	_, userOK := c.nextMessage()
+	verbs := append([]string(nil), validVerbs(st, caps, userOK)...)
 	sort.Strings(verbs)
 	for _, v := range verbs {
 		covered := false
@@ -110,30 +230,61 @@ func (c *CommandModel) Complete(st explorer.State, caps []string, prefix string)
 }
 
 // validVerbs lists the commands a server accepts in st (RFC 5321 §4.1.4,
-// RFC 1939 §3-§7), for completion.
-func validVerbs(st explorer.State) []string {
+// RFC 1939 §3-§7), for completion: extensions only when announced (EHLO,
+// CAPA), as the palette offers them; userOK: a USER was accepted.
+func validVerbs(st explorer.State, caps []string, userOK bool) []string {
+	has := func(kw string) bool { return hasCap(caps, kw) }
+	var v []string
+	add := func(ok bool, verbs ...string) {
+		if ok {
+			v = append(v, verbs...)
+		}
+	}
 	if st.Proto == explorer.POP3 {
 		switch st.Phase {
 		case explorer.PhaseTrans:
-			return []string{"STAT", "LIST", "UIDL", "RETR", "TOP", "DELE", "RSET", "NOOP", "QUIT", "CAPA"}
-		case explorer.PhaseClosed:
-			return nil
-		default:
-			return []string{"CAPA", "USER", "PASS", "APOP", "AUTH", "STLS", "QUIT"}
+			// Unknown capabilities (no CAPA yet): UIDL and TOP assumed, as
+			// the palette does.
+			add(true, "STAT", "LIST", "RETR", "DELE", "RSET", "NOOP", "QUIT", "CAPA")
+			add(caps == nil || has("UIDL"), "UIDL")
+			add(caps == nil || has("TOP"), "TOP")
+		case explorer.PhaseAuthz, explorer.PhaseConnect:
+			if userOK {
+				return []string{"PASS", "QUIT"}
+			}
+			add(true, "CAPA", "APOP", "QUIT")
+			add(caps == nil || has("USER"), "USER")
+			add(has("SASL"), "AUTH")
+			add(!st.TLS && has("STLS"), "STLS")
 		}
+		return v
 	}
 	switch st.Phase {
-	case explorer.PhaseData, explorer.PhaseClosed:
-		return nil
 	case explorer.PhaseConnect, explorer.PhaseGreeted:
-		return []string{"EHLO", "HELO", "QUIT", "NOOP"}
+		add(true, "EHLO", "HELO", "QUIT", "NOOP")
 	case explorer.PhaseMail:
-		return []string{"RCPT TO:<", "RSET", "NOOP", "QUIT"}
+		add(true, "RCPT TO:<", "RSET", "NOOP", "QUIT")
 	case explorer.PhaseRcpt:
-		return []string{"RCPT TO:<", "DATA", "BDAT", "RSET", "NOOP", "QUIT"}
-	default:
-		return []string{"EHLO", "HELO", "MAIL FROM:<", "STARTTLS", "AUTH", "RSET", "NOOP", "VRFY", "EXPN", "HELP", "QUIT"}
+		add(true, "RCPT TO:<", "DATA", "RSET", "NOOP", "QUIT")
+		add(has("CHUNKING"), "BDAT")
+	case explorer.PhaseReady:
+		add(true, "EHLO", "HELO", "MAIL FROM:<", "RSET", "NOOP", "VRFY", "EXPN", "HELP", "QUIT")
+		add(!st.TLS && has("STARTTLS"), "STARTTLS")
+		add(!st.Authed && has("AUTH"), "AUTH")
 	}
+	return v
+}
+
+// hasCap reports whether an EHLO keyword or CAPA tag was announced
+// ("AUTH=PLAIN", an old form, counts as AUTH).
+func hasCap(caps []string, kw string) bool {
+	for _, x := range caps {
+		f := strings.ToUpper(strings.Fields(x + " ")[0])
+		if f == kw || kw == "AUTH" && strings.HasPrefix(f, "AUTH=") {
+			return true
+		}
+	}
+	return false
 }
 
 // FallbackSuggest is a small built-in palette used when no Suggester is
@@ -150,7 +301,7 @@ func FallbackSuggest(st explorer.State, caps []string) []Suggestion {
 	if st.Proto == explorer.POP3 {
 		switch st.Phase {
 		case explorer.PhaseTrans:
-			return []Suggestion{{"STAT", "count and size of the maildrop"}, {"LIST", "size of each message"}, {"RETR 1", "download message 1"}, {"UIDL", "stable message ids"}, {"QUIT", "end; deletions happen now"}}
+			return []Suggestion{{"STAT", "count and size of the maildrop"}, {"LIST", "size of each message"}, {"RETR <n>", "download the first message not marked deleted"}, {"UIDL", "stable message ids"}, {"QUIT", "end; deletions happen now"}}
 		case explorer.PhaseClosed, explorer.PhaseUpdate:
 			return nil
 		default:

@@ -110,8 +110,9 @@ func TestPasswordsNeverShow(t *testing.T) {
 	const pass = "hunter2xyz"
 	secret := base64.StdEncoding.EncodeToString([]byte("\x00alice\x00" + pass))
 
-	// POP3: the palette offers PASS with a placeholder.
-	pt := h.labTarget("pop3", explorer.POP3, Plain, "alice", pass)
+	// POP3: the palette offers PASS with a placeholder once USER is
+	// accepted (the lab takes it only over TLS).
+	pt := h.labTarget("pop3", explorer.POP3, StartTLS, "alice", pass)
 	h.app.tv.QueueUpdateDraw(func() { h.app.Connect(pt) })
 	h.waitFor("S: +OK")
 	h.line("USER alice")
@@ -236,6 +237,8 @@ func TestNewConnectionInALessonFocusesThePicker(t *testing.T) {
 		h.waitFocus(h.app.session.cmd, "the command line")
 		h.app.tv.QueueUpdateDraw(func() { h.app.lessons.presets.SetCurrentItem(2) })
 		open()
+		h.waitFor("End the session to") // it is live: asked first
+		h.rune('y')
 		h.waitFor("not connected: Enter opens a session")
 		h.waitFocus(h.app.lessons.presets, "the picker")
 		if i := h.app.lessons.presets.GetCurrentItem(); i != 0 {

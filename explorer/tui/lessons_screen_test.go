@@ -318,6 +318,8 @@ func TestLessonSaysChecksNeedThisAppsLab(t *testing.T) {
 	h.waitPane("Your session is with 127.0.0.1:2525, not this app's lab (smtp 127.0.0.1:41025): checks do not see it. Ctrl-N connects again.", true)
 
 	h.key(tcell.KeyCtrlN)
+	h.waitFor("End the session to") // it is live: asked first
+	h.rune('y')
 	h.waitFor("not connected: Enter opens a session")
 	h.key(tcell.KeyEnter)
 	h.waitFor("smtp://127.0.0.1:41025", "S: 220 mail.postlab.test")

@@ -74,6 +74,7 @@ func newLessonsScreen(a *App, course *lessons.Course, loadErr error) *lessonsScr
 	ls.root.AddPage("list", listPage, true, true)
 
 	ls.text = newMDView(ls.renderStep)
+	ls.text.mode = a.typingChrome // the keys it names depend on the focus
 	ls.text.SetBorder(true).SetTitleAlign(tview.AlignLeft)
 	s := a.session
 	ls.presets = tview.NewList().ShowSecondaryText(false).SetHighlightFullLine(true)
@@ -671,7 +672,7 @@ func (ls *lessonsScreen) answer() {
 		case ok:
 			ls.a.setStatus("Right: "+shown, false)
 		default:
-			ls.a.setStatus("Not quite ("+shown+"). Try again; h shows a hint.", true)
+			ls.a.setStatus("Not quite ("+shown+"). Try again; "+ls.keyFrom(back, "h")+" shows a hint.", true)
 		}
 		ls.text.dirty = true
 		ls.a.tv.SetFocus(back)
@@ -787,11 +788,28 @@ func (ls *lessonsScreen) portsNote(lesson *lessons.Lesson) string {
 	return "ports here (not as the text says): " + strings.Join(diff, ", ")
 }
 
+// keyFrom names the lesson key k as pressed with the focus on p: a text
+// field (the command line) types plain letters, Alt+letter works there.
+func (ls *lessonsScreen) keyFrom(p tview.Primitive, k string) string {
+	switch p.(type) {
+	case *tview.InputField, *tview.TextArea:
+		return "Alt-" + k
+	}
+	return k
+}
+
 // renderStep draws the lesson pane for a width (UI goroutine).
 func (ls *lessonsScreen) renderStep(width int) string {
 	r := ls.current()
 	if r == nil {
 		return ""
+	}
+	// Drawn under the app's lock: the focus is read as the hints read it.
+	key := func(k string) string { return k }
+	list := "l"
+	if ls.a.typingChrome() {
+		key = func(k string) string { return "Alt-" + k }
+		list = "Esc, then l" // Alt-l is the lab's key
 	}
 	v := r.View()
 	th := ls.a.th
@@ -842,7 +860,7 @@ func (ls *lessonsScreen) renderStep(width int) string {
 		}
 		label := c.Label
 		if c.Question != nil && !c.Passed {
-			label += "  (a answers)"
+			label += "  (" + key("a") + " answers)"
 			if c.Question.Given != "" {
 				label += fmt.Sprintf(" · you said %q", c.Question.Given)
 			}
@@ -857,9 +875,9 @@ func (ls *lessonsScreen) renderStep(width int) string {
 	}
 	switch {
 	case v.Done:
-		b.WriteString(t("ok") + "✔ Every step of this lesson has passed." + th.reset() + " l: the list\n")
+		b.WriteString(t("ok") + "✔ Every step of this lesson has passed." + th.reset() + " " + list + ": the list\n")
 	case v.Passed:
-		b.WriteString(t("ok") + "✔ Step passed." + th.reset() + " Why it works is below; n: next step\n")
+		b.WriteString(t("ok") + "✔ Step passed." + th.reset() + " Why it works is below; " + key("n") + ": next step\n")
 	}
 	if v.LabErr != "" {
 		line(t("err") + tview.Escape(v.LabErr) + th.reset())
@@ -869,7 +887,7 @@ func (ls *lessonsScreen) renderStep(width int) string {
 		for _, x := range v.Lab {
 			parts = append(parts, x.Kind+" "+x.Arg)
 		}
-		line(t("dim") + "lab set-up: " + tview.Escape(strings.Join(parts, ", ")) + " (s applies it again)" + th.reset())
+		line(t("dim") + "lab set-up: " + tview.Escape(strings.Join(parts, ", ")) + " (" + key("s") + " applies it again)" + th.reset())
 	}
 	b.WriteString(t("dim") + strings.Repeat("─", max(4, width)) + th.reset() + "\n")
 	if v.Step == 0 && strings.TrimSpace(v.Intro) != "" {
@@ -886,7 +904,7 @@ func (ls *lessonsScreen) renderStep(width int) string {
 		fmt.Fprintf(&b, "%sHint %d%s\n%s\n", t("label"), i+1, th.reset(), renderMarkdown(h, width, th))
 	}
 	if v.HintsLeft > 0 {
-		fmt.Fprintf(&b, "\n%s%s more: press h%s\n", t("dim"), plural(v.HintsLeft, "hint"), th.reset())
+		fmt.Fprintf(&b, "\n%s%s more: press %s%s\n", t("dim"), plural(v.HintsLeft, "hint"), key("h"), th.reset())
 	}
 	if v.Explanation != "" {
 		fmt.Fprintf(&b, "\n%sWhy%s\n%s\n", t("label"), th.reset(), renderMarkdown(v.Explanation, width, th))
@@ -910,6 +928,8 @@ func wrappedRows(text string, width int) int {
 type mdView struct {
 	*tview.TextView
 	render        func(width int) string
+	mode          func() bool // when it changes, render again
+	lastMode      bool
 	lastW         int
 	dirty         bool
 	hintRow       int  // the row of the newest hint's title
@@ -926,6 +946,11 @@ func newMDView(render func(int) string) *mdView {
 
 func (m *mdView) Draw(screen tcell.Screen) {
 	_, _, w, _ := m.GetInnerRect()
+	if m.mode != nil {
+		if md := m.mode(); md != m.lastMode {
+			m.lastMode, m.dirty = md, true
+		}
+	}
 	if w != m.lastW || m.dirty {
 		m.lastW, m.dirty = w, false
 		row, col := m.GetScrollOffset()

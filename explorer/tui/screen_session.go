@@ -51,6 +51,9 @@ type sessionScreen struct {
 	drawWant   atomic.Bool
 
 	completing bool
+	// quitThenNew is the connection (connNum) to leave for the connect
+	// form once the QUIT sent for Ctrl-N is answered; 0: none.
+	quitThenNew uint64
 	// inserted are the placeholders (<name>, <digest>...) that a palette
 	// pick or a completion left on the command line: a line still holding
 	// one is not sent.
@@ -130,6 +133,12 @@ func newSessionScreen(a *App) *sessionScreen {
 		switch k {
 		case tcell.KeyEnter:
 			line := s.cmd.GetText()
+			if line == "" && !s.blankLineMeant() {
+				// An empty command line is a slip, not a command (it
+				// would only earn a 500 or -ERR).
+				s.a.setStatus("type a command (Ctrl-P shows what fits now)", false)
+				return
+			}
 			if left := s.leftPlaceholders(line); len(left) > 0 {
 				s.a.setStatus("replace "+strings.Join(left, ", ")+" with a value first: it would be sent as typed", true)
 				return
@@ -174,7 +183,7 @@ func (s *sessionScreen) Hints() []Hint {
 	if st, _ := s.snapshot(); st.Proto == explorer.SMTP {
 		hs = append(hs, Hint{"^O", "compose", s.compose})
 	}
-	return append(hs, Hint{"^S", "save", s.saveDialog}, Hint{"^N", "new", s.newConnection})
+	return append(hs, Hint{"^S", "save", s.saveDialog}, Hint{"^N", "new", s.askNewConnection})
 }
 
 // sessionKeys are the Session screen's own shortcuts.
@@ -187,7 +196,7 @@ func (s *sessionScreen) sessionKeys(ev *tcell.EventKey) *tcell.EventKey {
 	case tcell.KeyCtrlS:
 		s.saveDialog()
 	case tcell.KeyCtrlN:
-		s.newConnection()
+		s.askNewConnection()
 	default:
 		return ev
 	}
@@ -287,7 +296,7 @@ func (s *sessionScreen) pick(sg Suggestion) {
 		s.compose()
 		return
 	case newCommand:
-		s.newConnection()
+		s.askNewConnection()
 		return
 	}
 	line := sg.Command
@@ -423,6 +432,7 @@ func (s *sessionScreen) apopDigest(password string) string {
 // onEvent receives trace events from any goroutine.
 func (s *sessionScreen) onEvent(ev explorer.Event) {
 	ev = cancelNote(ev)
+	s.cmds.Observe(ev)
 	s.trace.Append(Entry{Event: ev})
 	if ev.Dir == explorer.Local && strings.HasPrefix(ev.Line, "connected to ") {
 		n := s.connNum.Load()
@@ -482,6 +492,7 @@ func (s *sessionScreen) connect(t Target) {
 	s.connecting = true
 	s.mu.Unlock()
 	s.trace.Clear()
+	s.cmds.Reset()
 	if s.spill != nil {
 		s.spill.reset()
 	}
@@ -655,6 +666,12 @@ func (s *sessionScreen) pump() {
 		}
 	}, func(err error) {
 		s.refreshPalette()
+		if n := s.quitThenNew; n != 0 && n == s.connNum.Load() {
+			s.quitThenNew = 0
+			t := s.connTarget()
+			s.newConnection()
+			s.a.setStatus("sent QUIT to "+t.String()+"; the form connects again", false)
+		}
 	})
 }
 
@@ -667,6 +684,45 @@ func (s *sessionScreen) close() {
 	if sess != nil {
 		sess.Close()
 	}
+}
+
+// blankLineMeant reports whether an empty line is meant now: a line of a
+// message after DATA (the blank line ending the headers), an empty SASL
+// answer.
+func (s *sessionScreen) blankLineMeant() bool {
+	st, _ := s.snapshot()
+	return st.Phase == explorer.PhaseData || st.Phase == explorer.PhaseAuth || s.challenged()
+}
+
+// askNewConnection opens the connect form (Ctrl-N), asking first while a
+// session is open, as quitting does: y ends it with QUIT (which commits a
+// POP3 session's DELE marks, RFC 1939 §6), any other key keeps it.
+func (s *sessionScreen) askNewConnection() {
+	t, live := s.a.liveSession()
+	s.mu.Lock()
+	sess, dialling := s.sess, s.connecting
+	s.mu.Unlock()
+	if !live || dialling || sess == nil {
+		s.newConnection() // nothing said yet is lost: a dial is abandoned
+		return
+	}
+	st := sess.State()
+	q := "End the session to " + t.String() + "? y sends QUIT first, then opens the connect form; any other key keeps the session."
+	yes := func() {
+		s.quitThenNew = s.connNum.Load()
+		s.send("QUIT", false)
+	}
+	switch {
+	case st.Phase == explorer.PhaseData:
+		q = "End the session to " + t.String() + "? QUIT would be a line of the message: y drops the connection, the message is not sent; any other key keeps the session."
+		yes = s.newConnection
+	case st.Phase == explorer.PhaseAuth || s.challenged():
+		q = "End the session to " + t.String() + "? The server waits for a login answer: y drops the connection; any other key keeps the session."
+		yes = s.newConnection
+	case st.Proto == explorer.POP3 && st.Phase == explorer.PhaseTrans:
+		q += " QUIT makes the server delete the messages marked with DELE (RFC 1939 §6); RSET first to keep them."
+	}
+	s.a.ask("new", "new connection", q, "end it, then new", yes, "Kept the session to "+t.String()+".")
 }
 
 func (s *sessionScreen) newConnection() {

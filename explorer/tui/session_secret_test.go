@@ -98,6 +98,8 @@ func TestNewConnectionFocusesTheFirstField(t *testing.T) {
 		h.waitFor("S: 220")
 		h.waitFocus(h.app.session.cmd, "the command line")
 		h.key(tcell.KeyCtrlN)
+		h.waitFor("End the session to") // it is live: asked first
+		h.rune('y')
 		h.waitFor("Server ")
 		deadline := time.Now().Add(5 * time.Second)
 		for i, b := focused(); (i != 0 || b != -1) && time.Now().Before(deadline); i, b = focused() {
