@@ -100,6 +100,23 @@ func (h *harness) waitFor(want ...string) string {
 	return s
 }
 
+// waitGone waits until the screen no longer shows gone: the way to see a
+// key's effect when what it removes was on screen before it.
+func (h *harness) waitGone(gone string) string {
+	h.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var s string
+	for time.Now().Before(deadline) {
+		h.app.tv.QueueUpdateDraw(func() {})
+		if s = h.text(); !strings.Contains(s, gone) {
+			return s
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	h.t.Fatalf("screen still shows %q:\n%s", gone, s)
+	return s
+}
+
 func (h *harness) key(k tcell.Key) {
 	h.sim.InjectKey(k, 0, tcell.ModNone)
 }
