@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -74,6 +75,15 @@ func (c *CommandModel) Observe(ev explorer.Event) {
 			}
 		case ok && f.verb == "RSET":
 			f.deleted = nil
+		case ok && (f.verb == "LIST" && f.arg == "" || f.verb == "PASS" || f.verb == "APOP"):
+			// Not standard wording, but common (the lab, Dovecot, Qpopper):
+			// "+OK 2 messages (320 octets)", "+OK maildrop has 2 messages".
+			// Both count the messages not marked deleted, as STAT does.
+			if m := messagesRE.FindStringSubmatch(ev.Line); m != nil {
+				if n, err := strconv.Atoi(m[1]); err == nil {
+					f.count, f.counted = n+len(f.deleted), true
+				}
+			}
 		case ok && f.verb == "STAT":
 			if w := strings.Fields(ev.Line); len(w) > 1 {
 				if n, err := strconv.Atoi(w[1]); err == nil {
@@ -86,6 +96,8 @@ func (c *CommandModel) Observe(ev explorer.Event) {
 		f.verb, f.arg = "", ""
 	}
 }
+
+var messagesRE = regexp.MustCompile(`\b(\d+) messages?\b`)
 
 // nextMessage is the lowest message number not marked deleted; 0 when
 // STAT said there is none left.

@@ -104,7 +104,7 @@ func (m *maildrop) SendLine(ctx context.Context, line string) error {
 	m.mu.Lock()
 	trans := m.st.Phase == explorer.PhaseTrans
 	m.mu.Unlock()
-	if !trans || len(f) == 0 || f[0] != "DELE" && f[0] != "RSET" && f[0] != "STAT" && f[0] != "RETR" {
+	if !trans || len(f) == 0 || f[0] != "DELE" && f[0] != "RSET" && f[0] != "STAT" && f[0] != "RETR" && f[0] != "LIST" {
 		return m.fakeSession.SendLine(ctx, line)
 	}
 	m.mu.Lock()
@@ -120,6 +120,14 @@ func (m *maildrop) SendLine(ctx context.Context, line string) error {
 		m.out("+OK")
 	case f[0] == "STAT":
 		m.out(fmt.Sprintf("+OK %d %d", m.n-len(m.deleted), 120*(m.n-len(m.deleted))))
+	case f[0] == "LIST" && len(f) == 1:
+		m.out(fmt.Sprintf("+OK %d messages (%d octets)", m.n-len(m.deleted), 120*(m.n-len(m.deleted))))
+		for i := 1; i <= m.n; i++ {
+			if !m.deleted[i] {
+				m.out(fmt.Sprintf("%d 120", i))
+			}
+		}
+		m.out(".")
 	case n < 1 || n > m.n || m.deleted[n]:
 		m.out(fmt.Sprintf("-ERR message %d already deleted", n))
 	case f[0] == "DELE":
@@ -247,4 +255,19 @@ func TestLessonKeysNamedForTheCommandLine(t *testing.T) {
 	if c := h.cmdText(); c != "" {
 		t.Fatalf("Alt-h typed %q into the command line", c)
 	}
+}
+
+// TestPOP3PaletteCountsFromList: LIST's "+OK 1 messages" tells the count
+// as STAT does, so once the only message is deleted no RETR 2 is offered.
+func TestPOP3PaletteCountsFromList(t *testing.T) {
+	h := startMaildrop(t, 1)
+	h.line("USER bob")
+	h.waitLast("+OK")
+	h.line("PASS builder")
+	h.waitLast("+OK maildrop")
+	h.line("LIST")
+	h.waitLast(".")
+	h.line("DELE 1")
+	h.waitLast("+OK message 1 deleted")
+	h.waitPalette("STAT", "LIST", "UIDL", "RSET", "NOOP", "CAPA", "QUIT")
 }
