@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"postlab/explorer"
 )
@@ -20,7 +21,13 @@ type CommandModel struct {
 	suggest Suggester
 	fill    func(string) string // turns a suggestion's placeholders into values
 	pop     pop3Facts
+	// submission: the target is a message submission port (RFC 6409),
+	// where MAIL waits for AUTH when the server offers it.
+	submission atomic.Bool
 }
+
+// SetSubmission says whether the session's target is a submission port.
+func (c *CommandModel) SetSubmission(on bool) { c.submission.Store(on) }
 
 // pop3Facts is what a POP3 session's replies told that its State does not
 // say: the messages marked deleted (RFC 1939 §5 DELE, until RSET) and
@@ -170,7 +177,28 @@ func (c *CommandModel) History() []string { return append([]string(nil), c.histo
 
 // Palette is the list of next sensible commands for st.
 func (c *CommandModel) Palette(st explorer.State, caps []string) []Suggestion {
-	return c.adjust(st, c.suggest(st, caps))
+	items := c.adjust(st, c.suggest(st, caps))
+	if st.Proto == explorer.SMTP && st.Phase == explorer.PhaseReady && !st.Authed && c.submission.Load() && offersAuth(caps) {
+		// A submission server answers MAIL before AUTH with 530 (RFC 6409
+		// §4.3, RFC 4954 §6): log in first.
+		out := items[:0:0]
+		for _, it := range items {
+			if !strings.HasPrefix(strings.ToUpper(it.Command), "MAIL ") {
+				out = append(out, it)
+			}
+		}
+		items = out
+	}
+	return items
+}
+
+func offersAuth(caps []string) bool {
+	for _, c := range caps {
+		if f := strings.Fields(strings.ToUpper(c)); len(f) > 0 && f[0] == "AUTH" {
+			return true
+		}
+	}
+	return false
 }
 
 // adjust fits a POP3 palette to what the replies told: after an accepted

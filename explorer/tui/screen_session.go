@@ -493,6 +493,8 @@ func (s *sessionScreen) connect(t Target) {
 	s.mu.Unlock()
 	s.trace.Clear()
 	s.cmds.Reset()
+	l := s.a.labListener(t)
+	s.cmds.SetSubmission(l == "submission" || l == "submissions" || l == "" && (t.Port == 587 || t.Port == 465))
 	if s.spill != nil {
 		s.spill.reset()
 	}

@@ -271,3 +271,30 @@ func TestPOP3PaletteCountsFromList(t *testing.T) {
 	h.waitLast("+OK message 1 deleted")
 	h.waitPalette("STAT", "LIST", "UIDL", "RSET", "NOOP", "CAPA", "QUIT")
 }
+
+// On a submission port that offers AUTH the palette leaves MAIL FROM out
+// until the login succeeded (it would earn a 530); elsewhere it stays.
+func TestSubmissionPaletteLogsInFirst(t *testing.T) {
+	c := NewCommandModel(AnnotateSuggest)
+	st := explorer.State{Proto: explorer.SMTP, Phase: explorer.PhaseReady, TLS: true}
+	caps := []string{"PIPELINING", "AUTH PLAIN LOGIN"}
+	hasMail := func() bool {
+		for _, it := range c.Palette(st, caps) {
+			if strings.HasPrefix(it.Command, "MAIL FROM:") {
+				return true
+			}
+		}
+		return false
+	}
+	if !hasMail() {
+		t.Error("MX-style target: MAIL FROM missing")
+	}
+	c.SetSubmission(true)
+	if hasMail() {
+		t.Error("submission before AUTH: MAIL FROM offered")
+	}
+	st.Authed = true
+	if !hasMail() {
+		t.Error("submission after AUTH: MAIL FROM missing")
+	}
+}
