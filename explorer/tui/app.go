@@ -867,9 +867,16 @@ func (a *App) captureKey(ev *tcell.EventKey) *tcell.EventKey {
 	}
 	// Alt-L starts the lab from a text field too, before any screen's
 	// keys; most terminals send Alt+l without Shift, so both count.
-	if ev.Key() == tcell.KeyRune && ev.Modifiers()&tcell.ModAlt != 0 && (ev.Rune() == 'L' || ev.Rune() == 'l') && a.offerFree() {
-		a.startLab(true)
-		return nil
+	if ev.Key() == tcell.KeyRune && ev.Modifiers()&tcell.ModAlt != 0 && (ev.Rune() == 'L' || ev.Rune() == 'l') {
+		if a.offerFree() {
+			a.startLab(true)
+			return nil
+		}
+		if l := a.Lab(); l != nil {
+			// Say so rather than do nothing: the key is advertised.
+			a.setStatus("The lab already runs (SMTP "+l.Addr("smtp")+").", false)
+			return nil
+		}
 	}
 	// A screen's own keys come first: tview.Pages hands keys to whichever
 	// page holds the focus, visible or not, and the Lessons screen shows

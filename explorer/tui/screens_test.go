@@ -515,3 +515,11 @@ func TestDiagnoseTreeHomeEndSelect(t *testing.T) {
 	h.key(tcell.KeyHome)
 	h.waitFor("Enter opens or closes this area.")
 }
+
+// Alt-l with the lab already running says so instead of doing nothing.
+func TestAltLWithTheLabRunning(t *testing.T) {
+	h := startApp(t, fakeOptions(newFakeLab(), nil), 100, 30)
+	h.waitFor("lab: smtp")
+	h.sim.InjectKey(tcell.KeyRune, 'l', tcell.ModAlt)
+	h.waitFor("The lab already runs (SMTP ")
+}
