@@ -251,6 +251,10 @@ func (s *Session) begin(ctx context.Context) (end func(), err error) {
 		return nil, ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
+		// Cancelled between a command and its reply (or before the next
+		// command): the stream position is no longer known, so the
+		// session ends as it would had the cancel come during the read.
+		s.Close()
 		return nil, err
 	}
 	stop := context.AfterFunc(ctx, func() { s.raw.SetDeadline(time.Unix(1, 0)) })

@@ -847,3 +847,23 @@ func TestSMTPCommandBetweenBdatChunks(t *testing.T) {
 	}
 	c.Close()
 }
+
+// A context cancelled before an operation starts also ends the session:
+// a cancel that lands between a command and the read of its reply would
+// otherwise leave it open with the stream position unknown.
+func TestSMTPCancelledBeforeTheRead(t *testing.T) {
+	f := newFake(t, "S: 220 mx.test")
+	ctx := testCtx(t)
+	c, err := DialSMTP(ctx, testOpts(f.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := c.SendLine(cctx, "NOOP"); !errors.Is(err, context.Canceled) || !IsNetwork(err) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if !c.Closed() {
+		t.Error("the session is still open after a cancelled operation")
+	}
+}
