@@ -57,7 +57,9 @@ func TestLessonFlowAgainstTheLab(t *testing.T) {
 		t.Fatalf("connecting left the Lessons screen for screen %d", h.app.Current()+1)
 	}
 	h.line("EHLO student.example")
-	h.waitFor("✔ EHLO answered with 250")
+	// The whole reply, to its last line: Esc while a reply is still
+	// arriving would cancel it.
+	h.waitFor("✔ EHLO answered with 250", "S: 250 ")
 
 	// The question: a wrong answer, then the right one.
 	h.key(tcell.KeyEscape) // out of the command line, to the lesson

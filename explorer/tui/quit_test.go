@@ -41,8 +41,9 @@ func TestQuitAsksDuringASession(t *testing.T) {
 	h.key(tcell.KeyEnter)
 	h.waitFor("S: 220 mail.postlab.test")
 	h.key(tcell.KeyEscape) // out of the command line, as the QA pass did
-	h.typ("quit")          // q, then u: u answers no
+	h.typ("qu")            // q, then u: u answers no
 	h.waitFor("Not quitting.")
+	h.typ("it") // the rest of "quit" goes nowhere harmful
 	h.stillRunning("quit typed outside the command line")
 	if h.app.Dialog() != "" {
 		t.Fatalf("the question is still open (%q)", h.app.Dialog())

@@ -241,13 +241,20 @@ func TestNoColorStaysLegible(t *testing.T) {
 	h.waitFor("lab: smtp")
 	noColour := func(where string) {
 		t.Helper()
-		ch := make(chan []tcell.SimCell, 1)
-		h.app.tv.QueueUpdate(func() { c, _, _ := h.sim.GetContents(); ch <- c })
-		for _, c := range <-ch {
-			fg, bg, _ := c.Style.Decompose()
-			if fg != tcell.ColorDefault || bg != tcell.ColorDefault {
-				t.Fatalf("%s: a cell %q has colours %v/%v under NO_COLOR", where, string(c.Runes), fg, bg)
+		// The cells are read on the UI goroutine: a draw rewrites them.
+		ch := make(chan string, 1)
+		h.app.tv.QueueUpdate(func() {
+			c, _, _ := h.sim.GetContents()
+			for _, c := range c {
+				if fg, bg, _ := c.Style.Decompose(); fg != tcell.ColorDefault || bg != tcell.ColorDefault {
+					ch <- fmt.Sprintf("a cell %q has colours %v/%v", string(c.Runes), fg, bg)
+					return
+				}
 			}
+			ch <- ""
+		})
+		if bad := <-ch; bad != "" {
+			t.Fatalf("%s: %s under NO_COLOR", where, bad)
 		}
 	}
 	noColour("connect form")
