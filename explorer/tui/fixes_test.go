@@ -435,7 +435,14 @@ func (h *harness) row(s string) []tcell.SimCell {
 				b.WriteString(string(cells[y*w+x].Runes))
 			}
 			if strings.Contains(b.String(), s) {
-				ch <- cells[y*w : (y+1)*w]
+				// A copy: the next draw rewrites the screen's own cells.
+				row := make([]tcell.SimCell, w)
+				for x, c := range cells[y*w : (y+1)*w] {
+					c.Runes = append([]rune(nil), c.Runes...)
+					c.Bytes = append([]byte(nil), c.Bytes...)
+					row[x] = c
+				}
+				ch <- row
 				return
 			}
 		}
