@@ -63,9 +63,16 @@ func TestDiagnoseStartsInTheField(t *testing.T) {
 	}
 	h.key(tcell.KeyEnter)
 	h.waitFor("findings for postlab.test")
-	mu.Lock()
-	got := strings.Join(asked, ",")
-	mu.Unlock()
+	// The title shows as the run starts; the call is on its own goroutine.
+	var got string
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		got = strings.Join(asked, ",")
+		mu.Unlock()
+		if got != "" {
+			break
+		}
+	}
 	if got != "postlab.test" {
 		t.Fatalf("Enter on the empty field asked %q, want postlab.test", got)
 	}
