@@ -169,24 +169,10 @@ func TestDKIMSignsOverSTARTTLSAndOnlyTheLabDomain(t *testing.T) {
 	}
 
 	c.sendMail("", []string{"alice@postlab.test"}, "from: =?utf-8?q?B=C3=B6b?= <BOB@PostLab.Test>\r\nSubject: x\r\n\r\nHi.\r\n")
-	files := newFiles(t, l, "alice")
-	if len(files) != 2 {
+	if files := newFiles(t, l, "alice"); len(files) != 2 {
 		t.Fatalf("alice has %v", files)
 	}
-	signed := 0
-	for _, f := range files {
-		b, err := l.Store().Raw("alice", uidOf(f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if bytes.Contains(b, []byte("DKIM-Signature:")) {
-			signed++
-			if vs := verifyDKIM(t, l, b); len(vs) != 1 || vs[0].Err != nil {
-				t.Errorf("verification %+v", vs)
-			}
-		}
-	}
-	if signed != 1 {
+	if signed := signedVerified(t, l, "alice"); signed != 1 {
 		t.Errorf("%d of the messages signed, want 1 (the one from the lab's domain)", signed)
 	}
 }
@@ -239,4 +225,24 @@ func TestDKIMSignDecisions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// signedVerified counts the messages in box/new that carry a
+// DKIM-Signature, and checks that each verifies against the lab's DNS.
+func signedVerified(t *testing.T, l *Lab, box string) int {
+	t.Helper()
+	signed := 0
+	for _, f := range newFiles(t, l, box) {
+		b, err := l.Store().Raw(box, uidOf(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte("DKIM-Signature:")) {
+			signed++
+			if vs := verifyDKIM(t, l, b); len(vs) != 1 || vs[0].Err != nil {
+				t.Errorf("verification %+v", vs)
+			}
+		}
+	}
+	return signed
 }
